@@ -1,0 +1,45 @@
+using Xunit;
+
+namespace Hourglass.Testing;
+
+/// <summary>Class fixture: a database (or schema) of the test class's own on the TimescaleDB server.</summary>
+public class TimescaleDatabaseFixture : IAsyncLifetime
+{
+    private TestDatabase? _database;
+
+    /// <summary>The class's database.</summary>
+    public TestDatabase Database => _database ?? throw new InvalidOperationException("The fixture is not initialised.");
+
+    /// <inheritdoc />
+    public async Task InitializeAsync() => _database = await (await TestServers.Timescale).CreateDatabaseAsync(GetType().Name);
+
+    /// <inheritdoc />
+    public async Task DisposeAsync()
+    {
+        if (_database is not null)
+        {
+            await _database.DisposeAsync();
+        }
+    }
+}
+
+/// <summary>Class fixture: a database of the test class's own on native PostgreSQL 15 (no TimescaleDB).</summary>
+public class PostgresDatabaseFixture : IAsyncLifetime
+{
+    private TestDatabase? _database;
+
+    /// <summary>The class's database.</summary>
+    public TestDatabase Database => _database ?? throw new InvalidOperationException("The fixture is not initialised.");
+
+    /// <inheritdoc />
+    public async Task InitializeAsync() => _database = await (await TestServers.Postgres).CreateDatabaseAsync(GetType().Name);
+
+    /// <inheritdoc />
+    public async Task DisposeAsync()
+    {
+        if (_database is not null)
+        {
+            await _database.DisposeAsync();
+        }
+    }
+}
