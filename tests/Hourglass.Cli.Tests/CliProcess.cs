@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Hourglass.Cli.Tests;
+
+/// <summary>Runs the real <c>hourglass</c> executable (built next to the tests) as a child process.</summary>
+internal sealed class CliProcess : IDisposable
+{
+    private readonly StringBuilder _output = new();
+    private readonly TaskCompletionSource _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private CliProcess(Process process)
+    {
+        Process = process;
+    }
+
+    public Process Process { get; }
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public static string AssemblyPath => Path.Combine(AppContext.BaseDirectory, "hourglass.dll");
+
+    public static CliProcess Start(IEnumerable<string> arguments, IDictionary<string, string?>? environment = null, string? workingDirectory = null)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? AppContext.BaseDirectory,
+        };
+        start.ArgumentList.Add(AssemblyPath);
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["NO_COLOR"] = "1";
+        start.Environment["COLUMNS"] = "200";
+        if (environment is not null)
+        {
+            foreach (var (key, value) in environment)
+            {
+                start.Environment[key] = value;
+            }
+        }
+
+        var process = Process.Start(start)!;
+        var cli = new CliProcess(process);
+        process.OutputDataReceived += (_, e) => cli.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => cli.Append(e.Data);
+        process.EnableRaisingEvents = true;
+        process.Exited += (_, _) => cli._exited.TrySetResult();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return cli;
+    }
+
+    public static async Task<(int ExitCode, string Output)> RunAsync(IEnumerable<string> arguments, IDictionary<string, string?>? environment = null, string? workingDirectory = null, TimeSpan? timeout = null)
+    {
+        using var cli = Start(arguments, environment, workingDirectory);
+        await cli.WaitForExitAsync(timeout ?? TimeSpan.FromMinutes(3));
+        return (cli.Process.ExitCode, cli.Output);
+    }
+
+    public async Task<string> WaitForLineAsync(string prefix, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            var line = Output.Split('\n').FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal));
+            if (line is not null)
+            {
+                return line[prefix.Length..].Trim();
+            }
+
+            if (Process.HasExited)
+            {
+                break;
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"'{prefix}' did not appear. Output so far:\n{Output}");
+    }
+
+    public async Task WaitForExitAsync(TimeSpan timeout)
+    {
+        await _exited.Task.WaitAsync(timeout);
+        await Process.WaitForExitAsync();
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (!Process.HasExited)
+        {
+            Process.Kill(entireProcessTree: true);
+        }
+
+        Process.Dispose();
+    }
+}
