@@ -393,12 +393,27 @@ class Client {
 
   async beginCopyIn(sql) {
     const binary = /\bfrom\s+stdin\b[\s\S]*\bbinary\b/i.test(sql)
+    const target = /^\s*copy\s+((?:"(?:[^"]|"")*"|[^\s("])+(?:\s*\.\s*(?:"(?:[^"]|"")*"|[^\s("]+))?)\s*(\(([^)]*)\))?/i.exec(sql)
+    if (!target) return this.forward(query(sql.replace(/\bfrom\s+stdin\b/i, "FROM '/dev/null'")))
+    // Ask the engine what PostgreSQL would check when the COPY starts (table, columns, rights, an
+    // aborted transaction); its error goes to the client as the COPY's own error.
+    const probe = target[3] !== undefined
+      ? `SELECT ${target[3]} FROM ${target[1]} WHERE false`
+      : `SELECT count(*) FROM pg_attribute WHERE attrelid = '${target[1].replace(/'/g, "''")}'::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = ''`
+    const out = await this.engine.run(query(probe))
+    const { list, status } = splitMessages(out)
+    if (firstError(list)) {
+      this.send(Buffer.concat(list.filter((m) => m.type === 'E' || m.type === 'Z').map((m) => message(m.type, m.body))))
+      this.engine.status = status ?? this.engine.status
+      if (status === 'I') this.engine.release(this)
+      return
+    }
     let columns
-    try {
-      columns = await this.copyColumnCount(sql)
-    } catch (error) {
-      // Let the engine report the real problem (missing table, aborted transaction, ...).
-      return this.forward(query(sql.replace(/\bfrom\s+stdin\b/i, "FROM '/dev/null'")))
+    if (target[3] !== undefined) {
+      columns = list.find((m) => m.type === 'T').body.readInt16BE(0)
+    } else {
+      const row = list.find((m) => m.type === 'D').body
+      columns = Number(row.subarray(6, 6 + row.readInt32BE(2)).toString('utf8'))
     }
     this.copyIn = { sql, chunks: [], size: 0 }
     const body = Buffer.alloc(3 + 2 * columns)
@@ -406,18 +421,6 @@ class Client {
     body.writeInt16BE(columns, 1)
     for (let i = 0; i < columns; i++) body.writeInt16BE(binary ? 1 : 0, 3 + 2 * i)
     this.send(message('G', body))
-  }
-
-  async copyColumnCount(sql) {
-    const target = /^\s*copy\s+((?:"(?:[^"]|"")*"|[^\s("])+(?:\s*\.\s*(?:"(?:[^"]|"")*"|[^\s("]+))?)\s*(\(([^)]*)\))?/i.exec(sql)
-    if (!target) throw new Error('unrecognised COPY target')
-    if (target[3] !== undefined) {
-      return splitTopLevel(target[3]).filter((c) => c.trim() !== '').length
-    }
-    const literal = target[1].replace(/'/g, "''")
-    const rows = await this.engine.internal(
-      `SELECT count(*) FROM pg_attribute WHERE attrelid = '${literal}'::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = ''`)
-    return Number(rows[0][0])
   }
 
   async handleCopyMessage(msg) {
@@ -459,18 +462,6 @@ class Client {
       this.engine.release(this)
     }
   }
-}
-
-function splitTopLevel(text) {
-  const parts = []
-  let current = ''
-  let quoted = false
-  for (const ch of text) {
-    if (ch === '"') quoted = !quoted
-    if (ch === ',' && !quoted) { parts.push(current); current = '' } else current += ch
-  }
-  parts.push(current)
-  return parts
 }
 
 // ---------------------------------------------------------------------------------------------
