@@ -11,6 +11,9 @@ internal static class Program
         {
             DevCommand.Create(),
         };
-        return root.Parse(args).InvokeAsync();
+        // Ctrl+C cancels the running command; give it time to stop servers and flush data before
+        // System.CommandLine gives up on it and exits with 130.
+        var invocation = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(60) };
+        return root.Parse(args).InvokeAsync(invocation);
     }
 }
