@@ -43,6 +43,23 @@ public sealed class EmbeddedServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Only_the_served_database_accepts_connections()
+    {
+        var builder = new NpgsqlConnectionStringBuilder(_server.ConnectionString) { Database = "postgres", Pooling = false };
+        await using (var alias = new NpgsqlConnection(builder.ConnectionString))
+        {
+            await alias.OpenAsync();
+            Assert.Equal(_server.Database, await ScalarAsync(alias, "SELECT current_database()"));
+        }
+
+        builder.Database = "inventory";
+        await using var other = new NpgsqlConnection(builder.ConnectionString);
+        var error = await Assert.ThrowsAsync<PostgresException>(() => other.OpenAsync());
+        Assert.Equal("3D000", error.SqlState);
+        Assert.Contains("serves one database", error.MessageText, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Garbage_from_a_client_gets_an_error_and_the_server_stays_up()
     {
         using (var raw = new TcpClient())

@@ -20,7 +20,7 @@ public sealed class EmbeddedTimescaleServer : TestServer
     public override bool HasTimescale => true;
 
     /// <inheritdoc />
-    protected override bool DatabasePerClass => false;
+    protected override Task<bool> UsesDatabasePerClassAsync() => Task.FromResult(false);
 
     internal static async Task<EmbeddedTimescaleServer> StartAsync()
     {
@@ -31,11 +31,24 @@ public sealed class EmbeddedTimescaleServer : TestServer
     }
 }
 
-/// <summary>Any TimescaleDB server named by HOURGLASS_TEST_CONNECTION; test classes get a database each.</summary>
-public sealed class ExternalTimescaleServer(string connectionString) : TestServer
+/// <summary>
+/// Any TimescaleDB server named by HOURGLASS_TEST_CONNECTION. Test classes get a database each where the
+/// server lets us create and connect to one, else a schema each.
+/// </summary>
+public sealed class ExternalTimescaleServer : TestServer
 {
+    private readonly string _connectionString;
+    private readonly Lazy<Task<bool>> _databasePerClass;
+
+    /// <summary>Wraps the server.</summary>
+    public ExternalTimescaleServer(string connectionString)
+    {
+        _connectionString = connectionString;
+        _databasePerClass = new Lazy<Task<bool>>(ProbeDatabasePerClassAsync);
+    }
+
     /// <inheritdoc />
-    public override string AdminConnectionString => connectionString;
+    public override string AdminConnectionString => _connectionString;
 
     /// <inheritdoc />
     public override string Description => "HOURGLASS_TEST_CONNECTION";
@@ -44,5 +57,45 @@ public sealed class ExternalTimescaleServer(string connectionString) : TestServe
     public override bool HasTimescale => true;
 
     /// <inheritdoc />
-    protected override bool DatabasePerClass => true;
+    protected override Task<bool> UsesDatabasePerClassAsync() => _databasePerClass.Value;
+
+    private async Task<bool> ProbeDatabasePerClassAsync()
+    {
+        var probe = $"hg_probe_{Guid.NewGuid():N}"[..30];
+        try
+        {
+            await using (var admin = new Npgsql.NpgsqlConnection(_connectionString))
+            {
+                await admin.OpenAsync();
+                await using var create = new Npgsql.NpgsqlCommand($"CREATE DATABASE \"{probe}\"", admin);
+                await create.ExecuteNonQueryAsync();
+            }
+
+            var builder = new Npgsql.NpgsqlConnectionStringBuilder(_connectionString) { Database = probe, Pooling = false };
+            await using (var connection = new Npgsql.NpgsqlConnection(builder.ConnectionString))
+            {
+                await connection.OpenAsync();
+                await using var current = new Npgsql.NpgsqlCommand("SELECT current_database()", connection);
+                return (string?)await current.ExecuteScalarAsync() == probe;
+            }
+        }
+        catch (Npgsql.NpgsqlException)
+        {
+            return false;
+        }
+        finally
+        {
+            try
+            {
+                await using var admin = new Npgsql.NpgsqlConnection(_connectionString);
+                await admin.OpenAsync();
+                await using var drop = new Npgsql.NpgsqlCommand($"DROP DATABASE IF EXISTS \"{probe}\"", admin);
+                await drop.ExecuteNonQueryAsync();
+            }
+            catch (Npgsql.NpgsqlException)
+            {
+                // The probe database may not exist; nothing to clean up.
+            }
+        }
+    }
 }

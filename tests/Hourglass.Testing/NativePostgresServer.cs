@@ -38,7 +38,7 @@ public sealed class NativePostgresServer : TestServer
     public override bool HasTimescale => false;
 
     /// <inheritdoc />
-    protected override bool DatabasePerClass => true;
+    protected override Task<bool> UsesDatabasePerClassAsync() => Task.FromResult(true);
 
     /// <summary>Finds the PostgreSQL binaries: HOURGLASS_PG_BIN, else Debian's /usr/lib/postgresql/N/bin (newest), else PATH.</summary>
     public static string LocateBinDirectory()

@@ -17,7 +17,7 @@ public abstract class TestServer
     public abstract bool HasTimescale { get; }
 
     /// <summary>Whether each test class gets a database of its own (else a schema of its own).</summary>
-    protected abstract bool DatabasePerClass { get; }
+    protected abstract Task<bool> UsesDatabasePerClassAsync();
 
     /// <summary>Creates an isolated database (or schema) for one test class.</summary>
     public async Task<TestDatabase> CreateDatabaseAsync(string? hint = null)
@@ -25,7 +25,7 @@ public abstract class TestServer
         var name = $"hg_{Sanitize(hint)}{Environment.ProcessId % 10000}_{Interlocked.Increment(ref s_counter)}_{Guid.NewGuid():N}"[..40].TrimEnd('_');
         await using var admin = new NpgsqlConnection(AdminConnectionString);
         await admin.OpenAsync();
-        if (DatabasePerClass)
+        if (await UsesDatabasePerClassAsync())
         {
             await Execute(admin, $"CREATE DATABASE \"{name}\"");
             var builder = new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = name };

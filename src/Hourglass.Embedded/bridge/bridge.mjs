@@ -27,6 +27,7 @@ const MAX_MESSAGE_BYTES = 1 << 30
 const ENGINE_USER = 'postgres'
 const ENGINE_PASSWORD = 'postgres'
 const DEFAULT_SEARCH_PATH = '"$user", public'
+const SERVED_DATABASES = new Set(['postgres', 'template1'])
 
 function parseArgs(argv) {
   const args = { port: 0, host: '127.0.0.1', lockTimeoutMs: 30000, data: null, template: null, makeTemplate: null }
@@ -122,6 +123,7 @@ class Engine {
     this.parameterStatus = []
     this.searchPath = null // null: unknown, must be set before the next client runs
     this.status = 'I'
+    this.database = 'template1'
     this.chain = Promise.resolve()
   }
 
@@ -277,7 +279,7 @@ class Client {
 
   frame() {
     while (!this.started) {
-      if (this.buffer.length < 8) return
+      if (this.closed || this.buffer.length < 8) return
       const length = this.buffer.readInt32BE(0)
       if (length < 8 || length > 10000) throw new Error(`startup packet length ${length}`)
       if (this.buffer.length < length) return
@@ -313,6 +315,11 @@ class Client {
     const params = {}
     for (let i = 0; i + 1 < parts.length && parts[i] !== ''; i += 2) params[parts[i]] = parts[i + 1]
     if (params.search_path) this.searchPath = params.search_path
+    const database = params.database ?? params.user
+    if (database && !SERVED_DATABASES.has(database) && database !== this.engine.database) {
+      this.fatal('3D000', `database "${database}" does not exist: the embedded TimescaleDB serves one database, "${this.engine.database}" (also reachable as "postgres"). Use Database=${this.engine.database}, and schemas to keep data apart.`)
+      return
+    }
     this.started = true
     const ok = message('R', Buffer.from([0, 0, 0, 0]))
     const key = Buffer.alloc(8)
@@ -532,6 +539,7 @@ async function main() {
   await engine.startSession()
   const version = (await engine.internal(
     "SELECT current_setting('server_version'), (SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'), current_database()"))[0]
+  engine.database = version[2]
 
   const clients = new Set()
   const server = net.createServer((socket) => {
