@@ -13,11 +13,15 @@ public sealed class NativePostgresServer : TestServer
 {
     private readonly string _dataDirectory;
     private readonly string _binDirectory;
+    private readonly string _root;
+    private readonly bool _asRoot;
 
-    private NativePostgresServer(string binDirectory, string dataDirectory, int port)
+    private NativePostgresServer(string binDirectory, string root, bool asRoot, int port)
     {
         _binDirectory = binDirectory;
-        _dataDirectory = dataDirectory;
+        _root = root;
+        _asRoot = asRoot;
+        _dataDirectory = Path.Combine(root, "data");
         Port = port;
         AdminConnectionString = $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;SSL Mode=Disable;Timeout=30";
     }
@@ -85,22 +89,30 @@ public sealed class NativePostgresServer : TestServer
             await RunAsync("chown", ["postgres:postgres", root], asRoot: false);
         }
 
-        var data = Path.Combine(root, "data");
         var port = FreePort();
-        await RunAsync(Path.Combine(bin, "initdb"), ["-D", data, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C.UTF-8"], asRoot);
-        var options = $"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200";
-        await RunAsync(Path.Combine(bin, "pg_ctl"), ["-D", data, "-o", options, "-l", Path.Combine(root, "log"), "-w", "start"], asRoot);
-        var server = new NativePostgresServer(bin, data, port);
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => server.Stop(root, asRoot);
+        await RunAsync(Path.Combine(bin, "initdb"), ["-D", Path.Combine(root, "data"), "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C.UTF-8"], asRoot);
+        var server = new NativePostgresServer(bin, root, asRoot, port);
+        await server.StartAgainAsync();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => server.StopAndDelete();
         return server;
     }
 
-    private void Stop(string root, bool asRoot)
+    /// <summary>Starts the server on its existing data directory (after <see cref="StopAsync"/>).</summary>
+    public Task StartAgainAsync()
+    {
+        var options = $"-p {Port} -k {_root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200";
+        return RunAsync(Path.Combine(_binDirectory, "pg_ctl"), ["-D", _dataDirectory, "-o", options, "-l", Path.Combine(_root, "log"), "-w", "start"], _asRoot);
+    }
+
+    /// <summary>Stops the server (fast shutdown), keeping its data directory.</summary>
+    public Task StopAsync() => RunAsync(Path.Combine(_binDirectory, "pg_ctl"), ["-D", _dataDirectory, "-m", "fast", "-w", "stop"], _asRoot);
+
+    private void StopAndDelete()
     {
         try
         {
-            RunAsync(Path.Combine(_binDirectory, "pg_ctl"), ["-D", _dataDirectory, "-m", "immediate", "stop"], asRoot).GetAwaiter().GetResult();
-            Directory.Delete(root, recursive: true);
+            RunAsync(Path.Combine(_binDirectory, "pg_ctl"), ["-D", _dataDirectory, "-m", "immediate", "stop"], _asRoot).GetAwaiter().GetResult();
+            Directory.Delete(_root, recursive: true);
         }
         catch (Exception ex) when (ex is IOException or InvalidOperationException or UnauthorizedAccessException)
         {
