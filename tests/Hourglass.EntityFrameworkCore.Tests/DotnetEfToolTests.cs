@@ -30,7 +30,7 @@ public class DotnetEfToolTests(TimescaleDatabaseFixture fixture, ITestOutputHelp
         try
         {
             await DotnetAsync(environment, "tool", "restore");
-            await EfAsync(environment, "migrations", "add", "Initial", "--output-dir", "Generated", "--namespace", "Hourglass.Migrations.TestApp.Generated");
+            await EfAsync(environment, "migrations", "add", "Initial", "--output-dir", "Generated", "--namespace", "Generated");
             var initial = File.ReadAllText(Directory.GetFiles(s_generated, "*_Initial.cs").Single());
             Assert.Contains("migrationBuilder.CreateHypertable(", initial, StringComparison.Ordinal);
             Assert.DoesNotContain("create_hypertable", initial, StringComparison.Ordinal);
@@ -43,7 +43,7 @@ public class DotnetEfToolTests(TimescaleDatabaseFixture fixture, ITestOutputHelp
             // No model change: the new migration is empty and the snapshot is unchanged.
             var snapshotPath = Directory.GetFiles(s_generated, "*ModelSnapshot.cs").Single();
             var snapshot = File.ReadAllText(snapshotPath);
-            await EfAsync(environment, "migrations", "add", "NoChange", "--no-build", "--output-dir", "Generated", "--namespace", "Hourglass.Migrations.TestApp.Generated");
+            await EfAsync(environment, "migrations", "add", "NoChange", "--no-build", "--output-dir", "Generated", "--namespace", "Generated");
             var noChange = Directory.GetFiles(s_generated, "*_NoChange*.cs");
             Assert.Equal(string.Empty, UpBody(File.ReadAllText(noChange.Single(f => !f.EndsWith(".Designer.cs", StringComparison.Ordinal)))));
             Assert.Equal(snapshot, File.ReadAllText(snapshotPath));
@@ -53,7 +53,7 @@ public class DotnetEfToolTests(TimescaleDatabaseFixture fixture, ITestOutputHelp
             }
 
             environment["HOURGLASS_TESTAPP_INTERVAL"] = "6 hours";
-            await EfAsync(environment, "migrations", "add", "ShorterChunks", "--no-build", "--output-dir", "Generated", "--namespace", "Hourglass.Migrations.TestApp.Generated");
+            await EfAsync(environment, "migrations", "add", "ShorterChunks", "--no-build", "--output-dir", "Generated", "--namespace", "Generated");
             var shorter = File.ReadAllText(Directory.GetFiles(s_generated, "*_ShorterChunks.cs").Single());
             Assert.Contains("migrationBuilder.SetHypertableChunkInterval(", UpBody(shorter), StringComparison.Ordinal);
             Assert.Contains("interval: \"6 hours\"", UpBody(shorter), StringComparison.Ordinal);
