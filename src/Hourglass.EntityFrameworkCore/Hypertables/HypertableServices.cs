@@ -1,5 +1,7 @@
 using Hourglass.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata.Conventions.Infrastructure;
+using Microsoft.EntityFrameworkCore.Design;
+using Microsoft.EntityFrameworkCore.Scaffolding;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -16,5 +18,11 @@ internal static class HypertableServices
     }
 
     public static void AddDesignTime(IServiceCollection services)
-        => services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleOperationCSharpGenerator, HypertableCSharpGenerator>());
+    {
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleOperationCSharpGenerator, HypertableCSharpGenerator>());
+
+        // Registered before the provider's (which only TryAdds), so these win for scaffolding.
+        services.TryAddSingleton<IDatabaseModelFactory, HypertableDatabaseModelFactory>();
+        services.TryAddSingleton<IAnnotationCodeGenerator, HypertableAnnotationCodeGenerator>();
+    }
 }
