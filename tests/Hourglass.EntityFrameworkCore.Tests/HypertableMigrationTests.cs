@@ -158,7 +158,7 @@ public class HypertableMigrationTests(TimescaleDatabaseFixture fixture) : IClass
     [Fact]
     public async Task Hypertable_back_to_plain_table_keeps_rows_and_keys()
     {
-        await using var v1 = Context(Readings<DateTime>("back_to_plain", h => h.WithChunkInterval("1 day"), e => e.HasIndex(x => x.Value)));
+        await using var v1 = Context(Readings<DateTime>("back_to_plain", h => h.WithChunkInterval("1 day").PartitionByHash(x => x.DeviceId, 2), e => e.HasIndex(x => x.Value)));
         await using var v2 = Context(Readings<DateTime>("back_to_plain", entity: e => e.HasIndex(x => x.Value)));
         await MigrateAsync(null, v1);
         await Db.ExecuteAsync("""INSERT INTO back_to_plain ("Time", "DeviceId", "Recorded", "Value") SELECT timestamptz '2026-01-01' + i * interval '1 hour', i % 5, now(), i FROM generate_series(1, 500) i""");
@@ -171,6 +171,7 @@ public class HypertableMigrationTests(TimescaleDatabaseFixture fixture) : IClass
         Assert.Equal(500, await Db.ScalarAsync<long>("SELECT count(*) FROM back_to_plain"));
         Assert.Equal(1, await Db.ScalarAsync<long>("SELECT count(*) FROM pg_constraint WHERE conrelid = 'back_to_plain'::regclass AND contype = 'p' AND conname = 'PK_back_to_plain'"));
         Assert.Equal(1, await Db.ScalarAsync<long>("SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'IX_back_to_plain_Value'"));
+        Assert.Equal(2, await Db.ScalarAsync<long>("SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'back_to_plain'"));
         Assert.Empty(v2.DiffFrom(v2));
     }
 
@@ -262,5 +263,18 @@ public class HypertableMigrationTests(TimescaleDatabaseFixture fixture) : IClass
         Assert.Contains("SELECT create_hypertable('old_api', 'Time', chunk_time_interval => INTERVAL '1 day');", sql, StringComparison.Ordinal);
         Assert.Contains("SELECT add_dimension('old_api', 'DeviceId', number_partitions => 2);", sql, StringComparison.Ordinal);
         Assert.DoesNotContain("by_range", sql, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Integer_time_column_gets_its_integer_now_function()
+    {
+        await Db.ExecuteAsync("CREATE FUNCTION unix_now_ms() RETURNS bigint LANGUAGE sql STABLE AS $$ SELECT (extract(epoch FROM now()) * 1000)::bigint $$");
+        await using var context = Context(Readings<long>("integer_now", h => h.WithChunkInterval(86_400_000).WithIntegerNowFunction("unix_now_ms")));
+        var operations = context.DiffFrom(null);
+        Assert.Contains("set_integer_now_func(", context.Sql(operations), StringComparison.Ordinal);
+        await context.ApplyAsync(operations);
+
+        Assert.Equal("unix_now_ms", await Db.ScalarAsync<string>("SELECT integer_now_func::text FROM timescaledb_information.dimensions WHERE hypertable_schema = current_schema() AND hypertable_name = 'integer_now'"));
+        Assert.Equal(86_400_000, Assert.Single(await DimensionsAsync("integer_now")).IntegerInterval);
     }
 }

@@ -120,7 +120,15 @@ internal sealed class HypertableSqlGenerator : ITimescaleOperationSqlGenerator
     private static void Generate(ConvertHypertableToTableOperation operation, TimescaleSqlContext context, MigrationCommandListBuilder builder)
     {
         var table = context.RegClass(operation.Table, operation.Schema);
-        var skippedIndex = TimescaleSqlContext.Literal(operation.TimeColumn is null ? "" : $"{operation.Table}_{operation.TimeColumn}_idx");
+        // TimescaleDB's default indexes are "<table>_<time>_idx" and "<table>_<dimension>_<time>_idx"; the model never
+        // declares them, so the plain table does not get them back.
+        var keepIndex = "TRUE";
+        if (operation.TimeColumn is not null)
+        {
+            var prefix = TimescaleSqlContext.Literal(operation.Table + "_");
+            var suffix = TimescaleSqlContext.Literal("_" + operation.TimeColumn + "_idx");
+            keepIndex = $"NOT (starts_with(ic.relname, {prefix}) AND right(ic.relname, length({suffix})) = {suffix})";
+        }
         builder.AppendLine(
             $$"""
             DO $hourglass$
@@ -149,7 +157,7 @@ internal sealed class HypertableSqlGenerator : ITimescaleOperationSqlGenerator
                     FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
                     WHERE i.indrelid = old_table
                       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint con WHERE con.conindid = i.indexrelid AND con.conrelid = old_table)
-                      AND ic.relname <> {{skippedIndex}}
+                      AND {{keepIndex}}
                     UNION ALL
                     SELECT format('ALTER TABLE %s ADD CONSTRAINT %I %s', con.conrelid::regclass, con.conname, pg_catalog.pg_get_constraintdef(con.oid)), 6
                     FROM pg_catalog.pg_constraint con
