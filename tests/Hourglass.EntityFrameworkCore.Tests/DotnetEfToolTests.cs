@@ -10,7 +10,8 @@ namespace Hourglass.EntityFrameworkCore.Tests;
 /// The real `dotnet ef` tool (pinned in .config/dotnet-tools.json) on tests/Hourglass.Migrations.TestApp, against this
 /// class's schema on the embedded TimescaleDB: add, update, no phantom diff, change, update, down to nothing.
 /// </summary>
-public class DotnetEfToolTests(TimescaleDatabaseFixture fixture, ITestOutputHelper output) : IClassFixture<TimescaleDatabaseFixture>
+public class DotnetEfToolTests(TimescaleDatabaseFixture fixture, PostgresDatabaseFixture postgres, ITestOutputHelper output)
+    : IClassFixture<TimescaleDatabaseFixture>, IClassFixture<PostgresDatabaseFixture>
 {
     private static readonly string s_repository = FindRepository();
     private static readonly string s_project = Path.Combine(s_repository, "tests", "Hourglass.Migrations.TestApp");
@@ -39,6 +40,19 @@ public class DotnetEfToolTests(TimescaleDatabaseFixture fixture, ITestOutputHelp
             var dimensions = await DimensionsAsync(db, "conditions");
             Assert.Equal(["time|1 day|", "device_id||4"], dimensions);
             Assert.Equal(["at|12:00:00|"], await DimensionsAsync(db, "ticks"));
+
+            // The same migration on native PostgreSQL 15: Strict refuses before creating the tables, Degrade makes plain tables.
+            var plain = new Dictionary<string, string>(environment)
+            {
+                ["HOURGLASS_TESTAPP_CONNECTION"] = postgres.Database.ConnectionString,
+                ["HOURGLASS_TESTAPP_STRICT"] = "1",
+            };
+            var strict = await DotnetAsync(plain, expectSuccess: false, ["ef", "database", "update", "--no-build", "--project", s_project, "--startup-project", s_project]);
+            Assert.Contains("TimescaleDB is not installed in this database", strict, StringComparison.Ordinal);
+            Assert.Equal(0, await postgres.Database.ScalarAsync<long>("SELECT count(*) FROM pg_tables WHERE tablename IN ('conditions', 'ticks')"));
+            plain["HOURGLASS_TESTAPP_STRICT"] = "0";
+            await EfAsync(plain, "database", "update", "--no-build");
+            Assert.Equal(2, await postgres.Database.ScalarAsync<long>($"SELECT count(*) FROM pg_tables WHERE schemaname = '{db.Schema}' AND tablename IN ('conditions', 'ticks')"));
 
             // No model change: the new migration is empty and the snapshot is unchanged.
             var snapshotPath = Directory.GetFiles(s_generated, "*ModelSnapshot.cs").Single();
@@ -105,7 +119,10 @@ public class DotnetEfToolTests(TimescaleDatabaseFixture fixture, ITestOutputHelp
     private Task EfAsync(Dictionary<string, string> environment, params string[] arguments)
         => DotnetAsync(environment, ["ef", .. arguments, "--project", s_project, "--startup-project", s_project]);
 
-    private async Task DotnetAsync(Dictionary<string, string> environment, params string[] arguments)
+    private Task DotnetAsync(Dictionary<string, string> environment, params string[] arguments)
+        => DotnetAsync(environment, expectSuccess: true, arguments);
+
+    private async Task<string> DotnetAsync(Dictionary<string, string> environment, bool expectSuccess, string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -133,7 +150,8 @@ public class DotnetEfToolTests(TimescaleDatabaseFixture fixture, ITestOutputHelp
         await process.WaitForExitAsync();
         var text = await standardOutput + await standardError;
         output.WriteLine($"$ dotnet {string.Join(' ', arguments)}\n{text}");
-        Assert.True(process.ExitCode == 0, $"dotnet {string.Join(' ', arguments)} failed ({process.ExitCode}):\n{text}");
+        Assert.True((process.ExitCode == 0) == expectSuccess, $"dotnet {string.Join(' ', arguments)} exited with {process.ExitCode}:\n{text}");
+        return text;
     }
 
     private static void DeleteGenerated()

@@ -1,4 +1,5 @@
 using Hourglass.EntityFrameworkCore.Hypertables;
+using Hourglass.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
 using NodaTime;
@@ -60,7 +61,8 @@ public class WeatherContextFactory : IDesignTimeDbContextFactory<WeatherContext>
             .UseNpgsql(connectionString, o => o
                 .UseNodaTime()
                 .MigrationsHistoryTable("__EFMigrationsHistory", WeatherContext.Schema)
-                .UseTimescale())
+                .UseTimescale(t => t.WhenTimescaleMissing(
+                    Environment.GetEnvironmentVariable("HOURGLASS_TESTAPP_STRICT") == "1" ? TimescaleMissingBehavior.Strict : TimescaleMissingBehavior.Degrade)))
             .UseSnakeCaseNamingConvention()
             .Options;
         return new WeatherContext(options);
