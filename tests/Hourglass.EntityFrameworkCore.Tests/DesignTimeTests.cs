@@ -43,5 +43,6 @@ public class DesignTimeTests
         Assert.Contains(".HasAnnotation(\"Hourglass:Hypertable:TimeProperty\", \"Time\")", migration.SnapshotCode, StringComparison.Ordinal);
         Assert.Contains(".HasAnnotation(\"Hourglass:Hypertable:ChunkInterval\", \"7 days\")", migration.SnapshotCode, StringComparison.Ordinal);
         Assert.Contains(".HasAnnotation(\"Hourglass:Hypertable:Dimensions\", \"hash(DeviceId, 4)\")", migration.SnapshotCode, StringComparison.Ordinal);
+        Assert.Contains(".HasAnnotation(\"Hourglass:Hypertable:CreateDefaultIndexes\", false)", migration.SnapshotCode, StringComparison.Ordinal);
     }
 }

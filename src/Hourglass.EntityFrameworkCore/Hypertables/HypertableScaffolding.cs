@@ -1,11 +1,13 @@
 using System.Data;
 using System.Data.Common;
 using System.Globalization;
+using System.Reflection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using Microsoft.EntityFrameworkCore.Scaffolding;
 using Microsoft.EntityFrameworkCore.Scaffolding.Metadata;
 using Npgsql;
@@ -170,49 +172,75 @@ internal sealed class HypertableDatabaseModelFactory(IDiagnosticsLogger<DbLogger
     }
 }
 
-/// <summary>Writes scaffolded hypertables as <c>entity.IsHypertable("Time").WithChunkInterval("1 day")...</c>.</summary>
+/// <summary>
+/// Writes scaffolded hypertables as <c>IsHypertable("Time").WithChunkInterval("1 day")...</c>. Model snapshots keep the
+/// <c>Hourglass:Hypertable:*</c> annotations as <c>HasAnnotation</c> calls: EF writes snapshot calls type-qualified,
+/// which cannot chain.
+/// </summary>
 internal sealed class HypertableAnnotationCodeGenerator(AnnotationCodeGeneratorDependencies dependencies) : NpgsqlAnnotationCodeGenerator(dependencies)
 {
+    private static readonly MethodInfo s_isHypertable = typeof(HypertableEntityTypeBuilderExtensions)
+        .GetMethod(nameof(HypertableEntityTypeBuilderExtensions.IsHypertable), [typeof(EntityTypeBuilder), typeof(string)])!;
+
     public override IReadOnlyList<MethodCallCodeFragment> GenerateFluentApiCalls(IEntityType entityType, IDictionary<string, IAnnotation> annotations)
     {
         ArgumentNullException.ThrowIfNull(entityType);
         ArgumentNullException.ThrowIfNull(annotations);
         var calls = base.GenerateFluentApiCalls(entityType, annotations).ToList();
-        if (!annotations.Remove(HypertableDatabaseModelFactory.ScaffoldAnnotation, out var annotation) || annotation.Value is not string text)
+        if (annotations.Remove(HypertableDatabaseModelFactory.ScaffoldAnnotation, out var scaffolded) && scaffolded.Value is string text)
         {
-            return calls;
+            string Property(string column) => entityType.GetProperties().FirstOrDefault(p => p.GetColumnName() == column)?.Name ?? column;
+
+            var parts = text.Split("; ");
+            var time = parts[0].Split('|');
+            var dimensions = HypertableDimension.Parse(string.Join("; ", parts.Skip(1)))
+                .Select(d => d with { Property = Property(d.Property) })
+                .ToList();
+            calls.Add(Call(new HypertableDefinition(
+                Property(time[0]),
+                time[1] == ChunkInterval.TimescaleDefault ? null : time[1],
+                dimensions,
+                CreateDefaultIndexes: time[2] != "nodefaults",
+                MigrateData: false,
+                IntegerNowFunction: null)));
         }
 
-        string Property(string column) => entityType.GetProperties().FirstOrDefault(p => p.GetColumnName() == column)?.Name ?? column;
+        return calls;
+    }
 
-        var parts = text.Split("; ");
-        var time = parts[0].Split('|');
-        var call = new MethodCallCodeFragment(
-            typeof(HypertableEntityTypeBuilderExtensions).GetMethod(nameof(HypertableEntityTypeBuilderExtensions.IsHypertable), [typeof(Microsoft.EntityFrameworkCore.Metadata.Builders.EntityTypeBuilder), typeof(string)])!,
-            Property(time[0]));
+    private static MethodCallCodeFragment Call(HypertableDefinition definition)
+    {
         var builder = typeof(HypertableBuilder);
-        if (ChunkInterval.IsInteger(time[1]))
+        var call = new MethodCallCodeFragment(s_isHypertable, definition.TimeProperty);
+        if (definition.ChunkInterval is { } interval)
         {
-            call = call.Chain(builder.GetMethod(nameof(HypertableBuilder.WithChunkInterval), [typeof(long)])!, long.Parse(time[1], CultureInfo.InvariantCulture));
-        }
-        else if (time[1] != ChunkInterval.TimescaleDefault)
-        {
-            call = call.Chain(builder.GetMethod(nameof(HypertableBuilder.WithChunkInterval), [typeof(string)])!, time[1]);
+            call = ChunkInterval.IsInteger(interval)
+                ? call.Chain(builder.GetMethod(nameof(HypertableBuilder.WithChunkInterval), [typeof(long)])!, long.Parse(interval, CultureInfo.InvariantCulture))
+                : call.Chain(builder.GetMethod(nameof(HypertableBuilder.WithChunkInterval), [typeof(string)])!, interval);
         }
 
-        foreach (var dimension in HypertableDimension.Parse(string.Join("; ", parts.Skip(1))))
+        foreach (var dimension in definition.Dimensions)
         {
             call = dimension.IsHash
-                ? call.Chain(builder.GetMethod(nameof(HypertableBuilder.PartitionByHash))!, Property(dimension.Property), dimension.Partitions)
-                : call.Chain(builder.GetMethod(nameof(HypertableBuilder.PartitionByRange))!, Property(dimension.Property), dimension.Interval);
+                ? call.Chain(builder.GetMethod(nameof(HypertableBuilder.PartitionByHash))!, dimension.Property, dimension.Partitions)
+                : call.Chain(builder.GetMethod(nameof(HypertableBuilder.PartitionByRange))!, dimension.Property, dimension.Interval);
         }
 
-        if (time[2] == "nodefaults")
+        if (!definition.CreateDefaultIndexes)
         {
             call = call.Chain(builder.GetMethod(nameof(HypertableBuilder.WithoutDefaultIndexes))!);
         }
 
-        calls.Add(call);
-        return calls;
+        if (definition.MigrateData)
+        {
+            call = call.Chain(builder.GetMethod(nameof(HypertableBuilder.MigrateData))!);
+        }
+
+        if (definition.IntegerNowFunction is { } function)
+        {
+            call = call.Chain(builder.GetMethod(nameof(HypertableBuilder.WithIntegerNowFunction))!, function);
+        }
+
+        return call;
     }
 }
