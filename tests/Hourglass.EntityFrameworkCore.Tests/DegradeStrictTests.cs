@@ -48,4 +48,18 @@ public class DegradeStrictTests(PostgresDatabaseFixture fixture) : IClassFixture
         Assert.Contains("Fix: run CREATE EXTENSION timescaledb", error.Message, StringComparison.Ordinal);
         Assert.Equal(0, await fixture.Database.ScalarAsync<long>("SELECT count(*) FROM pg_tables WHERE tablename = 'strict'"));
     }
+
+    [Fact]
+    public async Task Ensure_created_without_timescale_degrades_to_plain_tables()
+    {
+        await using var database = await (await TestServers.Postgres).CreateDatabaseAsync("ensurecreated");
+        var logs = new CollectingLoggerProvider();
+        using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(logs));
+        await using var context = ModelContext.Create(database.ConnectionString, Model("ensured"), loggerFactory: loggerFactory);
+
+        Assert.True(await context.Database.EnsureCreatedAsync());
+
+        Assert.Equal(1, await database.ScalarAsync<long>("SELECT count(*) FROM pg_tables WHERE tablename = 'ensured'"));
+        Assert.Equal(2, logs.Messages.Count(m => m.Level == LogLevel.Warning && m.Message.Contains("TimescaleDB is not installed", StringComparison.Ordinal)));
+    }
 }
