@@ -277,4 +277,23 @@ public class HypertableMigrationTests(TimescaleDatabaseFixture fixture) : IClass
         Assert.Equal("unix_now_ms", await Db.ScalarAsync<string>("SELECT integer_now_func::text FROM timescaledb_information.dimensions WHERE hypertable_schema = current_schema() AND hypertable_name = 'integer_now'"));
         Assert.Equal(86_400_000, Assert.Single(await DimensionsAsync("integer_now")).IntegerInterval);
     }
+
+    [Fact]
+    public async Task The_server_version_and_edition_are_detected()
+    {
+        await using var context = Context(Readings<DateTime>("detected"));
+        var target = context.GetService<Hourglass.EntityFrameworkCore.Infrastructure.TimescaleServerDetector>().Resolve([]);
+
+        Assert.True(target.IsAvailable);
+        Assert.Equal("server", target.Source);
+        Assert.True(target.Version >= new Version(2, 13), $"version {target.Version}");
+        Assert.Contains(target.License, new[] { "timescale", "apache" });
+        Assert.True(target.SupportsDimensionBuilders);
+        if (!TestServers.UsingExternalTimescale)
+        {
+            // The embedded server is the community edition.
+            Assert.Equal("timescale", target.License);
+            Assert.True(target.HasCommunityFeatures);
+        }
+    }
 }

@@ -65,7 +65,8 @@ internal sealed class TimescaleServerDetector(
             var installed = Query("SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'timescaledb'");
             if (installed is not null)
             {
-                return new TimescaleServerTarget(true, TimescaleServerTarget.ParseVersion(installed), "server");
+                var license = Query("SELECT current_setting('timescaledb.license', true)");
+                return new TimescaleServerTarget(true, TimescaleServerTarget.ParseVersion(installed), "server", license);
             }
 
             if (createdByMigration)

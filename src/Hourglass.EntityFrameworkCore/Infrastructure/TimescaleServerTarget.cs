@@ -4,8 +4,15 @@ namespace Hourglass.EntityFrameworkCore.Infrastructure;
 /// <param name="IsAvailable">Whether TimescaleDB is (or will be, by this migration) installed.</param>
 /// <param name="Version">Its version; null when unknown (the current API is generated).</param>
 /// <param name="Source">How this was decided, for messages: "option", "server", "assumed".</param>
-internal sealed record TimescaleServerTarget(bool IsAvailable, Version? Version, string Source)
+/// <param name="License">The server's <c>timescaledb.license</c> ("timescale" or "apache"); null when unknown.</param>
+internal sealed record TimescaleServerTarget(bool IsAvailable, Version? Version, string Source, string? License = null)
 {
+    /// <summary>
+    /// Whether community-licensed features (columnstore, policies, continuous aggregates) can be used; assumed when
+    /// the license is unknown. Hypertables themselves are in both editions.
+    /// </summary>
+    public bool HasCommunityFeatures => License is null || string.Equals(License, "timescale", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>The version from which <c>by_range</c>/<c>by_hash</c> and <c>set_partitioning_interval</c> exist.</summary>
     public static readonly Version DimensionBuilderApi = new(2, 13);
 
