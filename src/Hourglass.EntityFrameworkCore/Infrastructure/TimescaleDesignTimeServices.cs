@@ -1,0 +1,22 @@
+using Hourglass.EntityFrameworkCore.Hypertables;
+using Microsoft.EntityFrameworkCore.Design;
+using Microsoft.EntityFrameworkCore.Migrations.Design;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Hourglass.EntityFrameworkCore.Infrastructure;
+
+/// <summary>
+/// Design-time services for <c>dotnet ef</c>: migration files call <c>migrationBuilder.CreateHypertable(...)</c> and friends.
+/// Found through the <c>[DesignTimeServicesReference]</c> attribute the package's build targets add to the application,
+/// so applications write no <see cref="IDesignTimeServices"/> class of their own.
+/// </summary>
+public sealed class TimescaleDesignTimeServices : IDesignTimeServices
+{
+    /// <inheritdoc />
+    public void ConfigureDesignTimeServices(IServiceCollection serviceCollection)
+    {
+        ArgumentNullException.ThrowIfNull(serviceCollection);
+        serviceCollection.AddSingleton<ICSharpMigrationOperationGenerator, TimescaleCSharpMigrationOperationGenerator>();
+        HypertableServices.AddDesignTime(serviceCollection);
+    }
+}

@@ -1,0 +1,23 @@
+using Hourglass.EntityFrameworkCore.Hypertables;
+using Microsoft.EntityFrameworkCore.Migrations;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Hourglass.EntityFrameworkCore.Infrastructure;
+
+/// <summary>
+/// Registers the shared TimescaleDB services and every feature. A feature plugs in by registering, from its own folder,
+/// an <see cref="ITimescaleModelDiffer"/>, an <see cref="ITimescaleOperationSqlGenerator"/>, EF convention set plugins
+/// and, in <see cref="TimescaleDesignTimeServices"/>, a C# operation generator.
+/// </summary>
+internal static class TimescaleServiceRegistration
+{
+    public static void AddTimescaleServices(IServiceCollection services)
+    {
+        services.Replace(ServiceDescriptor.Scoped<IMigrationsSqlGenerator, TimescaleMigrationsSqlGenerator>());
+        services.Replace(ServiceDescriptor.Scoped<IMigrationsModelDiffer, TimescaleMigrationsModelDiffer>());
+        services.TryAddScoped<TimescaleServerDetector>();
+
+        HypertableServices.Add(services);
+    }
+}

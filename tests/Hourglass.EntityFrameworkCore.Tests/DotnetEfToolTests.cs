@@ -1,0 +1,177 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using Hourglass.Testing;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Hourglass.EntityFrameworkCore.Tests;
+
+/// <summary>
+/// The real `dotnet ef` tool (pinned in .config/dotnet-tools.json) on tests/Hourglass.Migrations.TestApp, against this
+/// class's schema on the embedded TimescaleDB: add, update, no phantom diff, change, update, down to nothing.
+/// </summary>
+public class DotnetEfToolTests(TimescaleDatabaseFixture fixture, PostgresDatabaseFixture postgres, ITestOutputHelper output)
+    : IClassFixture<TimescaleDatabaseFixture>, IClassFixture<PostgresDatabaseFixture>
+{
+    private static readonly string s_repository = FindRepository();
+    private static readonly string s_project = Path.Combine(s_repository, "tests", "Hourglass.Migrations.TestApp");
+    private static readonly string s_generated = Path.Combine(s_project, "Generated");
+
+    [Fact]
+    public async Task Hypertable_changes_round_trip_through_dotnet_ef()
+    {
+        var db = fixture.Database;
+        var environment = new Dictionary<string, string>
+        {
+            ["HOURGLASS_TESTAPP_CONNECTION"] = db.ConnectionString,
+            ["HOURGLASS_TESTAPP_SCHEMA"] = db.Schema,
+            ["HOURGLASS_TESTAPP_INTERVAL"] = "1 day",
+        };
+        DeleteGenerated();
+        try
+        {
+            await DotnetAsync(environment, "tool", "restore");
+            await EfAsync(environment, "migrations", "add", "Initial", "--output-dir", "Generated", "--namespace", "Generated");
+            var initial = File.ReadAllText(Directory.GetFiles(s_generated, "*_Initial.cs").Single());
+            Assert.Contains("migrationBuilder.CreateHypertable(", initial, StringComparison.Ordinal);
+            Assert.DoesNotContain("create_hypertable", initial, StringComparison.Ordinal);
+
+            await EfAsync(environment, "database", "update");
+            var dimensions = await DimensionsAsync(db, "conditions");
+            Assert.Equal(["time|1 day|", "device_id||4"], dimensions);
+            Assert.Equal(["at|12:00:00|"], await DimensionsAsync(db, "ticks"));
+
+            // The same migration on native PostgreSQL 15: Strict refuses before creating the tables, Degrade makes plain tables.
+            var plain = new Dictionary<string, string>(environment)
+            {
+                ["HOURGLASS_TESTAPP_CONNECTION"] = postgres.Database.ConnectionString,
+                ["HOURGLASS_TESTAPP_STRICT"] = "1",
+            };
+            var strict = await DotnetAsync(plain, expectSuccess: false, ["ef", "database", "update", "--no-build", "--project", s_project, "--startup-project", s_project]);
+            Assert.Contains("TimescaleDB is not installed in this database", strict, StringComparison.Ordinal);
+            Assert.Equal(0, await postgres.Database.ScalarAsync<long>("SELECT count(*) FROM pg_tables WHERE tablename IN ('conditions', 'ticks')"));
+            plain["HOURGLASS_TESTAPP_STRICT"] = "0";
+            await EfAsync(plain, "database", "update", "--no-build");
+            Assert.Equal(2, await postgres.Database.ScalarAsync<long>($"SELECT count(*) FROM pg_tables WHERE schemaname = '{db.Schema}' AND tablename IN ('conditions', 'ticks')"));
+
+            // No model change: the new migration is empty and the snapshot is unchanged.
+            var snapshotPath = Directory.GetFiles(s_generated, "*ModelSnapshot.cs").Single();
+            var snapshot = File.ReadAllText(snapshotPath);
+            await EfAsync(environment, "migrations", "add", "NoChange", "--no-build", "--output-dir", "Generated", "--namespace", "Generated");
+            var noChange = Directory.GetFiles(s_generated, "*_NoChange*.cs");
+            Assert.Equal(string.Empty, UpBody(File.ReadAllText(noChange.Single(f => !f.EndsWith(".Designer.cs", StringComparison.Ordinal)))));
+            Assert.Equal(snapshot, File.ReadAllText(snapshotPath));
+            foreach (var file in noChange)
+            {
+                File.Delete(file);
+            }
+
+            environment["HOURGLASS_TESTAPP_INTERVAL"] = "6 hours";
+            await EfAsync(environment, "migrations", "add", "ShorterChunks", "--no-build", "--output-dir", "Generated", "--namespace", "Generated");
+            var shorter = File.ReadAllText(Directory.GetFiles(s_generated, "*_ShorterChunks.cs").Single());
+            Assert.Contains("migrationBuilder.SetHypertableChunkInterval(", UpBody(shorter), StringComparison.Ordinal);
+            Assert.Contains("interval: \"6 hours\"", UpBody(shorter), StringComparison.Ordinal);
+
+            await EfAsync(environment, "database", "update");
+            Assert.Equal(["time|06:00:00|", "device_id||4"], await DimensionsAsync(db, "conditions"));
+
+            var script = Path.Combine(s_generated, "idempotent.sql");
+            await EfAsync(environment, "migrations", "script", "--idempotent", "--no-build", "--output", script);
+            Assert.Contains("PERFORM create_hypertable(", File.ReadAllText(script), StringComparison.Ordinal);
+
+            await EfAsync(environment, "database", "update", "0", "--no-build");
+            Assert.Equal(0, await db.ScalarAsync<long>("SELECT count(*) FROM timescaledb_information.hypertables WHERE hypertable_schema = current_schema()"));
+            Assert.Equal(0, await db.ScalarAsync<long>("SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename IN ('conditions', 'ticks')"));
+        }
+        finally
+        {
+            DeleteGenerated();
+        }
+    }
+
+    private static async Task<List<string>> DimensionsAsync(TestDatabase db, string table)
+    {
+        await using var connection = await db.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            SELECT column_name || '|' || coalesce(time_interval::text, '') || '|' || coalesce(num_partitions::text, '')
+            FROM timescaledb_information.dimensions
+            WHERE hypertable_schema = current_schema() AND hypertable_name = '{table}'
+            ORDER BY dimension_number
+            """;
+        var result = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            result.Add(reader.GetString(0));
+        }
+
+        return result;
+    }
+
+    private static string UpBody(string migration)
+    {
+        var match = Regex.Match(migration, @"void Up\(MigrationBuilder migrationBuilder\)\s*\{(?<body>.*?)\n        \}", RegexOptions.Singleline);
+        Assert.True(match.Success, "no Up method in:\n" + migration);
+        return match.Groups["body"].Value.Trim();
+    }
+
+    private Task EfAsync(Dictionary<string, string> environment, params string[] arguments)
+        => DotnetAsync(environment, ["ef", .. arguments, "--project", s_project, "--startup-project", s_project]);
+
+    private Task DotnetAsync(Dictionary<string, string> environment, params string[] arguments)
+        => DotnetAsync(environment, expectSuccess: true, arguments);
+
+    private async Task<string> DotnetAsync(Dictionary<string, string> environment, bool expectSuccess, string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = s_repository,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
+        start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
+        start.Environment["DOTNET_CLI_DO_NOT_USE_MSBUILD_SERVER"] = "1";
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        using var process = Process.Start(start)!;
+        var standardOutput = process.StandardOutput.ReadToEndAsync();
+        var standardError = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        var text = await standardOutput + await standardError;
+        output.WriteLine($"$ dotnet {string.Join(' ', arguments)}\n{text}");
+        Assert.True((process.ExitCode == 0) == expectSuccess, $"dotnet {string.Join(' ', arguments)} exited with {process.ExitCode}:\n{text}");
+        return text;
+    }
+
+    private static void DeleteGenerated()
+    {
+        if (Directory.Exists(s_generated))
+        {
+            Directory.Delete(s_generated, recursive: true);
+        }
+    }
+
+    private static string FindRepository()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "Hourglass.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("Hourglass.sln not found above " + AppContext.BaseDirectory);
+    }
+}

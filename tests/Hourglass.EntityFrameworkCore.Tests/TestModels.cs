@@ -1,0 +1,102 @@
+using Hourglass.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Metadata;
+using Microsoft.EntityFrameworkCore.Migrations;
+using Microsoft.EntityFrameworkCore.Migrations.Operations;
+using Microsoft.EntityFrameworkCore.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Hourglass.EntityFrameworkCore.Tests;
+
+public class Reading<T>
+{
+    public T Time { get; set; } = default!;
+
+    public int DeviceId { get; set; }
+
+    public int? Other { get; set; }
+
+    public DateTime Recorded { get; set; }
+
+    public double Value { get; set; }
+}
+
+/// <summary>A context whose model is given per instance; each distinct key gets its own cached model.</summary>
+public sealed class ModelContext(DbContextOptions options, string key, Action<ModelBuilder> build) : DbContext(options)
+{
+    public string Key { get; } = key;
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder) => build(modelBuilder);
+
+    public IModel DesignModel => this.GetService<IDesignTimeModel>().Model;
+
+    public static ModelContext Create(
+        string connectionString,
+        Action<ModelBuilder> build,
+        Action<TimescaleDbContextOptionsBuilder>? timescale = null,
+        bool snakeCase = false,
+        ILoggerFactory? loggerFactory = null)
+    {
+        var builder = new DbContextOptionsBuilder<ModelContext>()
+            .UseNpgsql(connectionString, o => o.UseNodaTime().UseTimescale(timescale))
+            .ReplaceService<IModelCacheKeyFactory, KeyFactory>();
+        if (snakeCase)
+        {
+            builder.UseSnakeCaseNamingConvention();
+        }
+
+        if (loggerFactory is not null)
+        {
+            builder.UseLoggerFactory(loggerFactory);
+        }
+
+        return new ModelContext(builder.Options, Guid.NewGuid().ToString("N"), build);
+    }
+
+    /// <summary>What a migration from <paramref name="from"/> (null: empty database) to this model does.</summary>
+    public IReadOnlyList<MigrationOperation> DiffFrom(ModelContext? from)
+        => this.GetService<IMigrationsModelDiffer>().GetDifferences(from?.DesignModel.GetRelationalModel(), DesignModel.GetRelationalModel());
+
+    public async Task ApplyAsync(IReadOnlyList<MigrationOperation> operations)
+    {
+        var commands = this.GetService<IMigrationsSqlGenerator>().Generate(operations, DesignModel);
+        await this.GetService<IMigrationCommandExecutor>().ExecuteNonQueryAsync(commands, this.GetService<IRelationalConnection>());
+    }
+
+    public string Sql(IReadOnlyList<MigrationOperation> operations, MigrationsSqlGenerationOptions options = MigrationsSqlGenerationOptions.Default)
+        => string.Join("\n", this.GetService<IMigrationsSqlGenerator>().Generate(operations, DesignModel, options).Select(c => c.CommandText));
+
+    private sealed class KeyFactory : IModelCacheKeyFactory
+    {
+        public object Create(DbContext context, bool designTime) => (((ModelContext)context).Key, designTime);
+    }
+}
+
+/// <summary>Collects log messages.</summary>
+public sealed class CollectingLoggerProvider : ILoggerProvider
+{
+    public List<(LogLevel Level, string Category, string Message)> Messages { get; } = [];
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(CollectingLoggerProvider owner, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            lock (owner.Messages)
+            {
+                owner.Messages.Add((logLevel, category, formatter(state, exception)));
+            }
+        }
+    }
+}

@@ -1,0 +1,70 @@
+using Hourglass.EntityFrameworkCore.Hypertables;
+using Hourglass.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Design;
+using NodaTime;
+
+namespace Hourglass.Migrations.TestApp;
+
+/// <summary>A reading keyed by time and device: a hypertable with a hash dimension.</summary>
+public class Condition
+{
+    public DateTime Time { get; set; }
+
+    public int DeviceId { get; set; }
+
+    public double Temperature { get; set; }
+}
+
+/// <summary>A NodaTime hypertable declared with attributes.</summary>
+[Hypertable(nameof(At), ChunkInterval = "12 hours")]
+public class Tick
+{
+    public Instant At { get; set; }
+
+    public string Symbol { get; set; } = "";
+
+    public decimal Price { get; set; }
+}
+
+/// <summary>The test app's model; the interval comes from HOURGLASS_TESTAPP_INTERVAL so tests can change it.</summary>
+public class WeatherContext(DbContextOptions<WeatherContext> options) : DbContext(options)
+{
+    public static string Schema => Environment.GetEnvironmentVariable("HOURGLASS_TESTAPP_SCHEMA") ?? "public";
+
+    public DbSet<Condition> Conditions => Set<Condition>();
+
+    public DbSet<Tick> Ticks => Set<Tick>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.HasDefaultSchema(Schema);
+        modelBuilder.Entity<Condition>(b =>
+        {
+            b.HasKey(x => new { x.Time, x.DeviceId });
+            b.IsHypertable(x => x.Time)
+                .WithChunkInterval(Environment.GetEnvironmentVariable("HOURGLASS_TESTAPP_INTERVAL") ?? "1 day")
+                .PartitionByHash(x => x.DeviceId, 4);
+        });
+        modelBuilder.Entity<Tick>().HasKey(x => new { x.Symbol, x.At });
+    }
+}
+
+/// <summary>Builds the context for `dotnet ef` from HOURGLASS_TESTAPP_CONNECTION.</summary>
+public class WeatherContextFactory : IDesignTimeDbContextFactory<WeatherContext>
+{
+    public WeatherContext CreateDbContext(string[] args)
+    {
+        var connectionString = Environment.GetEnvironmentVariable("HOURGLASS_TESTAPP_CONNECTION")
+            ?? "Host=127.0.0.1;Username=postgres;Database=hourglass_testapp";
+        var options = new DbContextOptionsBuilder<WeatherContext>()
+            .UseNpgsql(connectionString, o => o
+                .UseNodaTime()
+                .MigrationsHistoryTable("__EFMigrationsHistory", WeatherContext.Schema)
+                .UseTimescale(t => t.WhenTimescaleMissing(
+                    Environment.GetEnvironmentVariable("HOURGLASS_TESTAPP_STRICT") == "1" ? TimescaleMissingBehavior.Strict : TimescaleMissingBehavior.Degrade)))
+            .UseSnakeCaseNamingConvention()
+            .Options;
+        return new WeatherContext(options);
+    }
+}
