@@ -1,5 +1,7 @@
 using System.CommandLine;
 using Hourglass.Cli.Dev;
+using Hourglass.Cli.Doctor;
+using Hourglass.Cli.Info;
 
 namespace Hourglass.Cli;
 
@@ -10,6 +12,8 @@ internal static class Program
         var root = new RootCommand("Hourglass: TimescaleDB tooling for .NET.")
         {
             DevCommand.Create(),
+            InfoCommand.Create(),
+            DoctorCommand.Create(),
         };
         return root.Parse(args).InvokeAsync();
     }
