@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Hourglass.Cli.Backup;
 using Hourglass.Cli.Dev;
 using Hourglass.Cli.Doctor;
 using Hourglass.Cli.Info;
@@ -14,6 +15,8 @@ internal static class Program
             DevCommand.Create(),
             InfoCommand.Create(),
             DoctorCommand.Create(),
+            BackupCommand.Create(),
+            RestoreCommand.Create(),
         };
         return root.Parse(args).InvokeAsync();
     }
