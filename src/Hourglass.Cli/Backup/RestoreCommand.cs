@@ -60,7 +60,8 @@ internal static class RestoreCommand
             var entries = 0;
             await pgRestore.RunAsync(["--list", backup.FullName], resolved, line => entries += line.Contains(" TABLE DATA ", StringComparison.Ordinal) ? 1 : 0, cancellationToken);
 
-            var timescale = metadata?.TimescaledbVersion is not null || target.TimescaledbVersion is not null;
+            // Forced past a missing TimescaleDB, there is nothing to prepare: pg_restore reports what cannot be created.
+            var timescale = target.TimescaledbVersion is not null || (metadata?.TimescaledbVersion is not null && target.TimescaledbAvailable is not null);
             if (timescale)
             {
                 await PrepareTimescaleAsync(resolved, target, metadata, cancellationToken);

@@ -1,5 +1,4 @@
 using Npgsql;
-using Spectre.Console;
 
 namespace Hourglass.Cli.Connection;
 
@@ -43,11 +42,9 @@ internal static class CommandRunner
         }
     }
 
-    /// <summary>Errors go to stderr so that <c>--json</c> output on stdout stays parseable.</summary>
-    public static IAnsiConsole Error { get; } = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-
+    /// <summary>Plain text, never wrapped: error messages are grepped by scripts and tests.</summary>
     public static void WriteError(string message) =>
-        Error.MarkupLine($"[red]error:[/] {Markup.Escape(Secrets.Redact(message))}");
+        Console.Error.WriteLine($"error: {Secrets.Redact(message)}");
 
     private static string Flatten(Exception ex)
     {
