@@ -1,8 +1,10 @@
 using System.CommandLine;
+using System.Globalization;
 using Hourglass.Cli.Backup;
 using Hourglass.Cli.Dev;
 using Hourglass.Cli.Doctor;
 using Hourglass.Cli.Info;
+using Spectre.Console;
 
 namespace Hourglass.Cli;
 
@@ -18,6 +20,22 @@ internal static class Program
             BackupCommand.Create(),
             RestoreCommand.Create(),
         };
+        UseWidthOfRedirectedOutput();
         return root.Parse(args).InvokeAsync();
+    }
+
+    /// <summary>
+    /// Piped into a file or a CI log, Spectre would wrap tables at 80 columns; use $COLUMNS when set, else 160.
+    /// </summary>
+    private static void UseWidthOfRedirectedOutput()
+    {
+        if (!Console.IsOutputRedirected)
+        {
+            return;
+        }
+
+        AnsiConsole.Profile.Width = int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var columns) && columns >= 40
+            ? columns
+            : 160;
     }
 }

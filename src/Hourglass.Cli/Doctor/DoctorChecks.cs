@@ -182,6 +182,7 @@ internal static class DoctorChecks
     private static async Task<CheckResult> CheckPoliciesAsync(NpgsqlConnection connection, IReadOnlyList<HypertableInfo> hypertables, CancellationToken cancellationToken)
     {
         var unmanaged = new List<string>();
+        var checkedCount = 0;
         foreach (var h in hypertables)
         {
             var time = h.Dimensions.FirstOrDefault(d => d.Kind == "range");
@@ -190,6 +191,7 @@ internal static class DoctorChecks
                 continue;
             }
 
+            checkedCount++;
             await using var command = new NpgsqlCommand(
                 """
                 SELECT NOT EXISTS (SELECT 1 FROM timescaledb_information.jobs j
@@ -210,7 +212,7 @@ internal static class DoctorChecks
 
         return unmanaged.Count > 0
             ? CheckResult.Warn(CheckIds.Policies, $"Hypertables with chunks older than their interval but no columnstore or retention policy (they grow uncompressed forever): {string.Join(", ", unmanaged)}. Add add_columnstore_policy or add_retention_policy.")
-            : CheckResult.Pass(CheckIds.Policies, $"{hypertables.Count} hypertable(s): old chunks are compressed or dropped by a policy.");
+            : CheckResult.Pass(CheckIds.Policies, $"{checkedCount} time-partitioned hypertable(s): none keeps chunks older than its interval without a columnstore or retention policy.");
     }
 
     private static async Task<CheckResult> CheckChunkSizeAsync(NpgsqlConnection connection, IReadOnlyList<HypertableInfo> hypertables, ServerSettings settings, CancellationToken cancellationToken)

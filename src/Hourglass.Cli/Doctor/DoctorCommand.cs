@@ -51,6 +51,7 @@ internal static class DoctorCommand
 
             var console = AnsiConsole.Console;
             console.MarkupLineInterpolated($"Checking {resolved.Describe()}");
+            var grid = new Grid().AddColumn(new GridColumn().NoWrap()).AddColumn(new GridColumn().NoWrap()).AddColumn();
             foreach (var check in checks)
             {
                 var label = check.Level switch
@@ -60,9 +61,10 @@ internal static class DoctorCommand
                     CheckLevel.Fail => "[red]FAIL[/]",
                     _ => "[grey]skip[/]",
                 };
-                console.MarkupLine($"{label}  {Markup.Escape(check.Id.PadRight(11))} {Markup.Escape(Secrets.Redact(check.Message))}");
+                grid.AddRow(new Markup(label), new Text(check.Id), new Text(Secrets.Redact(check.Message)));
             }
 
+            console.Write(grid);
             var warnings = checks.Count(c => c.Level == CheckLevel.Warn);
             var failures = checks.Count(c => c.Level == CheckLevel.Fail);
             console.MarkupLine($"{failures} failure(s), {warnings} warning(s). Exit code {exitCode}.");

@@ -60,7 +60,7 @@ internal static class InfoCommand
         console.WriteLine();
 
         var hypertables = new Table().Title("Hypertables").Border(TableBorder.Rounded);
-        foreach (var column in new[] { "Hypertable", "Dimensions", "Chunks", "Size", "Columnstore", "Ratio", "~Rows", "Time range (oldest → newest chunk)" })
+        foreach (var column in new[] { "Hypertable", "Dimensions", "Chunks", "Size", "Columnstore", "~Rows", "Oldest → newest chunk" })
         {
             hypertables.AddColumn(column);
         }
@@ -72,8 +72,8 @@ internal static class InfoCommand
                 Cell(string.Join("\n", h.Dimensions.Select(d => d.Kind == "hash" ? $"{d.Column} hash {d.Partitions}" : $"{d.Column} every {d.Interval}"))),
                 Cell(h.CompressedChunks > 0 ? $"{h.Chunks} ({h.CompressedChunks} compressed)" : h.Chunks.ToString(CultureInfo.InvariantCulture)),
                 Cell(Bytes(h.TotalBytes)),
-                Cell(!h.ColumnstoreEnabled ? "off" : h.AfterCompressionBytes is null ? "on" : $"{Bytes(h.BeforeCompressionBytes ?? 0)} → {Bytes(h.AfterCompressionBytes.Value)}"),
-                Cell(h.ColumnstoreRatio is null ? "-" : $"{h.ColumnstoreRatio.Value.ToString("0.0", CultureInfo.InvariantCulture)}x"),
+                Cell(!h.ColumnstoreEnabled ? "off" : h.AfterCompressionBytes is null ? "on, nothing converted"
+                    : $"{Bytes(h.BeforeCompressionBytes ?? 0)} → {Bytes(h.AfterCompressionBytes.Value)}" + (h.ColumnstoreRatio is null ? "" : $"\n{h.ColumnstoreRatio.Value.ToString("0.0", CultureInfo.InvariantCulture)}x smaller")),
                 Cell(h.ApproximateRows.ToString("N0", CultureInfo.InvariantCulture)),
                 Cell(Range(h.OldestChunk?.Start, h.NewestChunk?.End)));
         }
@@ -89,13 +89,13 @@ internal static class InfoCommand
         foreach (var a in report.ContinuousAggregates)
         {
             aggregates.AddRow(Cell($"{a.Schema}.{a.Name}"), Cell($"{a.HypertableSchema}.{a.HypertableName}"), Cell(a.MaterializedOnly ? "yes" : "no"),
-                a.Refreshed ? Cell(a.Watermark ?? "?") : new Markup("[yellow]never refreshed[/]"));
+                a.Refreshed ? Cell(Short(a.Watermark)) : new Markup("[yellow]never refreshed[/]"));
         }
 
         WriteTable(console, aggregates, report.ContinuousAggregates.Count, "No continuous aggregates.");
 
         var jobs = new Table().Title("Jobs").Border(TableBorder.Rounded);
-        foreach (var column in new[] { "Id", "Job", "On", "Schedule", "Last run", "Last status", "Next start", "Runs", "Failures" })
+        foreach (var column in new[] { "Id", "Job", "On", "Schedule", "Last run", "Status", "Next start", "Runs", "Failed" })
         {
             jobs.AddColumn(column);
         }
@@ -107,9 +107,9 @@ internal static class InfoCommand
                 Cell(j.Name.EndsWith($" [{j.Id}]", StringComparison.Ordinal) ? j.Name[..^($" [{j.Id}]".Length)] : j.Name),
                 Cell(j.HypertableName is null ? j.Procedure : $"{j.HypertableSchema}.{j.HypertableName}"),
                 Cell(j.Scheduled ? $"every {j.ScheduleInterval}" : "paused"),
-                Cell(j.LastRunStartedAt ?? "never"),
+                Cell(j.LastRunStartedAt is null ? "never" : Short(j.LastRunStartedAt)),
                 j.LastRunStatus == "Failed" ? new Markup("[red]Failed[/]") : Cell(j.LastRunStatus ?? "-"),
-                Cell(j.NextStart ?? "-"),
+                Cell(j.NextStart is null ? "-" : Short(j.NextStart)),
                 Cell(j.TotalRuns.ToString(CultureInfo.InvariantCulture)),
                 j.TotalFailures > 0 ? new Markup($"[red]{j.TotalFailures}[/]") : Cell("0"));
         }
@@ -135,12 +135,12 @@ internal static class InfoCommand
 
     private static string Range(string? start, string? end) => start is null && end is null ? "-" : $"{Short(start)} → {Short(end)}";
 
-    /// <summary>2026-11-18T00:00:00Z reads as 2026-11-18 on screen; the JSON keeps the full form.</summary>
+    /// <summary>On screen, 2026-11-18T00:00:00Z reads 2026-11-18 and 2026-11-23T07:13:45Z reads 2026-11-23 07:13; the JSON keeps the full form.</summary>
     private static string Short(string? iso) => iso switch
     {
         null => "?",
-        _ when iso.EndsWith("T00:00:00Z", StringComparison.Ordinal) => iso[..^10],
-        _ when iso.EndsWith(":00Z", StringComparison.Ordinal) && iso.Length == 20 => iso[..16].Replace('T', ' ') + "Z",
+        _ when iso.Length == 20 && iso.EndsWith("T00:00:00Z", StringComparison.Ordinal) => iso[..10],
+        _ when iso.Length == 20 && iso[10] == 'T' => iso[..16].Replace('T', ' '),
         _ => iso,
     };
 

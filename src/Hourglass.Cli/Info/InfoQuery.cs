@@ -150,10 +150,13 @@ internal static class InfoQuery
         var rows = new List<(string Schema, string Name, string HSchema, string HName, bool MaterializedOnly, int MatId, string? TimeType)>();
         await using (var command = new NpgsqlCommand(
             """
-            SELECT ca.view_schema::text, ca.view_name::text, ca.hypertable_schema::text, ca.hypertable_name::text, ca.materialized_only,
-                   cat.mat_hypertable_id, d.column_type::text
+            SELECT ca.view_schema::text, ca.view_name::text,
+                   coalesce(parent.user_view_schema, ca.hypertable_schema)::text, coalesce(parent.user_view_name, ca.hypertable_name)::text,
+                   ca.materialized_only, cat.mat_hypertable_id, d.column_type::text
             FROM timescaledb_information.continuous_aggregates ca
             JOIN _timescaledb_catalog.continuous_agg cat ON cat.user_view_schema = ca.view_schema AND cat.user_view_name = ca.view_name
+            -- An aggregate on an aggregate names the parent's internal hypertable; show the parent aggregate instead.
+            LEFT JOIN _timescaledb_catalog.continuous_agg parent ON parent.mat_hypertable_id = cat.parent_mat_hypertable_id
             LEFT JOIN timescaledb_information.dimensions d
               ON d.hypertable_schema = ca.materialization_hypertable_schema AND d.hypertable_name = ca.materialization_hypertable_name AND d.dimension_number = 1
             WHERE @schemas::text[] IS NULL OR ca.view_schema = ANY(@schemas)
