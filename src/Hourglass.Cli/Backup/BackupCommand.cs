@@ -96,6 +96,22 @@ internal static class BackupCommand
     /// <summary>Spectre progress driven by the tool's --verbose lines: one step per table.</summary>
     internal static async Task<T> WithProgressAsync<T>(string description, int steps, string stepMarker, Func<Action<string>, Task<T>> run)
     {
+        if (!AnsiConsole.Profile.Capabilities.Interactive)
+        {
+            // No live bar in a pipe or CI log: one line per step instead.
+            AnsiConsole.WriteLine($"{description}: {steps} table(s)");
+            var done = 0;
+            return await run(line =>
+            {
+                var at = line.IndexOf(stepMarker, StringComparison.Ordinal);
+                if (at >= 0)
+                {
+                    done++;
+                    AnsiConsole.WriteLine($"  [{done}/{steps}] {line[(at + stepMarker.Length)..].Trim().Trim('"')}");
+                }
+            });
+        }
+
         return await AnsiConsole.Progress()
             .AutoClear(false)
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
