@@ -12,6 +12,7 @@ internal static class BackupCommand
 {
     public static Option<DirectoryInfo?> PgBinOption() => new("--pg-bin")
     {
+        HelpName = "DIR",
         Description = "Folder holding pg_dump/pg_restore. Default: PATH, then /usr/lib/postgresql/<newest>/bin and other usual folders; the tools must be at least the server's major version.",
     };
 
@@ -24,6 +25,7 @@ internal static class BackupCommand
         };
         var keep = new Option<int?>("--keep")
         {
+            HelpName = "N",
             Description = "After the backup, keep only the newest N backups of this database in the same folder (those with an hourglass .meta.json) and delete the older ones.",
         };
         var pgBin = PgBinOption();

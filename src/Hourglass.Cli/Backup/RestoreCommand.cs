@@ -48,17 +48,21 @@ internal static class RestoreCommand
             }
 
             await using var resolved = await connection.ResolveAsync(result, cancellationToken);
+            var dumpMajor = metadata is null ? 0 : DumpMajor(metadata.PgDumpVersion);
+            var pgRestore = await PgTool.LocateAsync("pg_restore", result.GetValue(pgBin), Math.Max(dumpMajor, 0), "the pg_dump that wrote this backup", cancellationToken);
+            var entries = 0;
+            var listing = await pgRestore.RunAsync(["--list", backup.FullName], resolved, line => entries += line.Contains(" TABLE DATA ", StringComparison.Ordinal) ? 1 : 0, cancellationToken);
+            if (listing.ExitCode != 0)
+            {
+                throw new CliException($"{backup.FullName} is not a backup pg_restore can read (a pg_dump custom-format archive): {string.Join(" ", listing.Tail.TakeLast(3))}");
+            }
+
             var target = await DatabaseFacts.ReadAsync(resolved, cancellationToken);
             CheckVersions(metadata, target, forced);
             if (target.UserObjects > 0 && !result.GetValue(clean))
             {
                 throw new CliException($"Database {target.Database} is not empty ({target.UserObjects} tables, views, sequences or functions). Restore into an empty database, or pass --clean to drop the backup's objects first.");
             }
-
-            var dumpMajor = metadata is null ? 0 : DumpMajor(metadata.PgDumpVersion);
-            var pgRestore = await PgTool.LocateAsync("pg_restore", result.GetValue(pgBin), Math.Max(dumpMajor, 0), "the pg_dump that wrote this backup", cancellationToken);
-            var entries = 0;
-            await pgRestore.RunAsync(["--list", backup.FullName], resolved, line => entries += line.Contains(" TABLE DATA ", StringComparison.Ordinal) ? 1 : 0, cancellationToken);
 
             // Forced past a missing TimescaleDB, there is nothing to prepare: pg_restore reports what cannot be created.
             var timescale = target.TimescaledbVersion is not null || (metadata?.TimescaledbVersion is not null && target.TimescaledbAvailable is not null);

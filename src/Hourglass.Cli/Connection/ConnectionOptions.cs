@@ -18,6 +18,7 @@ internal sealed class ConnectionOptions
 
     public Option<string?> Connection { get; } = new("--connection", "-c")
     {
+        HelpName = "CONNECTION",
         Description = $"Npgsql connection string or postgresql:// URL. Default: ${EnvironmentVariable}, else ConnectionStrings:Default in ./appsettings.json.",
     };
 
@@ -28,12 +29,14 @@ internal sealed class ConnectionOptions
 
     public Option<int> EmbeddedPort { get; } = new("--embedded-port")
     {
+        HelpName = "PORT",
         Description = "Port of the running 'hourglass dev' server.",
         DefaultValueFactory = _ => DevDefaultPort,
     };
 
     public Option<DirectoryInfo?> EmbeddedData { get; } = new("--embedded-data")
     {
+        HelpName = "DIR",
         Description = "With --embedded and no running 'hourglass dev': open this data folder (as kept by 'hourglass dev --data DIR') instead of a temporary database.",
     };
 

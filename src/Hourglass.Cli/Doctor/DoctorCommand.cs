@@ -16,6 +16,7 @@ internal static class DoctorCommand
         var schemas = InfoCommand.SchemaOption();
         var ignore = new Option<string[]>("--ignore")
         {
+            HelpName = "CHECK",
             Description = $"Checks to skip, by id (repeatable or comma-separated): {string.Join(", ", CheckIds.All)}.",
             Arity = ArgumentArity.ZeroOrMore,
         };

@@ -41,6 +41,7 @@ internal static class InfoCommand
 
     public static Option<string[]> SchemaOption() => new("--schema", "-s")
     {
+        HelpName = "SCHEMA",
         Description = "Only hypertables, continuous aggregates and jobs in this schema (repeatable). Default: all schemas.",
         Arity = ArgumentArity.ZeroOrMore,
     };
