@@ -38,7 +38,7 @@ public sealed class BackupRestoreTests : IDisposable
         await using var source = await server.CreateDatabaseAsync("bksource");
         await SeedAsync(source, server.HasTimescale);
 
-        var (backupExit, backupOutput) = await CliProcess.RunAsync(["backup", Path.Combine(_folder, "app_{timestamp}.dump"), "--connection", source.ConnectionString]);
+        var (backupExit, backupOutput) = await CliProcess.RunAsync(["backup", Path.Combine(_folder, "app_{timestamp}.dump"), "--checksums", "--connection", source.ConnectionString]);
         Assert.True(backupExit == 0, backupOutput);
         var dump = Directory.GetFiles(_folder, "app_*.dump").Single();
         var metadata = JsonNode.Parse(await File.ReadAllTextAsync(dump + ".meta.json"))!;
@@ -49,6 +49,7 @@ public sealed class BackupRestoreTests : IDisposable
         var (restoreExit, restoreOutput) = await CliProcess.RunAsync(["restore", dump, "--connection", target.ConnectionString]);
         Assert.True(restoreExit == 0, restoreOutput);
 
+        Assert.Contains($"Verified {(server.HasTimescale ? 4 : 3)} table(s): row counts and checksums match the backup", restoreOutput, StringComparison.Ordinal);
         var expected = await ChecksumsAsync(source);
         Assert.Equal(expected, await ChecksumsAsync(target));
         Assert.Contains("sales.notes", expected.Keys);
@@ -98,6 +99,27 @@ public sealed class BackupRestoreTests : IDisposable
         var (forcedExit, forced) = await CliProcess.RunAsync(["restore", dump, "--force", "--connection", target.ConnectionString]);
         Assert.True(forcedExit == 0, forced);
         Assert.Equal(100L, await target.ScalarAsync<long>("SELECT count(*) FROM t"));
+    }
+
+    [Fact]
+    public async Task Restore_reports_data_that_differs_from_the_recorded_checksums()
+    {
+        var server = await TestServers.Postgres;
+        await using var source = await server.CreateDatabaseAsync("bkverify");
+        await source.ExecuteAsync("CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT i, 'v' || i FROM generate_series(1, 1000) i");
+        var dump = Path.Combine(_folder, "verify.dump");
+        var (backupExit, backupOutput) = await CliProcess.RunAsync(["backup", dump, "--checksums", "--connection", source.ConnectionString]);
+        Assert.True(backupExit == 0, backupOutput);
+        var metadata = JsonNode.Parse(await File.ReadAllTextAsync(dump + ".meta.json"))!;
+        Assert.Equal(1000L, (long)metadata["checksums"]!["public.t"]!["rows"]!);
+        metadata["checksums"]!["public.t"]!["checksum"] = "12345";
+        await File.WriteAllTextAsync(dump + ".meta.json", metadata.ToJsonString());
+
+        await using var target = await server.CreateDatabaseAsync("bkverifytarget");
+        var (exitCode, output) = await CliProcess.RunAsync(["restore", dump, "--connection", target.ConnectionString]);
+
+        Assert.True(exitCode == 2, output);
+        Assert.Contains("public.t has 1000 rows as in the backup, but different content", output, StringComparison.Ordinal);
     }
 
     [Fact]

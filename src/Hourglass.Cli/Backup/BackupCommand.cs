@@ -28,11 +28,16 @@ internal static class BackupCommand
             HelpName = "N",
             Description = "After the backup, keep only the newest N backups of this database in the same folder (those with an hourglass .meta.json) and delete the older ones.",
         };
+        var checksums = new Option<bool>("--checksums")
+        {
+            Description = "Also record every table's row count and checksum (read in pg_dump's own snapshot) in FILE.meta.json; restore then verifies them. Reads all data a second time.",
+        };
         var pgBin = PgBinOption();
         var command = new Command("backup", "Back up the database with pg_dump (custom format); the TimescaleDB version goes into FILE.meta.json so that restore can check it.")
         {
             file,
             keep,
+            checksums,
             pgBin,
         };
         connection.AddTo(command);
@@ -51,8 +56,31 @@ internal static class BackupCommand
 
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             var partial = path + ".partial";
+            var arguments = new List<string> { "--format=custom", "--verbose", "--file=" + partial, "--dbname=" + source.Database };
+
+            // With --checksums, pg_dump reads the snapshot the checksums were computed in, so both describe the same data
+            // even while the application keeps writing; the exporting transaction stays open until pg_dump is done.
+            await using var snapshotConnection = result.GetValue(checksums) ? await resolved.OpenAsync(cancellationToken) : null;
+            await using var snapshot = snapshotConnection is null ? null : await snapshotConnection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+            SortedDictionary<string, TableChecksum>? tableChecksums = null;
+            if (snapshotConnection is not null && snapshot is not null)
+            {
+                await using (var export = new NpgsqlCommand("SELECT pg_export_snapshot()", snapshotConnection, snapshot))
+                {
+                    arguments.Add("--snapshot=" + (string)(await export.ExecuteScalarAsync(cancellationToken))!);
+                }
+
+                tableChecksums = await WithProgressAsync($"Checksumming {source.Database}", 0, "", progress =>
+                    TableChecksums.ComputeAsync(snapshotConnection, snapshot, progress, cancellationToken));
+            }
+
             var (exitCode, tail) = await WithProgressAsync($"Backing up {source.Database}", source.Tables, "dumping contents of table", progress =>
-                pgDump.RunAsync(["--format=custom", "--verbose", "--file=" + partial, "--dbname=" + source.Database], resolved, progress, cancellationToken));
+                pgDump.RunAsync(arguments, resolved, progress, cancellationToken));
+            if (snapshot is not null)
+            {
+                await snapshot.CommitAsync(cancellationToken);
+            }
+
             if (exitCode != 0)
             {
                 File.Delete(partial);
@@ -61,10 +89,15 @@ internal static class BackupCommand
 
             File.Move(partial, path, overwrite: true);
             var metadata = new BackupMetadata(BackupMetadata.CurrentFormat, DateTimeOffset.UtcNow, source.Database, source.ServerVersion, source.ServerVersionNumber,
-                source.TimescaledbVersion, pgDump.Version, Path.GetFileName(path), new FileInfo(path).Length, source.Tables);
+                source.TimescaledbVersion, pgDump.Version, Path.GetFileName(path), new FileInfo(path).Length, source.Tables, tableChecksums);
             metadata.Write(path);
             AnsiConsole.MarkupLineInterpolated($"[green]Backed up[/] {source.Database} ({source.Tables} tables, {InfoCommand.Bytes(metadata.Bytes)}) to {path}");
             AnsiConsole.MarkupLineInterpolated($"PostgreSQL {source.ServerVersion}, TimescaleDB {source.TimescaledbVersion ?? "not installed"}; metadata in {BackupMetadata.PathFor(path)}");
+            if (tableChecksums is not null)
+            {
+                AnsiConsole.MarkupLineInterpolated($"Recorded row counts and checksums of {tableChecksums.Count} table(s); restore will verify them.");
+            }
+
             if (keepCount is { } n)
             {
                 Prune(path, source.Database, n);
@@ -101,7 +134,7 @@ internal static class BackupCommand
         if (!AnsiConsole.Profile.Capabilities.Interactive)
         {
             // No live bar in a pipe or CI log: one line per step instead.
-            AnsiConsole.WriteLine($"{description}: {steps} table(s)");
+            AnsiConsole.WriteLine(steps > 0 ? $"{description}: {steps} table(s)" : description);
             var done = 0;
             return await run(line =>
             {
@@ -109,7 +142,7 @@ internal static class BackupCommand
                 if (at >= 0)
                 {
                     done++;
-                    AnsiConsole.WriteLine($"  [{done}/{steps}] {line[(at + stepMarker.Length)..].Trim().Trim('"')}");
+                    AnsiConsole.WriteLine($"  [{done}{(steps > 0 ? $"/{steps}" : "")}] {line[(at + stepMarker.Length)..].Trim().Trim('"')}");
                 }
             });
         }

@@ -17,7 +17,8 @@ internal sealed record BackupMetadata(
     string PgDumpVersion,
     string File,
     long Bytes,
-    int Tables)
+    int Tables,
+    SortedDictionary<string, TableChecksum>? Checksums = null)
 {
     public const string CurrentFormat = "hourglass-backup/1";
 
@@ -48,4 +49,5 @@ internal sealed record BackupMetadata(
 
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(BackupMetadata))]
+[JsonSerializable(typeof(SortedDictionary<string, TableChecksum>))]
 internal sealed partial class BackupJson : JsonSerializerContext;

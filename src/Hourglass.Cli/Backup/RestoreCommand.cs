@@ -97,6 +97,11 @@ internal static class RestoreCommand
                 throw new CliException($"pg_restore failed (exit code {outcome.ExitCode}):{Environment.NewLine}{string.Join(Environment.NewLine, outcome.Tail.Where(l => !l.Contains("processing", StringComparison.Ordinal)).TakeLast(8))}");
             }
 
+            if (metadata?.Checksums is { } expected)
+            {
+                await VerifyAsync(resolved, expected, cancellationToken);
+            }
+
             var restored = await DatabaseFacts.ReadAsync(resolved, cancellationToken);
             AnsiConsole.MarkupLineInterpolated($"[green]Restored[/] {backup.Name} into {restored.Database}: {restored.Tables} tables, TimescaleDB {restored.TimescaledbVersion ?? "not installed"}.");
             if (timescale)
@@ -107,6 +112,22 @@ internal static class RestoreCommand
             return 0;
         }));
         return command;
+    }
+
+    private static async Task VerifyAsync(ResolvedConnection resolved, SortedDictionary<string, TableChecksum> expected, CancellationToken cancellationToken)
+    {
+        await using var connection = await resolved.OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+        var actual = await BackupCommand.WithProgressAsync("Verifying row counts and checksums", 0, "", progress =>
+            TableChecksums.ComputeAsync(connection, transaction, progress, cancellationToken));
+        await transaction.CommitAsync(cancellationToken);
+        var differences = TableChecksums.Compare(expected, actual);
+        if (differences.Count > 0)
+        {
+            throw new CliException($"The restored data differs from the backup: {string.Join("; ", differences)}.");
+        }
+
+        AnsiConsole.MarkupLineInterpolated($"[green]Verified[/] {expected.Count} table(s): row counts and checksums match the backup ({expected.Values.Sum(c => c.Rows):N0} rows).");
     }
 
     private static int DumpMajor(string version) => int.TryParse(version.Split('.')[0], out var major) ? major : 0;
