@@ -121,6 +121,24 @@ public sealed class EmbeddedConnectionTests
         Assert.StartsWith("17", json.GetProperty("server").GetProperty("version").GetString(), StringComparison.Ordinal);
         Assert.DoesNotContain("starting a temporary", output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Embedded_starts_a_temporary_server_when_no_dev_server_runs()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+
+        var (exitCode, json, output) = await CliJson.RunAsync("doctor", "--json", "--embedded", "--embedded-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        Assert.Contains("starting a temporary embedded TimescaleDB", output, StringComparison.Ordinal);
+        Assert.True(exitCode == 1, output);
+        var levels = Doctor.Levels(json);
+        Assert.Equal("pass", levels["extension"]);
+        Assert.Equal("warn", levels["workers"]);
+        Assert.DoesNotContain("fail", levels.Values);
+    }
 }
 
 public sealed class HelpTests
