@@ -21,7 +21,9 @@ internal static class Program
             RestoreCommand.Create(),
         };
         UseWidthOfRedirectedOutput();
-        return root.Parse(args).InvokeAsync();
+        // System.CommandLine exits with 130 if an action has not finished 2 s after Ctrl+C; stopping the embedded
+        // server or killing pg_dump and cleaning up can take longer on a loaded machine.
+        return root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30) });
     }
 
     /// <summary>

@@ -74,8 +74,19 @@ internal static class BackupCommand
                     TableChecksums.ComputeAsync(snapshotConnection, snapshot, progress, cancellationToken));
             }
 
-            var (exitCode, tail) = await WithProgressAsync($"Backing up {source.Database}", source.Tables, "dumping contents of table", progress =>
-                pgDump.RunAsync(arguments, resolved, progress, cancellationToken));
+            int exitCode;
+            IReadOnlyList<string> tail;
+            try
+            {
+                (exitCode, tail) = await WithProgressAsync($"Backing up {source.Database}", source.Tables, "dumping contents of table", progress =>
+                    pgDump.RunAsync(arguments, resolved, progress, cancellationToken));
+            }
+            catch (OperationCanceledException)
+            {
+                File.Delete(partial);
+                throw;
+            }
+
             if (snapshot is not null)
             {
                 await snapshot.CommitAsync(cancellationToken);

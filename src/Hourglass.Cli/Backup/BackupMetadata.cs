@@ -44,10 +44,14 @@ internal sealed record BackupMetadata(
     }
 
     public void Write(string backupFile) =>
-        System.IO.File.WriteAllText(PathFor(backupFile), JsonSerializer.Serialize(this, BackupJson.Default.BackupMetadata));
+        System.IO.File.WriteAllText(PathFor(backupFile), JsonSerializer.Serialize(this, BackupJson.Readable.BackupMetadata));
 }
 
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(BackupMetadata))]
 [JsonSerializable(typeof(SortedDictionary<string, TableChecksum>))]
-internal sealed partial class BackupJson : JsonSerializerContext;
+internal sealed partial class BackupJson : JsonSerializerContext
+{
+    /// <summary>Like <see cref="Default"/>, but writes '+', '&lt;' and non-ASCII as themselves: this JSON is read by people and jq, not embedded in HTML.</summary>
+    public static BackupJson Readable { get; } = new(new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+}

@@ -239,7 +239,7 @@ internal sealed class ResolvedConnection(string connectionString, string source,
     public string Describe()
     {
         var b = Builder;
-        return $"{b.Host}:{b.Port}/{b.Database ?? b.Username} as {b.Username}";
+        return $"{b.Host}:{b.Port}" + (string.IsNullOrEmpty(b.Database) ? "" : $"/{b.Database}") + (string.IsNullOrEmpty(b.Username) ? "" : $" as {b.Username}");
     }
 
     public async Task<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)
@@ -249,6 +249,12 @@ internal sealed class ResolvedConnection(string connectionString, string source,
         {
             await connection.OpenAsync(cancellationToken);
             return connection;
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        {
+            await connection.DisposeAsync();
+            var reason = ex is PostgresException pg ? $"{pg.SqlState}: {pg.MessageText}" : ex.InnerException is { } inner && !ex.Message.Contains(inner.Message, StringComparison.Ordinal) ? $"{ex.Message} ({inner.Message})" : ex.Message;
+            throw new CliException($"Could not connect to {Describe()} (connection from {Source}): {reason}", ex);
         }
         catch
         {

@@ -11,6 +11,8 @@ internal static partial class Secrets
 {
     public const string Mask = "********";
 
+    private const int ShortSecret = 4;
+
     private static readonly List<string> s_values = [];
 
     public static void Register(string? secret)
@@ -67,7 +69,11 @@ internal static partial class Secrets
         {
             foreach (var secret in s_values)
             {
-                text = text.Replace(secret, Mask, StringComparison.Ordinal);
+                // A password of a few characters would otherwise mask those letters inside every word ("x" in
+                // "nonexistent"); short ones are masked where they stand alone, which is how a message quotes them.
+                text = secret.Length >= ShortSecret
+                    ? text.Replace(secret, Mask, StringComparison.Ordinal)
+                    : Regex.Replace(text, $@"(?<![\p{{L}}\p{{N}}]){Regex.Escape(secret)}(?![\p{{L}}\p{{N}}])", Mask, RegexOptions.CultureInvariant);
             }
         }
 

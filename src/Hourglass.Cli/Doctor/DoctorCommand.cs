@@ -46,12 +46,12 @@ internal static class DoctorCommand
             if (result.GetValue(json))
             {
                 var output = new DoctorOutput(exitCode, checks.Select(c => new DoctorLine(c.Id, c.Level.ToString().ToLowerInvariant(), c.Message)).ToList());
-                Console.Out.WriteLine(Secrets.Redact(JsonSerializer.Serialize(output, DoctorJson.Default.DoctorOutput)));
+                Console.Out.WriteLine(Secrets.Redact(JsonSerializer.Serialize(output, DoctorJson.Readable.DoctorOutput)));
                 return exitCode;
             }
 
             var console = AnsiConsole.Console;
-            console.MarkupLineInterpolated($"Checking {resolved.Describe()}");
+            console.MarkupLineInterpolated($"Checking {Secrets.Redact(resolved.Describe())} (from {resolved.Source})");
             var grid = new Grid().AddColumn(new GridColumn().NoWrap()).AddColumn(new GridColumn().NoWrap()).AddColumn();
             foreach (var check in checks)
             {
@@ -81,4 +81,8 @@ internal sealed record DoctorLine(string Id, string Level, string Message);
 
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(DoctorOutput))]
-internal sealed partial class DoctorJson : JsonSerializerContext;
+internal sealed partial class DoctorJson : JsonSerializerContext
+{
+    /// <summary>Like <see cref="Default"/>, but writes '+', '&lt;' and non-ASCII as themselves: this JSON is read by people and jq, not embedded in HTML.</summary>
+    public static DoctorJson Readable { get; } = new(new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+}

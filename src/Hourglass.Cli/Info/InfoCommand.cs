@@ -27,10 +27,11 @@ internal static class InfoCommand
             var report = await InfoQuery.ReadAsync(db, result.GetValue(schemas) ?? [], cancellationToken);
             if (result.GetValue(json))
             {
-                Console.Out.WriteLine(Secrets.Redact(JsonSerializer.Serialize(report, InfoJson.Default.InfoReport)));
+                Console.Out.WriteLine(Secrets.Redact(JsonSerializer.Serialize(report, InfoJson.Readable.InfoReport)));
             }
             else
             {
+                AnsiConsole.MarkupLineInterpolated($"[grey]Connected to {Secrets.Redact(resolved.Describe())} (from {resolved.Source})[/]");
                 Render(report, AnsiConsole.Console);
             }
 

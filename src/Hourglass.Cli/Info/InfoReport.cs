@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace Hourglass.Cli.Info;
@@ -70,4 +71,8 @@ internal sealed record JobInfo(
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
 [JsonSerializable(typeof(InfoReport))]
-internal sealed partial class InfoJson : JsonSerializerContext;
+internal sealed partial class InfoJson : JsonSerializerContext
+{
+    /// <summary>Like <see cref="Default"/>, but writes '+', '&lt;' and non-ASCII as themselves: this JSON is read by people and jq, not embedded in HTML.</summary>
+    public static InfoJson Readable { get; } = new(new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+}
