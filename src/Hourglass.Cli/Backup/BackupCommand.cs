@@ -178,7 +178,8 @@ internal static class BackupCommand
 }
 
 /// <summary>What backup and restore need to know about a database before calling pg_dump / pg_restore.</summary>
-internal sealed record DatabaseFacts(string Database, string ServerVersion, int ServerVersionNumber, string? TimescaledbVersion, string? TimescaledbAvailable, int Tables, int UserObjects)
+// TimescaledbInstallable: every TimescaleDB version the server could install (images often ship several).
+internal sealed record DatabaseFacts(string Database, string ServerVersion, int ServerVersionNumber, string? TimescaledbVersion, string? TimescaledbAvailable, int Tables, int UserObjects, IReadOnlyList<string> TimescaledbInstallable)
 {
     public int ServerMajor => ServerVersionNumber / 10000;
 
@@ -200,11 +201,13 @@ internal sealed record DatabaseFacts(string Database, string ServerVersion, int 
                        AND c.relnamespace NOT IN (SELECT oid FROM pg_namespace WHERE nspname LIKE 'pg\_%' OR nspname = 'information_schema')),
                    (SELECT count(*)::int FROM pg_class c WHERE c.relkind IN ('r', 'p', 'm', 'v', 'S', 'f')
                        AND c.relnamespace NOT IN (SELECT oid FROM system) AND c.oid NOT IN (SELECT objid FROM extension_owned))
-                 + (SELECT count(*)::int FROM pg_proc p WHERE p.pronamespace NOT IN (SELECT oid FROM system) AND p.oid NOT IN (SELECT objid FROM extension_owned))
+                 + (SELECT count(*)::int FROM pg_proc p WHERE p.pronamespace NOT IN (SELECT oid FROM system) AND p.oid NOT IN (SELECT objid FROM extension_owned)),
+                   ARRAY(SELECT version FROM pg_available_extension_versions WHERE name = 'timescaledb' ORDER BY version)
             """, connection);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
         return new DatabaseFacts(reader.GetString(0), reader.GetString(1), reader.GetInt32(2),
-            reader.IsDBNull(3) ? null : reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetInt32(5), reader.GetInt32(6));
+            reader.IsDBNull(3) ? null : reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetInt32(5), reader.GetInt32(6),
+            reader.GetFieldValue<string[]>(7));
     }
 }

@@ -65,7 +65,7 @@ internal static class RestoreCommand
             }
 
             // Forced past a missing TimescaleDB, there is nothing to prepare: pg_restore reports what cannot be created.
-            var timescale = target.TimescaledbVersion is not null || (metadata?.TimescaledbVersion is not null && target.TimescaledbAvailable is not null);
+            var timescale = target.TimescaledbVersion is not null || (metadata?.TimescaledbVersion is not null && target.TimescaledbInstallable.Count > 0);
             if (timescale)
             {
                 await PrepareTimescaleAsync(resolved, target, metadata, cancellationToken);
@@ -134,26 +134,30 @@ internal static class RestoreCommand
 
     private static void CheckVersions(BackupMetadata? metadata, DatabaseFacts target, bool forced)
     {
-        if (metadata is null || forced)
+        var backupVersion = metadata?.TimescaledbVersion;
+        if (backupVersion is null || forced)
         {
             return;
         }
 
-        var backupVersion = metadata.TimescaledbVersion;
-        var targetVersion = target.TimescaledbVersion ?? target.TimescaledbAvailable;
-        if (backupVersion is null)
+        if (target.TimescaledbVersion is { } installed)
         {
+            if (!string.Equals(backupVersion, installed, StringComparison.Ordinal))
+            {
+                throw new CliException($"The backup was made with TimescaleDB {backupVersion}, but database {target.Database} has TimescaleDB {installed}. Restore into a database with TimescaleDB {backupVersion} (then ALTER EXTENSION timescaledb UPDATE), or pass --force.");
+            }
+
             return;
         }
 
-        if (targetVersion is null)
+        if (target.TimescaledbInstallable.Count == 0)
         {
             throw new CliException($"The backup was made with TimescaleDB {backupVersion}, but TimescaleDB is not available on this server. Restore into a server with TimescaleDB {backupVersion}, or pass --force.");
         }
 
-        if (!string.Equals(backupVersion, targetVersion, StringComparison.Ordinal))
+        if (!target.TimescaledbInstallable.Contains(backupVersion, StringComparer.Ordinal))
         {
-            throw new CliException($"The backup was made with TimescaleDB {backupVersion}, but this server has TimescaleDB {targetVersion}. Restore into a server with TimescaleDB {backupVersion} (then ALTER EXTENSION timescaledb UPDATE), or pass --force.");
+            throw new CliException($"The backup was made with TimescaleDB {backupVersion}, but this server has TimescaleDB {string.Join(", ", target.TimescaledbInstallable)}. Restore into a server with TimescaleDB {backupVersion} (then ALTER EXTENSION timescaledb UPDATE), or pass --force.");
         }
     }
 
@@ -161,10 +165,12 @@ internal static class RestoreCommand
     {
         if (target.TimescaledbVersion is null)
         {
+            // The backup's version when the server has it (pg_restore's own CREATE EXTENSION IF NOT EXISTS is then a no-op),
+            // else the server's default (only reachable with --force).
             var version = metadata?.TimescaledbVersion;
-            await ExecuteAsync(resolved, version is null
-                ? "CREATE EXTENSION IF NOT EXISTS timescaledb"
-                : $"CREATE EXTENSION IF NOT EXISTS timescaledb VERSION '{version.Replace("'", "''", StringComparison.Ordinal)}'", cancellationToken);
+            await ExecuteAsync(resolved, version is not null && target.TimescaledbInstallable.Contains(version, StringComparer.Ordinal)
+                ? $"CREATE EXTENSION IF NOT EXISTS timescaledb VERSION '{version.Replace("'", "''", StringComparison.Ordinal)}'"
+                : "CREATE EXTENSION IF NOT EXISTS timescaledb", cancellationToken);
         }
 
         await ExecuteAsync(resolved, "SELECT timescaledb_pre_restore()", cancellationToken);
