@@ -1,0 +1,213 @@
+using System.CommandLine;
+using System.Globalization;
+using Hourglass.Cli.Connection;
+using Hourglass.Cli.Info;
+using Npgsql;
+using Spectre.Console;
+
+namespace Hourglass.Cli.Backup;
+
+/// <summary><c>hourglass backup FILE</c>: pg_dump in custom format plus a FILE.meta.json recording the TimescaleDB version.</summary>
+internal static class BackupCommand
+{
+    public static Option<DirectoryInfo?> PgBinOption() => new("--pg-bin")
+    {
+        HelpName = "DIR",
+        Description = "Folder holding pg_dump/pg_restore. Default: PATH, then /usr/lib/postgresql/<newest>/bin and other usual folders; the tools must be at least the server's major version.",
+    };
+
+    public static Command Create()
+    {
+        var connection = new ConnectionOptions();
+        var file = new Argument<string>("FILE")
+        {
+            Description = "Backup file to write (pg_dump custom format). '{timestamp}' in the name becomes the UTC time, e.g. backups/app_{timestamp}.dump.",
+        };
+        var keep = new Option<int?>("--keep")
+        {
+            HelpName = "N",
+            Description = "After the backup, keep only the newest N backups of this database in the same folder (those with an hourglass .meta.json) and delete the older ones.",
+        };
+        var checksums = new Option<bool>("--checksums")
+        {
+            Description = "Also record every table's row count and checksum (read in pg_dump's own snapshot) in FILE.meta.json; restore then verifies them. Reads all data a second time.",
+        };
+        var pgBin = PgBinOption();
+        var command = new Command("backup", "Back up the database with pg_dump (custom format); the TimescaleDB version goes into FILE.meta.json so that restore can check it.")
+        {
+            file,
+            keep,
+            checksums,
+            pgBin,
+        };
+        connection.AddTo(command);
+        command.SetAction((result, cancellationToken) => CommandRunner.RunAsync(async () =>
+        {
+            var keepCount = result.GetValue(keep);
+            if (keepCount is < 1)
+            {
+                throw new CliException("--keep must be 1 or more (the backup just made is always kept).");
+            }
+
+            var path = Path.GetFullPath(result.GetValue(file)!.Replace("{timestamp}", DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture), StringComparison.Ordinal));
+            await using var resolved = await connection.ResolveAsync(result, cancellationToken);
+            var source = await DatabaseFacts.ReadAsync(resolved, cancellationToken);
+            var pgDump = await PgTool.LocateAsync("pg_dump", result.GetValue(pgBin), source.ServerMajor, "the server", cancellationToken);
+
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            var partial = path + ".partial";
+            var arguments = new List<string> { "--format=custom", "--verbose", "--file=" + partial, "--dbname=" + source.Database };
+
+            // With --checksums, pg_dump reads the snapshot the checksums were computed in, so both describe the same data
+            // even while the application keeps writing; the exporting transaction stays open until pg_dump is done.
+            await using var snapshotConnection = result.GetValue(checksums) ? await resolved.OpenAsync(cancellationToken) : null;
+            await using var snapshot = snapshotConnection is null ? null : await snapshotConnection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+            SortedDictionary<string, TableChecksum>? tableChecksums = null;
+            if (snapshotConnection is not null && snapshot is not null)
+            {
+                await using (var export = new NpgsqlCommand("SELECT pg_export_snapshot()", snapshotConnection, snapshot))
+                {
+                    arguments.Add("--snapshot=" + (string)(await export.ExecuteScalarAsync(cancellationToken))!);
+                }
+
+                tableChecksums = await WithProgressAsync($"Checksumming {source.Database}", 0, "", progress =>
+                    TableChecksums.ComputeAsync(snapshotConnection, snapshot, progress, cancellationToken));
+            }
+
+            int exitCode;
+            IReadOnlyList<string> tail;
+            try
+            {
+                (exitCode, tail) = await WithProgressAsync($"Backing up {source.Database}", source.Tables, "dumping contents of table", progress =>
+                    pgDump.RunAsync(arguments, resolved, progress, cancellationToken));
+            }
+            catch (OperationCanceledException)
+            {
+                File.Delete(partial);
+                throw;
+            }
+
+            if (snapshot is not null)
+            {
+                await snapshot.CommitAsync(cancellationToken);
+            }
+
+            if (exitCode != 0)
+            {
+                File.Delete(partial);
+                throw new CliException($"pg_dump failed (exit code {exitCode}):{Environment.NewLine}{string.Join(Environment.NewLine, tail.TakeLast(8))}");
+            }
+
+            File.Move(partial, path, overwrite: true);
+            var metadata = new BackupMetadata(BackupMetadata.CurrentFormat, DateTimeOffset.UtcNow, source.Database, source.ServerVersion, source.ServerVersionNumber,
+                source.TimescaledbVersion, pgDump.Version, Path.GetFileName(path), new FileInfo(path).Length, source.Tables, tableChecksums);
+            metadata.Write(path);
+            AnsiConsole.MarkupLineInterpolated($"[green]Backed up[/] {source.Database} ({source.Tables} tables, {InfoCommand.Bytes(metadata.Bytes)}) to {path}");
+            AnsiConsole.MarkupLineInterpolated($"PostgreSQL {source.ServerVersion}, TimescaleDB {source.TimescaledbVersion ?? "not installed"}; metadata in {BackupMetadata.PathFor(path)}");
+            if (tableChecksums is not null)
+            {
+                AnsiConsole.MarkupLineInterpolated($"Recorded row counts and checksums of {tableChecksums.Count} table(s); restore will verify them.");
+            }
+
+            if (keepCount is { } n)
+            {
+                Prune(path, source.Database, n);
+            }
+
+            return 0;
+        }));
+        return command;
+    }
+
+    private static void Prune(string current, string database, int keep)
+    {
+        var folder = Path.GetDirectoryName(current)!;
+        var backups = Directory.GetFiles(folder, "*.meta.json")
+            .Select(meta => meta[..^".meta.json".Length])
+            .Select(file => (File: file, Metadata: BackupMetadata.TryRead(file)))
+            .Where(b => b.Metadata is not null && b.Metadata.Database == database && File.Exists(b.File))
+            .OrderByDescending(b => b.Metadata!.CreatedAt)
+            .ToList();
+        var pruned = 0;
+        foreach (var old in backups.Skip(keep).Where(b => !string.Equals(b.File, current, StringComparison.Ordinal)))
+        {
+            File.Delete(old.File);
+            File.Delete(BackupMetadata.PathFor(old.File));
+            pruned++;
+        }
+
+        AnsiConsole.MarkupLineInterpolated($"Kept the newest {Math.Min(keep, backups.Count)} backup(s) of {database} in {folder}; deleted {pruned}.");
+    }
+
+    /// <summary>Spectre progress driven by the tool's --verbose lines: one step per table.</summary>
+    internal static async Task<T> WithProgressAsync<T>(string description, int steps, string stepMarker, Func<Action<string>, Task<T>> run)
+    {
+        if (!AnsiConsole.Profile.Capabilities.Interactive)
+        {
+            // No live bar in a pipe or CI log: one line per step instead.
+            AnsiConsole.WriteLine(steps > 0 ? $"{description}: {steps} table(s)" : description);
+            var done = 0;
+            return await run(line =>
+            {
+                var at = line.IndexOf(stepMarker, StringComparison.Ordinal);
+                if (at >= 0)
+                {
+                    done++;
+                    AnsiConsole.WriteLine($"  [{done}{(steps > 0 ? $"/{steps}" : "")}] {line[(at + stepMarker.Length)..].Trim().Trim('"')}");
+                }
+            });
+        }
+
+        return await AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .StartAsync(async context =>
+            {
+                var task = context.AddTask(description, maxValue: Math.Max(1, steps));
+                var value = await run(line =>
+                {
+                    if (line.Contains(stepMarker, StringComparison.Ordinal))
+                    {
+                        task.Increment(1);
+                    }
+                });
+                task.Value = task.MaxValue;
+                return value;
+            });
+    }
+}
+
+/// <summary>What backup and restore need to know about a database before calling pg_dump / pg_restore.</summary>
+// TimescaledbInstallable: every TimescaleDB version the server could install (images often ship several).
+internal sealed record DatabaseFacts(string Database, string ServerVersion, int ServerVersionNumber, string? TimescaledbVersion, string? TimescaledbAvailable, int Tables, int UserObjects, IReadOnlyList<string> TimescaledbInstallable)
+{
+    public int ServerMajor => ServerVersionNumber / 10000;
+
+    public static async Task<DatabaseFacts> ReadAsync(ResolvedConnection resolved, CancellationToken cancellationToken)
+    {
+        await using var connection = await resolved.OpenAsync(cancellationToken);
+        // User objects: relations, routines and types outside system schemas that no extension owns
+        // (an installed, empty TimescaleDB does not make a database "non-empty").
+        await using var command = new NpgsqlCommand(
+            """
+            WITH system AS (SELECT oid FROM pg_namespace
+                            WHERE nspname IN ('pg_catalog', 'information_schema') OR nspname LIKE 'pg\_toast%' OR nspname LIKE 'pg\_temp%'
+                               OR nspname LIKE '\_timescaledb%' OR nspname LIKE 'timescaledb\_%'),
+                 extension_owned AS (SELECT objid FROM pg_depend WHERE deptype = 'e')
+            SELECT current_database(), current_setting('server_version'), current_setting('server_version_num')::int,
+                   (SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'),
+                   (SELECT default_version FROM pg_available_extensions WHERE name = 'timescaledb'),
+                   (SELECT count(*)::int FROM pg_class c WHERE c.relkind IN ('r', 'p', 'm')
+                       AND c.relnamespace NOT IN (SELECT oid FROM pg_namespace WHERE nspname LIKE 'pg\_%' OR nspname = 'information_schema')),
+                   (SELECT count(*)::int FROM pg_class c WHERE c.relkind IN ('r', 'p', 'm', 'v', 'S', 'f')
+                       AND c.relnamespace NOT IN (SELECT oid FROM system) AND c.oid NOT IN (SELECT objid FROM extension_owned))
+                 + (SELECT count(*)::int FROM pg_proc p WHERE p.pronamespace NOT IN (SELECT oid FROM system) AND p.oid NOT IN (SELECT objid FROM extension_owned)),
+                   ARRAY(SELECT version FROM pg_available_extension_versions WHERE name = 'timescaledb' ORDER BY version)
+            """, connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return new DatabaseFacts(reader.GetString(0), reader.GetString(1), reader.GetInt32(2),
+            reader.IsDBNull(3) ? null : reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetInt32(5), reader.GetInt32(6),
+            reader.GetFieldValue<string[]>(7));
+    }
+}

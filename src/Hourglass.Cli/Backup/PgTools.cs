@@ -1,0 +1,183 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text.RegularExpressions;
+using Hourglass.Cli.Connection;
+
+namespace Hourglass.Cli.Backup;
+
+/// <summary>A PostgreSQL client program (pg_dump, pg_restore) and its major version.</summary>
+internal sealed partial record PgTool(string Path, int Major, string Version)
+{
+    /// <summary>
+    /// Finds <paramref name="name"/> in --pg-bin, else on PATH and in the usual install folders
+    /// (/usr/lib/postgresql/N/bin, /usr/pgsql-N/bin, Homebrew libpq, Program Files), preferring the first
+    /// whose major version is at least <paramref name="minimumMajor"/>: pg_dump refuses servers newer than itself.
+    /// </summary>
+    public static async Task<PgTool> LocateAsync(string name, DirectoryInfo? pgBin, int minimumMajor, string why, CancellationToken cancellationToken)
+    {
+        var executable = RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? name + ".exe" : name;
+        var folders = pgBin is not null ? [pgBin.FullName] : CandidateFolders();
+        var found = new List<PgTool>();
+        foreach (var folder in folders.Distinct())
+        {
+            var path = System.IO.Path.Combine(folder, executable);
+            if (!File.Exists(path))
+            {
+                continue;
+            }
+
+            var tool = await ProbeAsync(path, cancellationToken);
+            if (tool is null)
+            {
+                continue;
+            }
+
+            if (tool.Major >= minimumMajor)
+            {
+                return tool;
+            }
+
+            found.Add(tool);
+        }
+
+        if (found.Count == 0)
+        {
+            throw new CliException(pgBin is not null
+                ? $"{executable} was not found in --pg-bin {pgBin.FullName}."
+                : $"{executable} was not found on PATH or in the usual PostgreSQL folders. Install the PostgreSQL client tools (e.g. apt-get install postgresql-client) or pass --pg-bin <folder with {executable}>.");
+        }
+
+        var newest = found.MaxBy(t => t.Major)!;
+        throw new CliException(
+            $"{name} {newest.Version} ({newest.Path}) is older than {why} (PostgreSQL {minimumMajor}): {name} only handles servers and archives of its own major version or older. " +
+            $"Install the PostgreSQL {minimumMajor} client tools (e.g. postgresql-client-{minimumMajor}) and put them on PATH, or pass --pg-bin <their bin folder>.");
+    }
+
+    private static IEnumerable<string> CandidateFolders()
+    {
+        foreach (var folder in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(System.IO.Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+        {
+            yield return folder;
+        }
+
+        foreach (var pattern in new[] { ("/usr/lib/postgresql", "bin"), ("/usr/pgsql-*", "bin"), (@"C:\Program Files\PostgreSQL", "bin") })
+        {
+            foreach (var folder in VersionedFolders(pattern.Item1, pattern.Item2))
+            {
+                yield return folder;
+            }
+        }
+
+        yield return "/opt/homebrew/opt/libpq/bin";
+        yield return "/usr/local/opt/libpq/bin";
+    }
+
+    /// <summary>Version-numbered install folders, newest first.</summary>
+    private static IEnumerable<string> VersionedFolders(string root, string bin)
+    {
+        var parent = root.EndsWith('*') ? System.IO.Path.GetDirectoryName(root)! : root;
+        var prefix = root.EndsWith('*') ? System.IO.Path.GetFileName(root)[..^1] : "";
+        if (!Directory.Exists(parent))
+        {
+            return [];
+        }
+
+        return Directory.GetDirectories(parent, prefix + "*")
+            .Select(d => (Folder: System.IO.Path.Combine(d, bin), Number: double.TryParse(System.IO.Path.GetFileName(d)[prefix.Length..], NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : 0))
+            .OrderByDescending(d => d.Number)
+            .Select(d => d.Folder);
+    }
+
+    private static async Task<PgTool?> ProbeAsync(string path, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var start = new ProcessStartInfo(path) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            start.ArgumentList.Add("--version");
+            using var process = Process.Start(start)!;
+            var output = await process.StandardOutput.ReadToEndAsync(cancellationToken);
+            await process.WaitForExitAsync(cancellationToken);
+            var match = VersionPattern().Match(output);
+            return match.Success ? new PgTool(path, int.Parse(match.Groups["major"].Value, CultureInfo.InvariantCulture), match.Groups["version"].Value) : null;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Runs the tool with the password in PGPASSWORD (never on the command line, where ps shows it); stderr lines go to <paramref name="onLine"/>.</summary>
+    public async Task<(int ExitCode, IReadOnlyList<string> Tail)> RunAsync(IEnumerable<string> arguments, ResolvedConnection connection, Action<string> onLine, CancellationToken cancellationToken)
+    {
+        var b = connection.Builder;
+        var start = new ProcessStartInfo(Path) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add("--no-password");
+        if (!string.IsNullOrEmpty(b.Host))
+        {
+            start.ArgumentList.Add("--host=" + b.Host);
+        }
+
+        start.ArgumentList.Add("--port=" + b.Port.ToString(CultureInfo.InvariantCulture));
+        if (!string.IsNullOrEmpty(b.Username))
+        {
+            start.ArgumentList.Add("--username=" + b.Username);
+        }
+
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["PGPASSWORD"] = b.Password ?? "";
+        start.Environment["PGSSLMODE"] = b.SslMode switch
+        {
+            Npgsql.SslMode.Disable => "disable",
+            Npgsql.SslMode.Allow => "allow",
+            Npgsql.SslMode.Require => "require",
+            Npgsql.SslMode.VerifyCA => "verify-ca",
+            Npgsql.SslMode.VerifyFull => "verify-full",
+            _ => "prefer",
+        };
+        start.Environment["PGCONNECT_TIMEOUT"] = b.Timeout.ToString(CultureInfo.InvariantCulture);
+        start.Environment["PGAPPNAME"] = "hourglass";
+
+        var tail = new Queue<string>();
+        using var process = Process.Start(start)!;
+        using var registration = cancellationToken.Register(() =>
+        {
+            try
+            {
+                process.Kill(entireProcessTree: true);
+            }
+            catch (InvalidOperationException)
+            {
+                // Already exited.
+            }
+        });
+        var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
+        while (await process.StandardError.ReadLineAsync(CancellationToken.None) is { } line)
+        {
+            var safe = Secrets.Redact(line);
+            tail.Enqueue(safe);
+            if (tail.Count > 20)
+            {
+                tail.Dequeue();
+            }
+
+            onLine(safe);
+        }
+
+        await process.WaitForExitAsync(CancellationToken.None);
+        foreach (var line in (await stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            onLine(Secrets.Redact(line));
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        return (process.ExitCode, tail.ToList());
+    }
+
+    [GeneratedRegex(@"\)\s+(?<version>(?<major>\d+)(?:\.\d+)*)")]
+    private static partial Regex VersionPattern();
+}

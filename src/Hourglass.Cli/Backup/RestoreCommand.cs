@@ -1,0 +1,185 @@
+using System.CommandLine;
+using Hourglass.Cli.Connection;
+using Npgsql;
+using Spectre.Console;
+
+namespace Hourglass.Cli.Backup;
+
+/// <summary>
+/// <c>hourglass restore FILE</c>: pg_restore wrapped in timescaledb_pre_restore() / timescaledb_post_restore(),
+/// refusing a TimescaleDB version other than the backup's and a non-empty database unless told otherwise.
+/// </summary>
+internal static class RestoreCommand
+{
+    public static Command Create()
+    {
+        var connection = new ConnectionOptions();
+        var file = new Argument<FileInfo>("FILE") { Description = "Backup made by 'hourglass backup' (pg_dump custom format with FILE.meta.json next to it)." };
+        var force = new Option<bool>("--force")
+        {
+            Description = "Restore even if the server's TimescaleDB version differs from the backup's, or FILE.meta.json is missing.",
+        };
+        var clean = new Option<bool>("--clean")
+        {
+            Description = "Allow restoring into a database that already has tables: objects in the backup are dropped first (pg_restore --clean --if-exists).",
+        };
+        var pgBin = BackupCommand.PgBinOption();
+        var command = new Command("restore", "Restore a backup into the database (which must exist): checks the TimescaleDB version against the backup's, then timescaledb_pre_restore(), pg_restore, timescaledb_post_restore().")
+        {
+            file,
+            force,
+            clean,
+            pgBin,
+        };
+        connection.AddTo(command);
+        command.SetAction((result, cancellationToken) => CommandRunner.RunAsync(async () =>
+        {
+            var backup = result.GetValue(file)!;
+            if (!backup.Exists)
+            {
+                throw new CliException($"Backup file {backup.FullName} does not exist.");
+            }
+
+            var metadata = BackupMetadata.TryRead(backup.FullName);
+            var forced = result.GetValue(force);
+            if (metadata is null && !forced)
+            {
+                throw new CliException($"{BackupMetadata.PathFor(backup.FullName)} is missing or unreadable, so the backup's TimescaleDB version is unknown. Pass --force to restore anyway.");
+            }
+
+            await using var resolved = await connection.ResolveAsync(result, cancellationToken);
+            var dumpMajor = metadata is null ? 0 : DumpMajor(metadata.PgDumpVersion);
+            var pgRestore = await PgTool.LocateAsync("pg_restore", result.GetValue(pgBin), Math.Max(dumpMajor, 0), "the pg_dump that wrote this backup", cancellationToken);
+            var entries = 0;
+            var listing = await pgRestore.RunAsync(["--list", backup.FullName], resolved, line => entries += line.Contains(" TABLE DATA ", StringComparison.Ordinal) ? 1 : 0, cancellationToken);
+            if (listing.ExitCode != 0)
+            {
+                throw new CliException($"{backup.FullName} is not a backup pg_restore can read (a pg_dump custom-format archive): {string.Join(" ", listing.Tail.TakeLast(3))}");
+            }
+
+            var target = await DatabaseFacts.ReadAsync(resolved, cancellationToken);
+            CheckVersions(metadata, target, forced);
+            if (target.UserObjects > 0 && !result.GetValue(clean))
+            {
+                throw new CliException($"Database {target.Database} is not empty ({target.UserObjects} tables, views, sequences or functions). Restore into an empty database, or pass --clean to drop the backup's objects first.");
+            }
+
+            // Forced past a missing TimescaleDB, there is nothing to prepare: pg_restore reports what cannot be created.
+            var timescale = target.TimescaledbVersion is not null || (metadata?.TimescaledbVersion is not null && target.TimescaledbInstallable.Count > 0);
+            if (timescale)
+            {
+                await PrepareTimescaleAsync(resolved, target, metadata, cancellationToken);
+            }
+
+            (int ExitCode, IReadOnlyList<string> Tail) outcome;
+            try
+            {
+                var arguments = new List<string> { "--verbose", "--dbname=" + target.Database };
+                if (result.GetValue(clean))
+                {
+                    arguments.AddRange(["--clean", "--if-exists"]);
+                }
+
+                arguments.Add(backup.FullName);
+                outcome = await BackupCommand.WithProgressAsync($"Restoring into {target.Database}", entries, "processing data for table", progress =>
+                    pgRestore.RunAsync(arguments, resolved, progress, cancellationToken));
+            }
+            finally
+            {
+                if (timescale)
+                {
+                    await ExecuteAsync(resolved, "SELECT timescaledb_post_restore()", CancellationToken.None);
+                }
+            }
+
+            if (outcome.ExitCode != 0)
+            {
+                throw new CliException($"pg_restore failed (exit code {outcome.ExitCode}):{Environment.NewLine}{string.Join(Environment.NewLine, outcome.Tail.Where(l => !l.Contains("processing", StringComparison.Ordinal)).TakeLast(8))}");
+            }
+
+            if (metadata?.Checksums is { } expected)
+            {
+                await VerifyAsync(resolved, expected, cancellationToken);
+            }
+
+            var restored = await DatabaseFacts.ReadAsync(resolved, cancellationToken);
+            AnsiConsole.MarkupLineInterpolated($"[green]Restored[/] {backup.Name} into {restored.Database}: {restored.Tables} tables, TimescaleDB {restored.TimescaledbVersion ?? "not installed"}.");
+            if (timescale)
+            {
+                AnsiConsole.MarkupLine("Ran timescaledb_pre_restore() before and timescaledb_post_restore() after pg_restore.");
+            }
+
+            return 0;
+        }));
+        return command;
+    }
+
+    private static async Task VerifyAsync(ResolvedConnection resolved, SortedDictionary<string, TableChecksum> expected, CancellationToken cancellationToken)
+    {
+        await using var connection = await resolved.OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+        var actual = await BackupCommand.WithProgressAsync("Verifying row counts and checksums", 0, "", progress =>
+            TableChecksums.ComputeAsync(connection, transaction, progress, cancellationToken));
+        await transaction.CommitAsync(cancellationToken);
+        var differences = TableChecksums.Compare(expected, actual);
+        if (differences.Count > 0)
+        {
+            throw new CliException($"The restored data differs from the backup: {string.Join("; ", differences)}.");
+        }
+
+        AnsiConsole.MarkupLineInterpolated($"[green]Verified[/] {expected.Count} table(s): row counts and checksums match the backup ({expected.Values.Sum(c => c.Rows):N0} rows).");
+    }
+
+    private static int DumpMajor(string version) => int.TryParse(version.Split('.')[0], out var major) ? major : 0;
+
+    private static void CheckVersions(BackupMetadata? metadata, DatabaseFacts target, bool forced)
+    {
+        var backupVersion = metadata?.TimescaledbVersion;
+        if (backupVersion is null || forced)
+        {
+            return;
+        }
+
+        if (target.TimescaledbVersion is { } installed)
+        {
+            if (!string.Equals(backupVersion, installed, StringComparison.Ordinal))
+            {
+                throw new CliException($"The backup was made with TimescaleDB {backupVersion}, but database {target.Database} has TimescaleDB {installed}. Restore into a database with TimescaleDB {backupVersion} (then ALTER EXTENSION timescaledb UPDATE), or pass --force.");
+            }
+
+            return;
+        }
+
+        if (target.TimescaledbInstallable.Count == 0)
+        {
+            throw new CliException($"The backup was made with TimescaleDB {backupVersion}, but TimescaleDB is not available on this server. Restore into a server with TimescaleDB {backupVersion}, or pass --force.");
+        }
+
+        if (!target.TimescaledbInstallable.Contains(backupVersion, StringComparer.Ordinal))
+        {
+            throw new CliException($"The backup was made with TimescaleDB {backupVersion}, but this server has TimescaleDB {string.Join(", ", target.TimescaledbInstallable)}. Restore into a server with TimescaleDB {backupVersion} (then ALTER EXTENSION timescaledb UPDATE), or pass --force.");
+        }
+    }
+
+    private static async Task PrepareTimescaleAsync(ResolvedConnection resolved, DatabaseFacts target, BackupMetadata? metadata, CancellationToken cancellationToken)
+    {
+        if (target.TimescaledbVersion is null)
+        {
+            // The backup's version when the server has it (pg_restore's own CREATE EXTENSION IF NOT EXISTS is then a no-op),
+            // else the server's default (only reachable with --force).
+            var version = metadata?.TimescaledbVersion;
+            await ExecuteAsync(resolved, version is not null && target.TimescaledbInstallable.Contains(version, StringComparer.Ordinal)
+                ? $"CREATE EXTENSION IF NOT EXISTS timescaledb VERSION '{version.Replace("'", "''", StringComparison.Ordinal)}'"
+                : "CREATE EXTENSION IF NOT EXISTS timescaledb", cancellationToken);
+        }
+
+        await ExecuteAsync(resolved, "SELECT timescaledb_pre_restore()", cancellationToken);
+    }
+
+    private static async Task ExecuteAsync(ResolvedConnection resolved, string sql, CancellationToken cancellationToken)
+    {
+        await using var connection = await resolved.OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}

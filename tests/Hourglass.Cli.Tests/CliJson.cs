@@ -1,0 +1,42 @@
+using System.Text.Json;
+using Hourglass.Testing;
+
+namespace Hourglass.Cli.Tests;
+
+internal static class CliJson
+{
+    /// <summary>Runs the CLI and parses its stdout as JSON (CliProcess merges stderr, so only the JSON object is taken).</summary>
+    public static async Task<(int ExitCode, JsonElement Json, string Output)> RunAsync(params string[] arguments)
+    {
+        var (exitCode, output) = await CliProcess.RunAsync(arguments);
+        var start = output.IndexOf('{', StringComparison.Ordinal);
+        var end = output.LastIndexOf('}');
+        if (start < 0 || end < start)
+        {
+            throw new InvalidOperationException($"No JSON in the output (exit code {exitCode}):\n{output}");
+        }
+
+        using var document = JsonDocument.Parse(output[start..(end + 1)]);
+        return (exitCode, document.RootElement.Clone(), output);
+    }
+
+    public static string[] Names(this JsonElement array, string property = "name") =>
+        array.EnumerateArray().Select(e => e.GetProperty(property).GetString()!).Order(StringComparer.Ordinal).ToArray();
+}
+
+internal static class Databases
+{
+    public static async Task<List<T>> ColumnAsync<T>(this TestDatabase database, string sql)
+    {
+        await using var connection = await database.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(sql, connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var values = new List<T>();
+        while (await reader.ReadAsync())
+        {
+            values.Add(reader.GetFieldValue<T>(0));
+        }
+
+        return values;
+    }
+}
