@@ -48,6 +48,9 @@ internal sealed class HypertableDatabaseModelFactory(IDiagnosticsLogger<DbLogger
             connection.Open();
         }
 
+        // One snapshot for every catalog query: inserts elsewhere create chunk tables (and their indexes)
+        // at any time, and a table seen by one query but not the next breaks the read.
+        using var snapshot = opened ? connection.BeginTransaction(IsolationLevel.RepeatableRead) : null;
         try
         {
             var model = _npgsql.Create(connection, options);
