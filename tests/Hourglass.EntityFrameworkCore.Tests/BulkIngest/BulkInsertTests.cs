@@ -132,6 +132,27 @@ public abstract class BulkInsertTests(TestDatabase database)
         Assert.Equal(1_000, await context.Metrics.CountAsync(m => m.MetricType == "power"));
     }
 
+    [Fact]
+    public async Task Constraint_failures_on_the_server_name_the_row_position()
+    {
+        await using var context = await NewTablesAsync();
+        var table = context.Model.FindEntityType(typeof(Metric))!.GetTableName();
+        await database.ExecuteAsync($"ALTER TABLE {table} ADD CONSTRAINT {table}_unit_known CHECK (unit <> 'bad')");
+        var duplicate = Rows.Metrics(3_000).Concat(Rows.Metrics(3_000).Skip(2_500));
+        var unknownUnit = Rows.Metrics(3_000).Select((m, i) => { m.Unit = i == 2_999 ? "bad" : m.Unit; return m; });
+
+        var duplicateError = await Assert.ThrowsAsync<BulkIngestException>(() => context.BulkInsertAsync(duplicate));
+        var checkError = await Assert.ThrowsAsync<BulkIngestException>(() => context.BulkInsertAsync(unknownUnit));
+        var upsertCheckError = await Assert.ThrowsAsync<BulkIngestException>(() => context.BulkUpsertAsync(unknownUnit));
+
+        Assert.Equal(3_000, duplicateError.RowIndex);
+        Assert.Contains("duplicate key value violates unique constraint", duplicateError.Message, StringComparison.Ordinal);
+        Assert.Equal(2_999, checkError.RowIndex);
+        Assert.Contains($"violates check constraint \"{table}_unit_known\"", checkError.Message, StringComparison.Ordinal);
+        Assert.Equal(2_999, upsertCheckError.RowIndex);
+        Assert.Equal(0, await context.Metrics.CountAsync());
+    }
+
     private sealed class SynchronousProgress(List<long> reports) : IProgress<long>
     {
         public void Report(long value) => reports.Add(value);
