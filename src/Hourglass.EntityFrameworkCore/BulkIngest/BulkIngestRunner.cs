@@ -105,7 +105,7 @@ internal static partial class BulkIngestRunner
 
                     if (plan is not null)
                     {
-                        var (batchInserted, batchUpdated) = await MergeAsync(connection, plan.MergeSql(staging!), timeout, cancellationToken).ConfigureAwait(false);
+                        var (batchInserted, batchUpdated) = await MergeAsync(connection, plan, staging!, timeout, cancellationToken).ConfigureAwait(false);
                         inserted += batchInserted;
                         updated += batchUpdated;
                     }
@@ -171,7 +171,7 @@ internal static partial class BulkIngestRunner
         }
     }
 
-    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, TimeSpan? timeout, CancellationToken cancellationToken)
+    private static async Task<int> ExecuteAsync(NpgsqlConnection connection, string sql, TimeSpan? timeout, CancellationToken cancellationToken)
     {
         var command = new NpgsqlCommand(sql, connection);
         await using (command.ConfigureAwait(false))
@@ -181,11 +181,37 @@ internal static partial class BulkIngestRunner
                 command.CommandTimeout = (int)Math.Ceiling(t.TotalSeconds);
             }
 
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private static async Task<(long Inserted, long Updated)> MergeAsync(NpgsqlConnection connection, string sql, TimeSpan? timeout, CancellationToken cancellationToken)
+    private static async Task<(long Inserted, long Updated)> MergeAsync(NpgsqlConnection connection, UpsertPlan plan, string staging, TimeSpan? timeout, CancellationToken cancellationToken)
+    {
+        if (plan.Updated.Count == 0)
+        {
+            return (await ExecuteAsync(connection, plan.InsertOrSkipSql(staging), timeout, cancellationToken).ConfigureAwait(false), 0);
+        }
+
+        const string attempt = "hourglass_bulk_merge";
+        await ExecuteAsync(connection, $"SAVEPOINT {attempt}", timeout, cancellationToken).ConfigureAwait(false);
+        (long, long) counts;
+        try
+        {
+            counts = await CountAsync(connection, plan.InsertOrUpdateSql(staging, deduplicate: false), timeout, cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, $"RELEASE SAVEPOINT {attempt}", timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException repeated) when (repeated.SqlState == PostgresErrorCodes.CardinalityViolation)
+        {
+            // A key repeats within the batch: sort so the last row of each key wins.
+            await ExecuteAsync(connection, $"ROLLBACK TO SAVEPOINT {attempt}", timeout, cancellationToken).ConfigureAwait(false);
+            counts = await CountAsync(connection, plan.InsertOrUpdateSql(staging, deduplicate: true), timeout, cancellationToken).ConfigureAwait(false);
+        }
+
+        await ExecuteAsync(connection, UpsertPlan.DropSql(staging), timeout, cancellationToken).ConfigureAwait(false);
+        return counts;
+    }
+
+    private static async Task<(long Inserted, long Updated)> CountAsync(NpgsqlConnection connection, string sql, TimeSpan? timeout, CancellationToken cancellationToken)
     {
         var command = new NpgsqlCommand(sql, connection);
         await using (command.ConfigureAwait(false))
@@ -199,12 +225,7 @@ internal static partial class BulkIngestRunner
             await using (reader.ConfigureAwait(false))
             {
                 await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-                var counts = (reader.GetInt64(0), reader.GetInt64(1));
-                while (await reader.NextResultAsync(cancellationToken).ConfigureAwait(false))
-                {
-                }
-
-                return counts;
+                return (reader.GetInt64(0), reader.GetInt64(1));
             }
         }
     }

@@ -5,8 +5,8 @@ using Microsoft.EntityFrameworkCore.Metadata;
 namespace Hourglass.EntityFrameworkCore.BulkIngest;
 
 /// <summary>
-/// The SQL of one upsert batch: a staging table shaped like the target, then one INSERT ... SELECT DISTINCT ON the
-/// conflict key (last row of the batch wins) ... ON CONFLICT, counting inserts and updates through xmax.
+/// The SQL of one upsert batch: a staging table shaped like the target, then one INSERT ... SELECT ... ON CONFLICT
+/// from it, counting inserts and updates through xmax.
 /// </summary>
 internal sealed class UpsertPlan
 {
@@ -87,23 +87,41 @@ internal sealed class UpsertPlan
 
     public string CopySql(string staging) => $"COPY {CopyTableMap.Quote(staging)} ({Map.ColumnList}, {CopyTableMap.Quote(RowIndexColumn)}) FROM STDIN (FORMAT BINARY)";
 
-    public string MergeSql(string staging)
+    /// <summary>
+    /// DO NOTHING: no sort is needed, since the server keeps the first row of a key (a fresh temporary table is read in
+    /// COPY order), just as it keeps a row that already exists. The affected row count is the number inserted.
+    /// </summary>
+    public string InsertOrSkipSql(string staging) => $"""
+        INSERT INTO {Map.QualifiedTable} ({Map.ColumnList})
+        SELECT {Map.ColumnList} FROM {CopyTableMap.Quote(staging)}
+        ON CONFLICT ({KeyList}) DO NOTHING;
+        DROP TABLE {CopyTableMap.Quote(staging)};
+        """;
+
+    /// <summary>
+    /// DO UPDATE, counting inserts (xmax = 0) and updates. Without <paramref name="deduplicate"/> the statement fails
+    /// with SQLSTATE 21000 when a key repeats within the batch; the caller then retries with the sorted variant, where
+    /// the last row of each key wins. The retry keeps the common case (no repeats) free of a sort.
+    /// </summary>
+    public string InsertOrUpdateSql(string staging, bool deduplicate)
     {
-        var keyList = string.Join(", ", Key.Select(k => k.QuotedName));
-        var action = Updated.Count == 0
-            ? "DO NOTHING"
-            : "DO UPDATE SET " + string.Join(", ", Updated.Select(c => $"{c.QuotedName} = EXCLUDED.{c.QuotedName}"));
+        var action = "DO UPDATE SET " + string.Join(", ", Updated.Select(c => $"{c.QuotedName} = EXCLUDED.{c.QuotedName}"));
+        var select = deduplicate
+            ? $"SELECT DISTINCT ON ({KeyList}) {Map.ColumnList} FROM {CopyTableMap.Quote(staging)} ORDER BY {KeyList}, {CopyTableMap.Quote(RowIndexColumn)} DESC"
+            : $"SELECT {Map.ColumnList} FROM {CopyTableMap.Quote(staging)}";
         return $"""
             WITH merged AS (
               INSERT INTO {Map.QualifiedTable} AS target ({Map.ColumnList})
-              SELECT DISTINCT ON ({keyList}) {Map.ColumnList} FROM {CopyTableMap.Quote(staging)}
-              ORDER BY {keyList}, {CopyTableMap.Quote(RowIndexColumn)} DESC
-              ON CONFLICT ({keyList}) {action}
+              {select}
+              ON CONFLICT ({KeyList}) {action}
               RETURNING (target.xmax = 0) AS inserted)
-            SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM merged;
-            DROP TABLE {CopyTableMap.Quote(staging)};
+            SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM merged
             """;
     }
+
+    public static string DropSql(string staging) => $"DROP TABLE {CopyTableMap.Quote(staging)}";
+
+    private string KeyList => string.Join(", ", Key.Select(k => k.QuotedName));
 
     private static IReadOnlyList<IProperty> ConflictTarget<T>(CopyTableMap map, BulkUpsertConflict<T> conflict)
         where T : class
