@@ -41,7 +41,7 @@ public static class BulkIngestDbContextExtensions
 
     /// <summary>
     /// Inserts new rows and resolves conflicts on the primary key or a unique index of the model: COPY into a
-    /// temporary staging table, then one <c>INSERT ... ON CONFLICT</c>. Within one batch, the last row of a key wins.
+    /// temporary staging table, then one <c>INSERT ... ON CONFLICT</c>. When a key repeats within one batch, DO UPDATE keeps its last row and DO NOTHING its first.
     /// </summary>
     /// <typeparam name="T">An entity type of the context's model.</typeparam>
     /// <param name="context">The context; its connection is used, and its open transaction if any.</param>

@@ -245,6 +245,7 @@ internal static partial class BulkIngestRunner
             map.EntityName, property, rowIndex, error);
     }
 
-    [GeneratedRegex(@"\bline (\d+)")]
+    // The COPY's own context line; a trigger's "PL/pgSQL function ... line N" may precede it.
+    [GeneratedRegex(@"\bCOPY [^\n]*?, line (\d+)")]
     private static partial Regex CopyLine();
 }

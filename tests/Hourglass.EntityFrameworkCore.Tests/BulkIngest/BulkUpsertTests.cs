@@ -62,6 +62,17 @@ public abstract class BulkUpsertTests(TestDatabase database)
     }
 
     [Fact]
+    public async Task Do_nothing_keeps_the_first_row_of_a_key_repeated_within_one_batch()
+    {
+        await using var context = await NewTablesAsync();
+
+        var result = await context.BulkUpsertAsync(Rows.Metrics(100).Concat(Rows.Metrics(100, valueOffset: 1_000)), c => c.DoNothing());
+
+        Assert.Equal(new BulkUpsertResult(100, 0, 100), result);
+        Assert.Equal(Enumerable.Range(0, 100).Sum(i => (double)i), await context.Metrics.SumAsync(m => m.Value));
+    }
+
+    [Fact]
     public async Task Seed_001_idempotent_ingest_on_the_natural_key_is_one_call()
     {
         await using var context = await NewTablesAsync();
