@@ -185,15 +185,31 @@ internal static partial class BulkIngestRunner
         }
     }
 
+    /// <summary>
+    /// Optimistic first: a plain INSERT from staging costs about half of INSERT ... ON CONFLICT, so when every row is
+    /// new (most ingests) that is all that runs. A unique violation rolls back to the savepoint, and the batch is merged
+    /// with ON CONFLICT. A batch that conflicts usually fails on its first rows, so little work is lost.
+    /// </summary>
     private static async Task<(long Inserted, long Updated)> MergeAsync(NpgsqlConnection connection, UpsertPlan plan, string staging, TimeSpan? timeout, CancellationToken cancellationToken)
     {
+        const string attempt = "hourglass_bulk_merge";
+        await ExecuteAsync(connection, $"SAVEPOINT {attempt}", timeout, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var inserted = await ExecuteAsync(connection, plan.InsertAllSql(staging), timeout, cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, $"RELEASE SAVEPOINT {attempt}", timeout, cancellationToken).ConfigureAwait(false);
+            return (inserted, 0);
+        }
+        catch (PostgresException conflict) when (conflict.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            await ExecuteAsync(connection, $"ROLLBACK TO SAVEPOINT {attempt}", timeout, cancellationToken).ConfigureAwait(false);
+        }
+
         if (plan.Updated.Count == 0)
         {
             return (await ExecuteAsync(connection, plan.InsertOrSkipSql(staging), timeout, cancellationToken).ConfigureAwait(false), 0);
         }
 
-        const string attempt = "hourglass_bulk_merge";
-        await ExecuteAsync(connection, $"SAVEPOINT {attempt}", timeout, cancellationToken).ConfigureAwait(false);
         (long, long) counts;
         try
         {

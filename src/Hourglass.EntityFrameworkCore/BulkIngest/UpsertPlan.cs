@@ -87,6 +87,13 @@ internal sealed class UpsertPlan
 
     public string CopySql(string staging) => $"COPY {CopyTableMap.Quote(staging)} ({Map.ColumnList}, {CopyTableMap.Quote(RowIndexColumn)}) FROM STDIN (FORMAT BINARY)";
 
+    /// <summary>The optimistic attempt: every row is new and no key repeats. A unique violation sends the batch to ON CONFLICT.</summary>
+    public string InsertAllSql(string staging) => $"""
+        INSERT INTO {Map.QualifiedTable} ({Map.ColumnList})
+        SELECT {Map.ColumnList} FROM {CopyTableMap.Quote(staging)};
+        DROP TABLE {CopyTableMap.Quote(staging)};
+        """;
+
     /// <summary>
     /// DO NOTHING: no sort is needed, since the server keeps the first row of a key (a fresh temporary table is read in
     /// COPY order), just as it keeps a row that already exists. The affected row count is the number inserted.
