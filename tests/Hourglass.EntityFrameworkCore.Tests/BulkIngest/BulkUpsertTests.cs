@@ -96,6 +96,29 @@ public abstract class BulkUpsertTests(TestDatabase database)
     }
 
     [Fact]
+    public async Task Upserts_inside_an_open_transaction_commit_or_roll_back_with_it()
+    {
+        await using var context = await NewTablesAsync();
+        await using (var transaction = await context.Database.BeginTransactionAsync())
+        {
+            Assert.Equal(new BulkUpsertResult(1_000, 0, 0), await context.BulkUpsertAsync(Rows.Metrics(1_000)));
+            Assert.Equal(new BulkUpsertResult(500, 1_000, 0), await context.BulkUpsertAsync(Rows.Metrics(1_500, valueOffset: 1)));
+            Assert.Equal(new BulkUpsertResult(0, 0, 1_500), await context.BulkUpsertAsync(Rows.Metrics(1_500), c => c.DoNothing()));
+            await transaction.CommitAsync();
+        }
+
+        Assert.Equal(Enumerable.Range(0, 1_500).Sum(i => i + 1.0), await context.Metrics.SumAsync(m => m.Value));
+        await using (var transaction = await context.Database.BeginTransactionAsync())
+        {
+            await context.BulkUpsertAsync(Rows.Metrics(3_000, valueOffset: 5));
+            await transaction.RollbackAsync();
+        }
+
+        Assert.Equal(1_500, await context.Metrics.CountAsync());
+        Assert.Equal(Enumerable.Range(0, 1_500).Sum(i => i + 1.0), await context.Metrics.SumAsync(m => m.Value));
+    }
+
+    [Fact]
     public async Task Commit_every_n_rows_upserts_batch_by_batch()
     {
         await using var context = await NewTablesAsync();
