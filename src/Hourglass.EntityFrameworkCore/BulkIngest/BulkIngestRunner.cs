@@ -1,0 +1,267 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+using Npgsql;
+
+namespace Hourglass.EntityFrameworkCore.BulkIngest;
+
+/// <summary>
+/// Streams rows through binary COPY in batches: one transaction for everything by default, or one per
+/// <see cref="BulkInsertOptions.CommitEvery"/> rows; inside a transaction the caller opened, a savepoint instead, so
+/// a failure leaves the caller's transaction usable.
+/// </summary>
+internal static partial class BulkIngestRunner
+{
+    private const string Savepoint = "hourglass_bulk_ingest";
+
+    public static async Task<(long Rows, long Inserted, long Updated)> RunAsync<T>(
+        DbContext context, RowSource<T> source, CopyTableMap map, UpsertPlan? plan, BulkInsertOptions options, CancellationToken cancellationToken)
+    {
+        if (options.CommitEvery is <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.CommitEvery, "BulkInsertOptions.CommitEvery must be positive, or null for one transaction.");
+        }
+
+        if (options.ProgressInterval <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.ProgressInterval, "BulkInsertOptions.ProgressInterval must be positive.");
+        }
+
+        var database = context.Database;
+        var outer = database.CurrentTransaction?.GetDbTransaction();
+        if (outer is not null && options.CommitEvery is not null)
+        {
+            throw new InvalidOperationException(
+                $"BulkInsertOptions.CommitEvery commits batches, but {context.GetType().Name} has a transaction open. Leave CommitEvery null to ingest inside that transaction, or ingest outside it.");
+        }
+
+        var writer = map.Writer<T>(withRowIndex: plan is not null);
+        var insertCopy = $"COPY {map.QualifiedTable} ({map.ColumnList}) FROM STDIN (FORMAT BINARY)";
+        var limit = options.CommitEvery ?? long.MaxValue;
+        var progress = options.Progress;
+        var interval = options.ProgressInterval;
+
+        await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (database.GetDbConnection() is not NpgsqlConnection connection || (outer is not null && outer is not NpgsqlTransaction))
+            {
+                throw new InvalidOperationException($"Bulk ingest needs the Npgsql provider: configure {context.GetType().Name} with UseNpgsql(...).");
+            }
+
+            var outerTransaction = (NpgsqlTransaction?)outer;
+            var timeout = options.Timeout ?? (database.GetCommandTimeout() is int seconds ? TimeSpan.FromSeconds(seconds) : null);
+            long position = 0, inserted = 0, updated = 0;
+            var hasRow = await source.MoveNextAsync().ConfigureAwait(false);
+            while (hasRow)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var batchStart = position;
+                NpgsqlTransaction? own = null;
+                if (outerTransaction is null)
+                {
+                    own = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await outerTransaction.SaveAsync(Savepoint, cancellationToken).ConfigureAwait(false);
+                }
+
+                try
+                {
+                    var staging = plan is null ? null : UpsertPlan.NewStagingTable();
+                    if (plan is not null)
+                    {
+                        await ExecuteAsync(connection, plan.CreateStagingSql(staging!), timeout, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    long inBatch = 0;
+                    var importer = await connection.BeginBinaryImportAsync(plan is null ? insertCopy : plan.CopySql(staging!), cancellationToken).ConfigureAwait(false);
+                    await using (importer.ConfigureAwait(false))
+                    {
+                        if (timeout is { } t)
+                        {
+                            importer.Timeout = t;
+                        }
+
+                        do
+                        {
+                            cancellationToken.ThrowIfCancellationRequested();
+                            writer(importer, source.Current, position);
+                            position++;
+                            inBatch++;
+                            if (progress is not null && position % interval == 0)
+                            {
+                                progress.Report(position);
+                            }
+
+                            hasRow = await source.MoveNextAsync().ConfigureAwait(false);
+                        }
+                        while (hasRow && inBatch < limit);
+
+                        await importer.CompleteAsync(cancellationToken).ConfigureAwait(false);
+                    }
+
+                    if (plan is not null)
+                    {
+                        var (batchInserted, batchUpdated) = await MergeAsync(connection, plan, staging!, timeout, cancellationToken).ConfigureAwait(false);
+                        inserted += batchInserted;
+                        updated += batchUpdated;
+                    }
+                    else
+                    {
+                        inserted += inBatch;
+                    }
+
+                    cancellationToken.ThrowIfCancellationRequested();
+                    if (own is not null)
+                    {
+                        await own.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        await outerTransaction!.ReleaseAsync(Savepoint, CancellationToken.None).ConfigureAwait(false);
+                    }
+                }
+                catch (Exception failure)
+                {
+                    await RollBackAsync(own, outerTransaction).ConfigureAwait(false);
+                    if (failure is PostgresException server)
+                    {
+                        throw Translate(server, map, batchStart, options.CommitEvery is not null && batchStart > 0);
+                    }
+
+                    throw;
+                }
+                finally
+                {
+                    if (own is not null)
+                    {
+                        await own.DisposeAsync().ConfigureAwait(false);
+                    }
+                }
+            }
+
+            progress?.Report(position);
+            return (position, inserted, updated);
+        }
+        finally
+        {
+            await database.CloseConnectionAsync().ConfigureAwait(false);
+        }
+    }
+
+    private static async Task RollBackAsync(NpgsqlTransaction? own, NpgsqlTransaction? outer)
+    {
+        try
+        {
+            if (own is not null)
+            {
+                await own.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            else if (outer is not null)
+            {
+                await outer.RollbackAsync(Savepoint, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException)
+        {
+            // The connection broke: the server discards the transaction with it, which is all the rollback was for.
+        }
+    }
+
+    private static async Task<int> ExecuteAsync(NpgsqlConnection connection, string sql, TimeSpan? timeout, CancellationToken cancellationToken)
+    {
+        var command = new NpgsqlCommand(sql, connection);
+        await using (command.ConfigureAwait(false))
+        {
+            if (timeout is { } t)
+            {
+                command.CommandTimeout = (int)Math.Ceiling(t.TotalSeconds);
+            }
+
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Optimistic first: a plain INSERT from staging costs about half of INSERT ... ON CONFLICT, so when every row is
+    /// new (most ingests) that is all that runs. A unique violation rolls back to the savepoint, and the batch is merged
+    /// with ON CONFLICT. A batch that conflicts usually fails on its first rows, so little work is lost.
+    /// </summary>
+    private static async Task<(long Inserted, long Updated)> MergeAsync(NpgsqlConnection connection, UpsertPlan plan, string staging, TimeSpan? timeout, CancellationToken cancellationToken)
+    {
+        const string attempt = "hourglass_bulk_merge";
+        await ExecuteAsync(connection, $"SAVEPOINT {attempt}", timeout, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var inserted = await ExecuteAsync(connection, plan.InsertAllSql(staging), timeout, cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, $"RELEASE SAVEPOINT {attempt}", timeout, cancellationToken).ConfigureAwait(false);
+            return (inserted, 0);
+        }
+        catch (PostgresException conflict) when (conflict.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            await ExecuteAsync(connection, $"ROLLBACK TO SAVEPOINT {attempt}", timeout, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (plan.Updated.Count == 0)
+        {
+            return (await ExecuteAsync(connection, plan.InsertOrSkipSql(staging), timeout, cancellationToken).ConfigureAwait(false), 0);
+        }
+
+        (long, long) counts;
+        try
+        {
+            counts = await CountAsync(connection, plan.InsertOrUpdateSql(staging, deduplicate: false), timeout, cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, $"RELEASE SAVEPOINT {attempt}", timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException repeated) when (repeated.SqlState == PostgresErrorCodes.CardinalityViolation)
+        {
+            // A key repeats within the batch: sort so the last row of each key wins.
+            await ExecuteAsync(connection, $"ROLLBACK TO SAVEPOINT {attempt}", timeout, cancellationToken).ConfigureAwait(false);
+            counts = await CountAsync(connection, plan.InsertOrUpdateSql(staging, deduplicate: true), timeout, cancellationToken).ConfigureAwait(false);
+        }
+
+        await ExecuteAsync(connection, UpsertPlan.DropSql(staging), timeout, cancellationToken).ConfigureAwait(false);
+        return counts;
+    }
+
+    private static async Task<(long Inserted, long Updated)> CountAsync(NpgsqlConnection connection, string sql, TimeSpan? timeout, CancellationToken cancellationToken)
+    {
+        var command = new NpgsqlCommand(sql, connection);
+        await using (command.ConfigureAwait(false))
+        {
+            if (timeout is { } t)
+            {
+                command.CommandTimeout = (int)Math.Ceiling(t.TotalSeconds);
+            }
+
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                return (reader.GetInt64(0), reader.GetInt64(1));
+            }
+        }
+    }
+
+    private static BulkIngestException Translate(PostgresException error, CopyTableMap map, long batchStart, bool earlierBatchesKept)
+    {
+        long? rowIndex = error.Where is { } where && CopyLine().Match(where) is { Success: true } line
+            ? batchStart + long.Parse(line.Groups[1].Value, CultureInfo.InvariantCulture) - 1
+            : null;
+        var property = error.ColumnName is { } column ? map.Columns.FirstOrDefault(c => c.ColumnName == column)?.Property.Name ?? column : null;
+        var what = rowIndex is { } r ? $"row {r} (zero-based position in the source) of {map.EntityName}" : $"the rows of {map.EntityName}";
+        var constraint = error.ConstraintName is { } c ? $", constraint {c}" : "";
+        var detail = string.IsNullOrEmpty(error.Detail) ? "" : $" {error.Detail}";
+        var kept = earlierBatchesKept ? " Batches committed before it are kept; the failed batch was rolled back." : " Nothing of this transaction was written.";
+        return new BulkIngestException(
+            $"The server refused {what} in {map.QualifiedTable}{(property is null ? "" : $" ({property})")}: {error.MessageText}{detail} [SQLSTATE {error.SqlState}{constraint}].{kept} Fix the row, or the constraint, and ingest again.",
+            map.EntityName, property, rowIndex, error);
+    }
+
+    // The COPY's own context line; a trigger's "PL/pgSQL function ... line N" may precede it.
+    [GeneratedRegex(@"\bCOPY [^\n]*?, line (\d+)")]
+    private static partial Regex CopyLine();
+}
