@@ -251,6 +251,30 @@ public sealed class EmbeddedServerTests : IAsyncLifetime
         Assert.Equal(499 * 500 / 2L, await ScalarAsync(connection, "SELECT sum(length(payload))::bigint FROM batched"));
     }
 
+    [Fact]
+    public async Task A_batch_of_1000_six_parameter_inserts_like_ef_core_sends_completes()
+    {
+        await using var connection = await OpenAsync();
+        await ScalarAsync(connection, "CREATE TABLE wide (time timestamptz, device text, metric text, value float8, unit text, quality int)");
+        var start = new DateTime(2025, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        await using var batch = new NpgsqlBatch(connection);
+        for (var i = 0; i < 1000; i++)
+        {
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("INSERT INTO wide VALUES ($1, $2, $3, $4, $5, $6)")
+            {
+                Parameters =
+                {
+                    new() { Value = start.AddSeconds(i) }, new() { Value = $"device-{i % 10}" }, new() { Value = "power" },
+                    new() { Value = i * 1.5 }, new() { Value = "W" }, new() { Value = i % 3 },
+                },
+            });
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await batch.ExecuteNonQueryAsync(timeout.Token);
+        Assert.Equal(1000L, await ScalarAsync(connection, "SELECT count(*) FROM wide"));
+    }
+
     private static byte[] Startup()
     {
         var parameters = Encoding.UTF8.GetBytes("user\0postgres\0database\0postgres\0\0");

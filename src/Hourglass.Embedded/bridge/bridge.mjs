@@ -28,6 +28,7 @@ const ENGINE_USER = 'postgres'
 const ENGINE_PASSWORD = 'postgres'
 const DEFAULT_SEARCH_PATH = '"$user", public'
 const SERVED_DATABASES = new Set(['postgres', 'template1'])
+const MESSAGES_PER_ENGINE_CALL = 256
 
 function parseArgs(argv) {
   const args = { port: 0, host: '127.0.0.1', lockTimeoutMs: 30000, data: null, template: null, makeTemplate: null }
@@ -67,6 +68,9 @@ function message(type, body) {
 
 const cstr = (s) => Buffer.concat([Buffer.from(s, 'utf8'), Buffer.from([0])])
 const query = (sql) => message('Q', cstr(sql))
+// A copy: the engine reuses the memory behind what it returns, and a socket write or a later
+// slice would otherwise see it overwritten by the next call.
+const toBuffer = (out) => Buffer.from(out)
 const readyForQuery = (status) => message('Z', Buffer.from(status, 'latin1'))
 
 function errorResponse(severity, code, text) {
@@ -131,16 +135,31 @@ class Engine {
   // what a server-side COPY FROM '/dev/blob' in `bytes` reads.
   run(bytes, blob) {
     const next = this.chain.then(async () => {
-      if (!blob) return this.db.execProtocolRaw(bytes)
+      if (!blob) return toBuffer(await this.db.execProtocolRaw(bytes))
       await this.db._handleBlob(blob)
       try {
-        return await this.db.execProtocolRaw(bytes)
+        return toBuffer(await this.db.execProtocolRaw(bytes))
       } finally {
         await this.db._cleanupBlob()
       }
     })
     this.chain = next.then(() => undefined, () => undefined)
-    return next.then((out) => Buffer.from(out.buffer, out.byteOffset, out.byteLength))
+    return next
+  }
+
+  // The engine silently stops processing after a few thousand messages in one call and never
+  // answers the rest (an EF Core batch of 1,000 inserts is 4,000 messages), so long pipelines
+  // go in slices; the protocol lets a Sync-less slice be followed by the next one.
+  runMessages(messages) {
+    const next = this.chain.then(async () => {
+      const outputs = []
+      for (let i = 0; i < messages.length; i += MESSAGES_PER_ENGINE_CALL) {
+        outputs.push(toBuffer(await this.db.execProtocolRaw(Buffer.concat(messages.slice(i, i + MESSAGES_PER_ENGINE_CALL)))))
+      }
+      return Buffer.concat(outputs)
+    })
+    this.chain = next.then(() => undefined, () => undefined)
+    return next
   }
 
   async startSession() {
@@ -356,7 +375,10 @@ class Client {
   }
 
   async forward(bytes, blob) {
-    const out = await this.engine.run(bytes, blob)
+    return this.deliver(await this.engine.run(bytes, blob))
+  }
+
+  deliver(out) {
     const { status } = splitMessages(out)
     this.send(out)
     if (status) {
@@ -384,9 +406,9 @@ class Client {
         if (msg.type === 'P') this.engine.noteStatement(msg.body.toString('utf8'))
         this.pendingBatch.push(message(msg.type, msg.body))
         if (msg.type === 'S' || msg.type === 'H') {
-          const batch = Buffer.concat(this.pendingBatch)
+          const batch = this.pendingBatch
           this.pendingBatch = []
-          return this.forward(batch)
+          return this.deliver(await this.engine.runMessages(batch))
         }
         return
       }
