@@ -6,7 +6,7 @@ using Hourglass.Testing;
 using Npgsql;
 
 // Usage: dotnet run -c Release --project bench/Hourglass.Benchmarks -- [--rows 1000000] [--savechanges-rows N]
-//        [--embedded-rows N] [--stream-rows 10000000] [--rounds 2] [--ef-batch 1000] [--embedded-ef-batch 100]
+//        [--embedded-rows N] [--stream-rows 10000000] [--rounds 2] [--ef-batch 1000]
 //        [--servers postgres,embedded,external]
 var rows = Argument("--rows", 1_000_000);
 var saveChangesRows = Argument("--savechanges-rows", rows);
@@ -14,7 +14,6 @@ var embeddedRows = Argument("--embedded-rows", rows);
 var streamRows = Argument("--stream-rows", 10_000_000);
 var rounds = (int)Argument("--rounds", 2);
 var efBatch = (int)Argument("--ef-batch", 1000);
-var embeddedEfBatch = (int)Argument("--embedded-ef-batch", 100);
 var external = Environment.GetEnvironmentVariable("HOURGLASS_TEST_CONNECTION");
 var servers = ArgumentText("--servers", string.IsNullOrWhiteSpace(external) ? "postgres,embedded" : "postgres,embedded,external").Split(',');
 
@@ -37,8 +36,7 @@ foreach (var server in servers)
 
         case "embedded":
         {
-            // EF's default batch of 1000 inserts stalls the embedded bridge (see docs/bulk-ingest.md); smaller batches work.
-            BenchContext.MaxBatchSize = embeddedEfBatch;
+            BenchContext.MaxBatchSize = efBatch;
 
             // The test harness's embedded server when HOURGLASS_TEST_CONNECTION is unset; else one started here.
             EmbeddedTimescale? own = null;

@@ -1,12 +1,15 @@
-// Quickstart: a hypertable, one day of minute readings for 10 devices, hourly averages per device.
+// Quickstart: a hypertable declared in an EF Core model and created by its migration, one day of minute
+// readings for 10 devices ingested with one idempotent bulk call, and hourly averages per device.
 //
 //   dotnet run --project samples/Quickstart                 # embedded TimescaleDB, temporary data
-//   dotnet run --project samples/Quickstart -- --data DIR   # embedded, kept in DIR
+//   dotnet run --project samples/Quickstart -- --data DIR   # embedded, kept in DIR (run it twice: nothing is duplicated)
 //   HOURGLASS_CONNECTION="Host=...;..." dotnet run --project samples/Quickstart   # your own server
 using System.Globalization;
 using Hourglass.Embedded;
+using Hourglass.EntityFrameworkCore.BulkIngest;
+using Microsoft.EntityFrameworkCore;
 using Npgsql;
-using NpgsqlTypes;
+using Quickstart;
 using Spectre.Console;
 
 const int Devices = 10;
@@ -26,48 +29,26 @@ if (string.IsNullOrWhiteSpace(connectionString))
 
 try
 {
-    await using var dataSource = NpgsqlDataSource.Create(connectionString);
-    await using var connection = await dataSource.OpenConnectionAsync();
+    await using var context = QuickstartContext.Create(connectionString);
 
-    await Execute(connection, """
-        CREATE EXTENSION IF NOT EXISTS timescaledb;
-        DROP TABLE IF EXISTS quickstart_readings;
-        CREATE TABLE quickstart_readings (
-            time        timestamptz      NOT NULL,
-            device_id   int              NOT NULL,
-            temperature double precision NOT NULL);
-        SELECT create_hypertable('quickstart_readings', by_range('time', INTERVAL '6 hours'));
-        """);
+    // The migration in Migrations/ was written by `dotnet ef migrations add`: migrationBuilder.CreateHypertable(...).
+    await context.Database.MigrateAsync();
 
-    ulong written;
-    await using (var import = await connection.BeginBinaryImportAsync("COPY quickstart_readings (time, device_id, temperature) FROM STDIN (FORMAT BINARY)"))
+    var readings = Enumerable.Range(0, 24 * 60).SelectMany(minute => Enumerable.Range(1, Devices).Select(device => new Reading
     {
-        for (var minute = 0; minute < 24 * 60; minute++)
-        {
-            for (var device = 1; device <= Devices; device++)
-            {
-                await import.StartRowAsync();
-                await import.WriteAsync(day.AddMinutes(minute), NpgsqlDbType.TimestampTz);
-                await import.WriteAsync(device, NpgsqlDbType.Integer);
-                await import.WriteAsync(Temperature(device, minute), NpgsqlDbType.Double);
-            }
-        }
+        Time = day.AddMinutes(minute),
+        DeviceId = device,
+        Temperature = Temperature(device, minute),
+    }));
 
-        written = await import.CompleteAsync();
-    }
+    // Binary COPY into a staging table, then INSERT ... ON CONFLICT DO NOTHING: re-running adds nothing.
+    var result = await context.BulkUpsertAsync(readings, conflict => conflict.OnPrimaryKey().DoNothing());
 
-    var averages = new Dictionary<(DateTime Hour, int Device), double>();
-    await using (var command = new NpgsqlCommand("""
-        SELECT time_bucket(INTERVAL '1 hour', time) AS hour, device_id, avg(temperature)
-        FROM quickstart_readings GROUP BY hour, device_id ORDER BY hour, device_id
-        """, connection))
-    await using (var reader = await command.ExecuteReaderAsync())
-    {
-        while (await reader.ReadAsync())
-        {
-            averages[(reader.GetDateTime(0), reader.GetInt32(1))] = reader.GetDouble(2);
-        }
-    }
+    var averages = await context.Database.SqlQuery<HourlyAverage>($"""
+        SELECT time_bucket(INTERVAL '1 hour', time) AS "Hour", device_id AS "DeviceId", avg(temperature) AS "Temperature"
+        FROM quickstart_readings
+        GROUP BY 1, 2
+        """).ToDictionaryAsync(a => (a.Hour, a.DeviceId), a => a.Temperature);
 
     var table = new Table().Title($"Hourly average temperature (°C) per device, {day:yyyy-MM-dd} UTC").Border(TableBorder.Rounded);
     table.AddColumn("hour");
@@ -85,19 +66,21 @@ try
 
     AnsiConsole.Write(table);
 
-    var chunks = await Scalar<long>(connection, "SELECT count(*) FROM timescaledb_information.chunks WHERE hypertable_name = 'quickstart_readings'");
+    var chunks = await context.Database
+        .SqlQuery<long>($"SELECT count(*) AS \"Value\" FROM timescaledb_information.chunks WHERE hypertable_name = 'quickstart_readings'")
+        .SingleAsync();
     var builder = new NpgsqlConnectionStringBuilder(connectionString) { Password = null };
-    AnsiConsole.MarkupLineInterpolated($"Wrote [green]{written:N0}[/] readings into hypertable [blue]quickstart_readings[/] ({chunks} chunks of 6 hours).");
-    AnsiConsole.MarkupLineInterpolated($"Server: {builder.Host}:{builder.Port}, database {builder.Database}.");
+    Console.WriteLine($"Ingested {result.Inserted + result.Skipped:N0} readings into hypertable quickstart_readings ({chunks} chunks of 6 hours): {result.Inserted:N0} new, {result.Skipped:N0} already there.");
+    Console.WriteLine($"Server: {builder.Host}:{builder.Port}, database {builder.Database}.");
     if (embedded is not null)
     {
         if (embedded.DataDirectory is null)
         {
-            AnsiConsole.MarkupLineInterpolated($"The embedded TimescaleDB {embedded.TimescaleDbVersion} kept the data in a temporary folder, deleted on exit; pass --data DIR to keep it.");
+            Console.WriteLine($"The embedded TimescaleDB {embedded.TimescaleDbVersion} kept the data in a temporary folder, deleted on exit; pass --data DIR to keep it.");
         }
         else
         {
-            AnsiConsole.MarkupLineInterpolated($"The embedded TimescaleDB {embedded.TimescaleDbVersion} keeps the data in {embedded.DataDirectory}.");
+            Console.WriteLine($"The embedded TimescaleDB {embedded.TimescaleDbVersion} keeps the data in {embedded.DataDirectory}.");
         }
     }
 }
@@ -111,15 +94,3 @@ finally
 
 static double Temperature(int device, int minute) =>
     18 + device * 0.5 + 4 * Math.Sin((minute - 6 * 60) / (24.0 * 60) * 2 * Math.PI) + (minute * 7919 + device * 104729) % 100 / 200.0;
-
-static async Task Execute(NpgsqlConnection connection, string sql)
-{
-    await using var command = new NpgsqlCommand(sql, connection);
-    await command.ExecuteNonQueryAsync();
-}
-
-static async Task<T> Scalar<T>(NpgsqlConnection connection, string sql)
-{
-    await using var command = new NpgsqlCommand(sql, connection);
-    return (T)(await command.ExecuteScalarAsync())!;
-}
