@@ -6,7 +6,6 @@
 //   HOURGLASS_CONNECTION="Host=...;..." dotnet run --project samples/Quickstart   # your own server
 using System.Globalization;
 using Hourglass.Embedded;
-using Hourglass.EntityFrameworkCore.BulkIngest;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using Quickstart;

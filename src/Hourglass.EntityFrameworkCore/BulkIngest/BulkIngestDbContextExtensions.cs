@@ -1,6 +1,9 @@
-using Microsoft.EntityFrameworkCore;
+using Hourglass.EntityFrameworkCore.BulkIngest;
 
-namespace Hourglass.EntityFrameworkCore.BulkIngest;
+// Extension methods live in EF's namespace, as the model extensions and Npgsql's own plugins do, so they are found
+// without a using; the option and result types stay in Hourglass.EntityFrameworkCore.BulkIngest.
+// ReSharper disable once CheckNamespace
+namespace Microsoft.EntityFrameworkCore;
 
 /// <summary>
 /// Bulk insert and upsert at binary COPY speed, driven by the EF model: table, schema, column names, value converters,

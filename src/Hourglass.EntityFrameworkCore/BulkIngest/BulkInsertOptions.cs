@@ -1,6 +1,6 @@
 namespace Hourglass.EntityFrameworkCore.BulkIngest;
 
-/// <summary>How <see cref="BulkIngestDbContextExtensions.BulkInsertAsync{T}(Microsoft.EntityFrameworkCore.DbContext, IEnumerable{T}, BulkInsertOptions?, CancellationToken)"/>
+/// <summary>How <see cref="Microsoft.EntityFrameworkCore.BulkIngestDbContextExtensions.BulkInsertAsync{T}(Microsoft.EntityFrameworkCore.DbContext, IEnumerable{T}, BulkInsertOptions?, CancellationToken)"/>
 /// and <c>BulkUpsertAsync</c> send rows.</summary>
 public sealed class BulkInsertOptions
 {
