@@ -430,12 +430,9 @@ class Client {
       ? `SELECT ${target[3]} FROM ${target[1]} WHERE false`
       : `SELECT count(*) FROM pg_attribute WHERE attrelid = '${target[1].replace(/'/g, "''")}'::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = ''`
     const out = await this.engine.run(query(probe))
-    const { list, status } = splitMessages(out)
+    const { list } = splitMessages(out)
     if (firstError(list)) {
-      this.send(Buffer.concat(list.filter((m) => m.type === 'E' || m.type === 'Z').map((m) => message(m.type, m.body))))
-      this.engine.status = status ?? this.engine.status
-      if (status === 'I') this.engine.release(this)
-      return
+      return this.deliver(Buffer.concat(list.filter((m) => m.type === 'E' || m.type === 'Z').map((m) => message(m.type, m.body))))
     }
     let columns
     if (target[3] !== undefined) {
