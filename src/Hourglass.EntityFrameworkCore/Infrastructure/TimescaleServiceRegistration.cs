@@ -1,3 +1,4 @@
+using Hourglass.EntityFrameworkCore.Hyperfunctions;
 using Hourglass.EntityFrameworkCore.Hypertables;
 using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.DependencyInjection;
@@ -19,5 +20,6 @@ internal static class TimescaleServiceRegistration
         services.TryAddScoped<TimescaleServerDetector>();
 
         HypertableServices.Add(services);
+        HyperfunctionServices.Add(services);
     }
 }
