@@ -13,6 +13,9 @@ internal static class HyperfunctionServices
     {
         services.TryAddEnumerable(ServiceDescriptor.Scoped<IMethodCallTranslatorPlugin, HyperfunctionMethodTranslatorPlugin>());
         services.TryAddEnumerable(ServiceDescriptor.Scoped<IAggregateMethodCallTranslatorPlugin, HyperfunctionAggregateTranslatorPlugin>());
+
+        // Replaces Npgsql's postprocessor with a subclass of it, so gap filling survives EF's GROUP BY subquery.
+        services.Replace(ServiceDescriptor.Scoped<IQueryTranslationPostprocessorFactory, GapfillQueryTranslationPostprocessorFactory>());
     }
 }
 

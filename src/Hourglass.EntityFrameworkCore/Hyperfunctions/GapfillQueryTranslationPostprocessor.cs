@@ -1,0 +1,119 @@
+using System.Linq.Expressions;
+using Microsoft.EntityFrameworkCore.Query;
+using Microsoft.EntityFrameworkCore.Query.SqlExpressions;
+using Npgsql.EntityFrameworkCore.PostgreSQL.Query.Internal;
+
+namespace Hourglass.EntityFrameworkCore.Hyperfunctions;
+
+/// <summary>Npgsql's query postprocessor followed by <see cref="GapfillSubqueryInliner"/>.</summary>
+internal sealed class GapfillQueryTranslationPostprocessorFactory(
+    QueryTranslationPostprocessorDependencies dependencies,
+    RelationalQueryTranslationPostprocessorDependencies relationalDependencies)
+    : NpgsqlQueryTranslationPostprocessorFactory(dependencies, relationalDependencies)
+{
+    public override QueryTranslationPostprocessor Create(QueryCompilationContext queryCompilationContext)
+        => new GapfillQueryTranslationPostprocessor(Dependencies, RelationalDependencies, (RelationalQueryCompilationContext)queryCompilationContext);
+}
+
+internal sealed class GapfillQueryTranslationPostprocessor(
+    QueryTranslationPostprocessorDependencies dependencies,
+    RelationalQueryTranslationPostprocessorDependencies relationalDependencies,
+    RelationalQueryCompilationContext queryCompilationContext)
+    : NpgsqlQueryTranslationPostprocessor(dependencies, relationalDependencies, queryCompilationContext)
+{
+    public override Expression Process(Expression query) => new GapfillSubqueryInliner().Visit(base.Process(query))!;
+}
+
+/// <summary>
+/// EF groups by a computed key through a subquery (<c>SELECT ... FROM (SELECT time_bucket_gapfill(...) AS "Key" ...) GROUP BY "Key"</c>).
+/// TimescaleDB only fills gaps when <c>time_bucket_gapfill</c> is in the grouping query itself, and silently returns
+/// plain buckets otherwise; so such a subquery, when it only projects and filters, is merged into its grouping query.
+/// </summary>
+internal sealed class GapfillSubqueryInliner : ExpressionVisitor
+{
+    public override Expression? Visit(Expression? node)
+    {
+        switch (node)
+        {
+            case ShapedQueryExpression shaped:
+                return shaped.UpdateQueryExpression(Visit(shaped.QueryExpression)!);
+
+            case SelectExpression select:
+                var visited = (SelectExpression)base.Visit(select)!;
+                return Inline(visited) ?? visited;
+
+            default:
+                return base.Visit(node);
+        }
+    }
+
+    private static SelectExpression? Inline(SelectExpression select)
+    {
+        if (select.GroupBy.Count == 0
+            || select.Tables is not [SelectExpression subquery]
+            || subquery.GroupBy.Count > 0
+            || subquery.Having is not null
+            || subquery.Limit is not null
+            || subquery.Offset is not null
+            || subquery.IsDistinct
+            || subquery.Orderings.Count > 0
+            || !subquery.Projection.Any(p => GapfillFinder.Contains(p.Expression)))
+        {
+            return null;
+        }
+
+        var columns = new SubqueryColumnReplacer(subquery);
+        var predicate = columns.Replace(select.Predicate);
+        if (subquery.Predicate is not null)
+        {
+            predicate = predicate is null
+                ? subquery.Predicate
+                : new SqlBinaryExpression(ExpressionType.AndAlso, subquery.Predicate, predicate, typeof(bool), subquery.Predicate.TypeMapping);
+        }
+
+        return select.Update(
+            subquery.Tables,
+            predicate,
+            select.GroupBy.Select(g => columns.Replace(g)!).ToList(),
+            columns.Replace(select.Having),
+            select.Projection.Select(p => p.Update(columns.Replace(p.Expression)!)).ToList(),
+            select.Orderings.Select(o => o.Update(columns.Replace(o.Expression)!)).ToList(),
+            select.Offset,
+            select.Limit);
+    }
+
+    private sealed class SubqueryColumnReplacer(SelectExpression subquery) : ExpressionVisitor
+    {
+        private readonly Dictionary<string, SqlExpression> _projections = subquery.Projection.ToDictionary(p => p.Alias, p => p.Expression);
+
+        public SqlExpression? Replace(SqlExpression? expression) => (SqlExpression?)Visit(expression);
+
+        public override Expression? Visit(Expression? node)
+            => node is ColumnExpression column && column.TableAlias == subquery.Alias && _projections.TryGetValue(column.Name, out var projected)
+                ? projected
+                : base.Visit(node);
+    }
+
+    private sealed class GapfillFinder : ExpressionVisitor
+    {
+        private bool _found;
+
+        public static bool Contains(Expression expression)
+        {
+            var finder = new GapfillFinder();
+            finder.Visit(expression);
+            return finder._found;
+        }
+
+        public override Expression? Visit(Expression? node)
+        {
+            if (node is SqlFunctionExpression { Name: "time_bucket_gapfill" })
+            {
+                _found = true;
+                return node;
+            }
+
+            return _found ? node : base.Visit(node);
+        }
+    }
+}
