@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.EntityFrameworkCore.Query;
 using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -13,6 +14,7 @@ internal static class HyperfunctionServices
     {
         services.TryAddEnumerable(ServiceDescriptor.Scoped<IMethodCallTranslatorPlugin, HyperfunctionMethodTranslatorPlugin>());
         services.TryAddEnumerable(ServiceDescriptor.Scoped<IAggregateMethodCallTranslatorPlugin, HyperfunctionAggregateTranslatorPlugin>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IInterceptor, MissingTimescaleInterceptor>());
 
         // Replaces Npgsql's postprocessor with a subclass of it, so gap filling survives EF's GROUP BY subquery.
         services.Replace(ServiceDescriptor.Scoped<IQueryTranslationPostprocessorFactory, GapfillQueryTranslationPostprocessorFactory>());
