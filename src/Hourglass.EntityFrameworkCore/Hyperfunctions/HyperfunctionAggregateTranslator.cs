@@ -3,13 +3,17 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.EntityFrameworkCore.Query;
 using Microsoft.EntityFrameworkCore.Query.SqlExpressions;
+using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql.EntityFrameworkCore.PostgreSQL.Query;
 using Npgsql.EntityFrameworkCore.PostgreSQL.Query.Expressions.Internal;
 
 namespace Hourglass.EntityFrameworkCore.Hyperfunctions;
 
-/// <summary>Translates <c>EF.Functions.First</c> and <c>Last</c> over a group to TimescaleDB's <c>first(value, time)</c> and <c>last(value, time)</c>.</summary>
-internal sealed class HyperfunctionAggregateTranslator(NpgsqlSqlExpressionFactory sql) : IAggregateMethodCallTranslator
+/// <summary>
+/// Translates <c>EF.Functions.First</c>, <c>Last</c> and <c>Histogram</c> over a group to TimescaleDB's
+/// <c>first(value, time)</c>, <c>last(value, time)</c> and <c>histogram(value, min, max, nbuckets)</c>.
+/// </summary>
+internal sealed class HyperfunctionAggregateTranslator(NpgsqlSqlExpressionFactory sql, IRelationalTypeMappingSource typeMappings) : IAggregateMethodCallTranslator
 {
     public SqlExpression? Translate(
         MethodInfo method,
@@ -19,8 +23,18 @@ internal sealed class HyperfunctionAggregateTranslator(NpgsqlSqlExpressionFactor
     {
         ArgumentNullException.ThrowIfNull(method);
         ArgumentNullException.ThrowIfNull(source);
-        if (method.DeclaringType != typeof(TimescaleDbFunctionsExtensions)
-            || method.Name is not (nameof(TimescaleDbFunctionsExtensions.First) or nameof(TimescaleDbFunctionsExtensions.Last)))
+        ArgumentNullException.ThrowIfNull(arguments);
+        if (method.DeclaringType != typeof(TimescaleDbFunctionsExtensions))
+        {
+            return null;
+        }
+
+        if (method.Name == nameof(TimescaleDbFunctionsExtensions.Histogram))
+        {
+            return Histogram(method, source, arguments);
+        }
+
+        if (method.Name is not (nameof(TimescaleDbFunctionsExtensions.First) or nameof(TimescaleDbFunctionsExtensions.Last)))
         {
             return null;
         }
@@ -41,5 +55,23 @@ internal sealed class HyperfunctionAggregateTranslator(NpgsqlSqlExpressionFactor
             argumentsPropagateNullability: [false, false],
             method.ReturnType,
             value.TypeMapping);
+    }
+
+    private PgFunctionExpression? Histogram(MethodInfo method, EnumerableExpression source, IReadOnlyList<SqlExpression> arguments)
+    {
+        // The scalar arguments follow EF.Functions: min, max, nbuckets are the last three.
+        if (source.Selector is not SqlExpression value || arguments.Count < 3)
+        {
+            return null;
+        }
+
+        return sql.AggregateFunction(
+            "histogram",
+            [value, .. arguments.Skip(arguments.Count - 3)],
+            source,
+            nullable: true,
+            argumentsPropagateNullability: [false, false, false, false],
+            method.ReturnType,
+            typeMappings.FindMapping(method.ReturnType));
     }
 }

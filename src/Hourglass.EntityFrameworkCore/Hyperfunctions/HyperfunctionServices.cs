@@ -27,8 +27,9 @@ internal sealed class HyperfunctionMethodTranslatorPlugin(ISqlExpressionFactory 
     public IEnumerable<IMethodCallTranslator> Translators { get; } = [new HyperfunctionMethodTranslator(sql, typeMappings)];
 }
 
-internal sealed class HyperfunctionAggregateTranslatorPlugin(ISqlExpressionFactory sql) : IAggregateMethodCallTranslatorPlugin
+internal sealed class HyperfunctionAggregateTranslatorPlugin(ISqlExpressionFactory sql, IRelationalTypeMappingSource typeMappings)
+    : IAggregateMethodCallTranslatorPlugin
 {
     // UseTimescale extends the Npgsql provider, whose factory renders aggregate FILTER clauses.
-    public IEnumerable<IAggregateMethodCallTranslator> Translators { get; } = [new HyperfunctionAggregateTranslator((NpgsqlSqlExpressionFactory)sql)];
+    public IEnumerable<IAggregateMethodCallTranslator> Translators { get; } = [new HyperfunctionAggregateTranslator((NpgsqlSqlExpressionFactory)sql, typeMappings)];
 }

@@ -49,4 +49,27 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
     public static TValue Last<TValue, TTime>(this DbFunctions _, IEnumerable<ValueTuple<TValue, TTime>> valuesAndTimes)
         => throw HyperfunctionErrors.CalledOnClient(nameof(Last), "last");
+
+    /// <summary>
+    /// Counts a group's values in <paramref name="buckets"/> equal-width buckets between <paramref name="min"/> and
+    /// <paramref name="max"/>: TimescaleDB's aggregate <c>histogram(value, min, max, nbuckets)</c>.
+    /// <code>
+    /// .GroupBy(m =&gt; m.DeviceId)
+    /// .Select(g =&gt; new { g.Key, Counts = EF.Functions.Histogram(g.Select(m =&gt; m.Value), 0, 100, 10) })
+    /// </code>
+    /// </summary>
+    /// <remarks>
+    /// The array has <paramref name="buckets"/> + 2 counts: element 0 counts values below <paramref name="min"/>, the
+    /// last one values at or above <paramref name="max"/>, and element <c>i</c> in between the values in
+    /// [min + (i - 1) * w, min + i * w) with w = (max - min) / buckets. NULL values are not counted.
+    /// </remarks>
+    /// <param name="_">The <see cref="DbFunctions"/> instance (<c>EF.Functions</c>).</param>
+    /// <param name="values">The group's values, e.g. <c>g.Select(m =&gt; m.Value)</c>.</param>
+    /// <param name="min">The lower end of the first bucket.</param>
+    /// <param name="max">The upper end (exclusive) of the last bucket.</param>
+    /// <param name="buckets">The number of buckets between <paramref name="min"/> and <paramref name="max"/>.</param>
+    /// <returns>The counts per bucket, including the under- and overflow buckets.</returns>
+    /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
+    public static int[] Histogram(this DbFunctions _, IEnumerable<double> values, double min, double max, int buckets)
+        => throw HyperfunctionErrors.CalledOnClient(nameof(Histogram), "histogram");
 }
