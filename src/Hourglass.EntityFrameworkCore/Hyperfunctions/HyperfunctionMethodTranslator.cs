@@ -58,7 +58,8 @@ internal sealed class HyperfunctionMethodTranslator(ISqlExpressionFactory sql, I
         finish = sql.ApplyTypeMapping(finish, timeMapping);
 
         // Integer buckets take width and offset in the column's own type; time buckets take intervals.
-        var isInteger = timestamp.Type == typeof(int) || timestamp.Type == typeof(long);
+        var timeType = Nullable.GetUnderlyingType(timestamp.Type) ?? timestamp.Type;
+        var isInteger = timeType == typeof(int) || timeType == typeof(long);
         var width = isInteger ? sql.ApplyTypeMapping(call["width"], timeMapping)! : sql.ApplyDefaultTypeMapping(call["width"])!;
         var offset = isInteger ? sql.ApplyTypeMapping(call["offset"], timeMapping) : sql.ApplyDefaultTypeMapping(call["offset"]);
         var timezone = sql.ApplyDefaultTypeMapping(call["timezone"]);

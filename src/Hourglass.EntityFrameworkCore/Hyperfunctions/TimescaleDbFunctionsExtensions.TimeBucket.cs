@@ -21,6 +21,17 @@ public static partial class TimescaleDbFunctionsExtensions
         => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <summary>
+    /// Truncates <paramref name="timestamp"/> to the start of its bucket: TimescaleDB's <c>time_bucket(width, timestamp)</c>. NULL stays NULL.
+    /// </summary>
+    /// <param name="_">The <see cref="DbFunctions"/> instance (<c>EF.Functions</c>).</param>
+    /// <param name="width">The bucket width, e.g. <c>TimeSpan.FromHours(1)</c>; sent as an <c>interval</c>.</param>
+    /// <param name="timestamp">The time value to bucket, a <c>timestamp with time zone</c> (<see cref="DateTimeKind.Utc"/>, Npgsql's default) or <c>timestamp without time zone</c> (<see cref="DateTimeKind.Unspecified"/>) column or expression.</param>
+    /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
+    /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
+    public static DateTime? TimeBucket(this DbFunctions _, TimeSpan width, DateTime? timestamp)
+        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+
+    /// <summary>
     /// Truncates <paramref name="timestamp"/> to the start of its bucket, buckets aligned on <paramref name="origin"/>: TimescaleDB's <c>time_bucket(width, timestamp, origin)</c>.
     /// </summary>
     /// <param name="_">The <see cref="DbFunctions"/> instance (<c>EF.Functions</c>).</param>
@@ -91,6 +102,17 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
     /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
     public static DateTimeOffset TimeBucket(this DbFunctions _, TimeSpan width, DateTimeOffset timestamp)
+        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+
+    /// <summary>
+    /// Truncates <paramref name="timestamp"/> to the start of its bucket: TimescaleDB's <c>time_bucket(width, timestamp)</c>. NULL stays NULL.
+    /// </summary>
+    /// <param name="_">The <see cref="DbFunctions"/> instance (<c>EF.Functions</c>).</param>
+    /// <param name="width">The bucket width, e.g. <c>TimeSpan.FromHours(1)</c>; sent as an <c>interval</c>.</param>
+    /// <param name="timestamp">The time value to bucket, a <c>timestamp with time zone</c> column or expression.</param>
+    /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
+    /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
+    public static DateTimeOffset? TimeBucket(this DbFunctions _, TimeSpan width, DateTimeOffset? timestamp)
         => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <summary>
@@ -167,6 +189,17 @@ public static partial class TimescaleDbFunctionsExtensions
         => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <summary>
+    /// Truncates <paramref name="timestamp"/> to the start of its bucket: TimescaleDB's <c>time_bucket(width, timestamp)</c>. NULL stays NULL.
+    /// </summary>
+    /// <param name="_">The <see cref="DbFunctions"/> instance (<c>EF.Functions</c>).</param>
+    /// <param name="width">The bucket width, e.g. <c>TimeSpan.FromHours(1)</c>; sent as an <c>interval</c>.</param>
+    /// <param name="timestamp">The time value to bucket, a <c>date</c> column or expression.</param>
+    /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
+    /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
+    public static DateOnly? TimeBucket(this DbFunctions _, TimeSpan width, DateOnly? timestamp)
+        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+
+    /// <summary>
     /// Truncates <paramref name="timestamp"/> to the start of its bucket, buckets aligned on <paramref name="origin"/>: TimescaleDB's <c>time_bucket(width, timestamp, origin)</c>.
     /// </summary>
     /// <param name="_">The <see cref="DbFunctions"/> instance (<c>EF.Functions</c>).</param>
@@ -199,6 +232,17 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
     /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
     public static Instant TimeBucket(this DbFunctions _, Duration width, Instant timestamp)
+        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+
+    /// <summary>
+    /// Truncates <paramref name="timestamp"/> to the start of its bucket: TimescaleDB's <c>time_bucket(width, timestamp)</c>. NULL stays NULL.
+    /// </summary>
+    /// <param name="_">The <see cref="DbFunctions"/> instance (<c>EF.Functions</c>).</param>
+    /// <param name="width">The bucket width, e.g. <c>Duration.FromHours(1)</c>; sent as an <c>interval</c>.</param>
+    /// <param name="timestamp">The time value to bucket, a <c>timestamp with time zone</c> column or expression.</param>
+    /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
+    /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
+    public static Instant? TimeBucket(this DbFunctions _, Duration width, Instant? timestamp)
         => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <summary>
@@ -275,6 +319,17 @@ public static partial class TimescaleDbFunctionsExtensions
         => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <summary>
+    /// Truncates <paramref name="timestamp"/> to the start of its bucket: TimescaleDB's <c>time_bucket(width, timestamp)</c>. NULL stays NULL.
+    /// </summary>
+    /// <param name="_">The <see cref="DbFunctions"/> instance (<c>EF.Functions</c>).</param>
+    /// <param name="width">The bucket width, e.g. <c>Period.FromMonths(1)</c>; sent as an <c>interval</c> (months and days stay calendar units).</param>
+    /// <param name="timestamp">The time value to bucket, a <c>timestamp with time zone</c> column or expression.</param>
+    /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
+    /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
+    public static Instant? TimeBucket(this DbFunctions _, Period width, Instant? timestamp)
+        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+
+    /// <summary>
     /// Truncates <paramref name="timestamp"/> to the start of its bucket, buckets aligned on <paramref name="origin"/>: TimescaleDB's <c>time_bucket(width, timestamp, origin)</c>.
     /// </summary>
     /// <param name="_">The <see cref="DbFunctions"/> instance (<c>EF.Functions</c>).</param>
@@ -348,6 +403,17 @@ public static partial class TimescaleDbFunctionsExtensions
         => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <summary>
+    /// Truncates <paramref name="timestamp"/> to the start of its bucket: TimescaleDB's <c>time_bucket(width, timestamp)</c>. NULL stays NULL.
+    /// </summary>
+    /// <param name="_">The <see cref="DbFunctions"/> instance (<c>EF.Functions</c>).</param>
+    /// <param name="width">The bucket width, e.g. <c>Duration.FromHours(1)</c>; sent as an <c>interval</c>.</param>
+    /// <param name="timestamp">The time value to bucket, a <c>timestamp without time zone</c> column or expression.</param>
+    /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
+    /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
+    public static LocalDateTime? TimeBucket(this DbFunctions _, Duration width, LocalDateTime? timestamp)
+        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+
+    /// <summary>
     /// Truncates <paramref name="timestamp"/> to the start of its bucket, buckets aligned on <paramref name="origin"/>: TimescaleDB's <c>time_bucket(width, timestamp, origin)</c>.
     /// </summary>
     /// <param name="_">The <see cref="DbFunctions"/> instance (<c>EF.Functions</c>).</param>
@@ -380,6 +446,17 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
     /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
     public static LocalDateTime TimeBucket(this DbFunctions _, Period width, LocalDateTime timestamp)
+        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+
+    /// <summary>
+    /// Truncates <paramref name="timestamp"/> to the start of its bucket: TimescaleDB's <c>time_bucket(width, timestamp)</c>. NULL stays NULL.
+    /// </summary>
+    /// <param name="_">The <see cref="DbFunctions"/> instance (<c>EF.Functions</c>).</param>
+    /// <param name="width">The bucket width, e.g. <c>Period.FromMonths(1)</c>; sent as an <c>interval</c> (months and days stay calendar units).</param>
+    /// <param name="timestamp">The time value to bucket, a <c>timestamp without time zone</c> column or expression.</param>
+    /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
+    /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
+    public static LocalDateTime? TimeBucket(this DbFunctions _, Period width, LocalDateTime? timestamp)
         => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <summary>
@@ -418,6 +495,17 @@ public static partial class TimescaleDbFunctionsExtensions
         => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <summary>
+    /// Truncates <paramref name="timestamp"/> to the start of its bucket: TimescaleDB's <c>time_bucket(width, timestamp)</c>. NULL stays NULL.
+    /// </summary>
+    /// <param name="_">The <see cref="DbFunctions"/> instance (<c>EF.Functions</c>).</param>
+    /// <param name="width">The bucket width, e.g. <c>Period.FromMonths(1)</c>; sent as an <c>interval</c> (months and days stay calendar units).</param>
+    /// <param name="timestamp">The time value to bucket, a <c>date</c> column or expression.</param>
+    /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
+    /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
+    public static LocalDate? TimeBucket(this DbFunctions _, Period width, LocalDate? timestamp)
+        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+
+    /// <summary>
     /// Truncates <paramref name="timestamp"/> to the start of its bucket, buckets aligned on <paramref name="origin"/>: TimescaleDB's <c>time_bucket(width, timestamp, origin)</c>.
     /// </summary>
     /// <param name="_">The <see cref="DbFunctions"/> instance (<c>EF.Functions</c>).</param>
@@ -453,6 +541,17 @@ public static partial class TimescaleDbFunctionsExtensions
         => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <summary>
+    /// Truncates <paramref name="timestamp"/> to the start of its bucket: TimescaleDB's <c>time_bucket(width, timestamp)</c>. NULL stays NULL.
+    /// </summary>
+    /// <param name="_">The <see cref="DbFunctions"/> instance (<c>EF.Functions</c>).</param>
+    /// <param name="width">The bucket width in the column's units, e.g. <c>1000</c>.</param>
+    /// <param name="timestamp">The time value to bucket, a <c>integer</c> column or expression.</param>
+    /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
+    /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
+    public static int? TimeBucket(this DbFunctions _, int width, int? timestamp)
+        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+
+    /// <summary>
     /// Truncates <paramref name="timestamp"/> to the start of its bucket, buckets shifted by <paramref name="offset"/>: TimescaleDB's <c>time_bucket(width, timestamp, "offset")</c>.
     /// </summary>
     /// <param name="_">The <see cref="DbFunctions"/> instance (<c>EF.Functions</c>).</param>
@@ -473,6 +572,17 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
     /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
     public static long TimeBucket(this DbFunctions _, long width, long timestamp)
+        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+
+    /// <summary>
+    /// Truncates <paramref name="timestamp"/> to the start of its bucket: TimescaleDB's <c>time_bucket(width, timestamp)</c>. NULL stays NULL.
+    /// </summary>
+    /// <param name="_">The <see cref="DbFunctions"/> instance (<c>EF.Functions</c>).</param>
+    /// <param name="width">The bucket width in the column's units, e.g. <c>1000</c>.</param>
+    /// <param name="timestamp">The time value to bucket, a <c>bigint</c> column or expression.</param>
+    /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
+    /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
+    public static long? TimeBucket(this DbFunctions _, long width, long? timestamp)
         => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <summary>

@@ -25,6 +25,9 @@ public sealed class Measurement
 
     public DateTimeOffset TimeOffset { get; set; }
 
+    /// <summary><see cref="TimeUtc"/> when <see cref="MaybeValue"/> has a value, else null.</summary>
+    public DateTime? MaybeTime { get; set; }
+
     public Instant Instant { get; set; }
 
     public LocalDateTime LocalTime { get; set; }
@@ -85,7 +88,7 @@ public static class HyperfunctionData
     private static Measurement Copy(Measurement m) => new()
     {
         Id = m.Id, DeviceId = m.DeviceId, Value = m.Value, MaybeValue = m.MaybeValue, TimeUtc = m.TimeUtc, TimeLocal = m.TimeLocal,
-        TimeOffset = m.TimeOffset, Instant = m.Instant, LocalTime = m.LocalTime, Day = m.Day, LocalDay = m.LocalDay, Tick = m.Tick, TickInt = m.TickInt,
+        TimeOffset = m.TimeOffset, MaybeTime = m.MaybeTime, Instant = m.Instant, LocalTime = m.LocalTime, Day = m.Day, LocalDay = m.LocalDay, Tick = m.Tick, TickInt = m.TickInt,
     };
 
     private static List<Measurement> Generate()
@@ -129,6 +132,7 @@ public static class HyperfunctionData
             TimeUtc = utc,
             TimeLocal = local,
             TimeOffset = new DateTimeOffset(utc),
+            MaybeTime = maybe is null ? null : utc,
             Instant = Instant.FromDateTimeUtc(utc),
             LocalTime = LocalDateTime.FromDateTime(local),
             Day = DateOnly.FromDateTime(utc),

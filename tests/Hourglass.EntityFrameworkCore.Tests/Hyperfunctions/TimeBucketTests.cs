@@ -57,6 +57,24 @@ public sealed class TimeBucketTests(TimescaleDatabaseFixture fixture) : IClassFi
     }
 
     [Fact]
+    public async Task Nullable_time_column_gives_a_null_bucket()
+    {
+        var actual = await _db.Measurements
+            .GroupBy(m => EF.Functions.TimeBucket(TimeSpan.FromHours(12), m.MaybeTime))
+            .Select(g => new { Bucket = g.Key, Count = g.Count() })
+            .OrderBy(r => r.Bucket)
+            .ToListAsync();
+
+        var expected = Rows
+            .GroupBy(m => m.MaybeTime is { } t ? Floor(t, TimeSpan.FromHours(12)) : (DateTime?)null)
+            .Select(g => new { Bucket = g.Key, Count = g.Count() })
+            .OrderBy(r => r.Bucket is null ? 1 : 0).ThenBy(r => r.Bucket) // PostgreSQL sorts NULL last
+            .ToList();
+        Assert.Contains(expected, r => r.Bucket is null);
+        Assert.Equal(expected, actual);
+    }
+
+    [Fact]
     public async Task DateTimeOffset_buckets()
     {
         var actual = await _db.Measurements
