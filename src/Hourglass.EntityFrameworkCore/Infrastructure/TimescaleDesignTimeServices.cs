@@ -1,4 +1,5 @@
 using Hourglass.EntityFrameworkCore.Hypertables;
+using Hourglass.EntityFrameworkCore.Jobs;
 using Microsoft.EntityFrameworkCore.Design;
 using Microsoft.EntityFrameworkCore.Migrations.Design;
 using Microsoft.EntityFrameworkCore.Scaffolding;
@@ -24,5 +25,6 @@ public sealed class TimescaleDesignTimeServices : IDesignTimeServices
         serviceCollection.TryAddSingleton<IDatabaseModelFactory, TimescaleDatabaseModelFactory>();
         serviceCollection.TryAddSingleton<IAnnotationCodeGenerator, TimescaleAnnotationCodeGenerator>();
         HypertableServices.AddDesignTime(serviceCollection);
+        JobServices.AddDesignTime(serviceCollection);
     }
 }

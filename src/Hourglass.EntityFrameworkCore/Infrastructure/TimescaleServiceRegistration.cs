@@ -1,4 +1,5 @@
 using Hourglass.EntityFrameworkCore.Hypertables;
+using Hourglass.EntityFrameworkCore.Jobs;
 using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -19,5 +20,6 @@ internal static class TimescaleServiceRegistration
         services.TryAddScoped<TimescaleServerDetector>();
 
         HypertableServices.Add(services);
+        JobServices.Add(services);
     }
 }
