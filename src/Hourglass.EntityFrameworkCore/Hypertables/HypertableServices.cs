@@ -21,8 +21,7 @@ internal static class HypertableServices
     {
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleOperationCSharpGenerator, HypertableCSharpGenerator>());
 
-        // Registered before the provider's (which only TryAdds), so these win for scaffolding.
-        services.TryAddSingleton<IDatabaseModelFactory, HypertableDatabaseModelFactory>();
-        services.TryAddSingleton<IAnnotationCodeGenerator, HypertableAnnotationCodeGenerator>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleScaffoldingReader, HypertableScaffoldingReader>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleScaffoldingCodeGenerator, HypertableScaffoldingCodeGenerator>());
     }
 }

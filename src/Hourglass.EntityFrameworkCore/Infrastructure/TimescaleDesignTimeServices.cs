@@ -1,7 +1,10 @@
 using Hourglass.EntityFrameworkCore.Hypertables;
+using Hourglass.EntityFrameworkCore.Jobs;
 using Microsoft.EntityFrameworkCore.Design;
 using Microsoft.EntityFrameworkCore.Migrations.Design;
+using Microsoft.EntityFrameworkCore.Scaffolding;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Hourglass.EntityFrameworkCore.Infrastructure;
 
@@ -17,6 +20,11 @@ public sealed class TimescaleDesignTimeServices : IDesignTimeServices
     {
         ArgumentNullException.ThrowIfNull(serviceCollection);
         serviceCollection.AddSingleton<ICSharpMigrationOperationGenerator, TimescaleCSharpMigrationOperationGenerator>();
+
+        // Registered before the provider's (which only TryAdds), so these win for scaffolding.
+        serviceCollection.TryAddSingleton<IDatabaseModelFactory, TimescaleDatabaseModelFactory>();
+        serviceCollection.TryAddSingleton<IAnnotationCodeGenerator, TimescaleAnnotationCodeGenerator>();
         HypertableServices.AddDesignTime(serviceCollection);
+        JobServices.AddDesignTime(serviceCollection);
     }
 }

@@ -1,0 +1,176 @@
+using System.Data;
+using System.Data.Common;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Design;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Metadata;
+using Microsoft.EntityFrameworkCore.Scaffolding;
+using Microsoft.EntityFrameworkCore.Scaffolding.Metadata;
+using Npgsql;
+using Npgsql.EntityFrameworkCore.PostgreSQL.Design.Internal;
+using Npgsql.EntityFrameworkCore.PostgreSQL.Scaffolding.Internal;
+
+namespace Hourglass.EntityFrameworkCore.Infrastructure;
+
+/// <summary>
+/// A feature's part of <c>dotnet ef dbcontext scaffold</c>: reads its catalog and annotates the tables and views Npgsql
+/// read. Runs inside the snapshot the whole read shares, after TimescaleDB's own objects were removed.
+/// </summary>
+internal interface ITimescaleScaffoldingReader
+{
+    void Read(DbConnection connection, DatabaseModel model);
+}
+
+/// <summary>Turns a feature's scaffolding annotations into fluent API calls, removing the annotations it handled.</summary>
+internal interface ITimescaleScaffoldingCodeGenerator
+{
+    IEnumerable<MethodCallCodeFragment> GenerateFluentApiCalls(IEntityType entityType, IDictionary<string, IAnnotation> annotations);
+
+    /// <summary>Calls on the model builder, for features declared on the model rather than an entity.</summary>
+    IEnumerable<MethodCallCodeFragment> GenerateFluentApiCalls(IModel model, IDictionary<string, IAnnotation> annotations) => [];
+}
+
+/// <summary>
+/// Reads a database like Npgsql does, then leaves out what TimescaleDB owns (its schemas and chunk tables) and lets each
+/// feature mark what it recognises.
+/// </summary>
+internal sealed class TimescaleDatabaseModelFactory(
+    IDiagnosticsLogger<DbLoggerCategory.Scaffolding> logger,
+    IEnumerable<ITimescaleScaffoldingReader> features) : IDatabaseModelFactory
+{
+    private static readonly string[] s_internalSchemas =
+    [
+        "_timescaledb_internal", "_timescaledb_catalog", "_timescaledb_config", "_timescaledb_cache",
+        "_timescaledb_functions", "timescaledb_information", "timescaledb_experimental",
+    ];
+
+    private readonly NpgsqlDatabaseModelFactory _npgsql = new(logger);
+    private readonly ITimescaleScaffoldingReader[] _features = features.ToArray();
+
+    public DatabaseModel Create(string connectionString, DatabaseModelFactoryOptions options)
+    {
+        using var connection = new NpgsqlConnection(connectionString);
+        return Create(connection, options);
+    }
+
+    public DatabaseModel Create(DbConnection connection, DatabaseModelFactoryOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        var opened = connection.State != ConnectionState.Open;
+        if (opened)
+        {
+            connection.Open();
+        }
+
+        // One snapshot for every catalog query: inserts elsewhere create chunk tables (and their indexes)
+        // at any time, and a table seen by one query but not the next breaks the read.
+        using var snapshot = opened ? connection.BeginTransaction(IsolationLevel.RepeatableRead) : null;
+        try
+        {
+            var model = _npgsql.Create(connection, options);
+            if (CatalogQueries.Scalar(connection, "SELECT count(*) FROM pg_catalog.pg_extension WHERE extname = 'timescaledb'") is 0L)
+            {
+                return model;
+            }
+
+            var chunks = CatalogQueries.Rows(connection, "SELECT chunk_schema, chunk_name FROM timescaledb_information.chunks")
+                .Select(r => ((string)r[0]!, (string)r[1]!)).ToHashSet();
+            var removed = model.Tables
+                .Where(t => s_internalSchemas.Contains(t.Schema) || chunks.Contains((t.Schema!, t.Name)))
+                .ToHashSet();
+            foreach (var table in removed)
+            {
+                model.Tables.Remove(table);
+            }
+
+            foreach (var table in model.Tables)
+            {
+                foreach (var foreignKey in table.ForeignKeys.Where(f => removed.Contains(f.PrincipalTable)).ToList())
+                {
+                    table.ForeignKeys.Remove(foreignKey);
+                }
+            }
+
+            foreach (var feature in _features)
+            {
+                feature.Read(connection, model);
+            }
+
+            return model;
+        }
+        finally
+        {
+            if (opened)
+            {
+                connection.Close();
+            }
+        }
+    }
+}
+
+/// <summary>Npgsql's fluent API calls for scaffolded entities, plus each TimescaleDB feature's.</summary>
+internal sealed class TimescaleAnnotationCodeGenerator(
+    AnnotationCodeGeneratorDependencies dependencies,
+    IEnumerable<ITimescaleScaffoldingCodeGenerator> features) : NpgsqlAnnotationCodeGenerator(dependencies)
+{
+    private readonly ITimescaleScaffoldingCodeGenerator[] _features = features.ToArray();
+
+    public override IReadOnlyList<MethodCallCodeFragment> GenerateFluentApiCalls(IEntityType entityType, IDictionary<string, IAnnotation> annotations)
+    {
+        ArgumentNullException.ThrowIfNull(entityType);
+        ArgumentNullException.ThrowIfNull(annotations);
+        var calls = base.GenerateFluentApiCalls(entityType, annotations).ToList();
+        foreach (var feature in _features)
+        {
+            calls.AddRange(feature.GenerateFluentApiCalls(entityType, annotations));
+        }
+
+        return calls;
+    }
+
+    public override IReadOnlyList<MethodCallCodeFragment> GenerateFluentApiCalls(IModel model, IDictionary<string, IAnnotation> annotations)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(annotations);
+        var calls = base.GenerateFluentApiCalls(model, annotations).ToList();
+        foreach (var feature in _features)
+        {
+            calls.AddRange(feature.GenerateFluentApiCalls(model, annotations));
+        }
+
+        return calls;
+    }
+}
+
+/// <summary>Small synchronous catalog reads for scaffolding (EF's scaffolding API is synchronous).</summary>
+internal static class CatalogQueries
+{
+    public static object? Scalar(DbConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return command.ExecuteScalar();
+    }
+
+    /// <summary>Every row as an array of values, SQL NULL as null.</summary>
+    public static List<object?[]> Rows(DbConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        using var reader = command.ExecuteReader();
+        var rows = new List<object?[]>();
+        while (reader.Read())
+        {
+            var row = new object?[reader.FieldCount];
+            for (var i = 0; i < row.Length; i++)
+            {
+                row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+            }
+
+            rows.Add(row);
+        }
+
+        return rows;
+    }
+}
