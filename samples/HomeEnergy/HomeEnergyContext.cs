@@ -1,0 +1,167 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Design;
+
+namespace HomeEnergy;
+
+/// <summary>A monitored device: smart plug, inverter, thermostat, charger.</summary>
+public sealed class Device
+{
+    public required string DeviceId { get; set; }
+
+    public required string Name { get; set; }
+
+    public required string Type { get; set; }
+
+    public string? Manufacturer { get; set; }
+
+    public string? Model { get; set; }
+
+    /// <summary>JSON, e.g. {"room": "office", "floor": 2}.</summary>
+    public required string Location { get; set; }
+
+    public required string[] Capabilities { get; set; }
+
+    /// <summary>JSON, e.g. {"ip_address": "192.168.1.100", "polling_interval": 30}.</summary>
+    public required string Configuration { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+
+    public DateTime UpdatedAt { get; set; }
+}
+
+/// <summary>An account of the household.</summary>
+public sealed class User
+{
+    public required string UserId { get; set; }
+
+    public required string Username { get; set; }
+
+    public required string Email { get; set; }
+
+    public required string Role { get; set; }
+
+    /// <summary>JSON preferences: time zone, currency, theme.</summary>
+    public required string Preferences { get; set; }
+}
+
+/// <summary>An electricity tariff.</summary>
+public sealed class RateSchedule
+{
+    public required string RateId { get; set; }
+
+    public required string Provider { get; set; }
+
+    public required string PlanName { get; set; }
+
+    public DateOnly EffectiveDate { get; set; }
+
+    public required string Currency { get; set; }
+
+    public required string TimeZone { get; set; }
+
+    /// <summary>JSON: the periods and their rates.</summary>
+    public required string RateStructure { get; set; }
+}
+
+/// <summary>One measurement of one device. The seed's table has no primary key; (device, type, time) is its natural key.</summary>
+public sealed class Metric
+{
+    public DateTime Time { get; set; }
+
+    public required string DeviceId { get; set; }
+
+    public required string MetricType { get; set; }
+
+    public double Value { get; set; }
+
+    public required string Unit { get; set; }
+
+    /// <summary>JSON tags, indexed with GIN.</summary>
+    public string? Tags { get; set; }
+}
+
+/// <summary>A day's energy of one device, from the time_bucket query.</summary>
+public sealed record DailyEnergy(DateTime Day, string DeviceId, double Kwh);
+
+public sealed class HomeEnergyContext(DbContextOptions<HomeEnergyContext> options) : DbContext(options)
+{
+    public const string Schema = "aetherlens";
+
+    public DbSet<Device> Devices => Set<Device>();
+
+    public DbSet<User> Users => Set<User>();
+
+    public DbSet<RateSchedule> RateSchedules => Set<RateSchedule>();
+
+    public DbSet<Metric> Metrics => Set<Metric>();
+
+    public static HomeEnergyContext Create(string connectionString) => new(new DbContextOptionsBuilder<HomeEnergyContext>()
+        .UseNpgsql(connectionString, o => o.UseTimescale().MigrationsHistoryTable("__EFMigrationsHistory", Schema))
+        .UseSnakeCaseNamingConvention()
+        .Options);
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        // Its own schema, so the sample shares a server with other applications without clashing.
+        modelBuilder.HasDefaultSchema(Schema);
+
+        modelBuilder.Entity<Device>(device =>
+        {
+            device.ToTable("devices");
+            device.HasKey(d => d.DeviceId);
+            device.Property(d => d.DeviceId).HasMaxLength(100);
+            device.Property(d => d.Name).HasMaxLength(255);
+            device.Property(d => d.Type).HasMaxLength(50);
+            device.Property(d => d.Manufacturer).HasMaxLength(100);
+            device.Property(d => d.Model).HasMaxLength(100);
+            device.Property(d => d.Location).HasColumnType("jsonb");
+            device.Property(d => d.Configuration).HasColumnType("jsonb");
+            device.Property(d => d.CreatedAt).HasDefaultValueSql("now()");
+            device.Property(d => d.UpdatedAt).HasDefaultValueSql("now()");
+            device.HasIndex(d => d.Type).HasDatabaseName("idx_devices_type");
+            device.HasIndex(d => d.Location).HasMethod("gin").HasDatabaseName("idx_devices_location");
+        });
+
+        modelBuilder.Entity<User>(user =>
+        {
+            user.ToTable("users");
+            user.HasKey(u => u.UserId);
+            user.HasIndex(u => u.Username).IsUnique();
+            user.Property(u => u.Preferences).HasColumnType("jsonb");
+        });
+
+        modelBuilder.Entity<RateSchedule>(rate =>
+        {
+            rate.ToTable("rate_schedules");
+            rate.HasKey(r => r.RateId);
+            rate.Property(r => r.RateStructure).HasColumnType("jsonb");
+        });
+
+        modelBuilder.Entity<Metric>(metric =>
+        {
+            metric.ToTable("metrics");
+            metric.HasNoKey();
+            metric.Property(m => m.DeviceId).HasMaxLength(100);
+            metric.Property(m => m.MetricType).HasMaxLength(50);
+            metric.Property(m => m.Unit).HasMaxLength(20);
+            metric.Property(m => m.Tags).HasColumnType("jsonb");
+            metric.HasOne<Device>().WithMany().HasForeignKey(m => m.DeviceId).OnDelete(DeleteBehavior.Cascade).HasConstraintName("fk_metrics_device");
+
+            // The natural key that makes re-ingest idempotent (ON CONFLICT DO NOTHING); it includes the time column, as
+            // TimescaleDB requires of every unique index on a hypertable.
+            metric.HasIndex(m => new { m.DeviceId, m.MetricType, m.Time }).IsUnique().HasDatabaseName("uq_metrics_device_type_time");
+            metric.HasIndex(m => new { m.DeviceId, m.Time }).IsDescending(false, true).HasDatabaseName("idx_metrics_device_time");
+            metric.HasIndex(m => new { m.MetricType, m.Time }).IsDescending(false, true).HasDatabaseName("idx_metrics_type_time");
+            metric.HasIndex(m => m.Tags).HasMethod("gin").HasDatabaseName("idx_metrics_tags");
+
+            metric.IsHypertable(m => m.Time).WithChunkInterval(TimeSpan.FromDays(7));
+        });
+    }
+}
+
+/// <summary>For `dotnet ef migrations add`: the model only, no server needed.</summary>
+public sealed class HomeEnergyContextFactory : IDesignTimeDbContextFactory<HomeEnergyContext>
+{
+    public HomeEnergyContext CreateDbContext(string[] args) =>
+        HomeEnergyContext.Create(Environment.GetEnvironmentVariable("HOURGLASS_CONNECTION") ?? "Host=127.0.0.1;Database=template1;Username=postgres");
+}
