@@ -1,3 +1,4 @@
+using Hourglass.EntityFrameworkCore.ContinuousAggregates;
 using Hourglass.EntityFrameworkCore.Hypertables;
 using Microsoft.EntityFrameworkCore.Design;
 using Microsoft.EntityFrameworkCore.Migrations.Design;
@@ -24,5 +25,6 @@ public sealed class TimescaleDesignTimeServices : IDesignTimeServices
         serviceCollection.TryAddSingleton<IDatabaseModelFactory, TimescaleDatabaseModelFactory>();
         serviceCollection.TryAddSingleton<IAnnotationCodeGenerator, TimescaleAnnotationCodeGenerator>();
         HypertableServices.AddDesignTime(serviceCollection);
+        ContinuousAggregateServices.AddDesignTime(serviceCollection);
     }
 }

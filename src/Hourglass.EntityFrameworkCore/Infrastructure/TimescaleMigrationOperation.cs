@@ -14,6 +14,15 @@ public abstract class TimescaleMigrationOperation : MigrationOperation
     /// <summary>Describes the operation for warnings and errors, e.g. <c>hypertable "conditions"</c>.</summary>
     public abstract string Describe();
 
+    /// <summary>
+    /// What Degrade runs instead on PostgreSQL without TimescaleDB, with the warning to log; null (the default) skips the
+    /// operation with the generic warning.
+    /// </summary>
+    internal virtual DegradedOperation? WithoutTimescale() => null;
+
     /// <summary>The table name as written in messages, schema-qualified when a schema is set.</summary>
     protected string DisplayTable => Schema is null ? $"\"{Table}\"" : $"\"{Schema}\".\"{Table}\"";
 }
+
+/// <summary>A plain PostgreSQL replacement for a TimescaleDB operation (null: nothing runs), and the warning that says what was done instead.</summary>
+internal sealed record DegradedOperation(MigrationOperation? Operation, string Warning);

@@ -1,3 +1,4 @@
+using Hourglass.EntityFrameworkCore.ContinuousAggregates;
 using Hourglass.EntityFrameworkCore.Hypertables;
 using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.DependencyInjection;
@@ -19,5 +20,6 @@ internal static class TimescaleServiceRegistration
         services.TryAddScoped<TimescaleServerDetector>();
 
         HypertableServices.Add(services);
+        ContinuousAggregateServices.Add(services);
     }
 }
