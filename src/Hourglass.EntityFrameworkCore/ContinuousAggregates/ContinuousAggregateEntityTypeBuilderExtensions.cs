@@ -24,6 +24,8 @@ public static class ContinuousAggregateEntityTypeBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(entityTypeBuilder);
         ArgumentException.ThrowIfNullOrWhiteSpace(viewName);
+        // Explicitly no table: naming conventions (e.g. snake_case) otherwise keep the default table name they rewrote.
+        entityTypeBuilder.ToTable((string?)null);
         entityTypeBuilder.ToView(viewName, schema);
         entityTypeBuilder.Metadata.SetAnnotation(ContinuousAggregateAnnotationNames.Sql, sql ?? "");
         return new ContinuousAggregateBuilder(entityTypeBuilder.Metadata);
