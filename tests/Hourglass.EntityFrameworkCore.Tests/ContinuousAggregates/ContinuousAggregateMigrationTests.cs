@@ -2,7 +2,9 @@ using Hourglass.EntityFrameworkCore.ContinuousAggregates;
 using Hourglass.EntityFrameworkCore.Hypertables;
 using Hourglass.Testing;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations.Operations;
+using Microsoft.EntityFrameworkCore.Storage;
 using Xunit;
 
 namespace Hourglass.EntityFrameworkCore.Tests.ContinuousAggregates;
@@ -284,5 +286,19 @@ public class ContinuousAggregateMigrationTests(TimescaleDatabaseFixture fixture)
         Assert.NotNull(await CatalogAsync("m_source_hourly"));
         await v2.RefreshContinuousAggregateAsync<HourlyMetric>(null, null);
         Assert.Equal(6, await Db.ScalarAsync<long>("SELECT count(*) FROM m_source_hourly"));
+    }
+
+    [Fact]
+    public async Task Create_tables_and_the_create_script_include_the_aggregate()
+    {
+        await using var context = Context(CaggModels.Model("m_ensure", "m_ensure_hourly", DocsPolicy));
+
+        var script = context.Database.GenerateCreateScript();
+        await context.GetService<IRelationalDatabaseCreator>().CreateTablesAsync();
+
+        Assert.Contains("CREATE MATERIALIZED VIEW m_ensure_hourly WITH (timescaledb.continuous", script, StringComparison.Ordinal);
+        Assert.Contains("CALL refresh_continuous_aggregate('m_ensure_hourly', NULL, NULL);", script, StringComparison.Ordinal);
+        Assert.False((await CatalogAsync("m_ensure_hourly"))!.Value.MaterializedOnly);
+        Assert.NotNull(await PolicyAsync("m_ensure_hourly"));
     }
 }
