@@ -1,4 +1,11 @@
+using Hourglass.EntityFrameworkCore.ContinuousAggregates;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
+using Microsoft.EntityFrameworkCore.Migrations.Internal;
 using Microsoft.EntityFrameworkCore.Design.Internal;
 using Microsoft.EntityFrameworkCore.Migrations.Design;
 using Microsoft.Extensions.DependencyInjection;
@@ -17,6 +24,51 @@ public class ContinuousAggregateDesignTimeTests
         var assembly = typeof(ContinuousAggregateDesignTimeTests).Assembly;
         var provider = new DesignTimeServicesBuilder(assembly, assembly, new OperationReporter(null), []).Build(context);
         return provider.GetRequiredService<IMigrationsScaffolder>().ScaffoldMigration("Initial", "App");
+    }
+
+    [Fact]
+    public void The_compiled_snapshot_has_no_differences_from_the_model()
+    {
+        var model = CaggModels.Model("metrics", "hourly_metrics", c => c
+            .WithRefreshPolicy(startOffset: TimeSpan.FromDays(3), endOffset: null, scheduleInterval: TimeSpan.FromMinutes(30))
+            .MaterializedOnly(false)
+            .WithNoData());
+        using var context = CaggModels.Context("Host=127.0.0.1;Port=1;Username=nobody", model);
+        var assembly = typeof(ContinuousAggregateDesignTimeTests).Assembly;
+        var provider = new DesignTimeServicesBuilder(assembly, assembly, new OperationReporter(null), []).Build(context);
+        var migration = provider.GetRequiredService<IMigrationsScaffolder>().ScaffoldMigration("Initial", "App");
+
+        // What `migrations add` does next time: read the snapshot's model and diff it with the current one.
+        var snapshot = (ModelSnapshot)Activator.CreateInstance(Compile(migration.SnapshotCode).GetTypes().Single(t => t.IsSubclassOf(typeof(ModelSnapshot))))!;
+        var lastModel = provider.GetRequiredService<ISnapshotModelProcessor>().Process(snapshot.Model)!;
+        var differ = provider.GetRequiredService<IMigrationsModelDiffer>();
+        var snapshotView = Assert.Single(lastModel.GetRelationalModel().Views);
+        Assert.Equal("hourly_metrics", snapshotView.Name);
+        Assert.DoesNotContain(lastModel.GetRelationalModel().Tables, t => t.Name == "hourly_metrics");
+
+        Assert.Empty(differ.GetDifferences(lastModel.GetRelationalModel(), context.DesignModel.GetRelationalModel()));
+
+        using var changed = CaggModels.Context("Host=127.0.0.1;Port=1;Username=nobody", CaggModels.Model("metrics", "hourly_metrics", c => c.WithNoData()));
+        var operations = differ.GetDifferences(lastModel.GetRelationalModel(), changed.DesignModel.GetRelationalModel());
+        Assert.Equal(
+            [nameof(SetContinuousAggregateMaterializedOnlyOperation), nameof(RemoveContinuousAggregatePolicyOperation)],
+            operations.Select(o => o.GetType().Name));
+    }
+
+    private static System.Reflection.Assembly Compile(string code)
+    {
+        var references = AppDomain.CurrentDomain.GetAssemblies()
+            .Where(a => !a.IsDynamic && !string.IsNullOrEmpty(a.Location))
+            .Select(a => MetadataReference.CreateFromFile(a.Location));
+        var compilation = CSharpCompilation.Create(
+            "Snapshot" + Guid.NewGuid().ToString("N"),
+            [CSharpSyntaxTree.ParseText(code)],
+            references,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
+        using var stream = new MemoryStream();
+        var result = compilation.Emit(stream);
+        Assert.True(result.Success, string.Join("\n", result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error)));
+        return System.Reflection.Assembly.Load(stream.ToArray());
     }
 
     [Fact]
