@@ -17,6 +17,9 @@ public sealed class CreateContinuousAggregateOperation : TimescaleMigrationOpera
     public bool MaterializedOnly { get; set; } = ContinuousAggregateDefinition.DefaultMaterializedOnly;
 
     /// <inheritdoc />
+    public override bool RequiresCommunityFeatures => true;
+
+    /// <inheritdoc />
     public override string Describe() => $"continuous aggregate {DisplayTable}";
 
     internal override DegradedOperation? WithoutTimescale()
@@ -32,8 +35,7 @@ public sealed class CreateContinuousAggregateOperation : TimescaleMigrationOpera
         return PlainMaterializedView();
     }
 
-    /// <summary>The same query as a plain (non-continuous) PostgreSQL materialized view, created empty like the continuous one.</summary>
-    internal DegradedOperation PlainMaterializedView()
+    private DegradedOperation PlainMaterializedView()
         => new(
             new SqlOperation { Sql = $"CREATE MATERIALIZED VIEW {DisplayTable} AS\n{Sql.Trim().TrimEnd(';').TrimEnd()}\nWITH NO DATA;" },
             $"continuous aggregate {DisplayTable} is created as a plain PostgreSQL materialized view (no incremental refresh: refresh it with RefreshContinuousAggregateAsync or REFRESH MATERIALIZED VIEW).");
@@ -42,6 +44,9 @@ public sealed class CreateContinuousAggregateOperation : TimescaleMigrationOpera
 /// <summary>Drops a continuous aggregate and its materialized data: <c>DROP MATERIALIZED VIEW IF EXISTS name</c>.</summary>
 public sealed class DropContinuousAggregateOperation : TimescaleMigrationOperation
 {
+    /// <inheritdoc />
+    public override bool RequiresCommunityFeatures => true;
+
     /// <inheritdoc />
     public override string Describe() => $"removal of continuous aggregate {DisplayTable}";
 
@@ -64,6 +69,9 @@ public sealed class AddContinuousAggregatePolicyOperation : TimescaleMigrationOp
     public string ScheduleInterval { get; set; } = "1 hour";
 
     /// <inheritdoc />
+    public override bool RequiresCommunityFeatures => true;
+
+    /// <inheritdoc />
     public override string Describe() => $"refresh policy of continuous aggregate {DisplayTable}";
 
     internal override DegradedOperation? WithoutTimescale()
@@ -73,6 +81,9 @@ public sealed class AddContinuousAggregatePolicyOperation : TimescaleMigrationOp
 /// <summary>Removes a refresh policy: <c>remove_continuous_aggregate_policy(view, if_exists =&gt; true)</c>.</summary>
 public sealed class RemoveContinuousAggregatePolicyOperation : TimescaleMigrationOperation
 {
+    /// <inheritdoc />
+    public override bool RequiresCommunityFeatures => true;
+
     /// <inheritdoc />
     public override string Describe() => $"removal of the refresh policy of continuous aggregate {DisplayTable}";
 
@@ -87,6 +98,9 @@ public sealed class SetContinuousAggregateMaterializedOnlyOperation : TimescaleM
     public bool MaterializedOnly { get; set; }
 
     /// <inheritdoc />
+    public override bool RequiresCommunityFeatures => true;
+
+    /// <inheritdoc />
     public override string Describe() => $"materialized_only = {(MaterializedOnly ? "true" : "false")} of continuous aggregate {DisplayTable}";
 
     internal override DegradedOperation? WithoutTimescale()
@@ -99,6 +113,9 @@ public sealed class SetContinuousAggregateMaterializedOnlyOperation : TimescaleM
 /// </summary>
 public sealed class RefreshContinuousAggregateOperation : TimescaleMigrationOperation
 {
+    /// <inheritdoc />
+    public override bool RequiresCommunityFeatures => true;
+
     /// <inheritdoc />
     public override string Describe() => $"refresh of continuous aggregate {DisplayTable}";
 

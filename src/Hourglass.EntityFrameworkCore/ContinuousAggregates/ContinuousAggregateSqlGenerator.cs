@@ -3,17 +3,16 @@ using Hourglass.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.EntityFrameworkCore.Migrations.Operations;
-using Microsoft.Extensions.Logging;
 
 namespace Hourglass.EntityFrameworkCore.ContinuousAggregates;
 
 /// <summary>
 /// SQL for continuous aggregate operations. The view is created <c>WITH NO DATA</c> inside the migration's transaction;
 /// filling it (<c>CALL refresh_continuous_aggregate</c>) is a command of its own that EF runs outside the transaction,
-/// because TimescaleDB refuses to materialize inside a transaction block. On the Apache-licensed edition, which has no
-/// continuous aggregates, the Degrade fallback (a plain materialized view) is generated instead, or Strict refuses.
+/// because TimescaleDB refuses to materialize inside a transaction block. (On the Apache-licensed edition every operation
+/// here is skipped or refused before SQL is generated: they all require community features.)
 /// </summary>
-internal sealed class ContinuousAggregateSqlGenerator(TimescaleServerDetector detector) : ITimescaleOperationSqlGenerator
+internal sealed class ContinuousAggregateSqlGenerator : ITimescaleOperationSqlGenerator
 {
     public bool TryGenerate(MigrationOperation operation, IModel? model, TimescaleSqlContext context, MigrationCommandListBuilder builder)
     {
@@ -24,12 +23,6 @@ internal sealed class ContinuousAggregateSqlGenerator(TimescaleServerDetector de
         }
 
         var timescale = (TimescaleMigrationOperation)operation;
-        if (!context.Target.HasCommunityFeatures)
-        {
-            GenerateForApacheEdition(timescale, builder);
-            return true;
-        }
-
         var view = context.Sql.DelimitIdentifier(timescale.Table, timescale.Schema);
         var regclass = context.RegClass(timescale.Table, timescale.Schema);
         switch (operation)
@@ -71,23 +64,4 @@ internal sealed class ContinuousAggregateSqlGenerator(TimescaleServerDetector de
     }
 
     private static string Interval(string? interval) => interval is null ? "NULL" : HypertableSqlGenerator.IntervalSql(interval);
-
-    private void GenerateForApacheEdition(TimescaleMigrationOperation operation, MigrationCommandListBuilder builder)
-    {
-        const string Edition = "this TimescaleDB is the Apache-licensed edition (timescaledb.license = 'apache'), which has no continuous aggregates or policies";
-        if (detector.MissingBehavior == TimescaleMissingBehavior.Strict)
-        {
-            throw new InvalidOperationException(
-                $"{char.ToUpperInvariant(Edition[0])}{Edition[1..]}, and TimescaleMissingBehavior.Strict forbids running without them. Needed for: {operation.Describe()}. "
-                + "Fix: use the community edition (timescaledb.license = 'timescale'), or TimescaleMissingBehavior.Degrade to get a plain materialized view.");
-        }
-
-        // time_bucket and the other hyperfunctions are in the Apache edition, so a plain materialized view always works.
-        var fallback = operation is CreateContinuousAggregateOperation create ? create.PlainMaterializedView() : operation.WithoutTimescale();
-        detector.Logger.LogWarning("{Edition}: {Fallback}", Edition, fallback?.Warning ?? "skipped " + operation.Describe());
-        if (fallback?.Operation is SqlOperation sql)
-        {
-            builder.AppendLine(sql.Sql).EndCommand();
-        }
-    }
 }

@@ -15,6 +15,12 @@ public abstract class TimescaleMigrationOperation : MigrationOperation
     public abstract string Describe();
 
     /// <summary>
+    /// Whether the operation needs TimescaleDB's community-licensed features (columnstore, policies, jobs, continuous
+    /// aggregates), which the Apache edition lacks; there it is skipped with a warning (or refused).
+    /// </summary>
+    public virtual bool RequiresCommunityFeatures => false;
+
+    /// <summary>
     /// What Degrade runs instead on PostgreSQL without TimescaleDB, with the warning to log; null (the default) skips the
     /// operation with the generic warning.
     /// </summary>

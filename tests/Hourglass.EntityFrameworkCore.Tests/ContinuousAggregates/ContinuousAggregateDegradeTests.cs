@@ -2,7 +2,7 @@ using Hourglass.EntityFrameworkCore.ContinuousAggregates;
 using Hourglass.EntityFrameworkCore.Infrastructure;
 using Hourglass.Testing;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations.Operations;
 using Microsoft.Extensions.Logging;
 using Xunit;
 
@@ -86,38 +86,14 @@ public class ContinuousAggregateDegradeTests(PostgresDatabaseFixture fixture) : 
         => Assert.Equal(function, ContinuousAggregateSql.TimescaleFunction(sql));
 
     [Fact]
-    public void Apache_edition_degrades_to_a_plain_materialized_view_or_strict_refuses()
+    public void Every_operation_is_a_community_feature_so_the_apache_edition_skips_or_refuses_it()
     {
-        var logs = new CollectingLoggerProvider();
-        using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(logs));
-        using var degrade = CaggModels.Context("Host=127.0.0.1;Port=1;Username=nobody", CaggModels.Model("ap", "ap_hourly"), loggerFactory);
-        var create = new CreateContinuousAggregateOperation { Table = "ap_hourly", Sql = CaggModels.HourlySql.Replace("{0}", "ap", StringComparison.Ordinal) };
-        var policy = new AddContinuousAggregatePolicyOperation { Table = "ap_hourly", StartOffset = "3 days", EndOffset = "1 hour", ScheduleInterval = "1 hour" };
+        MigrationOperation[] operations =
+        [
+            new CreateContinuousAggregateOperation(), new DropContinuousAggregateOperation(), new AddContinuousAggregatePolicyOperation(),
+            new RemoveContinuousAggregatePolicyOperation(), new SetContinuousAggregateMaterializedOnlyOperation(), new RefreshContinuousAggregateOperation(),
+        ];
 
-        var sql = ApacheSql(degrade, create, policy);
-
-        Assert.Equal("CREATE MATERIALIZED VIEW \"ap_hourly\" AS\n" + create.Sql + "\nWITH NO DATA;", sql.Trim());
-        Assert.Contains(logs.Messages, m => m.Level == LogLevel.Warning && m.Message.Contains("Apache-licensed edition", StringComparison.Ordinal) && m.Message.Contains("plain PostgreSQL materialized view", StringComparison.Ordinal));
-        Assert.Contains(logs.Messages, m => m.Level == LogLevel.Warning && m.Message.Contains("skipped the refresh policy", StringComparison.Ordinal));
-
-        using var strict = CaggModels.Context("Host=127.0.0.1;Port=1;Username=nobody", CaggModels.Model("ap", "ap_hourly"), timescale: t => t.WhenTimescaleMissing(TimescaleMissingBehavior.Strict));
-        var error = Assert.Throws<InvalidOperationException>(() => ApacheSql(strict, create));
-        Assert.Contains("Apache-licensed edition", error.Message, StringComparison.Ordinal);
-        Assert.Contains("Needed for: continuous aggregate \"ap_hourly\"", error.Message, StringComparison.Ordinal);
-        Assert.Contains("Fix: use the community edition", error.Message, StringComparison.Ordinal);
-    }
-
-    private static string ApacheSql(ModelContext context, params Microsoft.EntityFrameworkCore.Migrations.Operations.MigrationOperation[] operations)
-    {
-        var generator = new ContinuousAggregateSqlGenerator(context.GetService<TimescaleServerDetector>());
-        var target = new TimescaleServerTarget(true, new Version(2, 17), "server", "apache");
-        var sqlContext = new TimescaleSqlContext(target, context.GetService<Microsoft.EntityFrameworkCore.Storage.ISqlGenerationHelper>(), Idempotent: false);
-        var builder = new Microsoft.EntityFrameworkCore.Migrations.MigrationCommandListBuilder(context.GetService<Microsoft.EntityFrameworkCore.Migrations.MigrationsSqlGeneratorDependencies>());
-        foreach (var operation in operations)
-        {
-            Assert.True(generator.TryGenerate(operation, null, sqlContext, builder));
-        }
-
-        return string.Concat(builder.GetCommandList().Select(c => c.CommandText));
+        Assert.All(operations, o => Assert.True(((TimescaleMigrationOperation)o).RequiresCommunityFeatures, o.GetType().Name));
     }
 }
