@@ -29,20 +29,49 @@ internal sealed class ContinuousAggregateModelDiffer : ITimescaleModelDiffer
         }
 
         var changedTables = ChangedTables(efOperations.Concat(before));
-        var drops = new List<MigrationOperation>();
+        var drops = new List<ResolvedContinuousAggregate>();
+        var creations = new List<ResolvedContinuousAggregate>();
         foreach (var (key, wanted) in targetViews)
         {
             if (!sourceViews.TryGetValue(key, out var existing))
             {
-                AddCreation(wanted, after);
+                creations.Add(wanted);
                 continue;
             }
 
             var queryChanged = ContinuousAggregateSql.Normalize(existing.Definition.Sql) != ContinuousAggregateSql.Normalize(wanted.Definition.Sql);
             if (queryChanged || changedTables.Any(t => ContinuousAggregateSql.References(existing.Definition.Sql, t)))
             {
-                drops.Add(Drop(existing));
-                AddCreation(wanted, after);
+                drops.Add(existing);
+                creations.Add(wanted);
+            }
+        }
+
+        drops.AddRange(sourceViews.Where(s => !targetViews.ContainsKey(s.Key)).Select(s => s.Value));
+
+        // Aggregates on aggregates: an aggregate reading a dropped one must be dropped (and created again) too.
+        for (var added = true; added;)
+        {
+            added = false;
+            foreach (var (key, existing) in sourceViews)
+            {
+                if (!drops.Contains(existing) && drops.Any(d => ContinuousAggregateSql.References(existing.Definition.Sql, d.View)))
+                {
+                    drops.Add(existing);
+                    if (targetViews.TryGetValue(key, out var wanted))
+                    {
+                        creations.Add(wanted);
+                    }
+
+                    added = true;
+                }
+            }
+        }
+
+        foreach (var (key, wanted) in targetViews)
+        {
+            if (creations.Contains(wanted) || !sourceViews.TryGetValue(key, out var existing))
+            {
                 continue;
             }
 
@@ -65,11 +94,31 @@ internal sealed class ContinuousAggregateModelDiffer : ITimescaleModelDiffer
             }
         }
 
-        drops.AddRange(sourceViews.Where(s => !targetViews.ContainsKey(s.Key)).Select(s => Drop(s.Value)));
+        foreach (var view in DependenciesFirst(creations))
+        {
+            AddCreation(view, after);
+        }
 
-        // Ahead of everything else: EF's table drops and column changes, and hypertable rebuilds, fail (or cascade
-        // the view away) while a continuous aggregate still reads the table.
-        before.InsertRange(0, drops);
+        // Ahead of everything else, readers before what they read: EF's table drops and column changes, and hypertable
+        // rebuilds, fail (or cascade the view away) while a continuous aggregate still reads the table.
+        var dropsFirst = DependenciesFirst(drops);
+        dropsFirst.Reverse();
+        before.InsertRange(0, dropsFirst.Select(Drop));
+    }
+
+    /// <summary>The aggregates ordered so that one reading another comes after it (a stable order otherwise).</summary>
+    private static List<ResolvedContinuousAggregate> DependenciesFirst(List<ResolvedContinuousAggregate> views)
+    {
+        var ordered = new List<ResolvedContinuousAggregate>();
+        var pending = views.Distinct().ToList();
+        while (pending.Count > 0)
+        {
+            var next = pending.FirstOrDefault(v => !pending.Any(o => o != v && ContinuousAggregateSql.References(v.Definition.Sql, o.View))) ?? pending[0];
+            ordered.Add(next);
+            pending.Remove(next);
+        }
+
+        return ordered;
     }
 
     /// <summary>Tables (by name) whose shape this migration changes, so views reading them are created again.</summary>

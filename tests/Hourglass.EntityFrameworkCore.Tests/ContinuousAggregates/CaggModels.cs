@@ -23,6 +23,17 @@ public class HourlyMetric
     public double MaxValue { get; set; }
 }
 
+public class DailyMetric
+{
+    public DateTime Bucket { get; set; }
+
+    public int DeviceId { get; set; }
+
+    public double AvgValue { get; set; }
+
+    public double MaxValue { get; set; }
+}
+
 /// <summary>Models with a metrics hypertable and an hourly continuous aggregate over it (snake_case names, as in the docs).</summary>
 public static class CaggModels
 {

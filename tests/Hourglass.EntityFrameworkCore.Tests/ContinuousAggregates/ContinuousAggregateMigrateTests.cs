@@ -28,7 +28,12 @@ public class ContinuousAggregateMigrateTests(TimescaleDatabaseFixture fixture) :
         await migrator.MigrateAsync(CaggMigrateInitial.Id);
 
         Assert.Equal(24, await db.ScalarAsync<long>("SELECT count(*) FROM mig_hourly"));
-        Assert.Equal(1, await db.ScalarAsync<long>("SELECT count(*) FROM timescaledb_information.jobs j JOIN timescaledb_information.continuous_aggregates c ON c.view_schema = current_schema() AND c.view_name = 'mig_hourly' WHERE j.proc_name = 'policy_refresh_continuous_aggregate' AND j.hypertable_name IN (c.view_name, c.materialization_hypertable_name)"));
+        Assert.Equal(1, await db.ScalarAsync<long>("""
+            SELECT count(*) FROM timescaledb_information.continuous_aggregates c
+            JOIN _timescaledb_catalog.hypertable h ON h.schema_name = c.materialization_hypertable_schema AND h.table_name = c.materialization_hypertable_name
+            JOIN timescaledb_information.jobs j ON j.proc_name = 'policy_refresh_continuous_aggregate' AND (j.config ->> 'mat_hypertable_id')::int = h.id
+            WHERE c.view_schema = current_schema() AND c.view_name = 'mig_hourly'
+            """));
         var hourly = await context.Set<HourlyMetric>().OrderBy(m => m.Bucket).ToListAsync();
         Assert.Equal(5.5, hourly[0].AvgValue, 9);
 

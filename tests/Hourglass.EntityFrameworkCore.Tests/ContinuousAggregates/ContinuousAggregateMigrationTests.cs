@@ -301,4 +301,47 @@ public class ContinuousAggregateMigrationTests(TimescaleDatabaseFixture fixture)
         Assert.False((await CatalogAsync("m_ensure_hourly"))!.Value.MaterializedOnly);
         Assert.NotNull(await PolicyAsync("m_ensure_hourly"));
     }
+
+    [Fact]
+    public async Task An_aggregate_on_an_aggregate_is_created_after_and_dropped_before_the_one_it_reads()
+    {
+        const string Daily = "SELECT time_bucket('1 day', bucket) AS bucket, device_id, avg(avg_value) AS avg_value, max(max_value) AS max_value FROM m_tier_hourly GROUP BY 1, 2";
+        const string HourlyMin = "SELECT time_bucket('1 hour', time) AS bucket, device_id, avg(value) AS avg_value, min(value) AS max_value FROM {0} GROUP BY 1, 2";
+        static Action<Microsoft.EntityFrameworkCore.ModelBuilder> Tiers(string hourlySql) => b =>
+        {
+            CaggModels.Model("m_tier", "m_tier_hourly", sql: hourlySql)(b);
+            b.Entity<DailyMetric>(e => e.HasNoKey().IsContinuousAggregate("m_tier_daily", Daily));
+        };
+
+        await using var v1 = Context(Tiers(CaggModels.HourlySql));
+        await using var v2 = Context(Tiers(HourlyMin));
+        var create = v1.DiffFrom(null).OfType<CreateContinuousAggregateOperation>().Select(o => o.Table).ToList();
+        Assert.Equal(["m_tier_hourly", "m_tier_daily"], create);
+        await v1.ApplyAsync(v1.DiffFrom(null));
+        var rows = CaggModels.Rows(Start, hours: 48);
+        v1.Set<Metric>().AddRange(rows);
+        await v1.SaveChangesAsync();
+        await v1.RefreshContinuousAggregateAsync<HourlyMetric>(null, null);
+        await v1.RefreshContinuousAggregateAsync<DailyMetric>(null, null);
+        Assert.Equal(6, await Db.ScalarAsync<long>("SELECT count(*) FROM m_tier_daily"));
+
+        // The hourly query changes: the daily aggregate reads it, so it goes first and comes back last, recomputed.
+        var up = v2.DiffFrom(v1);
+        Assert.Equal(["m_tier_daily", "m_tier_hourly"], up.OfType<DropContinuousAggregateOperation>().Select(o => o.Table));
+        Assert.Equal(["m_tier_hourly", "m_tier_daily"], up.OfType<CreateContinuousAggregateOperation>().Select(o => o.Table));
+        Assert.Equal(["m_tier_hourly", "m_tier_daily"], up.OfType<RefreshContinuousAggregateOperation>().Select(o => o.Table));
+        await v2.ApplyAsync(up);
+        Assert.Equal(6, await Db.ScalarAsync<long>("SELECT count(*) FROM m_tier_daily"));
+        // The daily max of the hourly minimums, now that "max_value" of the hourly aggregate is min(value).
+        Assert.Equal(
+            rows.Where(r => r.DeviceId == 1 && r.Time < Start.AddDays(1)).GroupBy(r => r.Time.Hour).Max(g => g.Min(r => r.Value)),
+            await Db.ScalarAsync<double>($"SELECT max_value FROM m_tier_daily WHERE device_id = 1 AND bucket = '{Start:yyyy-MM-dd}'"),
+            9);
+
+        await using var empty = Context(_ => { });
+        var down = empty.DiffFrom(v2);
+        Assert.Equal(["m_tier_daily", "m_tier_hourly"], down.OfType<DropContinuousAggregateOperation>().Select(o => o.Table));
+        await v2.ApplyAsync(down);
+        Assert.Null(await CatalogAsync("m_tier_hourly"));
+    }
 }
