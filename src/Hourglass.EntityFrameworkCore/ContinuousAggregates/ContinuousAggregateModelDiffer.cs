@@ -94,6 +94,13 @@ internal sealed class ContinuousAggregateModelDiffer : ITimescaleModelDiffer
             }
         }
 
+        // EF ensures the schemas of tables only; a view's schema may be used by nothing else.
+        var ensuredSchemas = efOperations.OfType<EnsureSchemaOperation>().Select(o => o.Name).ToHashSet();
+        foreach (var schema in creations.Select(c => c.Schema).OfType<string>().Distinct().Where(s => !ensuredSchemas.Contains(s)))
+        {
+            after.Add(new EnsureSchemaOperation { Name = schema });
+        }
+
         foreach (var view in DependenciesFirst(creations))
         {
             AddCreation(view, after);

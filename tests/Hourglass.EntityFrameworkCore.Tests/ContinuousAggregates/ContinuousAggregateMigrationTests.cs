@@ -344,4 +344,37 @@ public class ContinuousAggregateMigrationTests(TimescaleDatabaseFixture fixture)
         await v2.ApplyAsync(down);
         Assert.Null(await CatalogAsync("m_tier_hourly"));
     }
+
+    [Fact]
+    public async Task An_aggregate_in_its_own_schema_is_created_refreshed_and_queried_there()
+    {
+        var schema = Db.Schema + "_cagg";
+        await using var context = Context(b =>
+        {
+            CaggModels.Model("m_schema", "m_schema_hourly", includeAggregate: false)(b);
+            b.Entity<HourlyMetric>(e => e.HasNoKey()
+                .IsContinuousAggregate("Hourly Metrics", CaggModels.HourlySql.Replace("{0}", "m_schema", StringComparison.Ordinal), schema)
+                .WithRefreshPolicy(TimeSpan.FromDays(3), TimeSpan.FromHours(1), TimeSpan.FromHours(1))
+                .WithNoData());
+        });
+        try
+        {
+            var operations = context.DiffFrom(null);
+            Assert.Contains(operations, o => o is EnsureSchemaOperation { Name: var name } && name == schema);
+            Assert.Contains($"CREATE MATERIALIZED VIEW {schema}.\"Hourly Metrics\" WITH", context.Sql(operations), StringComparison.Ordinal);
+            await context.ApplyAsync(operations);
+            var rows = CaggModels.Rows(Start, hours: 3);
+            context.Set<Metric>().AddRange(rows);
+            await context.SaveChangesAsync();
+
+            await context.RefreshContinuousAggregateAsync<HourlyMetric>(null, null);
+
+            Assert.Equal(1, await Db.ScalarAsync<long>($"SELECT count(*) FROM timescaledb_information.continuous_aggregates WHERE view_schema = '{schema}' AND view_name = 'Hourly Metrics'"));
+            AssertSameAggregate(CaggModels.Expected(rows), await QueryAsync(context));
+        }
+        finally
+        {
+            await Db.ExecuteAsync($"DROP SCHEMA IF EXISTS \"{schema}\" CASCADE");
+        }
+    }
 }
