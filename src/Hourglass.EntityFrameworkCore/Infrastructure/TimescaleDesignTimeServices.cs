@@ -1,3 +1,4 @@
+using Hourglass.EntityFrameworkCore.ContinuousAggregates;
 using Hourglass.EntityFrameworkCore.Hypertables;
 using Hourglass.EntityFrameworkCore.Jobs;
 using Microsoft.EntityFrameworkCore.Design;
@@ -26,5 +27,6 @@ public sealed class TimescaleDesignTimeServices : IDesignTimeServices
         serviceCollection.TryAddSingleton<IAnnotationCodeGenerator, TimescaleAnnotationCodeGenerator>();
         HypertableServices.AddDesignTime(serviceCollection);
         JobServices.AddDesignTime(serviceCollection);
+        ContinuousAggregateServices.AddDesignTime(serviceCollection);
     }
 }

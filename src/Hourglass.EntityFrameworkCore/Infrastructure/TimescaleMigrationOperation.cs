@@ -20,6 +20,15 @@ public abstract class TimescaleMigrationOperation : MigrationOperation
     /// </summary>
     public virtual bool RequiresCommunityFeatures => false;
 
+    /// <summary>
+    /// What Degrade runs instead on PostgreSQL without TimescaleDB, with the warning to log; null (the default) skips the
+    /// operation with the generic warning.
+    /// </summary>
+    internal virtual DegradedOperation? WithoutTimescale() => null;
+
     /// <summary>The table name as written in messages, schema-qualified when a schema is set.</summary>
     protected string DisplayTable => Schema is null ? $"\"{Table}\"" : $"\"{Schema}\".\"{Table}\"";
 }
+
+/// <summary>A plain PostgreSQL replacement for a TimescaleDB operation (null: nothing runs), and the warning that says what was done instead.</summary>
+internal sealed record DegradedOperation(MigrationOperation? Operation, string Warning);

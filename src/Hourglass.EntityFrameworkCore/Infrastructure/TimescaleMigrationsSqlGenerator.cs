@@ -46,14 +46,30 @@ internal sealed class TimescaleMigrationsSqlGenerator(
                     + "or use TimescaleMissingBehavior.Degrade to create plain tables.");
             }
 
-            foreach (var skipped in timescaleOperations)
+            var plain = new List<MigrationOperation>();
+            foreach (var operation in operations)
             {
-                detector.Logger.LogWarning(
-                    "TimescaleDB is not installed in this database: skipped {Feature}; the table stays a plain PostgreSQL table.",
-                    skipped.Describe());
+                if (operation is not TimescaleMigrationOperation timescale)
+                {
+                    plain.Add(operation);
+                }
+                else if (timescale.WithoutTimescale() is { } degraded)
+                {
+                    detector.Logger.LogWarning("TimescaleDB is not installed in this database: {Fallback}", degraded.Warning);
+                    if (degraded.Operation is not null)
+                    {
+                        plain.Add(degraded.Operation);
+                    }
+                }
+                else
+                {
+                    detector.Logger.LogWarning(
+                        "TimescaleDB is not installed in this database: skipped {Feature}; the table stays a plain PostgreSQL table.",
+                        timescale.Describe());
+                }
             }
 
-            return base.Generate(operations.Where(o => o is not TimescaleMigrationOperation).ToList(), model, options);
+            return base.Generate(plain, model, options);
         }
 
         if (!target.HasCommunityFeatures && timescaleOperations.Any(o => o.RequiresCommunityFeatures))

@@ -1,3 +1,4 @@
+using Hourglass.EntityFrameworkCore.ContinuousAggregates;
 using Hourglass.EntityFrameworkCore.Hyperfunctions;
 using Hourglass.EntityFrameworkCore.Hypertables;
 using Hourglass.EntityFrameworkCore.Jobs;
@@ -22,6 +23,7 @@ internal static class TimescaleServiceRegistration
 
         HypertableServices.Add(services);
         JobServices.Add(services);
+        ContinuousAggregateServices.Add(services);
         HyperfunctionServices.Add(services);
     }
 }

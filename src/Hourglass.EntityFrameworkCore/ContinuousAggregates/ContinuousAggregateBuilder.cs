@@ -1,0 +1,49 @@
+using Microsoft.EntityFrameworkCore.Metadata;
+
+namespace Hourglass.EntityFrameworkCore.ContinuousAggregates;
+
+/// <summary>Configures a continuous aggregate declared with <c>IsContinuousAggregate</c>.</summary>
+public sealed class ContinuousAggregateBuilder
+{
+    internal ContinuousAggregateBuilder(IMutableEntityType entityType) => EntityType = entityType;
+
+    internal IMutableEntityType EntityType { get; }
+
+    /// <summary>
+    /// Adds a refresh policy: <c>add_continuous_aggregate_policy(view, start_offset, end_offset, schedule_interval)</c>.
+    /// Every <paramref name="scheduleInterval"/>, TimescaleDB refreshes the buckets between now − start offset and now − end offset.
+    /// </summary>
+    /// <param name="startOffset">How far back the refreshed window starts, e.g. <c>TimeSpan.FromDays(3)</c>; null for the oldest data.</param>
+    /// <param name="endOffset">How far back the refreshed window ends, e.g. <c>TimeSpan.FromHours(1)</c>; null for the newest data.</param>
+    /// <param name="scheduleInterval">How often the policy runs, e.g. <c>TimeSpan.FromHours(1)</c>.</param>
+    public ContinuousAggregateBuilder WithRefreshPolicy(TimeSpan? startOffset, TimeSpan? endOffset, TimeSpan scheduleInterval)
+    {
+        var policy = new ContinuousAggregatePolicy(
+            startOffset is { } start ? ContinuousAggregateModelErrors.Interval(EntityType, "startOffset", start) : null,
+            endOffset is { } end ? ContinuousAggregateModelErrors.Interval(EntityType, "endOffset", end) : null,
+            ContinuousAggregateModelErrors.Interval(EntityType, "scheduleInterval", scheduleInterval));
+        EntityType.SetAnnotation(ContinuousAggregateAnnotationNames.RefreshPolicy, policy.ToString());
+        return this;
+    }
+
+    /// <summary>
+    /// Chooses whether queries read only materialized buckets (<c>true</c>, TimescaleDB's default since 2.13, and the
+    /// default here on every version) or also aggregate the newest, not yet materialized rows (<c>false</c>, "real-time aggregation").
+    /// </summary>
+    /// <param name="materializedOnly">The value of <c>timescaledb.materialized_only</c>.</param>
+    public ContinuousAggregateBuilder MaterializedOnly(bool materializedOnly = true)
+    {
+        EntityType.SetAnnotation(ContinuousAggregateAnnotationNames.MaterializedOnly, materializedOnly);
+        return this;
+    }
+
+    /// <summary>
+    /// Creates the view empty (<c>WITH NO DATA</c>): the migration does not compute the aggregate over existing rows, and
+    /// the refresh policy (or <c>RefreshContinuousAggregateAsync</c>) fills it later.
+    /// </summary>
+    public ContinuousAggregateBuilder WithNoData()
+    {
+        EntityType.SetAnnotation(ContinuousAggregateAnnotationNames.WithNoData, true);
+        return this;
+    }
+}

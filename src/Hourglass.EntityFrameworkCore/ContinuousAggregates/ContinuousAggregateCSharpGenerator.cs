@@ -1,0 +1,76 @@
+using Hourglass.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Design;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations.Operations;
+
+namespace Hourglass.EntityFrameworkCore.ContinuousAggregates;
+
+/// <summary>Writes continuous aggregate operations in migration files as <c>migrationBuilder.CreateContinuousAggregate(...)</c> and friends.</summary>
+internal sealed class ContinuousAggregateCSharpGenerator : ITimescaleOperationCSharpGenerator
+{
+    public bool TryGenerate(MigrationOperation operation, ICSharpHelper code, IndentedStringBuilder builder)
+    {
+        if (operation is not TimescaleMigrationOperation timescale)
+        {
+            return false;
+        }
+
+        var name = ("name", code.Literal(timescale.Table));
+        var schema = ("schema", timescale.Schema is null ? null : code.Literal(timescale.Schema));
+        (string Method, string? Comment, (string, string?)[] Arguments)? call = operation switch
+        {
+            CreateContinuousAggregateOperation o => (
+                "CreateContinuousAggregate",
+                "Created empty; RefreshContinuousAggregate below (or the refresh policy) computes its rows.",
+                [name, schema, ("sql", code.Literal(o.Sql)), ("materializedOnly", code.Literal(o.MaterializedOnly))]),
+            DropContinuousAggregateOperation => (
+                "DropContinuousAggregate",
+                "Discards the materialized rows; a view created again recomputes them from the source table.",
+                [name, schema]),
+            AddContinuousAggregatePolicyOperation o => (
+                "AddContinuousAggregatePolicy",
+                null,
+                [name, schema, ("startOffset", Literal(code, o.StartOffset)), ("endOffset", Literal(code, o.EndOffset)), ("scheduleInterval", code.Literal(o.ScheduleInterval))]),
+            RemoveContinuousAggregatePolicyOperation => ("RemoveContinuousAggregatePolicy", null, [name, schema]),
+            SetContinuousAggregateMaterializedOnlyOperation o => (
+                "SetContinuousAggregateMaterializedOnly",
+                null,
+                [name, schema, ("materializedOnly", code.Literal(o.MaterializedOnly))]),
+            RefreshContinuousAggregateOperation => (
+                "RefreshContinuousAggregate",
+                "Computes every bucket from the source rows; runs outside the migration's transaction (TimescaleDB requires it).",
+                [name, schema]),
+            _ => null,
+        };
+        if (call is null)
+        {
+            return false;
+        }
+
+        var arguments = call.Value.Arguments.Where(a => a.Item2 is not null).Select(a => $"{a.Item1}: {a.Item2}").ToList();
+        builder.AppendLine("." + call.Value.Method + "(");
+        using (builder.Indent())
+        {
+            if (call.Value.Comment is { } comment)
+            {
+                builder.AppendLine("// " + comment);
+            }
+
+            for (var i = 0; i < arguments.Count; i++)
+            {
+                builder.Append(arguments[i]);
+                if (i < arguments.Count - 1)
+                {
+                    builder.AppendLine(",");
+                }
+            }
+
+            builder.Append(")");
+        }
+
+        return true;
+    }
+
+    // The parameter is nullable and has no default, so null is written out: the window is then unbounded.
+    private static string Literal(ICSharpHelper code, string? interval) => interval is null ? "null" : code.Literal(interval);
+}

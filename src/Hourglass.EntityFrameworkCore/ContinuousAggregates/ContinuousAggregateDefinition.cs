@@ -1,0 +1,161 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Hourglass.EntityFrameworkCore.Hypertables;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Metadata;
+
+namespace Hourglass.EntityFrameworkCore.ContinuousAggregates;
+
+/// <summary>Annotation names: the model snapshot stores a continuous aggregate as these entity-type annotations (next to EF's own ToView).</summary>
+internal static class ContinuousAggregateAnnotationNames
+{
+    public const string Prefix = "Hourglass:ContinuousAggregate:";
+    public const string Sql = Prefix + "Sql";
+    public const string MaterializedOnly = Prefix + "MaterializedOnly";
+    public const string WithNoData = Prefix + "WithNoData";
+    public const string RefreshPolicy = Prefix + "RefreshPolicy";
+}
+
+/// <summary>
+/// A refresh policy in canonical interval text ("3 days", "1 hour"); a null offset means "unbounded" (TimescaleDB's NULL).
+/// Stored as "start=3 days; end=1 hour; schedule=1 hour".
+/// </summary>
+internal sealed record ContinuousAggregatePolicy(string? StartOffset, string? EndOffset, string ScheduleInterval)
+{
+    public override string ToString() => $"start={StartOffset ?? "null"}; end={EndOffset ?? "null"}; schedule={ScheduleInterval}";
+
+    public static ContinuousAggregatePolicy? Parse(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return null;
+        }
+
+        var parts = text.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(p => p.Split('=', 2))
+            .ToDictionary(p => p[0], p => p[1] == "null" ? null : p[1]);
+        return new ContinuousAggregatePolicy(parts.GetValueOrDefault("start"), parts.GetValueOrDefault("end"), parts.GetValueOrDefault("schedule") ?? "1 hour");
+    }
+}
+
+/// <summary>A continuous aggregate as declared on an entity type.</summary>
+internal sealed record ContinuousAggregateDefinition(string Sql, bool MaterializedOnly, bool WithNoData, ContinuousAggregatePolicy? Policy)
+{
+    /// <summary>TimescaleDB 2.13+'s default; written explicitly so every server version gets the same view.</summary>
+    public const bool DefaultMaterializedOnly = true;
+
+    public static ContinuousAggregateDefinition? Find(IReadOnlyAnnotatable entityType)
+        => entityType.FindAnnotation(ContinuousAggregateAnnotationNames.Sql)?.Value is not string sql
+            ? null
+            : new ContinuousAggregateDefinition(
+                sql,
+                entityType.FindAnnotation(ContinuousAggregateAnnotationNames.MaterializedOnly)?.Value as bool? ?? DefaultMaterializedOnly,
+                entityType.FindAnnotation(ContinuousAggregateAnnotationNames.WithNoData)?.Value as bool? ?? false,
+                ContinuousAggregatePolicy.Parse(entityType.FindAnnotation(ContinuousAggregateAnnotationNames.RefreshPolicy)?.Value as string));
+}
+
+/// <summary>A continuous aggregate by view name, as a relational model maps it.</summary>
+internal sealed record ResolvedContinuousAggregate(string? Schema, string View, ContinuousAggregateDefinition Definition)
+{
+    public static Dictionary<(string? Schema, string View), ResolvedContinuousAggregate> All(IRelationalModel? model)
+    {
+        var result = new Dictionary<(string?, string), ResolvedContinuousAggregate>();
+        if (model is null)
+        {
+            return result;
+        }
+
+        foreach (var view in model.Views)
+        {
+            foreach (var mapping in view.EntityTypeMappings)
+            {
+                if (mapping.TypeBase is IEntityType entityType && ContinuousAggregateDefinition.Find(entityType) is { } definition)
+                {
+                    result[(view.Schema, view.Name)] = new ResolvedContinuousAggregate(view.Schema, view.Name, definition);
+                    break;
+                }
+            }
+        }
+
+        return result;
+    }
+}
+
+/// <summary>Reading a continuous aggregate's SQL: normalised comparison and which tables and functions it uses.</summary>
+internal static partial class ContinuousAggregateSql
+{
+    /// <summary>The SQL with runs of whitespace collapsed and a trailing semicolon removed, for comparing two definitions.</summary>
+    public static string Normalize(string sql) => Whitespace().Replace(sql.Trim().TrimEnd(';').Trim(), " ");
+
+    /// <summary>Whether <paramref name="sql"/> names <paramref name="table"/> as an identifier (bare or quoted).</summary>
+    public static bool References(string sql, string table)
+    {
+        foreach (Match match in Identifier().Matches(sql))
+        {
+            var name = match.Groups["quoted"].Success ? match.Groups["quoted"].Value.Replace("\"\"", "\"", StringComparison.Ordinal) : match.Groups["bare"].Value;
+            if (match.Groups["quoted"].Success ? name == table : string.Equals(name, table, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The first TimescaleDB function the SQL calls (time_bucket, first, last, ...), or null when it is plain PostgreSQL.</summary>
+    public static string? TimescaleFunction(string sql)
+    {
+        var match = TimescaleFunctionCall().Match(sql);
+        return match.Success ? match.Groups["name"].Value : null;
+    }
+
+    /// <summary>An offset or schedule as canonical interval text; negative offsets (in the future) keep their sign.</summary>
+    public static string? Interval(TimeSpan value, out string? error)
+    {
+        if (value == TimeSpan.Zero)
+        {
+            error = null;
+            return "0 seconds";
+        }
+
+        var text = ChunkInterval.Normalize(value.Duration(), out error);
+        if (text is null)
+        {
+            error = error?.Replace("chunk interval", "interval", StringComparison.Ordinal);
+            return null;
+        }
+
+        return value < TimeSpan.Zero ? "-" + text : text;
+    }
+
+    /// <summary>Canonical interval text back to a time span ("3 days", "-1 hour", "90 minutes").</summary>
+    public static TimeSpan ToTimeSpan(string interval)
+    {
+        var negative = interval.StartsWith('-');
+        var parts = interval.TrimStart('-').Split(' ', 2);
+        var amount = long.Parse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture);
+        var span = parts[1].TrimEnd('s') switch
+        {
+            "day" => TimeSpan.FromDays(amount),
+            "hour" => TimeSpan.FromHours(amount),
+            "minute" => TimeSpan.FromMinutes(amount),
+            "second" => TimeSpan.FromSeconds(amount),
+            "millisecond" => TimeSpan.FromMilliseconds(amount),
+            _ => TimeSpan.FromMicroseconds(amount),
+        };
+        return negative ? -span : span;
+    }
+
+    [GeneratedRegex(@"\s+")]
+    private static partial Regex Whitespace();
+
+    [GeneratedRegex("\"(?<quoted>(?:[^\"]|\"\")+)\"|(?<bare>[A-Za-z_][A-Za-z0-9_$]*)")]
+    private static partial Regex Identifier();
+
+    // Functions only TimescaleDB (or its toolkit) defines; plain PostgreSQL has none of them.
+    [GeneratedRegex(
+        @"(?<![A-Za-z0-9_$.""])(?:(?:public|_timescaledb_functions|toolkit_experimental)\.)?(?<name>time_bucket(?:_gapfill|_ng)?|first|last|histogram|locf|interpolate|approximate_row_count|stats_agg|percentile_agg|uddsketch|tdigest|hyperloglog|counter_agg|gauge_agg|time_weight|candlestick_agg|state_agg|heartbeat_agg|max_n|min_n|asap_smooth|lttb)\s*\(",
+        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex TimescaleFunctionCall();
+}

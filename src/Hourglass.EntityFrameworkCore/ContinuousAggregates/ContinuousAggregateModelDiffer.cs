@@ -1,0 +1,187 @@
+using Hourglass.EntityFrameworkCore.Hypertables;
+using Hourglass.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Metadata;
+using Microsoft.EntityFrameworkCore.Migrations.Operations;
+
+namespace Hourglass.EntityFrameworkCore.ContinuousAggregates;
+
+/// <summary>
+/// Compares the continuous aggregates of two models (by view name) and emits typed operations. Creation runs after EF's
+/// operations and after the hypertables are created; removal runs first, before EF drops or alters a source table and
+/// before a hypertable is rebuilt. A changed query, or a change to a table the query reads, drops and creates the view
+/// again (TimescaleDB cannot alter a continuous aggregate's query), so its data is recomputed; a changed policy is
+/// removed and added; a changed materialized_only is altered in place.
+/// </summary>
+internal sealed class ContinuousAggregateModelDiffer : ITimescaleModelDiffer
+{
+    public void AddDifferences(
+        IRelationalModel? source,
+        IRelationalModel? target,
+        IReadOnlyList<MigrationOperation> efOperations,
+        List<MigrationOperation> before,
+        List<MigrationOperation> after)
+    {
+        var sourceViews = ResolvedContinuousAggregate.All(source);
+        var targetViews = ResolvedContinuousAggregate.All(target);
+        if (sourceViews.Count == 0 && targetViews.Count == 0)
+        {
+            return;
+        }
+
+        var changedTables = ChangedTables(efOperations.Concat(before));
+        var drops = new List<ResolvedContinuousAggregate>();
+        var creations = new List<ResolvedContinuousAggregate>();
+        foreach (var (key, wanted) in targetViews)
+        {
+            if (!sourceViews.TryGetValue(key, out var existing))
+            {
+                creations.Add(wanted);
+                continue;
+            }
+
+            var queryChanged = ContinuousAggregateSql.Normalize(existing.Definition.Sql) != ContinuousAggregateSql.Normalize(wanted.Definition.Sql);
+            if (queryChanged || changedTables.Any(t => ContinuousAggregateSql.References(existing.Definition.Sql, t)))
+            {
+                drops.Add(existing);
+                creations.Add(wanted);
+            }
+        }
+
+        drops.AddRange(sourceViews.Where(s => !targetViews.ContainsKey(s.Key)).Select(s => s.Value));
+
+        // Aggregates on aggregates: an aggregate reading a dropped one must be dropped (and created again) too.
+        for (var added = true; added;)
+        {
+            added = false;
+            foreach (var (key, existing) in sourceViews)
+            {
+                if (!drops.Contains(existing) && drops.Any(d => ContinuousAggregateSql.References(existing.Definition.Sql, d.View)))
+                {
+                    drops.Add(existing);
+                    if (targetViews.TryGetValue(key, out var wanted))
+                    {
+                        creations.Add(wanted);
+                    }
+
+                    added = true;
+                }
+            }
+        }
+
+        foreach (var (key, wanted) in targetViews)
+        {
+            if (creations.Contains(wanted) || !sourceViews.TryGetValue(key, out var existing))
+            {
+                continue;
+            }
+
+            if (existing.Definition.MaterializedOnly != wanted.Definition.MaterializedOnly)
+            {
+                after.Add(new SetContinuousAggregateMaterializedOnlyOperation { Schema = wanted.Schema, Table = wanted.View, MaterializedOnly = wanted.Definition.MaterializedOnly });
+            }
+
+            if (existing.Definition.Policy != wanted.Definition.Policy)
+            {
+                if (existing.Definition.Policy is not null)
+                {
+                    after.Add(new RemoveContinuousAggregatePolicyOperation { Schema = wanted.Schema, Table = wanted.View });
+                }
+
+                if (wanted.Definition.Policy is { } policy)
+                {
+                    after.Add(Policy(wanted, policy));
+                }
+            }
+        }
+
+        // EF ensures the schemas of tables only; a view's schema may be used by nothing else.
+        var ensuredSchemas = efOperations.OfType<EnsureSchemaOperation>().Select(o => o.Name).ToHashSet();
+        foreach (var schema in creations.Select(c => c.Schema).OfType<string>().Distinct().Where(s => !ensuredSchemas.Contains(s)))
+        {
+            after.Add(new EnsureSchemaOperation { Name = schema });
+        }
+
+        foreach (var view in DependenciesFirst(creations))
+        {
+            AddCreation(view, after);
+        }
+
+        // Ahead of everything else, readers before what they read: EF's table drops and column changes, and hypertable
+        // rebuilds, fail (or cascade the view away) while a continuous aggregate still reads the table.
+        var dropsFirst = DependenciesFirst(drops);
+        dropsFirst.Reverse();
+        before.InsertRange(0, dropsFirst.Select(Drop));
+    }
+
+    /// <summary>The aggregates ordered so that one reading another comes after it (a stable order otherwise).</summary>
+    private static List<ResolvedContinuousAggregate> DependenciesFirst(List<ResolvedContinuousAggregate> views)
+    {
+        var ordered = new List<ResolvedContinuousAggregate>();
+        var pending = views.Distinct().ToList();
+        while (pending.Count > 0)
+        {
+            var next = pending.FirstOrDefault(v => !pending.Any(o => o != v && ContinuousAggregateSql.References(v.Definition.Sql, o.View))) ?? pending[0];
+            ordered.Add(next);
+            pending.Remove(next);
+        }
+
+        return ordered;
+    }
+
+    /// <summary>Tables (by name) whose shape this migration changes, so views reading them are created again.</summary>
+    private static HashSet<string> ChangedTables(IEnumerable<MigrationOperation> operations)
+    {
+        var tables = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var operation in operations)
+        {
+            var table = operation switch
+            {
+                DropTableOperation o => o.Name,
+                RenameTableOperation o => o.Name,
+                AlterColumnOperation o => o.Table,
+                DropColumnOperation o => o.Table,
+                RenameColumnOperation o => o.Table,
+                ConvertHypertableToTableOperation o => o.Table,
+                _ => null,
+            };
+            if (table is not null)
+            {
+                tables.Add(table);
+            }
+        }
+
+        return tables;
+    }
+
+    private static DropContinuousAggregateOperation Drop(ResolvedContinuousAggregate view) => new() { Schema = view.Schema, Table = view.View };
+
+    private static void AddCreation(ResolvedContinuousAggregate view, List<MigrationOperation> after)
+    {
+        after.Add(new CreateContinuousAggregateOperation
+        {
+            Schema = view.Schema,
+            Table = view.View,
+            Sql = view.Definition.Sql,
+            MaterializedOnly = view.Definition.MaterializedOnly,
+        });
+        if (view.Definition.Policy is { } policy)
+        {
+            after.Add(Policy(view, policy));
+        }
+
+        if (!view.Definition.WithNoData)
+        {
+            after.Add(new RefreshContinuousAggregateOperation { Schema = view.Schema, Table = view.View });
+        }
+    }
+
+    private static AddContinuousAggregatePolicyOperation Policy(ResolvedContinuousAggregate view, ContinuousAggregatePolicy policy)
+        => new()
+        {
+            Schema = view.Schema,
+            Table = view.View,
+            StartOffset = policy.StartOffset,
+            EndOffset = policy.EndOffset,
+            ScheduleInterval = policy.ScheduleInterval,
+        };
+}

@@ -1,0 +1,126 @@
+using Hourglass.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations.Operations;
+
+namespace Hourglass.EntityFrameworkCore.ContinuousAggregates;
+
+/// <summary>
+/// Creates an empty continuous aggregate: <c>CREATE MATERIALIZED VIEW name WITH (timescaledb.continuous, ...) AS sql WITH NO DATA</c>
+/// (a <see cref="RefreshContinuousAggregateOperation"/> fills it: TimescaleDB refuses to materialize inside a transaction
+/// block). <see cref="TimescaleMigrationOperation.Table"/> holds the view's name.
+/// </summary>
+public sealed class CreateContinuousAggregateOperation : TimescaleMigrationOperation
+{
+    /// <summary>The aggregate query.</summary>
+    public string Sql { get; set; } = "";
+
+    /// <summary>The value of <c>timescaledb.materialized_only</c>.</summary>
+    public bool MaterializedOnly { get; set; } = ContinuousAggregateDefinition.DefaultMaterializedOnly;
+
+    /// <inheritdoc />
+    public override bool RequiresCommunityFeatures => true;
+
+    /// <inheritdoc />
+    public override string Describe() => $"continuous aggregate {DisplayTable}";
+
+    internal override DegradedOperation? WithoutTimescale()
+    {
+        var view = DisplayTable;
+        if (ContinuousAggregateSql.TimescaleFunction(Sql) is { } function)
+        {
+            return new DegradedOperation(
+                null,
+                $"skipped continuous aggregate {view}: its query calls {function}(), which plain PostgreSQL does not have, so the view does not exist and queries of its entity fail.");
+        }
+
+        return PlainMaterializedView();
+    }
+
+    private DegradedOperation PlainMaterializedView()
+        => new(
+            new SqlOperation { Sql = $"CREATE MATERIALIZED VIEW {DisplayTable} AS\n{Sql.Trim().TrimEnd(';').TrimEnd()}\nWITH NO DATA;" },
+            $"continuous aggregate {DisplayTable} is created as a plain PostgreSQL materialized view (no incremental refresh: refresh it with RefreshContinuousAggregateAsync or REFRESH MATERIALIZED VIEW).");
+}
+
+/// <summary>Drops a continuous aggregate and its materialized data: <c>DROP MATERIALIZED VIEW IF EXISTS name</c>.</summary>
+public sealed class DropContinuousAggregateOperation : TimescaleMigrationOperation
+{
+    /// <inheritdoc />
+    public override bool RequiresCommunityFeatures => true;
+
+    /// <inheritdoc />
+    public override string Describe() => $"removal of continuous aggregate {DisplayTable}";
+
+    internal override DegradedOperation? WithoutTimescale()
+        => new(
+            new SqlOperation { Sql = $"DROP MATERIALIZED VIEW IF EXISTS {DisplayTable};" },
+            $"continuous aggregate {DisplayTable} is dropped as a plain materialized view, if it exists.");
+}
+
+/// <summary>Adds a refresh policy: <c>add_continuous_aggregate_policy(view, start_offset, end_offset, schedule_interval)</c>.</summary>
+public sealed class AddContinuousAggregatePolicyOperation : TimescaleMigrationOperation
+{
+    /// <summary>The window's start offset as interval text; null for the oldest data.</summary>
+    public string? StartOffset { get; set; }
+
+    /// <summary>The window's end offset as interval text; null for the newest data.</summary>
+    public string? EndOffset { get; set; }
+
+    /// <summary>How often the policy runs, as interval text.</summary>
+    public string ScheduleInterval { get; set; } = "1 hour";
+
+    /// <inheritdoc />
+    public override bool RequiresCommunityFeatures => true;
+
+    /// <inheritdoc />
+    public override string Describe() => $"refresh policy of continuous aggregate {DisplayTable}";
+
+    internal override DegradedOperation? WithoutTimescale()
+        => new(null, $"skipped the refresh policy of continuous aggregate {DisplayTable}: plain PostgreSQL has no policies, refresh the view yourself.");
+}
+
+/// <summary>Removes a refresh policy: <c>remove_continuous_aggregate_policy(view, if_exists =&gt; true)</c>.</summary>
+public sealed class RemoveContinuousAggregatePolicyOperation : TimescaleMigrationOperation
+{
+    /// <inheritdoc />
+    public override bool RequiresCommunityFeatures => true;
+
+    /// <inheritdoc />
+    public override string Describe() => $"removal of the refresh policy of continuous aggregate {DisplayTable}";
+
+    internal override DegradedOperation? WithoutTimescale()
+        => new(null, $"skipped the removal of the refresh policy of continuous aggregate {DisplayTable}: plain PostgreSQL has no policies.");
+}
+
+/// <summary>Switches real-time aggregation: <c>ALTER MATERIALIZED VIEW name SET (timescaledb.materialized_only = ...)</c>.</summary>
+public sealed class SetContinuousAggregateMaterializedOnlyOperation : TimescaleMigrationOperation
+{
+    /// <summary>The new value of <c>timescaledb.materialized_only</c>.</summary>
+    public bool MaterializedOnly { get; set; }
+
+    /// <inheritdoc />
+    public override bool RequiresCommunityFeatures => true;
+
+    /// <inheritdoc />
+    public override string Describe() => $"materialized_only = {(MaterializedOnly ? "true" : "false")} of continuous aggregate {DisplayTable}";
+
+    internal override DegradedOperation? WithoutTimescale()
+        => new(null, $"skipped materialized_only = {(MaterializedOnly ? "true" : "false")} of continuous aggregate {DisplayTable}: a plain materialized view only returns materialized rows.");
+}
+
+/// <summary>
+/// Recomputes a continuous aggregate over all its source rows: <c>CALL refresh_continuous_aggregate(view, NULL, NULL)</c>,
+/// run outside the migration's transaction.
+/// </summary>
+public sealed class RefreshContinuousAggregateOperation : TimescaleMigrationOperation
+{
+    /// <inheritdoc />
+    public override bool RequiresCommunityFeatures => true;
+
+    /// <inheritdoc />
+    public override string Describe() => $"refresh of continuous aggregate {DisplayTable}";
+
+    internal override DegradedOperation? WithoutTimescale()
+        => new(
+            new SqlOperation { Sql = $"DO $hourglass$ BEGIN IF to_regclass('{DisplayTable.Replace("'", "''", StringComparison.Ordinal)}') IS NOT NULL THEN REFRESH MATERIALIZED VIEW {DisplayTable}; END IF; END $hourglass$;" },
+            $"continuous aggregate {DisplayTable} is refreshed as a plain materialized view, if it exists.");
+}

@@ -1,0 +1,24 @@
+using Hourglass.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Metadata.Conventions.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Hourglass.EntityFrameworkCore.ContinuousAggregates;
+
+/// <summary>The continuous aggregate feature's services.</summary>
+internal static class ContinuousAggregateServices
+{
+    public static void Add(IServiceCollection services)
+    {
+        services.TryAddEnumerable(ServiceDescriptor.Scoped<IConventionSetPlugin, ContinuousAggregateConventionSetPlugin>());
+        services.TryAddEnumerable(ServiceDescriptor.Scoped<ITimescaleModelDiffer, ContinuousAggregateModelDiffer>());
+        services.TryAddEnumerable(ServiceDescriptor.Scoped<ITimescaleOperationSqlGenerator, ContinuousAggregateSqlGenerator>());
+    }
+
+    public static void AddDesignTime(IServiceCollection services)
+    {
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleOperationCSharpGenerator, ContinuousAggregateCSharpGenerator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleScaffoldingReader, ContinuousAggregateScaffoldingReader>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleScaffoldingCodeGenerator, ContinuousAggregateScaffoldingCodeGenerator>());
+    }
+}
