@@ -1,4 +1,7 @@
+using Hourglass.EntityFrameworkCore.Columnstore;
 using Hourglass.EntityFrameworkCore.Hypertables;
+using Hourglass.EntityFrameworkCore.Reorder;
+using Hourglass.EntityFrameworkCore.Retention;
 using Microsoft.EntityFrameworkCore.Design;
 using Microsoft.EntityFrameworkCore.Migrations.Design;
 using Microsoft.EntityFrameworkCore.Scaffolding;
@@ -24,5 +27,8 @@ public sealed class TimescaleDesignTimeServices : IDesignTimeServices
         serviceCollection.TryAddSingleton<IDatabaseModelFactory, TimescaleDatabaseModelFactory>();
         serviceCollection.TryAddSingleton<IAnnotationCodeGenerator, TimescaleAnnotationCodeGenerator>();
         HypertableServices.AddDesignTime(serviceCollection);
+        ColumnstoreServices.AddDesignTime(serviceCollection);
+        RetentionServices.AddDesignTime(serviceCollection);
+        ReorderServices.AddDesignTime(serviceCollection);
     }
 }

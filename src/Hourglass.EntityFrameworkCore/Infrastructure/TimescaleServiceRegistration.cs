@@ -1,4 +1,7 @@
+using Hourglass.EntityFrameworkCore.Columnstore;
 using Hourglass.EntityFrameworkCore.Hypertables;
+using Hourglass.EntityFrameworkCore.Reorder;
+using Hourglass.EntityFrameworkCore.Retention;
 using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -19,5 +22,8 @@ internal static class TimescaleServiceRegistration
         services.TryAddScoped<TimescaleServerDetector>();
 
         HypertableServices.Add(services);
+        ColumnstoreServices.Add(services);
+        RetentionServices.Add(services);
+        ReorderServices.Add(services);
     }
 }
