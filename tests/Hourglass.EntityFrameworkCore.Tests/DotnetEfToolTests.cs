@@ -88,6 +88,17 @@ public class DotnetEfToolTests(TimescaleDatabaseFixture fixture, PostgresDatabas
             Assert.Equal(["policy_compression", "policy_retention"], await JobsAsync(db, "conditions"));
             Assert.Equal("device_id", await db.ScalarAsync<string>("SELECT segmentby FROM timescaledb_information.hypertable_columnstore_settings WHERE hypertable = 'conditions'::regclass"));
 
+            var policiesSnapshot = File.ReadAllText(snapshotPath);
+            Assert.Contains(".HasAnnotation(\"Hourglass:Retention:DropAfter\", \"90 days\")", policiesSnapshot, StringComparison.Ordinal);
+            await EfAsync(environment, "migrations", "add", "NoPolicyChange", "--no-build", "--output-dir", "Generated", "--namespace", "Generated");
+            var noPolicyChange = Directory.GetFiles(s_generated, "*_NoPolicyChange*.cs");
+            Assert.Equal(string.Empty, UpBody(File.ReadAllText(noPolicyChange.Single(f => !f.EndsWith(".Designer.cs", StringComparison.Ordinal)))));
+            Assert.Equal(policiesSnapshot, File.ReadAllText(snapshotPath));
+            foreach (var file in noPolicyChange)
+            {
+                File.Delete(file);
+            }
+
             await EfAsync(environment, "database", "update", "ShorterChunks", "--no-build");
             Assert.Empty(await JobsAsync(db, "conditions"));
             Assert.False(await db.ScalarAsync<bool>("SELECT compression_enabled FROM timescaledb_information.hypertables WHERE hypertable_schema = current_schema() AND hypertable_name = 'conditions'"));

@@ -28,7 +28,7 @@ internal sealed class ColumnstoreModelDiffer : ITimescaleModelDiffer
                 // The table stays but stops being a hypertable; rebuilding it leaves the columnstore behind anyway.
                 if (existing?.PolicyAfter is not null)
                 {
-                    removals.Add(new RemoveColumnstorePolicyOperation { Schema = pair.Schema, Table = pair.Table });
+                    removals.Add(new RemoveColumnstorePolicyOperation { Schema = pair.SourceSchema, Table = pair.SourceTable });
                 }
 
                 continue;
@@ -48,7 +48,7 @@ internal sealed class ColumnstoreModelDiffer : ITimescaleModelDiffer
 
             if (existing?.PolicyAfter is not null && existing.PolicyAfter != wanted?.PolicyAfter)
             {
-                removals.Add(new RemoveColumnstorePolicyOperation { Schema = pair.Schema, Table = pair.Table });
+                removals.Add(new RemoveColumnstorePolicyOperation { Schema = pair.SourceSchema, Table = pair.SourceTable });
             }
 
             if (wanted?.PolicyAfter is not null && wanted.PolicyAfter != existing?.PolicyAfter)
@@ -58,7 +58,7 @@ internal sealed class ColumnstoreModelDiffer : ITimescaleModelDiffer
 
             if (existing is not null && wanted is null)
             {
-                removals.Add(new DisableColumnstoreOperation { Schema = pair.Schema, Table = pair.Table });
+                removals.Add(new DisableColumnstoreOperation { Schema = pair.SourceSchema, Table = pair.SourceTable });
             }
         }
 

@@ -90,6 +90,12 @@ internal sealed record HypertableFeaturePair(
     IEntityType? Target,
     Func<string, string?> SourceColumn)
 {
+    /// <summary>The source table's schema: removals run before EF's operations, so before a table rename.</summary>
+    public string? SourceSchema { get; init; } = Schema;
+
+    /// <summary>The source table's name.</summary>
+    public string SourceTable { get; init; } = Table;
+
     /// <summary>The target column of a target property.</summary>
     public string? TargetColumn(string property)
         => Target?.FindProperty(property)?.GetColumnName(StoreObjectIdentifier.Table(Table, Schema));
@@ -134,7 +140,11 @@ internal sealed record HypertableFeaturePair(
                 existing = null;
             }
 
-            result.Add(new HypertableFeaturePair(key.Item1, key.Item2, existing, entity, ColumnOf(existing, sourceKey, key)));
+            result.Add(new HypertableFeaturePair(key.Item1, key.Item2, existing, entity, ColumnOf(existing, sourceKey, key))
+            {
+                SourceSchema = sourceKey.Item1,
+                SourceTable = sourceKey.Item2,
+            });
         }
 
         foreach (var (key, entity) in sources)

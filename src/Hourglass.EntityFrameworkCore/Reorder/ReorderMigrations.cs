@@ -27,7 +27,7 @@ internal sealed class ReorderModelDiffer : ITimescaleModelDiffer
             var wanted = pair.Target is null ? null : ReorderAnnotationNames.Find(pair.Target);
             if (existing is not null && existing != wanted)
             {
-                removals.Add(new RemoveReorderPolicyOperation { Schema = pair.Schema, Table = pair.Table });
+                removals.Add(new RemoveReorderPolicyOperation { Schema = pair.SourceSchema, Table = pair.SourceTable });
             }
 
             if (wanted is not null && wanted != existing)

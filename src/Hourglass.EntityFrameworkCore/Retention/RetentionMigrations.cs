@@ -27,7 +27,7 @@ internal sealed class RetentionModelDiffer : ITimescaleModelDiffer
             var wanted = pair.Target is null ? null : RetentionAnnotationNames.Find(pair.Target);
             if (existing is not null && existing != wanted)
             {
-                removals.Add(new RemoveRetentionPolicyOperation { Schema = pair.Schema, Table = pair.Table });
+                removals.Add(new RemoveRetentionPolicyOperation { Schema = pair.SourceSchema, Table = pair.SourceTable });
             }
 
             if (wanted is not null && wanted != existing)

@@ -61,6 +61,25 @@ public class RetentionMigrationTests(TimescaleDatabaseFixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task Renaming_the_table_removes_the_old_policy_under_the_old_name()
+    {
+        await using var v1 = Context(Readings("rt_rename_a", h => h.WithRetentionPolicy("30 days")));
+        await using var v2 = Context(Readings("rt_rename_b", h => h.WithRetentionPolicy("60 days")));
+        await MigrateAsync(null, v1);
+
+        var operations = v2.DiffFrom(v1);
+        var remove = Assert.IsType<RemoveRetentionPolicyOperation>(operations[0]);
+        Assert.Equal("rt_rename_a", remove.Table);
+        Assert.Contains(operations, o => o is Microsoft.EntityFrameworkCore.Migrations.Operations.RenameTableOperation);
+        Assert.Equal("rt_rename_b", Assert.IsType<AddRetentionPolicyOperation>(operations[^1]).Table);
+        await v2.ApplyAsync(operations);
+
+        Assert.Contains("\"drop_after\": \"60 days\"", await JobConfigAsync(Db, "rt_rename_b", "policy_retention"), StringComparison.Ordinal);
+        Assert.Equal(1, await JobCountAsync(Db, "rt_rename_b"));
+        Assert.Empty(v2.DiffFrom(v2));
+    }
+
+    [Fact]
     public async Task Attribute_declares_the_same_policy_as_the_fluent_api()
     {
         await using var attribute = Context(b => b.Entity<RetainedReading>().HasKey(x => new { x.Time, x.DeviceId }));
