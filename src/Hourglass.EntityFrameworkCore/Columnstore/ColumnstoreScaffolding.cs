@@ -39,7 +39,7 @@ internal sealed class ColumnstoreScaffoldingReader : ITimescaleScaffoldingReader
                 """);
         foreach (var row in settings)
         {
-            if (Find(model, row) is { } table)
+            if (ScaffoldedHypertables.Find(model, row) is { } table)
             {
                 var order = ColumnstoreOrder.Parse(row[3] as string, out _) ?? [];
                 table[SettingsAnnotation] = string.Join(", ", ColumnstoreDefinition.SplitList(row[2] as string)) + "|" + ColumnstoreOrder.Format(order);
@@ -51,15 +51,12 @@ internal sealed class ColumnstoreScaffoldingReader : ITimescaleScaffoldingReader
             "SELECT hypertable_schema::text, hypertable_name::text, config->>'compress_after' FROM timescaledb_information.jobs WHERE proc_name = 'policy_compression' AND hypertable_name IS NOT NULL");
         foreach (var row in policies)
         {
-            if (Find(model, row) is { } table && row[2] is string after)
+            if (ScaffoldedHypertables.Find(model, row) is { } table && row[2] is string after)
             {
                 table[PolicyAnnotation] = PolicyInterval.FromPostgres(after);
             }
         }
     }
-
-    internal static DatabaseTable? Find(DatabaseModel model, object?[] row)
-        => model.Tables.FirstOrDefault(t => t.Schema == (string?)row[0] && t.Name == (string?)row[1]);
 }
 
 /// <summary>Writes scaffolded settings as <c>.WithColumnstore(c =&gt; c.SegmentBy(...).OrderBy(...)).WithColumnstorePolicy("7 days")</c>.</summary>

@@ -6,6 +6,7 @@ using Microsoft.EntityFrameworkCore.Design;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Migrations.Operations;
+using Microsoft.EntityFrameworkCore.Scaffolding.Metadata;
 using Microsoft.Extensions.Logging;
 
 namespace Hourglass.EntityFrameworkCore.Infrastructure;
@@ -281,4 +282,15 @@ internal sealed record FeatureCall(string Method, IReadOnlyList<string> Argument
             builder.Append(")");
         }
     }
+}
+
+/// <summary>Scaffolded tables the features annotate.</summary>
+internal static class ScaffoldedHypertables
+{
+    /// <summary>
+    /// The scaffolded hypertable a catalog row names. Only tables the hypertable reader marked: the calls chain onto
+    /// <c>IsHypertable</c>, and jobs can also belong to continuous aggregates.
+    /// </summary>
+    public static DatabaseTable? Find(DatabaseModel model, object?[] row)
+        => model.Tables.FirstOrDefault(t => t.Schema == (string?)row[0] && t.Name == (string?)row[1] && t[HypertableScaffoldingReader.ScaffoldAnnotation] is not null);
 }

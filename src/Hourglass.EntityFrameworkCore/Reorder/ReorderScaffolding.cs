@@ -26,7 +26,7 @@ internal sealed class ReorderScaffoldingReader : ITimescaleScaffoldingReader
             "SELECT hypertable_schema::text, hypertable_name::text, config->>'index_name' FROM timescaledb_information.jobs WHERE proc_name = 'policy_reorder' AND hypertable_name IS NOT NULL");
         foreach (var row in policies)
         {
-            var table = model.Tables.FirstOrDefault(t => t.Schema == (string?)row[0] && t.Name == (string?)row[1]);
+            var table = ScaffoldedHypertables.Find(model, row);
             if (table is not null && row[2] is string index)
             {
                 table[ScaffoldAnnotation] = index;
