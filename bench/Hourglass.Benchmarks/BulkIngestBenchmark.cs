@@ -57,6 +57,11 @@ public sealed record Measurement(string Path, long Rows, TimeSpan Elapsed)
 /// <summary>All ingest paths against one server, one after the other, each into a freshly created table.</summary>
 public sealed class BulkIngestBenchmark(string connectionString, bool hypertable)
 {
+    public const string UnchangedPath = "BulkUpsertAsync, all duplicates, unchanged (DO UPDATE)";
+    public const string ChangedPath = "BulkUpsertAsync, all duplicates, every value changed (DO UPDATE)";
+    public const string HandWrittenChangedPath = "hand-written staging COPY + ON CONFLICT DO UPDATE, every value changed";
+    public const string DoNothingPath = "BulkUpsertAsync, all duplicates (DO NOTHING)";
+
     private static readonly DateTime s_start = new(2025, 1, 1, 0, 0, 0, DateTimeKind.Utc);
     private static readonly string[] s_devices = Enumerable.Range(0, 100).Select(i => $"device-{i:D3}").ToArray();
     private static readonly string[] s_tags = Enumerable.Range(0, 7).Select(i => $"{{\"room\": \"r{i}\"}}").ToArray();
@@ -134,12 +139,18 @@ public sealed class BulkIngestBenchmark(string connectionString, bool hypertable
         }));
 
         // Same keys again: the table is filled first (untimed), then every row conflicts.
-        paths.Add(() => Measure("BulkUpsertAsync, all duplicates (DO UPDATE)", rows, async () =>
+        paths.Add(() => Measure(UnchangedPath, rows, async () =>
+        {
+            await using var context = BenchContext.Create(connectionString);
+            Check(rows, (await context.BulkUpsertAsync(Metrics(rows), options: Options())).Skipped);
+        }, prefill: true));
+        paths.Add(() => Measure(ChangedPath, rows, async () =>
         {
             await using var context = BenchContext.Create(connectionString);
             Check(rows, (await context.BulkUpsertAsync(Metrics(rows, 0.5), options: Options())).Updated);
         }, prefill: true));
-        paths.Add(() => Measure("BulkUpsertAsync, all duplicates (DO NOTHING)", rows, async () =>
+        paths.Add(() => Measure(HandWrittenChangedPath, rows, () => HandWrittenUpsertAsync(rows, 0.5), prefill: true));
+        paths.Add(() => Measure(DoNothingPath, rows, async () =>
         {
             await using var context = BenchContext.Create(connectionString);
             Check(rows, (await context.BulkUpsertAsync(Metrics(rows, 0.75), c => c.DoNothing(), Options())).Skipped);
@@ -253,6 +264,58 @@ public sealed class BulkIngestBenchmark(string connectionString, bool hypertable
             }
 
             await importer.CompleteAsync();
+        }
+
+        await transaction.CommitAsync();
+    }
+
+    /// <summary>
+    /// The floor for an upsert that changes every row: what a user writes by hand with Npgsql, a temporary staging
+    /// table filled by binary COPY and one INSERT ... ON CONFLICT DO UPDATE from it.
+    /// </summary>
+    private async Task HandWrittenUpsertAsync(long rows, double valueOffset)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using (var create = new NpgsqlCommand($"CREATE TEMP TABLE bench_stage (LIKE {BenchContext.Table} INCLUDING CONSTRAINTS) ON COMMIT DROP", connection))
+        {
+            await create.ExecuteNonQueryAsync();
+        }
+
+        await using (var importer = await connection.BeginBinaryImportAsync("COPY bench_stage (time, device_id, metric_type, value, unit, tags) FROM STDIN (FORMAT BINARY)"))
+        {
+            importer.Timeout = TimeSpan.FromHours(1);
+            foreach (var m in Metrics(rows, valueOffset))
+            {
+                importer.StartRow();
+                importer.Write(m.Time, NpgsqlDbType.TimestampTz);
+                importer.Write(m.DeviceId, NpgsqlDbType.Varchar);
+                importer.Write(m.MetricType, NpgsqlDbType.Varchar);
+                importer.Write(m.Value, NpgsqlDbType.Double);
+                importer.Write(m.Unit, NpgsqlDbType.Varchar);
+                if (m.Tags is null)
+                {
+                    importer.WriteNull();
+                }
+                else
+                {
+                    importer.Write(m.Tags, NpgsqlDbType.Jsonb);
+                }
+            }
+
+            await importer.CompleteAsync();
+        }
+
+        await using (var merge = new NpgsqlCommand(
+            $"""
+            INSERT INTO {BenchContext.Table} (time, device_id, metric_type, value, unit, tags)
+            SELECT time, device_id, metric_type, value, unit, tags FROM bench_stage
+            ON CONFLICT (time, device_id, metric_type) DO UPDATE SET value = EXCLUDED.value, unit = EXCLUDED.unit, tags = EXCLUDED.tags
+            """,
+            connection) { CommandTimeout = 3600 })
+        {
+            Check(rows, await merge.ExecuteNonQueryAsync());
         }
 
         await transaction.CommitAsync();

@@ -19,6 +19,8 @@ public sealed class BulkUpsertConflict<T>
 
     internal IReadOnlyList<string>? UpdatedProperties { get; private set; }
 
+    internal bool RewriteUnchanged { get; private set; }
+
     /// <summary>Conflicts on the primary key (the default).</summary>
     /// <returns>This builder.</returns>
     public BulkUpsertConflict<T> OnPrimaryKey()
@@ -76,6 +78,19 @@ public sealed class BulkUpsertConflict<T>
         ArgumentNullException.ThrowIfNull(properties);
         UpdateOnConflict = true;
         UpdatedProperties = PropertyNames(properties);
+        return this;
+    }
+
+    /// <summary>
+    /// Rewrites a conflicting row even when its updated columns already hold the incoming values, byte for byte. By
+    /// default such rows are left alone and counted as <see cref="BulkUpsertResult.Skipped"/>: re-ingesting the same
+    /// data then writes nothing, which spares a new row version, its index entries and WAL per row. Call this when
+    /// UPDATE triggers must fire for every incoming row.
+    /// </summary>
+    /// <returns>This builder.</returns>
+    public BulkUpsertConflict<T> RewriteUnchangedRows()
+    {
+        RewriteUnchanged = true;
         return this;
     }
 

@@ -12,11 +12,12 @@ internal sealed class UpsertPlan
 {
     internal const string RowIndexColumn = "__hourglass_row";
 
-    private UpsertPlan(CopyTableMap map, IReadOnlyList<CopyColumn> key, IReadOnlyList<CopyColumn> updated)
+    private UpsertPlan(CopyTableMap map, IReadOnlyList<CopyColumn> key, IReadOnlyList<CopyColumn> updated, bool rewriteUnchanged)
     {
         Map = map;
         Key = key;
         Updated = updated;
+        RewriteUnchanged = rewriteUnchanged;
     }
 
     public CopyTableMap Map { get; }
@@ -25,6 +26,9 @@ internal sealed class UpsertPlan
 
     /// <summary>Columns overwritten on conflict; empty means DO NOTHING.</summary>
     public IReadOnlyList<CopyColumn> Updated { get; }
+
+    /// <summary>Whether rows whose updated columns already hold the incoming values are rewritten anyway.</summary>
+    public bool RewriteUnchanged { get; }
 
     public static UpsertPlan Create<T>(CopyTableMap map, BulkUpsertConflict<T> conflict)
         where T : class
@@ -60,7 +64,7 @@ internal sealed class UpsertPlan
             }
         }
 
-        return new UpsertPlan(map, key, updated);
+        return new UpsertPlan(map, key, updated, conflict.RewriteUnchanged);
     }
 
     public static string NewStagingTable() => $"hourglass_stage_{Guid.NewGuid():N}";
@@ -109,10 +113,19 @@ internal sealed class UpsertPlan
     /// DO UPDATE, counting inserts (xmax = 0) and updates. Without <paramref name="deduplicate"/> the statement fails
     /// with SQLSTATE 21000 when a key repeats within the batch; the caller then retries with the sorted variant, where
     /// the last row of each key wins. The retry keeps the common case (no repeats) free of a sort.
+    /// Unless <see cref="RewriteUnchanged"/>, a row whose updated columns are byte-identical to the incoming ones is not
+    /// rewritten. The comparison is binary (<c>record_image_eq</c>), not <c>=</c>: it works for types without an
+    /// equality operator (json, point) and never takes a change the type calls equal (citext case, numeric scale) for
+    /// no change.
     /// </summary>
     public string InsertOrUpdateSql(string staging, bool deduplicate)
     {
         var action = "DO UPDATE SET " + string.Join(", ", Updated.Select(c => $"{c.QuotedName} = EXCLUDED.{c.QuotedName}"));
+        if (!RewriteUnchanged)
+        {
+            action += $"\n    WHERE NOT record_image_eq(ROW({string.Join(", ", Updated.Select(c => $"target.{c.QuotedName}"))}), ROW({string.Join(", ", Updated.Select(c => $"EXCLUDED.{c.QuotedName}"))}))";
+        }
+
         var select = deduplicate
             ? $"SELECT DISTINCT ON ({KeyList}) {Map.ColumnList} FROM {CopyTableMap.Quote(staging)} ORDER BY {KeyList}, {CopyTableMap.Quote(RowIndexColumn)} DESC"
             : $"SELECT {Map.ColumnList} FROM {CopyTableMap.Quote(staging)}";

@@ -9,22 +9,19 @@ namespace Hourglass.EntityFrameworkCore.Columnstore;
 internal sealed class ColumnstoreCSharpGenerator : ITimescaleOperationCSharpGenerator
 {
     public bool TryGenerate(MigrationOperation operation, ICSharpHelper code, IndentedStringBuilder builder)
-    {
-        var call = operation switch
+        => operation switch
         {
-            SetColumnstoreOperation o => FeatureCall.Create(
-                "SetColumnstore",
+            SetColumnstoreOperation o => TableOperationCall.Write(
+                builder,
                 code,
+                "SetColumnstore",
                 o,
                 ("segmentBy", o.SegmentBy is null ? null : code.Literal(o.SegmentBy)),
                 ("orderBy", o.OrderBy is null ? null : code.Literal(o.OrderBy)),
                 ("resetUnset", o.ResetUnset ? "true" : null)),
-            DisableColumnstoreOperation o => FeatureCall.Create("DisableColumnstore", code, o),
-            AddColumnstorePolicyOperation o => FeatureCall.Create("AddColumnstorePolicy", code, o, ("after", code.Literal(o.After))),
-            RemoveColumnstorePolicyOperation o => FeatureCall.Create("RemoveColumnstorePolicy", code, o),
-            _ => null,
+            DisableColumnstoreOperation o => TableOperationCall.Write(builder, code, "DisableColumnstore", o),
+            AddColumnstorePolicyOperation o => TableOperationCall.Write(builder, code, "AddColumnstorePolicy", o, ("after", code.Literal(o.After))),
+            RemoveColumnstorePolicyOperation o => TableOperationCall.Write(builder, code, "RemoveColumnstorePolicy", o),
+            _ => false,
         };
-        call?.WriteTo(builder);
-        return call is not null;
-    }
 }

@@ -8,6 +8,9 @@ namespace Hourglass.EntityFrameworkCore.Columnstore;
 /// </summary>
 public sealed class SetColumnstoreOperation : TimescaleMigrationOperation
 {
+    /// <inheritdoc />
+    public override bool RequiresCommunityFeatures => true;
+
     /// <summary>Comma-separated segmentby columns; null leaves the choice to TimescaleDB.</summary>
     public string? SegmentBy { get; set; }
 
@@ -28,12 +31,18 @@ public sealed class SetColumnstoreOperation : TimescaleMigrationOperation
 public sealed class DisableColumnstoreOperation : TimescaleMigrationOperation
 {
     /// <inheritdoc />
+    public override bool RequiresCommunityFeatures => true;
+
+    /// <inheritdoc />
     public override string Describe() => $"disabling the columnstore of hypertable {DisplayTable}";
 }
 
 /// <summary>Adds a columnstore policy: <c>add_columnstore_policy(table, after =&gt; interval)</c> (<c>add_compression_policy</c> before 2.18).</summary>
 public sealed class AddColumnstorePolicyOperation : TimescaleMigrationOperation
 {
+    /// <inheritdoc />
+    public override bool RequiresCommunityFeatures => true;
+
     /// <summary>The age of chunks to convert: canonical interval text, or digits for integer time columns.</summary>
     public string After { get; set; } = "";
 
@@ -44,6 +53,9 @@ public sealed class AddColumnstorePolicyOperation : TimescaleMigrationOperation
 /// <summary>Removes the columnstore policy: <c>remove_columnstore_policy(table, if_exists =&gt; true)</c>.</summary>
 public sealed class RemoveColumnstorePolicyOperation : TimescaleMigrationOperation
 {
+    /// <inheritdoc />
+    public override bool RequiresCommunityFeatures => true;
+
     /// <inheritdoc />
     public override string Describe() => $"removal of the columnstore policy of hypertable {DisplayTable}";
 }

@@ -9,7 +9,7 @@ namespace Hourglass.EntityFrameworkCore.Columnstore;
 /// SQL for columnstore operations: the TimescaleDB 2.18+ names (<c>enable_columnstore</c>, <c>segmentby</c>,
 /// <c>orderby</c>, <c>add_columnstore_policy</c>, <c>convert_to_rowstore</c>), the compression names before 2.18.
 /// </summary>
-internal sealed class ColumnstoreSqlGenerator(TimescaleServerDetector detector) : ITimescaleOperationSqlGenerator
+internal sealed class ColumnstoreSqlGenerator : ITimescaleOperationSqlGenerator
 {
     /// <summary>The version that renamed compression to columnstore.</summary>
     public static readonly Version ColumnstoreApi = new(2, 18);
@@ -24,11 +24,6 @@ internal sealed class ColumnstoreSqlGenerator(TimescaleServerDetector detector) 
         }
 
         var timescale = (TimescaleMigrationOperation)operation;
-        if (!CommunityFeatureGate.Allows(timescale, context, detector))
-        {
-            return true;
-        }
-
         var current = UsesColumnstoreNames(context.Target);
         var table = context.Sql.DelimitIdentifier(timescale.Table, timescale.Schema);
         var regclass = context.RegClass(timescale.Table, timescale.Schema);

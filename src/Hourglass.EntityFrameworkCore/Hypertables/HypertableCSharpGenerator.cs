@@ -52,30 +52,9 @@ internal sealed class HypertableCSharpGenerator : ITimescaleOperationCSharpGener
                 ("timeColumn", o.TimeColumn is null ? null : code.Literal(o.TimeColumn))),
             _ => null,
         };
-        if (call is null)
-        {
-            return false;
-        }
-
-        builder.AppendLine("." + call.Value.Method + "(");
-        using (builder.Indent())
-        {
-            var arguments = call.Value.Arguments;
-            for (var i = 0; i < arguments.Count; i++)
-            {
-                builder.Append(arguments[i]);
-                if (i < arguments.Count - 1)
-                {
-                    builder.AppendLine(",");
-                }
-            }
-
-            builder.Append(")");
-        }
-
-        return true;
+        return call is not null && MigrationCallWriter.Write(builder, call.Value.Method, call.Value.Arguments);
     }
 
-    private static (string Method, List<string> Arguments)? Call(string method, params (string Name, string? Value)[] arguments)
-        => (method, arguments.Where(a => a.Value is not null).Select(a => $"{a.Name}: {a.Value}").ToList());
+    private static (string Method, (string Name, string? Value)[] Arguments)? Call(string method, params (string Name, string? Value)[] arguments)
+        => (method, arguments);
 }

@@ -7,7 +7,6 @@ using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Migrations.Operations;
 using Microsoft.EntityFrameworkCore.Scaffolding.Metadata;
-using Microsoft.Extensions.Logging;
 
 namespace Hourglass.EntityFrameworkCore.Infrastructure;
 
@@ -224,66 +223,6 @@ internal static class HypertableFeatureChecks
     }
 }
 
-/// <summary>
-/// Columnstore and policies are community-licensed: the Apache-2 edition of TimescaleDB has hypertables but not these.
-/// Degrade skips them with a warning; Strict refuses the migration.
-/// </summary>
-internal static class CommunityFeatureGate
-{
-    public static bool Allows(TimescaleMigrationOperation operation, TimescaleSqlContext context, TimescaleServerDetector detector)
-    {
-        if (context.Target.HasCommunityFeatures)
-        {
-            return true;
-        }
-
-        if (detector.MissingBehavior == TimescaleMissingBehavior.Strict)
-        {
-            throw new InvalidOperationException(
-                $"This TimescaleDB is the Apache-2 edition (timescaledb.license = '{context.Target.License}'), which has no {operation.Describe()}, "
-                + "and UseTimescale(t => t.WhenTimescaleMissing(TimescaleMissingBehavior.Strict)) forbids skipping it. No SQL of this migration was run. "
-                + "Fix: use the Community edition (timescaledb.license = 'timescale'), remove the feature from the model, or use TimescaleMissingBehavior.Degrade.");
-        }
-
-        detector.Logger.LogWarning(
-            "TimescaleDB is the Apache-2 edition (timescaledb.license = '{License}'): skipped {Feature}; the hypertable is created without it.",
-            context.Target.License,
-            operation.Describe());
-        return false;
-    }
-}
-
-/// <summary>A <c>migrationBuilder.Method(table: ..., schema: ..., ...)</c> call, written like the hypertable calls.</summary>
-internal sealed record FeatureCall(string Method, IReadOnlyList<string> Arguments)
-{
-    public static FeatureCall Create(string method, ICSharpHelper code, TimescaleMigrationOperation operation, params (string Name, string? Value)[] arguments)
-        => new(
-            method,
-            new (string Name, string? Value)[] { ("table", code.Literal(operation.Table)), ("schema", operation.Schema is null ? null : code.Literal(operation.Schema)) }
-                .Concat(arguments)
-                .Where(a => a.Value is not null)
-                .Select(a => $"{a.Name}: {a.Value}")
-                .ToList());
-
-    public void WriteTo(IndentedStringBuilder builder)
-    {
-        builder.AppendLine("." + Method + "(");
-        using (builder.Indent())
-        {
-            for (var i = 0; i < Arguments.Count; i++)
-            {
-                builder.Append(Arguments[i]);
-                if (i < Arguments.Count - 1)
-                {
-                    builder.AppendLine(",");
-                }
-            }
-
-            builder.Append(")");
-        }
-    }
-}
-
 /// <summary>Scaffolded tables the features annotate.</summary>
 internal static class ScaffoldedHypertables
 {
@@ -293,4 +232,14 @@ internal static class ScaffoldedHypertables
     /// </summary>
     public static DatabaseTable? Find(DatabaseModel model, object?[] row)
         => model.Tables.FirstOrDefault(t => t.Schema == (string?)row[0] && t.Name == (string?)row[1] && t[HypertableScaffoldingReader.ScaffoldAnnotation] is not null);
+}
+
+/// <summary>Migration-file calls on a table: <c>.Method(table: "t", schema: "s", ...)</c>.</summary>
+internal static class TableOperationCall
+{
+    public static bool Write(IndentedStringBuilder builder, ICSharpHelper code, string method, TimescaleMigrationOperation operation, params (string Name, string? Value)[] arguments)
+        => MigrationCallWriter.Write(
+            builder,
+            method,
+            [("table", code.Literal(operation.Table)), ("schema", operation.Schema is null ? null : code.Literal(operation.Schema)), .. arguments]);
 }

@@ -35,3 +35,33 @@ internal sealed class TimescaleCSharpMigrationOperationGenerator(
         base.Generate(operation, builder);
     }
 }
+
+/// <summary>Writes <c>.Method(name: value, ...)</c> with one named argument per line, leaving out null values.</summary>
+internal static class MigrationCallWriter
+{
+    public static bool Write(IndentedStringBuilder builder, string? method, params (string Name, string? Value)[] arguments)
+    {
+        if (method is null)
+        {
+            return false;
+        }
+
+        var written = arguments.Where(a => a.Value is not null).Select(a => $"{a.Name}: {a.Value}").ToList();
+        builder.AppendLine("." + method + "(");
+        using (builder.Indent())
+        {
+            for (var i = 0; i < written.Count; i++)
+            {
+                builder.Append(written[i]);
+                if (i < written.Count - 1)
+                {
+                    builder.AppendLine(",");
+                }
+            }
+
+            builder.Append(")");
+        }
+
+        return true;
+    }
+}

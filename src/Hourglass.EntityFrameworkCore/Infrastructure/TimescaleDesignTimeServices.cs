@@ -1,5 +1,6 @@
 using Hourglass.EntityFrameworkCore.Columnstore;
 using Hourglass.EntityFrameworkCore.Hypertables;
+using Hourglass.EntityFrameworkCore.Jobs;
 using Hourglass.EntityFrameworkCore.Reorder;
 using Hourglass.EntityFrameworkCore.Retention;
 using Microsoft.EntityFrameworkCore.Design;
@@ -30,5 +31,6 @@ public sealed class TimescaleDesignTimeServices : IDesignTimeServices
         ColumnstoreServices.AddDesignTime(serviceCollection);
         RetentionServices.AddDesignTime(serviceCollection);
         ReorderServices.AddDesignTime(serviceCollection);
+        JobServices.AddDesignTime(serviceCollection);
     }
 }

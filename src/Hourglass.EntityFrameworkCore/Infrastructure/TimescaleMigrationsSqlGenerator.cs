@@ -56,6 +56,28 @@ internal sealed class TimescaleMigrationsSqlGenerator(
             return base.Generate(operations.Where(o => o is not TimescaleMigrationOperation).ToList(), model, options);
         }
 
+        if (!target.HasCommunityFeatures && timescaleOperations.Any(o => o.RequiresCommunityFeatures))
+        {
+            var community = timescaleOperations.Where(o => o.RequiresCommunityFeatures).ToList();
+            if (detector.MissingBehavior == TimescaleMissingBehavior.Strict)
+            {
+                throw new InvalidOperationException(
+                    $"This TimescaleDB is the Apache edition (timescaledb.license = '{target.License}'), which lacks the community features needed for: "
+                    + $"{string.Join(", ", community.Select(o => o.Describe()))}. Nothing was changed. Fix: set timescaledb.license = 'timescale' on the server, "
+                    + "or use TimescaleMissingBehavior.Degrade to skip these features.");
+            }
+
+            foreach (var skipped in community)
+            {
+                detector.Logger.LogWarning(
+                    "This TimescaleDB is the Apache edition (timescaledb.license = '{License}'): skipped {Feature}, a community-licensed feature.",
+                    target.License,
+                    skipped.Describe());
+            }
+
+            operations = operations.Where(o => o is not TimescaleMigrationOperation { RequiresCommunityFeatures: true }).ToList();
+        }
+
         _context = new TimescaleSqlContext(target, Dependencies.SqlGenerationHelper, options.HasFlag(MigrationsSqlGenerationOptions.Idempotent));
         try
         {

@@ -26,6 +26,9 @@ internal interface ITimescaleScaffoldingReader
 internal interface ITimescaleScaffoldingCodeGenerator
 {
     IEnumerable<MethodCallCodeFragment> GenerateFluentApiCalls(IEntityType entityType, IDictionary<string, IAnnotation> annotations);
+
+    /// <summary>Calls on the model builder, for features declared on the model rather than an entity.</summary>
+    IEnumerable<MethodCallCodeFragment> GenerateFluentApiCalls(IModel model, IDictionary<string, IAnnotation> annotations) => [];
 }
 
 /// <summary>
@@ -160,6 +163,19 @@ internal sealed class TimescaleAnnotationCodeGenerator(
         }
 
         return call;
+    }
+
+    public override IReadOnlyList<MethodCallCodeFragment> GenerateFluentApiCalls(IModel model, IDictionary<string, IAnnotation> annotations)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(annotations);
+        var calls = base.GenerateFluentApiCalls(model, annotations).ToList();
+        foreach (var feature in _features)
+        {
+            calls.AddRange(feature.GenerateFluentApiCalls(model, annotations));
+        }
+
+        return calls;
     }
 }
 

@@ -1,5 +1,6 @@
 using Hourglass.EntityFrameworkCore.Columnstore;
 using Hourglass.EntityFrameworkCore.Hypertables;
+using Hourglass.EntityFrameworkCore.Jobs;
 using Hourglass.EntityFrameworkCore.Reorder;
 using Hourglass.EntityFrameworkCore.Retention;
 using Microsoft.EntityFrameworkCore.Migrations;
@@ -25,5 +26,6 @@ internal static class TimescaleServiceRegistration
         ColumnstoreServices.Add(services);
         RetentionServices.Add(services);
         ReorderServices.Add(services);
+        JobServices.Add(services);
     }
 }

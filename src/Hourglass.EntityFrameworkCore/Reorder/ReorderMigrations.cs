@@ -41,7 +41,7 @@ internal sealed class ReorderModelDiffer : ITimescaleModelDiffer
 }
 
 /// <summary>SQL for reorder policies; the same functions in every TimescaleDB 2 version.</summary>
-internal sealed class ReorderSqlGenerator(TimescaleServerDetector detector) : ITimescaleOperationSqlGenerator
+internal sealed class ReorderSqlGenerator : ITimescaleOperationSqlGenerator
 {
     public bool TryGenerate(MigrationOperation operation, IModel? model, TimescaleSqlContext context, MigrationCommandListBuilder builder)
     {
@@ -51,15 +51,11 @@ internal sealed class ReorderSqlGenerator(TimescaleServerDetector detector) : IT
         }
 
         var policy = (TimescaleMigrationOperation)operation;
-        if (CommunityFeatureGate.Allows(policy, context, detector))
-        {
-            var table = context.RegClass(policy.Table, policy.Schema);
-            builder.Append(operation is AddReorderPolicyOperation add
-                    ? $"{context.SelectOrPerform} add_reorder_policy({table}, {TimescaleSqlContext.Literal(add.IndexName)})"
-                    : $"{context.SelectOrPerform} remove_reorder_policy({table}, if_exists => TRUE)")
-                .AppendLine(";").EndCommand();
-        }
-
+        var table = context.RegClass(policy.Table, policy.Schema);
+        builder.Append(operation is AddReorderPolicyOperation add
+                ? $"{context.SelectOrPerform} add_reorder_policy({table}, {TimescaleSqlContext.Literal(add.IndexName)})"
+                : $"{context.SelectOrPerform} remove_reorder_policy({table}, if_exists => TRUE)")
+            .AppendLine(";").EndCommand();
         return true;
     }
 }
@@ -68,14 +64,10 @@ internal sealed class ReorderSqlGenerator(TimescaleServerDetector detector) : IT
 internal sealed class ReorderCSharpGenerator : ITimescaleOperationCSharpGenerator
 {
     public bool TryGenerate(MigrationOperation operation, ICSharpHelper code, IndentedStringBuilder builder)
-    {
-        var call = operation switch
+        => operation switch
         {
-            AddReorderPolicyOperation o => FeatureCall.Create("AddReorderPolicy", code, o, ("indexName", code.Literal(o.IndexName))),
-            RemoveReorderPolicyOperation o => FeatureCall.Create("RemoveReorderPolicy", code, o),
-            _ => null,
+            AddReorderPolicyOperation o => TableOperationCall.Write(builder, code, "AddReorderPolicy", o, ("indexName", code.Literal(o.IndexName))),
+            RemoveReorderPolicyOperation o => TableOperationCall.Write(builder, code, "RemoveReorderPolicy", o),
+            _ => false,
         };
-        call?.WriteTo(builder);
-        return call is not null;
-    }
 }

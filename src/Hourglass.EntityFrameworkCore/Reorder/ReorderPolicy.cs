@@ -26,6 +26,9 @@ public sealed class ReorderPolicyAttribute(string indexName) : Attribute
 /// <summary>Adds a reorder policy: <c>add_reorder_policy(table, index_name)</c>.</summary>
 public sealed class AddReorderPolicyOperation : TimescaleMigrationOperation
 {
+    /// <inheritdoc />
+    public override bool RequiresCommunityFeatures => true;
+
     /// <summary>The index chunks are reordered by.</summary>
     public string IndexName { get; set; } = "";
 
@@ -36,6 +39,9 @@ public sealed class AddReorderPolicyOperation : TimescaleMigrationOperation
 /// <summary>Removes the reorder policy: <c>remove_reorder_policy(table, if_exists =&gt; true)</c>.</summary>
 public sealed class RemoveReorderPolicyOperation : TimescaleMigrationOperation
 {
+    /// <inheritdoc />
+    public override bool RequiresCommunityFeatures => true;
+
     /// <inheritdoc />
     public override string Describe() => $"removal of the reorder policy of hypertable {DisplayTable}";
 }

@@ -41,7 +41,7 @@ internal sealed class RetentionModelDiffer : ITimescaleModelDiffer
 }
 
 /// <summary>SQL for retention policies; the same functions in every TimescaleDB 2 version.</summary>
-internal sealed class RetentionSqlGenerator(TimescaleServerDetector detector) : ITimescaleOperationSqlGenerator
+internal sealed class RetentionSqlGenerator : ITimescaleOperationSqlGenerator
 {
     public bool TryGenerate(MigrationOperation operation, IModel? model, TimescaleSqlContext context, MigrationCommandListBuilder builder)
     {
@@ -51,15 +51,11 @@ internal sealed class RetentionSqlGenerator(TimescaleServerDetector detector) : 
         }
 
         var policy = (TimescaleMigrationOperation)operation;
-        if (CommunityFeatureGate.Allows(policy, context, detector))
-        {
-            var table = context.RegClass(policy.Table, policy.Schema);
-            builder.Append(operation is AddRetentionPolicyOperation add
-                    ? $"{context.SelectOrPerform} add_retention_policy({table}, drop_after => {PolicyInterval.Sql(add.DropAfter)})"
-                    : $"{context.SelectOrPerform} remove_retention_policy({table}, if_exists => TRUE)")
-                .AppendLine(";").EndCommand();
-        }
-
+        var table = context.RegClass(policy.Table, policy.Schema);
+        builder.Append(operation is AddRetentionPolicyOperation add
+                ? $"{context.SelectOrPerform} add_retention_policy({table}, drop_after => {PolicyInterval.Sql(add.DropAfter)})"
+                : $"{context.SelectOrPerform} remove_retention_policy({table}, if_exists => TRUE)")
+            .AppendLine(";").EndCommand();
         return true;
     }
 }
@@ -68,14 +64,10 @@ internal sealed class RetentionSqlGenerator(TimescaleServerDetector detector) : 
 internal sealed class RetentionCSharpGenerator : ITimescaleOperationCSharpGenerator
 {
     public bool TryGenerate(MigrationOperation operation, ICSharpHelper code, IndentedStringBuilder builder)
-    {
-        var call = operation switch
+        => operation switch
         {
-            AddRetentionPolicyOperation o => FeatureCall.Create("AddRetentionPolicy", code, o, ("dropAfter", code.Literal(o.DropAfter))),
-            RemoveRetentionPolicyOperation o => FeatureCall.Create("RemoveRetentionPolicy", code, o),
-            _ => null,
+            AddRetentionPolicyOperation o => TableOperationCall.Write(builder, code, "AddRetentionPolicy", o, ("dropAfter", code.Literal(o.DropAfter))),
+            RemoveRetentionPolicyOperation o => TableOperationCall.Write(builder, code, "RemoveRetentionPolicy", o),
+            _ => false,
         };
-        call?.WriteTo(builder);
-        return call is not null;
-    }
 }

@@ -26,6 +26,9 @@ public sealed class RetentionPolicyAttribute(string dropAfter) : Attribute
 /// <summary>Adds a retention policy: <c>add_retention_policy(table, drop_after =&gt; interval)</c>.</summary>
 public sealed class AddRetentionPolicyOperation : TimescaleMigrationOperation
 {
+    /// <inheritdoc />
+    public override bool RequiresCommunityFeatures => true;
+
     /// <summary>The age after which chunks are dropped: canonical interval text, or digits for integer time columns.</summary>
     public string DropAfter { get; set; } = "";
 
@@ -36,6 +39,9 @@ public sealed class AddRetentionPolicyOperation : TimescaleMigrationOperation
 /// <summary>Removes the retention policy: <c>remove_retention_policy(table, if_exists =&gt; true)</c>.</summary>
 public sealed class RemoveRetentionPolicyOperation : TimescaleMigrationOperation
 {
+    /// <inheritdoc />
+    public override bool RequiresCommunityFeatures => true;
+
     /// <inheritdoc />
     public override string Describe() => $"removal of the retention policy of hypertable {DisplayTable}";
 }

@@ -49,6 +49,68 @@ public abstract class BulkUpsertTests(TestDatabase database)
     }
 
     [Fact]
+    public async Task Rows_that_would_not_change_are_skipped_and_left_untouched()
+    {
+        await using var context = await NewTablesAsync();
+        await context.BulkUpsertAsync(Rows.Metrics(1_000));
+        var before = await RowVersionsAsync(context);
+
+        // The same 1,000 rows, except 10 with a new value and 10 whose tags go from null to a value, plus 5 new rows.
+        var incoming = Rows.Metrics(1_005).Select((m, i) =>
+        {
+            if (i < 10)
+            {
+                m.Value += 0.5;
+            }
+            else if (i % 3 == 0 && i < 40)
+            {
+                m.Tags = "{\"room\": \"moved\"}";
+            }
+
+            return m;
+        });
+        var result = await context.BulkUpsertAsync(incoming);
+
+        Assert.Equal(new BulkUpsertResult(5, 20, 980), result);
+        var after = await RowVersionsAsync(context);
+        var rewritten = before.Keys.Where(key => before[key] != after[key]).ToList();
+        Assert.Equal(20, rewritten.Count);
+        Assert.Equal(10, await context.Metrics.CountAsync(m => m.Tags == "{\"room\": \"moved\"}"));
+        Assert.Equal(Enumerable.Range(0, 1_005).Sum(i => (double)i) + 5, await context.Metrics.SumAsync(m => m.Value));
+    }
+
+    [Fact]
+    public async Task Rewrite_unchanged_rows_updates_every_conflicting_row()
+    {
+        await using var context = await NewTablesAsync();
+        await context.BulkUpsertAsync(Rows.Metrics(500));
+        var before = await RowVersionsAsync(context);
+
+        var result = await context.BulkUpsertAsync(Rows.Metrics(500), c => c.DoUpdate(m => new { m.Value, m.Unit }).RewriteUnchangedRows());
+
+        Assert.Equal(new BulkUpsertResult(0, 500, 0), result);
+        var after = await RowVersionsAsync(context);
+        Assert.All(before, row => Assert.NotEqual(row.Value, after[row.Key]));
+    }
+
+    /// <summary>Each row's xmin, which changes exactly when the row is rewritten.</summary>
+    private static async Task<Dictionary<(DateTime, string), string>> RowVersionsAsync(IngestContext context)
+    {
+        var sql = "SELECT time AS \"Time\", device_id AS \"DeviceId\", xmin::text AS \"Xmin\" FROM metrics_" + context.Suffix;
+        var rows = await context.Database.SqlQueryRaw<RowVersion>(sql).ToListAsync();
+        return rows.ToDictionary(r => (r.Time, r.DeviceId), r => r.Xmin);
+    }
+
+    private sealed class RowVersion
+    {
+        public DateTime Time { get; set; }
+
+        public string DeviceId { get; set; } = "";
+
+        public string Xmin { get; set; } = "";
+    }
+
+    [Fact]
     public async Task Duplicates_within_one_batch_resolve_to_the_last_row()
     {
         await using var context = await NewTablesAsync();

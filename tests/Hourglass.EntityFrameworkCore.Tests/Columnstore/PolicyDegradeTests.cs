@@ -3,8 +3,6 @@ using Hourglass.EntityFrameworkCore.Infrastructure;
 using Hourglass.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
-using Microsoft.EntityFrameworkCore.Migrations;
-using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Logging;
 using Xunit;
 using static Hourglass.EntityFrameworkCore.Tests.Columnstore.PolicyTestSupport;
@@ -64,25 +62,19 @@ public class PolicyDegradeTests(PostgresDatabaseFixture fixture) : IClassFixture
 }
 
 /// <summary>
-/// The Apache-2 edition of TimescaleDB has hypertables but no columnstore or policies. The embedded server is the
-/// community edition, so the edition the SQL is generated for is set here; the SQL then runs on the embedded server.
+/// The Apache edition of TimescaleDB has hypertables but no columnstore or policies. The embedded server is the
+/// community edition, so the detected edition is overridden on the context's detector; the migration then runs on the
+/// embedded server through the same generator as always.
 /// </summary>
 public class ApacheEditionTests(TimescaleDatabaseFixture fixture) : IClassFixture<TimescaleDatabaseFixture>
 {
-    private static readonly TimescaleServerTarget s_apache = new(true, new Version(2, 23), "server", "apache");
-
-    private static IReadOnlyList<MigrationCommand> GenerateFor(ModelContext context, TimescaleServerTarget target)
+    private static ModelContext AsApache(ModelContext context)
     {
-        var dependencies = context.GetService<MigrationsSqlGeneratorDependencies>();
-        var builder = new MigrationCommandListBuilder(dependencies);
-        var sql = new TimescaleSqlContext(target, dependencies.SqlGenerationHelper, Idempotent: false);
-        var features = context.GetService<IEnumerable<ITimescaleOperationSqlGenerator>>().ToList();
-        foreach (var operation in context.DiffFrom(null).OfType<TimescaleMigrationOperation>())
-        {
-            Assert.Contains(features, f => f.TryGenerate(operation, null, sql, builder));
-        }
-
-        return builder.GetCommandList();
+        // The detector asks the server once per context and keeps the answer; answer for it.
+        var detector = context.GetService<TimescaleServerDetector>();
+        typeof(TimescaleServerDetector).GetField("_detected", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!
+            .SetValue(detector, new TimescaleServerTarget(true, new Version(2, 23), "server", "apache"));
+        return context;
     }
 
     [Fact]
@@ -91,33 +83,36 @@ public class ApacheEditionTests(TimescaleDatabaseFixture fixture) : IClassFixtur
         var db = fixture.Database;
         var logs = new CollectingLoggerProvider();
         using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(logs));
-        await using var context = ModelContext.Create(db.ConnectionString, PolicyModels.Full("apache_policies"), loggerFactory: loggerFactory);
-        await db.ExecuteAsync("""CREATE TABLE apache_policies ("Time" timestamptz NOT NULL, "DeviceId" int NOT NULL, "Other" int, "Recorded" timestamptz NOT NULL, "Value" float8 NOT NULL, PRIMARY KEY ("Time", "DeviceId"))""");
+        await using var context = AsApache(ModelContext.Create(db.ConnectionString, PolicyModels.Full("apache_policies"), loggerFactory: loggerFactory));
+        var operations = context.DiffFrom(null);
 
-        var commands = GenerateFor(context, s_apache);
-        var sql = string.Join("\n", commands.Select(c => c.CommandText));
+        var sql = context.Sql(operations);
         Assert.Contains("create_hypertable(", sql, StringComparison.Ordinal);
         Assert.DoesNotContain("columnstore", sql, StringComparison.Ordinal);
         Assert.DoesNotContain("_policy(", sql, StringComparison.Ordinal);
-        var warnings = logs.Messages.Where(m => m.Level == LogLevel.Warning && m.Message.Contains("Apache-2 edition", StringComparison.Ordinal)).Select(m => m.Message).ToList();
-        Assert.Equal(4, warnings.Count);
-        Assert.Contains(warnings, w => w.Contains("skipped columnstore policy (after 7 days) of hypertable \"apache_policies\"; the hypertable is created without it", StringComparison.Ordinal));
 
-        await context.GetService<IMigrationCommandExecutor>().ExecuteNonQueryAsync(commands, context.GetService<IRelationalConnection>());
+        logs.Messages.Clear();
+        await context.ApplyAsync(operations);
+        var warnings = logs.Messages.Where(m => m.Level == LogLevel.Warning && m.Message.Contains("Apache edition", StringComparison.Ordinal)).Select(m => m.Message).ToList();
+        Assert.Equal(4, warnings.Count);
+        Assert.Contains(warnings, w => w.Contains("skipped columnstore policy (after 7 days) of hypertable \"apache_policies\"", StringComparison.Ordinal));
+        Assert.Contains(warnings, w => w.Contains("skipped reorder policy (index \"ix_apache_policies_device_time\")", StringComparison.Ordinal));
         Assert.Equal(1, await db.ScalarAsync<long>("SELECT count(*) FROM timescaledb_information.hypertables WHERE hypertable_schema = current_schema() AND hypertable_name = 'apache_policies'"));
         Assert.Equal(0, await JobCountAsync(db, "apache_policies"));
         Assert.Null(await ColumnstoreSettingsAsync(db, "apache_policies"));
     }
 
     [Fact]
-    public async Task Strict_refuses_columnstore_and_policies()
+    public async Task Strict_refuses_columnstore_and_policies_before_creating_anything()
     {
-        await using var context = ModelContext.Create(fixture.Database.ConnectionString, PolicyModels.Full("apache_strict"), t => t.WhenTimescaleMissing(TimescaleMissingBehavior.Strict));
+        await using var context = AsApache(ModelContext.Create(fixture.Database.ConnectionString, PolicyModels.Full("apache_strict"), t => t.WhenTimescaleMissing(TimescaleMissingBehavior.Strict)));
 
-        var error = Assert.Throws<InvalidOperationException>(() => GenerateFor(context, s_apache));
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => context.ApplyAsync(context.DiffFrom(null)));
 
-        Assert.Contains("This TimescaleDB is the Apache-2 edition (timescaledb.license = 'apache'), which has no columnstore settings of hypertable \"apache_strict\"", error.Message, StringComparison.Ordinal);
-        Assert.Contains("Fix: use the Community edition", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Apache edition (timescaledb.license = 'apache')", error.Message, StringComparison.Ordinal);
+        Assert.Contains("columnstore settings of hypertable \"apache_strict\"", error.Message, StringComparison.Ordinal);
+        Assert.Contains("retention policy (drop after 90 days) of hypertable \"apache_strict\"", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Nothing was changed", error.Message, StringComparison.Ordinal);
         Assert.Equal(0, await fixture.Database.ScalarAsync<long>("SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'apache_strict'"));
     }
 }

@@ -1,0 +1,145 @@
+using Hourglass.HealthChecks;
+using Hourglass.Testing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Npgsql;
+using Xunit;
+
+namespace Hourglass.HealthChecks.Tests;
+
+internal static class Health
+{
+    /// <summary>Runs the registered checks the way an application's health endpoint does.</summary>
+    public static async Task<HealthReportEntry> CheckAsync(Action<IHealthChecksBuilder> register, Action<IServiceCollection>? services = null)
+    {
+        var collection = new ServiceCollection().AddLogging();
+        services?.Invoke(collection);
+        register(collection.AddHealthChecks());
+        await using var provider = collection.BuildServiceProvider();
+        var report = await provider.GetRequiredService<HealthCheckService>().CheckHealthAsync();
+        return report.Entries["timescaledb"];
+    }
+}
+
+public class TimescaleHealthCheckTests(TimescaleDatabaseFixture fixture) : IClassFixture<TimescaleDatabaseFixture>
+{
+    private TestDatabase Db => fixture.Database;
+
+    [Fact]
+    public async Task A_reachable_timescaledb_is_healthy_and_reports_its_version_and_edition()
+    {
+        var version = await Db.ScalarAsync<string>("SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'");
+        var license = await Db.ScalarAsync<string>("SELECT current_setting('timescaledb.license')");
+
+        var entry = await Health.CheckAsync(h => h.AddTimescaleDb(Db.ConnectionString, o => o.ExpectScheduler = false));
+
+        Assert.Equal(HealthStatus.Healthy, entry.Status);
+        Assert.Equal(version, entry.Data["timescaledb"]);
+        Assert.Equal(license, entry.Data["license"]);
+        Assert.Contains($"TimescaleDB {version}", entry.Description, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_data_source_registered_in_the_application_is_used()
+    {
+        var entry = await Health.CheckAsync(
+            h => h.AddTimescaleDb(o => o.ExpectScheduler = false),
+            s => s.AddSingleton(_ => NpgsqlDataSource.Create(Db.ConnectionString)));
+
+        Assert.Equal(HealthStatus.Healthy, entry.Status);
+    }
+
+    [Fact]
+    public async Task Without_a_data_source_the_check_says_how_to_register_one()
+    {
+        var entry = await Health.CheckAsync(h => h.AddTimescaleDb());
+
+        Assert.Equal(HealthStatus.Unhealthy, entry.Status);
+        Assert.Contains("needs an NpgsqlDataSource service", entry.Description, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Scheduled_jobs_without_a_scheduler_degrade_unless_jobs_are_run_by_hand()
+    {
+        var schedulers = await Db.ScalarAsync<int>("SELECT count(*)::int FROM pg_stat_activity WHERE backend_type ILIKE '%TimescaleDB Background Worker Scheduler%' OR application_name ILIKE '%TimescaleDB Background Worker Scheduler%'");
+        var scheduled = await Db.ScalarAsync<int>("SELECT count(*)::int FROM timescaledb_information.jobs WHERE scheduled");
+
+        var entry = await Health.CheckAsync(h => h.AddTimescaleDb(Db.ConnectionString));
+
+        Assert.Equal(schedulers, entry.Data["schedulers"]);
+        Assert.Equal(scheduled, entry.Data["scheduled_jobs"]);
+        if (scheduled > 0 && schedulers == 0)
+        {
+            // The embedded TimescaleDB: no background workers at all.
+            Assert.Equal(HealthStatus.Degraded, entry.Status);
+            Assert.Contains("no TimescaleDB scheduler is running", entry.Description, StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.DoesNotContain("no TimescaleDB scheduler", entry.Description ?? "", StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task A_failing_job_degrades_the_check_and_is_named()
+    {
+        await Db.ExecuteAsync("CREATE PROCEDURE health_broken(job_id int, config jsonb) LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'broken'; END $$");
+        var jobId = await Db.ScalarAsync<int>("SELECT add_job('health_broken', INTERVAL '1 hour', scheduled => false)");
+        try
+        {
+            await Assert.ThrowsAsync<PostgresException>(() => Db.ExecuteAsync($"CALL run_job({jobId})"));
+
+            // CALL run_job records no statistics (the scheduler does); record the failed run as the scheduler would.
+            await Db.ExecuteAsync($"""
+                UPDATE _timescaledb_internal.bgw_job_stat
+                SET last_start = now() - INTERVAL '1 minute', last_finish = now(), last_run_success = false,
+                    total_runs = total_runs + 1, total_failures = total_failures + 1, consecutive_failures = consecutive_failures + 1
+                WHERE job_id = {jobId}
+                """);
+
+            var entry = await Health.CheckAsync(h => h.AddTimescaleDb(Db.ConnectionString, o => o.ExpectScheduler = false));
+            var ignored = await Health.CheckAsync(h => h.AddTimescaleDb(Db.ConnectionString, o => { o.ExpectScheduler = false; o.FailingJobsDegrade = false; }));
+
+            Assert.Equal(HealthStatus.Degraded, entry.Status);
+            Assert.Contains($"job {jobId} ({Db.Schema}.health_broken) failed 1 time(s)", entry.Description, StringComparison.Ordinal);
+            Assert.Equal(HealthStatus.Healthy, ignored.Status);
+        }
+        finally
+        {
+            await Db.ExecuteAsync($"SELECT delete_job({jobId})");
+        }
+    }
+}
+
+public class PlainPostgresHealthCheckTests(PostgresDatabaseFixture fixture) : IClassFixture<PostgresDatabaseFixture>
+{
+    [Fact]
+    public async Task Plain_postgresql_is_unhealthy_unless_allowed()
+    {
+        var required = await Health.CheckAsync(h => h.AddTimescaleDb(fixture.Database.ConnectionString));
+        var allowed = await Health.CheckAsync(h => h.AddTimescaleDb(fixture.Database.ConnectionString, o => o.RequireTimescale = false));
+        var degraded = await Health.CheckAsync(h => h.AddTimescaleDb(fixture.Database.ConnectionString, failureStatus: HealthStatus.Degraded));
+
+        Assert.Equal(HealthStatus.Unhealthy, required.Status);
+        Assert.Contains("timescaledb extension is not installed", required.Description, StringComparison.Ordinal);
+        Assert.StartsWith("15.", (string)required.Data["postgresql"], StringComparison.Ordinal);
+        Assert.Equal(HealthStatus.Healthy, allowed.Status);
+        Assert.Equal(HealthStatus.Degraded, degraded.Status);
+    }
+
+    [Fact]
+    public async Task An_unreachable_server_is_unhealthy_with_the_cause()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+
+        var entry = await Health.CheckAsync(h => h.AddTimescaleDb($"Host=127.0.0.1;Port={port};Username=postgres;Timeout=3"));
+
+        Assert.Equal(HealthStatus.Unhealthy, entry.Status);
+        Assert.StartsWith("TimescaleDB cannot be reached", entry.Description, StringComparison.Ordinal);
+        Assert.NotNull(entry.Exception);
+    }
+}
