@@ -14,6 +14,9 @@ internal sealed class ColumnstoreSqlGenerator : ITimescaleOperationSqlGenerator
     /// <summary>The version that renamed compression to columnstore.</summary>
     public static readonly Version ColumnstoreApi = new(2, 18);
 
+    /// <summary>The version from which settings can change while chunks are compressed (those keep their own settings).</summary>
+    public static readonly Version PerChunkSettings = new(2, 14);
+
     public static bool UsesColumnstoreNames(TimescaleServerTarget target) => target.Version is null || target.Version >= ColumnstoreApi;
 
     public bool TryGenerate(MigrationOperation operation, IModel? model, TimescaleSqlContext context, MigrationCommandListBuilder builder)
@@ -51,6 +54,11 @@ internal sealed class ColumnstoreSqlGenerator : ITimescaleOperationSqlGenerator
                 else if (set.ResetUnset)
                 {
                     reset.Add(orderBy);
+                }
+
+                if (set.ResetUnset && context.Target.Version is { } version && version < PerChunkSettings)
+                {
+                    RefuseChangeWhileCompressed(table, regclass, builder);
                 }
 
                 builder.Append($"ALTER TABLE {table} SET ({string.Join(", ", options)})").AppendLine(";").EndCommand();
@@ -95,5 +103,28 @@ internal sealed class ColumnstoreSqlGenerator : ITimescaleOperationSqlGenerator
                     .AppendLine(";").EndCommand();
                 return true;
         }
+    }
+
+    // Before 2.14 TimescaleDB rejects new settings while any chunk is compressed, with an error that does not say what
+    // to do; stop first with one that does.
+    private static void RefuseChangeWhileCompressed(string table, string regclass, MigrationCommandListBuilder builder)
+    {
+        var message = TimescaleSqlContext.Literal(
+            $"Cannot change the columnstore settings of {table}: TimescaleDB before 2.14 refuses new segmentby/orderby while chunks are compressed.");
+        var hint = TimescaleSqlContext.Literal(
+            $"Decompress them first (SELECT decompress_chunk(c, if_compressed => TRUE) FROM show_chunks({regclass}) c) and run the migration again, or upgrade TimescaleDB to 2.14 or later.");
+        builder.AppendLine(
+            $$"""
+            DO $hourglass$
+            BEGIN
+                IF EXISTS (
+                    SELECT 1 FROM timescaledb_information.chunks
+                    WHERE format('%I.%I', hypertable_schema, hypertable_name)::regclass = {{regclass}}::regclass AND is_compressed)
+                THEN
+                    RAISE EXCEPTION USING MESSAGE = {{message}}, HINT = {{hint}};
+                END IF;
+            END
+            $hourglass$;
+            """).EndCommand();
     }
 }

@@ -177,6 +177,32 @@ public class ColumnstoreMigrationTests(TimescaleDatabaseFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task Servers_before_2_14_refuse_new_settings_while_chunks_are_compressed_with_a_clear_error()
+    {
+        const string table = "cs_pre214";
+        await using var v1 = Context(Readings(table, h => h.WithColumnstore(c => c.SegmentBy(x => x.DeviceId)).WithColumnstorePolicy("7 days")));
+        await using var v2 = ModelContext.Create(
+            Db.ConnectionString,
+            Readings(table, h => h.WithColumnstore(c => c.SegmentBy(x => x.DeviceId).SegmentBy(x => x.Other)).WithColumnstorePolicy("7 days")),
+            t => t.TargetVersion(new Version(2, 13)));
+        await MigrateAsync(null, v1);
+        await InsertHoursAsync(Db, table, 30);
+        await RunJobAsync(Db, table, "policy_compression");
+        Assert.True(await CompressedChunksAsync(Db, table) > 0);
+
+        var error = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => v2.ApplyAsync(v2.DiffFrom(v1)));
+
+        Assert.Contains("Cannot change the columnstore settings of cs_pre214: TimescaleDB before 2.14 refuses new segmentby/orderby while chunks are compressed", error.MessageText, StringComparison.Ordinal);
+        Assert.Contains("Decompress them first (SELECT decompress_chunk(c, if_compressed => TRUE) FROM show_chunks('cs_pre214') c)", error.Hint, StringComparison.Ordinal);
+        Assert.Equal("DeviceId|", (await ColumnstoreSettingsAsync(Db, table))?[..9]);
+
+        // Without compressed chunks the same migration goes through.
+        await Db.ExecuteAsync($"SELECT decompress_chunk(c, if_compressed => TRUE) FROM show_chunks('{table}') c");
+        await v2.ApplyAsync(v2.DiffFrom(v1));
+        Assert.StartsWith("DeviceId,Other|", await ColumnstoreSettingsAsync(Db, table), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Servers_before_2_18_get_the_compression_names()
     {
         await using var v1 = ModelContext.Create(
