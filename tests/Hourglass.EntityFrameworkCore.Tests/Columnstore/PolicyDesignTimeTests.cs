@@ -2,6 +2,7 @@ using Hourglass.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
 using Microsoft.EntityFrameworkCore.Design.Internal;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations.Design;
 using Microsoft.EntityFrameworkCore.Scaffolding;
 using Microsoft.Extensions.DependencyInjection;
@@ -82,10 +83,14 @@ public class PolicyDesignTimeTests(TimescaleDatabaseFixture fixture) : IClassFix
     }
 
     [Fact]
-    public async Task Scaffolding_reads_settings_and_policies_back_as_fluent_calls()
+    public async Task Scaffolding_reads_settings_and_policies_back_as_fluent_calls_that_compile_to_the_same_model()
     {
         var db = fixture.Database;
-        await using var context = ModelContext.Create(db.ConnectionString, FullModel("scaffold_policies"));
+        await using var context = ModelContext.Create(db.ConnectionString, b =>
+        {
+            b.HasDefaultSchema(db.Schema);
+            FullModel("scaffold_policies")(b);
+        });
         await MigrateAsync(null, context);
 
         var services = new DesignTimeServicesBuilder(s_assembly, s_assembly, new OperationReporter(null), []).Build(context);
@@ -109,5 +114,38 @@ public class PolicyDesignTimeTests(TimescaleDatabaseFixture fixture) : IClassFix
             @"\.IsHypertable\(""Time""\)\s*\.WithColumnstore\(c => c\s*\.SegmentBy\(""DeviceId""\)\s*\.OrderBy\(""Time DESC""\)\)\s*\.WithColumnstorePolicy\(""7 days""\)\s*\.WithRetentionPolicy\(""90 days""\)\s*\.WithReorderPolicy\(""ix_scaffold_policies_device_time""\);",
             code);
         Assert.DoesNotContain("Hourglass:Scaffold", code, StringComparison.Ordinal);
+
+        // Round trip: the scaffolded code compiles, and its model makes no TimescaleDB migration from the original.
+        await using var scaffoldedContext = CompileContext(db.ConnectionString, [scaffolded.ContextFile.Code, .. scaffolded.AdditionalFiles.Select(f => f.Code)]);
+        var scaffoldedModel = scaffoldedContext.GetService<Microsoft.EntityFrameworkCore.Metadata.IDesignTimeModel>().Model.GetRelationalModel();
+        var differences = context.GetService<Microsoft.EntityFrameworkCore.Migrations.IMigrationsModelDiffer>()
+            .GetDifferences(context.DesignModel.GetRelationalModel(), scaffoldedModel);
+        Assert.DoesNotContain(differences, o => o is Hourglass.EntityFrameworkCore.Infrastructure.TimescaleMigrationOperation);
+        Assert.Contains(scaffoldedModel.FindTable("scaffold_policies", db.Schema)!.EntityTypeMappings, m => m.TypeBase.FindAnnotation("Hourglass:Retention:DropAfter")?.Value is "90 days");
+    }
+
+    private static DbContext CompileContext(string connectionString, IEnumerable<string> sources)
+    {
+        foreach (var name in new[] { "Hourglass.EntityFrameworkCore", "Npgsql.EntityFrameworkCore.PostgreSQL", "Microsoft.EntityFrameworkCore.Relational" })
+        {
+            System.Reflection.Assembly.Load(name);
+        }
+
+        var references = AppDomain.CurrentDomain.GetAssemblies()
+            .Where(a => !a.IsDynamic && a.Location.Length > 0)
+            .Select(a => Microsoft.CodeAnalysis.MetadataReference.CreateFromFile(a.Location));
+        var compilation = Microsoft.CodeAnalysis.CSharp.CSharpCompilation.Create(
+            "Scaffolded" + Guid.NewGuid().ToString("N"),
+            sources.Select(code => Microsoft.CodeAnalysis.CSharp.CSharpSyntaxTree.ParseText(code)),
+            references,
+            new Microsoft.CodeAnalysis.CSharp.CSharpCompilationOptions(Microsoft.CodeAnalysis.OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: Microsoft.CodeAnalysis.NullableContextOptions.Enable));
+        using var image = new MemoryStream();
+        var emitted = compilation.Emit(image);
+        Assert.True(emitted.Success, string.Join("\n", emitted.Diagnostics.Where(d => d.Severity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error)));
+        var assembly = System.Reflection.Assembly.Load(image.ToArray());
+        var contextType = assembly.GetTypes().Single(t => typeof(DbContext).IsAssignableFrom(t));
+        var options = (DbContextOptionsBuilder)Activator.CreateInstance(typeof(DbContextOptionsBuilder<>).MakeGenericType(contextType))!;
+        options.UseNpgsql(connectionString, o => o.UseNodaTime().UseTimescale());
+        return (DbContext)Activator.CreateInstance(contextType, options.Options)!;
     }
 }
