@@ -103,7 +103,8 @@ internal sealed record HypertableFeaturePair(
     /// <summary>
     /// Pairs the hypertables of two models. A hypertable created by this migration (new, or rebuilt by the hypertable
     /// differ) has no source: its features are all added after <c>create_hypertable</c>. A table dropped by EF has no pair:
-    /// dropping a hypertable drops its settings and jobs.
+    /// dropping a hypertable drops its settings and jobs. The hypertable differ runs first (it is registered first), so
+    /// <paramref name="after"/> already holds its <see cref="CreateHypertableOperation"/>s.
     /// </summary>
     public static List<HypertableFeaturePair> All(
         IRelationalModel? source,
