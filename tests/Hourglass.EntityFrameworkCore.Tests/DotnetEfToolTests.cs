@@ -75,13 +75,45 @@ public class DotnetEfToolTests(TimescaleDatabaseFixture fixture, PostgresDatabas
             await EfAsync(environment, "database", "update");
             Assert.Equal(["time|06:00:00|", "device_id||4"], await DimensionsAsync(db, "conditions"));
 
+            // Columnstore and policies: typed calls in the migration, settings and jobs in the catalog, removed by Down.
+            environment["HOURGLASS_TESTAPP_POLICIES"] = "1";
+            await EfAsync(environment, "migrations", "add", "Policies", "--no-build", "--output-dir", "Generated", "--namespace", "Generated");
+            var policies = File.ReadAllText(Directory.GetFiles(s_generated, "*_Policies.cs").Single());
+            Assert.Contains("migrationBuilder.SetColumnstore(", UpBody(policies), StringComparison.Ordinal);
+            Assert.Contains("orderBy: \"time DESC\"", UpBody(policies), StringComparison.Ordinal);
+            Assert.Contains("migrationBuilder.AddColumnstorePolicy(", UpBody(policies), StringComparison.Ordinal);
+            Assert.Contains("migrationBuilder.AddRetentionPolicy(", UpBody(policies), StringComparison.Ordinal);
+            Assert.DoesNotContain("migrationBuilder.Sql(", policies, StringComparison.Ordinal);
+            await EfAsync(environment, "database", "update");
+            Assert.Equal(["policy_compression", "policy_retention"], await JobsAsync(db, "conditions"));
+            Assert.Equal("device_id", await db.ScalarAsync<string>("SELECT segmentby FROM timescaledb_information.hypertable_columnstore_settings WHERE hypertable = 'conditions'::regclass"));
+
+            var policiesSnapshot = File.ReadAllText(snapshotPath);
+            Assert.Contains(".HasAnnotation(\"Hourglass:Retention:DropAfter\", \"90 days\")", policiesSnapshot, StringComparison.Ordinal);
+            await EfAsync(environment, "migrations", "add", "NoPolicyChange", "--no-build", "--output-dir", "Generated", "--namespace", "Generated");
+            var noPolicyChange = Directory.GetFiles(s_generated, "*_NoPolicyChange*.cs");
+            Assert.Equal(string.Empty, UpBody(File.ReadAllText(noPolicyChange.Single(f => !f.EndsWith(".Designer.cs", StringComparison.Ordinal)))));
+            Assert.Equal(policiesSnapshot, File.ReadAllText(snapshotPath));
+            foreach (var file in noPolicyChange)
+            {
+                File.Delete(file);
+            }
+
+            await EfAsync(environment, "database", "update", "ShorterChunks", "--no-build");
+            Assert.Empty(await JobsAsync(db, "conditions"));
+            Assert.False(await db.ScalarAsync<bool>("SELECT compression_enabled FROM timescaledb_information.hypertables WHERE hypertable_schema = current_schema() AND hypertable_name = 'conditions'"));
+            await EfAsync(environment, "database", "update", "--no-build");
+            Assert.Equal(["policy_compression", "policy_retention"], await JobsAsync(db, "conditions"));
+
             var script = Path.Combine(s_generated, "idempotent.sql");
             await EfAsync(environment, "migrations", "script", "--idempotent", "--no-build", "--output", script);
             Assert.Contains("PERFORM create_hypertable(", File.ReadAllText(script), StringComparison.Ordinal);
+            Assert.Contains("PERFORM add_retention_policy(", File.ReadAllText(script), StringComparison.Ordinal);
 
             await EfAsync(environment, "database", "update", "0", "--no-build");
             Assert.Equal(0, await db.ScalarAsync<long>("SELECT count(*) FROM timescaledb_information.hypertables WHERE hypertable_schema = current_schema()"));
             Assert.Equal(0, await db.ScalarAsync<long>("SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename IN ('conditions', 'ticks')"));
+            Assert.Empty(await JobsAsync(db, "conditions"));
         }
         finally
         {
@@ -99,6 +131,21 @@ public class DotnetEfToolTests(TimescaleDatabaseFixture fixture, PostgresDatabas
             WHERE hypertable_schema = current_schema() AND hypertable_name = '{table}'
             ORDER BY dimension_number
             """;
+        var result = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            result.Add(reader.GetString(0));
+        }
+
+        return result;
+    }
+
+    private static async Task<List<string>> JobsAsync(TestDatabase db, string table)
+    {
+        await using var connection = await db.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT proc_name::text FROM timescaledb_information.jobs WHERE hypertable_schema = current_schema() AND hypertable_name = '{table}' ORDER BY proc_name";
         var result = new List<string>();
         await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync())

@@ -27,7 +27,10 @@ public class Tick
     public decimal Price { get; set; }
 }
 
-/// <summary>The test app's model; the interval comes from HOURGLASS_TESTAPP_INTERVAL so tests can change it.</summary>
+/// <summary>
+/// The test app's model; the interval comes from HOURGLASS_TESTAPP_INTERVAL and HOURGLASS_TESTAPP_POLICIES=1 adds the
+/// columnstore and policies, so tests can change the model between `dotnet ef` runs.
+/// </summary>
 public class WeatherContext(DbContextOptions<WeatherContext> options) : DbContext(options)
 {
     public static string Schema => Environment.GetEnvironmentVariable("HOURGLASS_TESTAPP_SCHEMA") ?? "public";
@@ -42,9 +45,16 @@ public class WeatherContext(DbContextOptions<WeatherContext> options) : DbContex
         modelBuilder.Entity<Condition>(b =>
         {
             b.HasKey(x => new { x.Time, x.DeviceId });
-            b.IsHypertable(x => x.Time)
+            var hypertable = b.IsHypertable(x => x.Time)
                 .WithChunkInterval(Environment.GetEnvironmentVariable("HOURGLASS_TESTAPP_INTERVAL") ?? "1 day")
                 .PartitionByHash(x => x.DeviceId, 4);
+            if (Environment.GetEnvironmentVariable("HOURGLASS_TESTAPP_POLICIES") == "1")
+            {
+                hypertable
+                    .WithColumnstore(c => c.SegmentBy(x => x.DeviceId).OrderBy(x => x.Time, descending: true))
+                    .WithColumnstorePolicy(after: TimeSpan.FromDays(7))
+                    .WithRetentionPolicy(dropAfter: TimeSpan.FromDays(90));
+            }
         });
         modelBuilder.Entity<Tick>().HasKey(x => new { x.Symbol, x.At });
     }

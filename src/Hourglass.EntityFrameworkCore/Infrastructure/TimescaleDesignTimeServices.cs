@@ -1,6 +1,9 @@
+using Hourglass.EntityFrameworkCore.Columnstore;
 using Hourglass.EntityFrameworkCore.ContinuousAggregates;
 using Hourglass.EntityFrameworkCore.Hypertables;
 using Hourglass.EntityFrameworkCore.Jobs;
+using Hourglass.EntityFrameworkCore.Reorder;
+using Hourglass.EntityFrameworkCore.Retention;
 using Microsoft.EntityFrameworkCore.Design;
 using Microsoft.EntityFrameworkCore.Migrations.Design;
 using Microsoft.EntityFrameworkCore.Scaffolding;
@@ -26,6 +29,9 @@ public sealed class TimescaleDesignTimeServices : IDesignTimeServices
         serviceCollection.TryAddSingleton<IDatabaseModelFactory, TimescaleDatabaseModelFactory>();
         serviceCollection.TryAddSingleton<IAnnotationCodeGenerator, TimescaleAnnotationCodeGenerator>();
         HypertableServices.AddDesignTime(serviceCollection);
+        ColumnstoreServices.AddDesignTime(serviceCollection);
+        RetentionServices.AddDesignTime(serviceCollection);
+        ReorderServices.AddDesignTime(serviceCollection);
         JobServices.AddDesignTime(serviceCollection);
         ContinuousAggregateServices.AddDesignTime(serviceCollection);
     }

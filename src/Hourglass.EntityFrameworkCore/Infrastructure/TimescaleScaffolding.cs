@@ -126,7 +126,43 @@ internal sealed class TimescaleAnnotationCodeGenerator(
             calls.AddRange(feature.GenerateFluentApiCalls(entityType, annotations));
         }
 
-        return calls;
+        return ChainOntoFeatureBuilders(calls);
+    }
+
+    // A feature's call on another feature's builder (e.g. WithRetentionPolicy on the HypertableBuilder that IsHypertable
+    // returns) is chained onto the call that returns that builder.
+    private static List<MethodCallCodeFragment> ChainOntoFeatureBuilders(List<MethodCallCodeFragment> calls)
+    {
+        var result = new List<MethodCallCodeFragment>();
+        foreach (var call in calls)
+        {
+            var receiver = call.MethodInfo is { IsStatic: true } method && method.IsDefined(typeof(System.Runtime.CompilerServices.ExtensionAttribute), false)
+                ? method.GetParameters()[0].ParameterType
+                : null;
+            var index = receiver is null || receiver.Assembly != typeof(TimescaleAnnotationCodeGenerator).Assembly
+                ? -1
+                : result.FindLastIndex(c => LastInChain(c).MethodInfo?.ReturnType is { } returned && receiver.IsAssignableFrom(returned));
+            if (index < 0)
+            {
+                result.Add(call);
+            }
+            else
+            {
+                result[index] = result[index].Chain(call);
+            }
+        }
+
+        return result;
+    }
+
+    private static MethodCallCodeFragment LastInChain(MethodCallCodeFragment call)
+    {
+        while (call.ChainedCall is not null)
+        {
+            call = call.ChainedCall;
+        }
+
+        return call;
     }
 
     public override IReadOnlyList<MethodCallCodeFragment> GenerateFluentApiCalls(IModel model, IDictionary<string, IAnnotation> annotations)

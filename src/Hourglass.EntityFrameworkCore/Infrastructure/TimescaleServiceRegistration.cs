@@ -1,7 +1,10 @@
+using Hourglass.EntityFrameworkCore.Columnstore;
 using Hourglass.EntityFrameworkCore.ContinuousAggregates;
 using Hourglass.EntityFrameworkCore.Hyperfunctions;
 using Hourglass.EntityFrameworkCore.Hypertables;
 using Hourglass.EntityFrameworkCore.Jobs;
+using Hourglass.EntityFrameworkCore.Reorder;
+using Hourglass.EntityFrameworkCore.Retention;
 using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -22,6 +25,9 @@ internal static class TimescaleServiceRegistration
         services.TryAddScoped<TimescaleServerDetector>();
 
         HypertableServices.Add(services);
+        ColumnstoreServices.Add(services);
+        RetentionServices.Add(services);
+        ReorderServices.Add(services);
         JobServices.Add(services);
         ContinuousAggregateServices.Add(services);
         HyperfunctionServices.Add(services);

@@ -1,0 +1,18 @@
+namespace Hourglass.EntityFrameworkCore.Columnstore;
+
+/// <summary>
+/// Enables the columnstore (compression) of the entity's hypertable, like <c>WithColumnstore</c>; the entity also needs
+/// <see cref="Hypertables.HypertableAttribute"/> or <c>IsHypertable</c>.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = true)]
+public sealed class ColumnstoreAttribute : Attribute
+{
+    /// <summary>Comma-separated property names whose rows are compressed together, e.g. <c>"DeviceId"</c>.</summary>
+    public string? SegmentBy { get; set; }
+
+    /// <summary>The order inside compressed batches, e.g. <c>"Time DESC"</c>.</summary>
+    public string? OrderBy { get; set; }
+
+    /// <summary>When set, a columnstore policy converts chunks older than this interval, e.g. <c>"7 days"</c> (digits for integer time columns).</summary>
+    public string? PolicyAfter { get; set; }
+}

@@ -1,0 +1,27 @@
+using Hourglass.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Design;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations.Operations;
+
+namespace Hourglass.EntityFrameworkCore.Columnstore;
+
+/// <summary>Writes columnstore operations in migration files as <c>migrationBuilder.SetColumnstore(...)</c> and friends.</summary>
+internal sealed class ColumnstoreCSharpGenerator : ITimescaleOperationCSharpGenerator
+{
+    public bool TryGenerate(MigrationOperation operation, ICSharpHelper code, IndentedStringBuilder builder)
+        => operation switch
+        {
+            SetColumnstoreOperation o => TableOperationCall.Write(
+                builder,
+                code,
+                "SetColumnstore",
+                o,
+                ("segmentBy", o.SegmentBy is null ? null : code.Literal(o.SegmentBy)),
+                ("orderBy", o.OrderBy is null ? null : code.Literal(o.OrderBy)),
+                ("resetUnset", o.ResetUnset ? "true" : null)),
+            DisableColumnstoreOperation o => TableOperationCall.Write(builder, code, "DisableColumnstore", o),
+            AddColumnstorePolicyOperation o => TableOperationCall.Write(builder, code, "AddColumnstorePolicy", o, ("after", code.Literal(o.After))),
+            RemoveColumnstorePolicyOperation o => TableOperationCall.Write(builder, code, "RemoveColumnstorePolicy", o),
+            _ => false,
+        };
+}

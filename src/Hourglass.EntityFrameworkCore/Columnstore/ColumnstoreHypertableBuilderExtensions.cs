@@ -1,0 +1,101 @@
+using Hourglass.EntityFrameworkCore.Columnstore;
+using Hourglass.EntityFrameworkCore.Hypertables;
+using Hourglass.EntityFrameworkCore.Infrastructure;
+
+// Next to IsHypertable, in EF's namespace, so the calls are found without a using.
+// ReSharper disable once CheckNamespace
+namespace Microsoft.EntityFrameworkCore;
+
+/// <summary>Columnstore (compression) settings and the columnstore policy of a hypertable.</summary>
+public static class ColumnstoreHypertableBuilderExtensions
+{
+    /// <summary>
+    /// Enables the columnstore: <c>ALTER TABLE ... SET (timescaledb.enable_columnstore = true, timescaledb.segmentby = ...,
+    /// timescaledb.orderby = ...)</c>. Without <paramref name="configure"/>, TimescaleDB picks segmentby and orderby.
+    /// </summary>
+    /// <param name="hypertable">The hypertable builder.</param>
+    /// <param name="configure">Sets segmentby and orderby, e.g. <c>c =&gt; c.SegmentBy("DeviceId").OrderBy("Time DESC")</c>.</param>
+    /// <returns>The hypertable builder, for chaining.</returns>
+    public static HypertableBuilder WithColumnstore(this HypertableBuilder hypertable, Action<ColumnstoreBuilder>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(hypertable);
+        Reset(hypertable);
+        configure?.Invoke(new ColumnstoreBuilder(hypertable.EntityType));
+        return hypertable;
+    }
+
+    /// <summary>
+    /// Enables the columnstore: <c>ALTER TABLE ... SET (timescaledb.enable_columnstore = true, timescaledb.segmentby = ...,
+    /// timescaledb.orderby = ...)</c>. Without <paramref name="configure"/>, TimescaleDB picks segmentby and orderby.
+    /// </summary>
+    /// <param name="hypertable">The hypertable builder.</param>
+    /// <param name="configure">Sets segmentby and orderby, e.g. <c>c =&gt; c.SegmentBy(x =&gt; x.DeviceId).OrderBy(x =&gt; x.Time, descending: true)</c>.</param>
+    /// <returns>The hypertable builder, for chaining.</returns>
+    public static HypertableBuilder<TEntity> WithColumnstore<TEntity>(this HypertableBuilder<TEntity> hypertable, Action<ColumnstoreBuilder<TEntity>>? configure = null)
+        where TEntity : class
+    {
+        ArgumentNullException.ThrowIfNull(hypertable);
+        Reset(hypertable);
+        configure?.Invoke(new ColumnstoreBuilder<TEntity>(hypertable.EntityType));
+        return hypertable;
+    }
+
+    /// <summary>
+    /// Converts chunks older than <paramref name="after"/> to the columnstore on a schedule:
+    /// <c>add_columnstore_policy(table, after =&gt; interval)</c>. Needs <c>WithColumnstore</c>.
+    /// </summary>
+    /// <param name="hypertable">The hypertable builder.</param>
+    /// <param name="after">The age of chunks to convert, e.g. <c>TimeSpan.FromDays(7)</c>.</param>
+    /// <returns>The hypertable builder, for chaining.</returns>
+    public static HypertableBuilder WithColumnstorePolicy(this HypertableBuilder hypertable, TimeSpan after)
+        => SetPolicy(hypertable, PolicyInterval.Normalize(after, out var error), error);
+
+    /// <summary>Converts chunks older than <paramref name="after"/> to the columnstore; interval text such as "7 days" or "1 month".</summary>
+    /// <param name="hypertable">The hypertable builder.</param>
+    /// <param name="after">The age of chunks to convert, as interval text.</param>
+    /// <returns>The hypertable builder, for chaining.</returns>
+    public static HypertableBuilder WithColumnstorePolicy(this HypertableBuilder hypertable, string after)
+    {
+        ArgumentNullException.ThrowIfNull(after);
+        return SetPolicy(hypertable, PolicyInterval.Normalize(after, out var error), error);
+    }
+
+    /// <summary>Converts chunks older than <paramref name="after"/> time units to the columnstore (integer time columns).</summary>
+    /// <param name="hypertable">The hypertable builder.</param>
+    /// <param name="after">The age in the time column's units.</param>
+    /// <returns>The hypertable builder, for chaining.</returns>
+    public static HypertableBuilder WithColumnstorePolicy(this HypertableBuilder hypertable, long after)
+        => SetPolicy(hypertable, PolicyInterval.Normalize(after, out var error), error);
+
+    /// <inheritdoc cref="WithColumnstorePolicy(HypertableBuilder, TimeSpan)"/>
+    public static HypertableBuilder<TEntity> WithColumnstorePolicy<TEntity>(this HypertableBuilder<TEntity> hypertable, TimeSpan after)
+        where TEntity : class
+        => (HypertableBuilder<TEntity>)WithColumnstorePolicy((HypertableBuilder)hypertable, after);
+
+    /// <inheritdoc cref="WithColumnstorePolicy(HypertableBuilder, string)"/>
+    public static HypertableBuilder<TEntity> WithColumnstorePolicy<TEntity>(this HypertableBuilder<TEntity> hypertable, string after)
+        where TEntity : class
+        => (HypertableBuilder<TEntity>)WithColumnstorePolicy((HypertableBuilder)hypertable, after);
+
+    /// <inheritdoc cref="WithColumnstorePolicy(HypertableBuilder, long)"/>
+    public static HypertableBuilder<TEntity> WithColumnstorePolicy<TEntity>(this HypertableBuilder<TEntity> hypertable, long after)
+        where TEntity : class
+        => (HypertableBuilder<TEntity>)WithColumnstorePolicy((HypertableBuilder)hypertable, after);
+
+    private static void Reset(HypertableBuilder hypertable)
+    {
+        hypertable.EntityType.SetAnnotation(ColumnstoreAnnotationNames.Enabled, true);
+        hypertable.EntityType.RemoveAnnotation(ColumnstoreAnnotationNames.SegmentBy);
+        hypertable.EntityType.RemoveAnnotation(ColumnstoreAnnotationNames.OrderBy);
+    }
+
+    private static HypertableBuilder SetPolicy(HypertableBuilder hypertable, string? after, string? error)
+    {
+        ArgumentNullException.ThrowIfNull(hypertable);
+        var time = hypertable.EntityType[HypertableAnnotationNames.TimeProperty] as string ?? "(time)";
+        hypertable.EntityType.SetAnnotation(
+            ColumnstoreAnnotationNames.PolicyAfter,
+            after ?? throw HypertableFeatureChecks.Error("Columnstore policy", hypertable.EntityType, time, error!, "give a positive interval such as TimeSpan.FromDays(7) or \"7 days\" (a number for integer time columns)"));
+        return hypertable;
+    }
+}

@@ -1,0 +1,57 @@
+using Hourglass.EntityFrameworkCore.Columnstore;
+using Hourglass.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations.Operations.Builders;
+
+// Migration files always import this namespace, so generated calls compile without extra usings.
+// ReSharper disable once CheckNamespace
+namespace Microsoft.EntityFrameworkCore.Migrations;
+
+/// <summary>Columnstore operations for migration files.</summary>
+public static class ColumnstoreMigrationBuilderExtensions
+{
+    /// <summary>Enables or changes the columnstore of a hypertable.</summary>
+    /// <param name="migrationBuilder">The migration builder.</param>
+    /// <param name="table">The hypertable.</param>
+    /// <param name="schema">The table's schema; null for the search path.</param>
+    /// <param name="segmentBy">Comma-separated segmentby columns; null for TimescaleDB's choice.</param>
+    /// <param name="orderBy">The orderby with column names, e.g. <c>"time DESC"</c>; null for TimescaleDB's choice.</param>
+    /// <param name="resetUnset">Whether a null <paramref name="segmentBy"/> or <paramref name="orderBy"/> resets an existing setting.</param>
+    public static OperationBuilder<SetColumnstoreOperation> SetColumnstore(
+        this MigrationBuilder migrationBuilder,
+        string table,
+        string? schema = null,
+        string? segmentBy = null,
+        string? orderBy = null,
+        bool resetUnset = false)
+        => Add(migrationBuilder, new SetColumnstoreOperation { Table = table, Schema = schema, SegmentBy = segmentBy, OrderBy = orderBy, ResetUnset = resetUnset });
+
+    /// <summary>Converts the hypertable's columnstore chunks back to rowstore and disables the columnstore.</summary>
+    /// <param name="migrationBuilder">The migration builder.</param>
+    /// <param name="table">The hypertable.</param>
+    /// <param name="schema">The table's schema.</param>
+    public static OperationBuilder<DisableColumnstoreOperation> DisableColumnstore(this MigrationBuilder migrationBuilder, string table, string? schema = null)
+        => Add(migrationBuilder, new DisableColumnstoreOperation { Table = table, Schema = schema });
+
+    /// <summary>Adds a columnstore policy converting chunks older than <paramref name="after"/>.</summary>
+    /// <param name="migrationBuilder">The migration builder.</param>
+    /// <param name="table">The hypertable.</param>
+    /// <param name="after">Interval text such as "7 days", or digits for integer time columns.</param>
+    /// <param name="schema">The table's schema.</param>
+    public static OperationBuilder<AddColumnstorePolicyOperation> AddColumnstorePolicy(this MigrationBuilder migrationBuilder, string table, string after, string? schema = null)
+        => Add(migrationBuilder, new AddColumnstorePolicyOperation { Table = table, Schema = schema, After = after });
+
+    /// <summary>Removes the hypertable's columnstore policy, if it has one.</summary>
+    /// <param name="migrationBuilder">The migration builder.</param>
+    /// <param name="table">The hypertable.</param>
+    /// <param name="schema">The table's schema.</param>
+    public static OperationBuilder<RemoveColumnstorePolicyOperation> RemoveColumnstorePolicy(this MigrationBuilder migrationBuilder, string table, string? schema = null)
+        => Add(migrationBuilder, new RemoveColumnstorePolicyOperation { Table = table, Schema = schema });
+
+    private static OperationBuilder<T> Add<T>(MigrationBuilder migrationBuilder, T operation)
+        where T : TimescaleMigrationOperation
+    {
+        ArgumentNullException.ThrowIfNull(migrationBuilder);
+        migrationBuilder.Operations.Add(operation);
+        return new OperationBuilder<T>(operation);
+    }
+}

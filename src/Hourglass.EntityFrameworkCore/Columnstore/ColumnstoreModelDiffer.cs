@@ -1,0 +1,67 @@
+using Hourglass.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Metadata;
+using Microsoft.EntityFrameworkCore.Migrations.Operations;
+
+namespace Hourglass.EntityFrameworkCore.Columnstore;
+
+/// <summary>
+/// Compares the columnstore settings and policy of each hypertable. New settings and policies come after
+/// <c>create_hypertable</c> and EF's column and index changes; a changed policy is removed (before everything else) and
+/// added again (after), so removals also happen before a hypertable is turned back into a plain table.
+/// </summary>
+internal sealed class ColumnstoreModelDiffer : ITimescaleModelDiffer
+{
+    public void AddDifferences(
+        IRelationalModel? source,
+        IRelationalModel? target,
+        IReadOnlyList<MigrationOperation> efOperations,
+        List<MigrationOperation> before,
+        List<MigrationOperation> after)
+    {
+        var removals = new List<MigrationOperation>();
+        foreach (var pair in HypertableFeaturePair.All(source, target, efOperations, after))
+        {
+            var existing = ResolvedColumnstore.Resolve(pair.Source, pair.SourceColumn);
+            var wanted = ResolvedColumnstore.Resolve(pair.Target, p => pair.TargetColumn(p));
+            if (pair.Target is null)
+            {
+                // The table stays but stops being a hypertable; rebuilding it leaves the columnstore behind anyway.
+                if (existing?.PolicyAfter is not null)
+                {
+                    removals.Add(new RemoveColumnstorePolicyOperation { Schema = pair.SourceSchema, Table = pair.SourceTable });
+                }
+
+                continue;
+            }
+
+            if (wanted is not null && (existing is null || !existing.SameSettings(wanted)))
+            {
+                after.Add(new SetColumnstoreOperation
+                {
+                    Schema = pair.Schema,
+                    Table = pair.Table,
+                    SegmentBy = wanted.SegmentBy.Count == 0 ? null : string.Join(", ", wanted.SegmentBy),
+                    OrderBy = wanted.OrderBy.Count == 0 ? null : ColumnstoreOrder.Format(wanted.OrderBy),
+                    ResetUnset = existing is not null,
+                });
+            }
+
+            if (existing?.PolicyAfter is not null && existing.PolicyAfter != wanted?.PolicyAfter)
+            {
+                removals.Add(new RemoveColumnstorePolicyOperation { Schema = pair.SourceSchema, Table = pair.SourceTable });
+            }
+
+            if (wanted?.PolicyAfter is not null && wanted.PolicyAfter != existing?.PolicyAfter)
+            {
+                after.Add(new AddColumnstorePolicyOperation { Schema = pair.Schema, Table = pair.Table, After = wanted.PolicyAfter });
+            }
+
+            if (existing is not null && wanted is null)
+            {
+                removals.Add(new DisableColumnstoreOperation { Schema = pair.SourceSchema, Table = pair.SourceTable });
+            }
+        }
+
+        before.InsertRange(0, removals);
+    }
+}

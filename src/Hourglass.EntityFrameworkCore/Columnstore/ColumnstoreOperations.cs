@@ -1,0 +1,61 @@
+using Hourglass.EntityFrameworkCore.Infrastructure;
+
+namespace Hourglass.EntityFrameworkCore.Columnstore;
+
+/// <summary>
+/// Enables or changes the columnstore: <c>ALTER TABLE ... SET (timescaledb.enable_columnstore = true,
+/// timescaledb.segmentby = ..., timescaledb.orderby = ...)</c> (<c>timescaledb.compress*</c> before TimescaleDB 2.18).
+/// </summary>
+public sealed class SetColumnstoreOperation : TimescaleMigrationOperation
+{
+    /// <inheritdoc />
+    public override bool RequiresCommunityFeatures => true;
+
+    /// <summary>Comma-separated segmentby columns; null leaves the choice to TimescaleDB.</summary>
+    public string? SegmentBy { get; set; }
+
+    /// <summary>The orderby text with column names, e.g. <c>Time DESC</c>; null leaves the choice to TimescaleDB.</summary>
+    public string? OrderBy { get; set; }
+
+    /// <summary>When true (a change of existing settings), a null segmentby or orderby resets it to TimescaleDB's default.</summary>
+    public bool ResetUnset { get; set; }
+
+    /// <inheritdoc />
+    public override string Describe() => $"columnstore settings of hypertable {DisplayTable}";
+}
+
+/// <summary>
+/// Disables the columnstore (<c>timescaledb.enable_columnstore = false</c>); chunks already in the columnstore are
+/// converted back to rowstore first, since TimescaleDB refuses to disable it while any exist.
+/// </summary>
+public sealed class DisableColumnstoreOperation : TimescaleMigrationOperation
+{
+    /// <inheritdoc />
+    public override bool RequiresCommunityFeatures => true;
+
+    /// <inheritdoc />
+    public override string Describe() => $"disabling the columnstore of hypertable {DisplayTable}";
+}
+
+/// <summary>Adds a columnstore policy: <c>add_columnstore_policy(table, after =&gt; interval)</c> (<c>add_compression_policy</c> before 2.18).</summary>
+public sealed class AddColumnstorePolicyOperation : TimescaleMigrationOperation
+{
+    /// <inheritdoc />
+    public override bool RequiresCommunityFeatures => true;
+
+    /// <summary>The age of chunks to convert: canonical interval text, or digits for integer time columns.</summary>
+    public string After { get; set; } = "";
+
+    /// <inheritdoc />
+    public override string Describe() => $"columnstore policy (after {After}) of hypertable {DisplayTable}";
+}
+
+/// <summary>Removes the columnstore policy: <c>remove_columnstore_policy(table, if_exists =&gt; true)</c>.</summary>
+public sealed class RemoveColumnstorePolicyOperation : TimescaleMigrationOperation
+{
+    /// <inheritdoc />
+    public override bool RequiresCommunityFeatures => true;
+
+    /// <inheritdoc />
+    public override string Describe() => $"removal of the columnstore policy of hypertable {DisplayTable}";
+}

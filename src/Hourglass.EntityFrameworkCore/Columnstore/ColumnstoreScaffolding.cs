@@ -1,0 +1,107 @@
+using System.Data.Common;
+using System.Reflection;
+using Hourglass.EntityFrameworkCore.Hypertables;
+using Hourglass.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Design;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Metadata;
+using Microsoft.EntityFrameworkCore.Scaffolding.Metadata;
+
+namespace Hourglass.EntityFrameworkCore.Columnstore;
+
+/// <summary>Reads each hypertable's columnstore settings and columnstore policy from TimescaleDB's catalog.</summary>
+internal sealed class ColumnstoreScaffoldingReader : ITimescaleScaffoldingReader
+{
+    /// <summary>Table annotation: "segmentby columns|orderby with column names".</summary>
+    public const string SettingsAnnotation = "Hourglass:Scaffold:Columnstore";
+
+    /// <summary>Table annotation: the policy's canonical interval.</summary>
+    public const string PolicyAnnotation = "Hourglass:Scaffold:ColumnstorePolicy";
+
+    public void Read(DbConnection connection, DatabaseModel model)
+    {
+        // 2.18 renamed the view; both have the same columns.
+        var view = CatalogQueries.Scalar(connection, "SELECT to_regclass('timescaledb_information.hypertable_columnstore_settings') IS NOT NULL") is true
+            ? "timescaledb_information.hypertable_columnstore_settings"
+            : CatalogQueries.Scalar(connection, "SELECT to_regclass('timescaledb_information.hypertable_compression_settings') IS NOT NULL") is true
+                ? "timescaledb_information.hypertable_compression_settings"
+                : null;
+        var settings = view is null
+            ? []
+            : CatalogQueries.Rows(
+                connection,
+                $"""
+                SELECT h.hypertable_schema::text, h.hypertable_name::text, s.segmentby, s.orderby
+                FROM timescaledb_information.hypertables h
+                LEFT JOIN {view} s ON s.hypertable = format('%I.%I', h.hypertable_schema, h.hypertable_name)::regclass
+                WHERE h.compression_enabled
+                """);
+        foreach (var row in settings)
+        {
+            if (ScaffoldedHypertables.Find(model, row) is { } table)
+            {
+                var order = ColumnstoreOrder.Parse(row[3] as string, out _) ?? [];
+                table[SettingsAnnotation] = string.Join(", ", ColumnstoreDefinition.SplitList(row[2] as string)) + "|" + ColumnstoreOrder.Format(order);
+            }
+        }
+
+        var policies = CatalogQueries.Rows(
+            connection,
+            "SELECT hypertable_schema::text, hypertable_name::text, config->>'compress_after' FROM timescaledb_information.jobs WHERE proc_name = 'policy_compression' AND hypertable_name IS NOT NULL");
+        foreach (var row in policies)
+        {
+            if (ScaffoldedHypertables.Find(model, row) is { } table && row[2] is string after)
+            {
+                table[PolicyAnnotation] = PolicyInterval.FromPostgres(after);
+            }
+        }
+    }
+}
+
+/// <summary>Writes scaffolded settings as <c>.WithColumnstore(c =&gt; c.SegmentBy(...).OrderBy(...)).WithColumnstorePolicy("7 days")</c>.</summary>
+internal sealed class ColumnstoreScaffoldingCodeGenerator : ITimescaleScaffoldingCodeGenerator
+{
+    private static readonly MethodInfo s_withColumnstore = typeof(ColumnstoreHypertableBuilderExtensions)
+        .GetMethod(nameof(ColumnstoreHypertableBuilderExtensions.WithColumnstore), [typeof(HypertableBuilder), typeof(Action<ColumnstoreBuilder>)])!;
+
+    private static readonly MethodInfo s_policy = typeof(ColumnstoreHypertableBuilderExtensions)
+        .GetMethod(nameof(ColumnstoreHypertableBuilderExtensions.WithColumnstorePolicy), [typeof(HypertableBuilder), typeof(string)])!;
+
+    private static readonly MethodInfo s_policyInteger = typeof(ColumnstoreHypertableBuilderExtensions)
+        .GetMethod(nameof(ColumnstoreHypertableBuilderExtensions.WithColumnstorePolicy), [typeof(HypertableBuilder), typeof(long)])!;
+
+    public IEnumerable<MethodCallCodeFragment> GenerateFluentApiCalls(IEntityType entityType, IDictionary<string, IAnnotation> annotations)
+    {
+        string Property(string column) => entityType.GetProperties().FirstOrDefault(p => p.GetColumnName() == column)?.Name ?? column;
+
+        if (annotations.Remove(ColumnstoreScaffoldingReader.SettingsAnnotation, out var settings) && settings.Value is string text)
+        {
+            var parts = text.Split('|');
+            var segmentBy = ColumnstoreDefinition.SplitList(parts[0]).Select(Property).ToArray();
+            var orderBy = (ColumnstoreOrder.Parse(parts[1], out _) ?? []).Select(o => o with { Name = Property(o.Name) }).ToList();
+            MethodCallCodeFragment? inner = null;
+            if (segmentBy.Length > 0)
+            {
+                inner = new MethodCallCodeFragment(typeof(ColumnstoreBuilder).GetMethod(nameof(ColumnstoreBuilder.SegmentBy))!, segmentBy.Cast<object?>().ToArray());
+            }
+
+            if (orderBy.Count > 0)
+            {
+                var order = new MethodCallCodeFragment(typeof(ColumnstoreBuilder).GetMethod(nameof(ColumnstoreBuilder.OrderBy))!, ColumnstoreOrder.Format(orderBy));
+                inner = inner is null ? order : inner.Chain(order);
+            }
+
+            yield return inner is null
+                ? new MethodCallCodeFragment(s_withColumnstore, [null])
+                : new MethodCallCodeFragment(s_withColumnstore, new NestedClosureCodeFragment("c", inner));
+        }
+
+        if (annotations.Remove(ColumnstoreScaffoldingReader.PolicyAnnotation, out var policy) && policy.Value is string after)
+        {
+            yield return PolicyInterval.IsInteger(after)
+                ? new MethodCallCodeFragment(s_policyInteger, long.Parse(after, System.Globalization.CultureInfo.InvariantCulture))
+                : new MethodCallCodeFragment(s_policy, after);
+        }
+    }
+}

@@ -1,0 +1,246 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Hourglass.EntityFrameworkCore.Hypertables;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Design;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Metadata;
+using Microsoft.EntityFrameworkCore.Migrations.Operations;
+using Microsoft.EntityFrameworkCore.Scaffolding.Metadata;
+
+namespace Hourglass.EntityFrameworkCore.Infrastructure;
+
+/// <summary>
+/// Policy intervals in one canonical text so the model differ compares them: time spans as chunk intervals do
+/// ("7 days"), calendar units as "N months" (retention of "3 months" or "1 year" is common), integers as digits.
+/// </summary>
+internal static partial class PolicyInterval
+{
+    public static string? Normalize(TimeSpan interval, out string? error) => Reword(ChunkInterval.Normalize(interval, out error), ref error);
+
+    public static string? Normalize(long interval, out string? error) => Reword(ChunkInterval.Normalize(interval, out error), ref error);
+
+    public static string? Normalize(string text, out string? error)
+    {
+        var months = CalendarText().Match(text.Trim().ToLowerInvariant());
+        if (months.Success)
+        {
+            var count = int.Parse(months.Groups["amount"].Value, CultureInfo.InvariantCulture) * (months.Groups["unit"].Value.StartsWith('y') ? 12 : 1);
+            error = count > 0 ? null : $"the interval \"{text}\" is not positive";
+            return count > 0 ? string.Create(CultureInfo.InvariantCulture, $"{count} month{(count == 1 ? "" : "s")}") : null;
+        }
+
+        return Reword(ChunkInterval.Normalize(text, out error), ref error);
+    }
+
+    public static bool IsInteger(string normalized) => ChunkInterval.IsInteger(normalized);
+
+    /// <summary>An interval argument: <c>INTERVAL '7 days'</c>, or the bare number for integer time columns.</summary>
+    public static string Sql(string interval) => IsInteger(interval) ? interval : "INTERVAL " + TimescaleSqlContext.Literal(interval);
+
+    /// <summary>Reads an interval as PostgreSQL prints it ("7 days", "1 day 06:00:00", "3 mons", "1 year") back to canonical text.</summary>
+    public static string FromPostgres(string text)
+    {
+        var trimmed = text.Trim();
+        var calendar = PostgresCalendar().Match(trimmed);
+        if (calendar.Success)
+        {
+            var months = (calendar.Groups["years"].Success ? int.Parse(calendar.Groups["years"].Value, CultureInfo.InvariantCulture) * 12 : 0)
+                + (calendar.Groups["months"].Success ? int.Parse(calendar.Groups["months"].Value, CultureInfo.InvariantCulture) : 0);
+            return string.Create(CultureInfo.InvariantCulture, $"{months} month{(months == 1 ? "" : "s")}");
+        }
+
+        var parts = trimmed.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var span = parts.Length switch
+        {
+            1 when ChunkInterval.IsInteger(parts[0]) => null,
+            1 => parts[0],
+            2 => parts[0] + ".00:00:00",
+            _ => parts[0] + "." + parts[2],
+        };
+        return span is not null && TimeSpan.TryParse(span, CultureInfo.InvariantCulture, out var value)
+            ? ChunkInterval.Normalize(value, out _) ?? trimmed
+            : trimmed;
+    }
+
+    private static string? Reword(string? normalized, ref string? error)
+    {
+        error = error?.Replace("the chunk interval", "the interval", StringComparison.Ordinal)
+            .Replace("months and years have no fixed length, so use days, hours, minutes or seconds", "combine months or years with nothing else", StringComparison.Ordinal);
+        return normalized;
+    }
+
+    [GeneratedRegex(@"^(?<amount>\d+)\s*(?<unit>months?|mons?|years?|y)$", RegexOptions.CultureInvariant)]
+    private static partial Regex CalendarText();
+
+    [GeneratedRegex(@"^(?:(?<years>\d+) years?)?\s*(?:(?<months>\d+) mons?)?$", RegexOptions.CultureInvariant)]
+    private static partial Regex PostgresCalendar();
+}
+
+/// <summary>A hypertable's entity type in the source and the target model of a migration, matched by table after EF's renames.</summary>
+/// <param name="Schema">The target table's schema (the source's when the table only exists there).</param>
+/// <param name="Table">The target table (the source's when the table only exists there).</param>
+/// <param name="Source">The entity in the source model whose hypertable features already exist; null when none exist.</param>
+/// <param name="Target">The entity in the target model; null when the table stays but is no longer a hypertable.</param>
+/// <param name="SourceColumn">The source column name of a source property, as the target names it (after column renames).</param>
+internal sealed record HypertableFeaturePair(
+    string? Schema,
+    string Table,
+    IEntityType? Source,
+    IEntityType? Target,
+    Func<string, string?> SourceColumn)
+{
+    /// <summary>The source table's schema: removals run before EF's operations, so before a table rename.</summary>
+    public string? SourceSchema { get; init; } = Schema;
+
+    /// <summary>The source table's name.</summary>
+    public string SourceTable { get; init; } = Table;
+
+    /// <summary>The target column of a target property.</summary>
+    public string? TargetColumn(string property)
+        => Target?.FindProperty(property)?.GetColumnName(StoreObjectIdentifier.Table(Table, Schema));
+
+    /// <summary>
+    /// Pairs the hypertables of two models. A hypertable created by this migration (new, or rebuilt by the hypertable
+    /// differ) has no source: its features are all added after <c>create_hypertable</c>. A table dropped by EF has no pair:
+    /// dropping a hypertable drops its settings and jobs. The hypertable differ runs first (it is registered first), so
+    /// <paramref name="after"/> already holds its <see cref="CreateHypertableOperation"/>s.
+    /// </summary>
+    public static List<HypertableFeaturePair> All(
+        IRelationalModel? source,
+        IRelationalModel? target,
+        IReadOnlyList<MigrationOperation> efOperations,
+        IReadOnlyList<MigrationOperation> after)
+    {
+        var sources = Hypertables(source);
+        var targets = Hypertables(target);
+        var result = new List<HypertableFeaturePair>();
+        if (sources.Count == 0 && targets.Count == 0)
+        {
+            return result;
+        }
+
+        var renamedTables = efOperations.OfType<RenameTableOperation>()
+            .ToDictionary(o => (o.Schema, o.Name), o => (o.NewSchema ?? o.Schema, o.NewName ?? o.Name));
+        var renamedColumns = efOperations.OfType<RenameColumnOperation>()
+            .ToDictionary(o => (o.Schema, o.Table, o.Name), o => o.NewName);
+        var created = after.OfType<CreateHypertableOperation>().Select(o => (o.Schema, o.Table)).ToHashSet();
+        var matched = new HashSet<(string?, string)>();
+        foreach (var (key, entity) in targets)
+        {
+            var sourceKey = renamedTables.FirstOrDefault(r => r.Value == key).Key;
+            if (sourceKey == default)
+            {
+                sourceKey = key;
+            }
+
+            sources.TryGetValue(sourceKey, out var existing);
+            matched.Add(sourceKey);
+            if (created.Contains(key))
+            {
+                existing = null;
+            }
+
+            result.Add(new HypertableFeaturePair(key.Item1, key.Item2, existing, entity, ColumnOf(existing, sourceKey, key))
+            {
+                SourceSchema = sourceKey.Item1,
+                SourceTable = sourceKey.Item2,
+            });
+        }
+
+        foreach (var (key, entity) in sources)
+        {
+            var targetKey = renamedTables.TryGetValue(key, out var renamed) ? renamed : key;
+            if (!matched.Contains(key) && target?.FindTable(targetKey.Item2, targetKey.Item1) is not null)
+            {
+                result.Add(new HypertableFeaturePair(key.Item1, key.Item2, entity, null, ColumnOf(entity, key, key)));
+            }
+        }
+
+        return result;
+
+        Func<string, string?> ColumnOf(IEntityType? entity, (string? Schema, string Table) sourceKey, (string? Schema, string Table) targetKey)
+            => property =>
+            {
+                var column = entity?.FindProperty(property)?.GetColumnName(StoreObjectIdentifier.Table(sourceKey.Table, sourceKey.Schema));
+                return column is not null && renamedColumns.TryGetValue((sourceKey.Schema, sourceKey.Table, column), out var newName)
+                    || column is not null && renamedColumns.TryGetValue((targetKey.Schema, targetKey.Table, column), out newName)
+                    ? newName
+                    : column;
+            };
+    }
+
+    private static Dictionary<(string? Schema, string Table), IEntityType> Hypertables(IRelationalModel? model)
+    {
+        var result = new Dictionary<(string?, string), IEntityType>();
+        foreach (var table in model?.Tables ?? [])
+        {
+            var entity = table.EntityTypeMappings.Select(m => m.TypeBase).OfType<IEntityType>().FirstOrDefault(e => HypertableDefinition.Find(e) is not null);
+            if (entity is not null)
+            {
+                result[(table.Schema, table.Name)] = entity;
+            }
+        }
+
+        return result;
+    }
+}
+
+/// <summary>Shared checks of the features declared on a hypertable (columnstore, retention, reorder).</summary>
+internal static class HypertableFeatureChecks
+{
+    /// <summary>"Feature on entity 'E', property 'P': problem. Fix: fix." as the hypertable errors read.</summary>
+    public static InvalidOperationException Error(string feature, IReadOnlyEntityType entityType, string property, string problem, string fix)
+        => new($"{feature} on entity '{entityType.DisplayName()}', property '{property}': {problem}. Fix: {fix}.");
+
+    /// <summary>Throws unless the entity is a hypertable whose time column fits <paramref name="interval"/>.</summary>
+    public static void RequireHypertableAndInterval(string feature, IReadOnlyEntityType entityType, string? interval, string method)
+    {
+        if (HypertableDefinition.Find(entityType) is not { } hypertable)
+        {
+            throw Error(feature, entityType, "(table)", "the entity is not a hypertable, and TimescaleDB only has this on hypertables", $"declare the hypertable first: IsHypertable(x => x.Time).{method}, or [Hypertable(nameof(Time))]");
+        }
+
+        if (interval is null || entityType.FindProperty(hypertable.TimeProperty) is not { } time)
+        {
+            return;
+        }
+
+        var integerTime = HypertableColumnTypes.IsInteger(HypertableColumnTypes.StoredType(time));
+        if (integerTime != PolicyInterval.IsInteger(interval))
+        {
+            throw Error(
+                feature,
+                entityType,
+                hypertable.TimeProperty,
+                integerTime ? $"the time column is an integer, so the interval must be a number of its units, not \"{interval}\"" : $"the interval {interval} is a number but the time column is a date/time",
+                integerTime ? "pass a number in the time column's units, e.g. 86_400_000 for a day of milliseconds" : "pass a time interval such as TimeSpan.FromDays(7) or \"7 days\"");
+        }
+
+        if (integerTime && hypertable.IntegerNowFunction is null)
+        {
+            throw Error(feature, entityType, hypertable.TimeProperty, "policies on an integer time column need TimescaleDB's integer-now function to know what \"now\" is", "call WithIntegerNowFunction(\"your_now_function\") on the hypertable");
+        }
+    }
+}
+
+/// <summary>Scaffolded tables the features annotate.</summary>
+internal static class ScaffoldedHypertables
+{
+    /// <summary>
+    /// The scaffolded hypertable a catalog row names. Only tables the hypertable reader marked: the calls chain onto
+    /// <c>IsHypertable</c>, and jobs can also belong to continuous aggregates.
+    /// </summary>
+    public static DatabaseTable? Find(DatabaseModel model, object?[] row)
+        => model.Tables.FirstOrDefault(t => t.Schema == (string?)row[0] && t.Name == (string?)row[1] && t[HypertableScaffoldingReader.ScaffoldAnnotation] is not null);
+}
+
+/// <summary>Migration-file calls on a table: <c>.Method(table: "t", schema: "s", ...)</c>.</summary>
+internal static class TableOperationCall
+{
+    public static bool Write(IndentedStringBuilder builder, ICSharpHelper code, string method, TimescaleMigrationOperation operation, params (string Name, string? Value)[] arguments)
+        => MigrationCallWriter.Write(
+            builder,
+            method,
+            [("table", code.Literal(operation.Table)), ("schema", operation.Schema is null ? null : code.Literal(operation.Schema)), .. arguments]);
+}

@@ -1,0 +1,151 @@
+using Hourglass.Testing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Design;
+using Microsoft.EntityFrameworkCore.Design.Internal;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations.Design;
+using Microsoft.EntityFrameworkCore.Scaffolding;
+using Microsoft.Extensions.DependencyInjection;
+using Xunit;
+using static Hourglass.EntityFrameworkCore.Tests.Columnstore.PolicyTestSupport;
+
+#pragma warning disable EF1001 // EF's design-time services builder, as `dotnet ef` runs it
+
+namespace Hourglass.EntityFrameworkCore.Tests.Columnstore;
+
+/// <summary>Migration files, snapshots and `dbcontext scaffold` for columnstore, retention and reorder policies.</summary>
+public class PolicyDesignTimeTests(TimescaleDatabaseFixture fixture) : IClassFixture<TimescaleDatabaseFixture>
+{
+    private static readonly System.Reflection.Assembly s_assembly = typeof(PolicyDesignTimeTests).Assembly;
+
+    private static Action<ModelBuilder> FullModel(string table) => Readings(table, h => h
+        .WithColumnstore(c => c.SegmentBy(x => x.DeviceId).OrderBy("Time DESC"))
+        .WithColumnstorePolicy(after: TimeSpan.FromDays(7))
+        .WithRetentionPolicy(dropAfter: TimeSpan.FromDays(90))
+        .WithReorderPolicy("ix_" + table + "_device_time"));
+
+    [Fact]
+    public void Migration_files_call_typed_policy_operations_and_the_snapshot_keeps_the_annotations()
+    {
+        using var context = ModelContext.Create("Host=127.0.0.1;Port=1;Username=nobody", FullModel("conditions"));
+        var provider = new DesignTimeServicesBuilder(s_assembly, s_assembly, new OperationReporter(null), []).Build(context);
+
+        var migration = provider.GetRequiredService<IMigrationsScaffolder>().ScaffoldMigration("Initial", "App");
+
+        Assert.Contains(
+            """
+                        migrationBuilder.SetColumnstore(
+                            table: "conditions",
+                            segmentBy: "DeviceId",
+                            orderBy: "Time DESC");
+
+                        migrationBuilder.AddColumnstorePolicy(
+                            table: "conditions",
+                            after: "7 days");
+
+                        migrationBuilder.AddRetentionPolicy(
+                            table: "conditions",
+                            dropAfter: "90 days");
+
+                        migrationBuilder.AddReorderPolicy(
+                            table: "conditions",
+                            indexName: "ix_conditions_device_time");
+            """,
+            migration.MigrationCode,
+            StringComparison.Ordinal);
+        Assert.True(
+            migration.MigrationCode.IndexOf("migrationBuilder.CreateIndex(", StringComparison.Ordinal) < migration.MigrationCode.IndexOf("migrationBuilder.AddReorderPolicy(", StringComparison.Ordinal),
+            "the reorder policy must come after its index is created");
+        Assert.Contains(".HasAnnotation(\"Hourglass:Columnstore:Enabled\", true)", migration.SnapshotCode, StringComparison.Ordinal);
+        Assert.Contains(".HasAnnotation(\"Hourglass:Columnstore:SegmentBy\", \"DeviceId\")", migration.SnapshotCode, StringComparison.Ordinal);
+        Assert.Contains(".HasAnnotation(\"Hourglass:Columnstore:OrderBy\", \"Time DESC\")", migration.SnapshotCode, StringComparison.Ordinal);
+        Assert.Contains(".HasAnnotation(\"Hourglass:Columnstore:PolicyAfter\", \"7 days\")", migration.SnapshotCode, StringComparison.Ordinal);
+        Assert.Contains(".HasAnnotation(\"Hourglass:Retention:DropAfter\", \"90 days\")", migration.SnapshotCode, StringComparison.Ordinal);
+        Assert.Contains(".HasAnnotation(\"Hourglass:Reorder:Index\", \"ix_conditions_device_time\")", migration.SnapshotCode, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Removal_migration_files_remove_policies_and_disable_the_columnstore()
+    {
+        using var full = ModelContext.Create("Host=127.0.0.1;Port=1;Username=nobody", FullModel("conditions"));
+        using var bare = ModelContext.Create("Host=127.0.0.1;Port=1;Username=nobody", Readings("conditions", h => { }));
+        var provider = new DesignTimeServicesBuilder(s_assembly, s_assembly, new OperationReporter(null), []).Build(bare);
+        var generator = provider.GetRequiredService<IMigrationsCodeGenerator>();
+
+        var up = bare.DiffFrom(full);
+        var code = generator.GenerateMigration("App", "Remove", up, full.DiffFrom(bare));
+
+        Assert.Contains("migrationBuilder.RemoveReorderPolicy(\n                table: \"conditions\");", code.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        Assert.Contains("migrationBuilder.RemoveRetentionPolicy(", code, StringComparison.Ordinal);
+        Assert.Contains("migrationBuilder.RemoveColumnstorePolicy(", code, StringComparison.Ordinal);
+        Assert.Contains("migrationBuilder.DisableColumnstore(", code, StringComparison.Ordinal);
+        Assert.True(code.IndexOf("RemoveColumnstorePolicy(", StringComparison.Ordinal) < code.IndexOf("DisableColumnstore(", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Scaffolding_reads_settings_and_policies_back_as_fluent_calls_that_compile_to_the_same_model()
+    {
+        var db = fixture.Database;
+        await using var context = ModelContext.Create(db.ConnectionString, b =>
+        {
+            b.HasDefaultSchema(db.Schema);
+            FullModel("scaffold_policies")(b);
+        });
+        await MigrateAsync(null, context);
+
+        var services = new DesignTimeServicesBuilder(s_assembly, s_assembly, new OperationReporter(null), []).Build(context);
+        var scaffolded = services.GetRequiredService<IReverseEngineerScaffolder>().ScaffoldModel(
+            db.ConnectionString,
+            new DatabaseModelFactoryOptions([], [db.Schema]),
+            new ModelReverseEngineerOptions(),
+            new ModelCodeGenerationOptions
+            {
+                ContextName = "ScaffoldedContext",
+                ContextNamespace = "Scaffolded",
+                ModelNamespace = "Scaffolded",
+                RootNamespace = "Scaffolded",
+                SuppressConnectionStringWarning = true,
+                SuppressOnConfiguring = true,
+            });
+
+        var code = scaffolded.ContextFile.Code.ReplaceLineEndings("\n");
+        Assert.Contains(".IsHypertable(\"Time\")", code, StringComparison.Ordinal);
+        Assert.Matches(
+            @"\.IsHypertable\(""Time""\)\s*\.WithColumnstore\(c => c\s*\.SegmentBy\(""DeviceId""\)\s*\.OrderBy\(""Time DESC""\)\)\s*\.WithColumnstorePolicy\(""7 days""\)\s*\.WithRetentionPolicy\(""90 days""\)\s*\.WithReorderPolicy\(""ix_scaffold_policies_device_time""\);",
+            code);
+        Assert.DoesNotContain("Hourglass:Scaffold", code, StringComparison.Ordinal);
+
+        // Round trip: the scaffolded code compiles, and its model makes no TimescaleDB migration from the original.
+        await using var scaffoldedContext = CompileContext(db.ConnectionString, [scaffolded.ContextFile.Code, .. scaffolded.AdditionalFiles.Select(f => f.Code)]);
+        var scaffoldedModel = scaffoldedContext.GetService<Microsoft.EntityFrameworkCore.Metadata.IDesignTimeModel>().Model.GetRelationalModel();
+        var differences = context.GetService<Microsoft.EntityFrameworkCore.Migrations.IMigrationsModelDiffer>()
+            .GetDifferences(context.DesignModel.GetRelationalModel(), scaffoldedModel);
+        Assert.DoesNotContain(differences, o => o is Hourglass.EntityFrameworkCore.Infrastructure.TimescaleMigrationOperation);
+        Assert.Contains(scaffoldedModel.FindTable("scaffold_policies", db.Schema)!.EntityTypeMappings, m => m.TypeBase.FindAnnotation("Hourglass:Retention:DropAfter")?.Value is "90 days");
+    }
+
+    private static DbContext CompileContext(string connectionString, IEnumerable<string> sources)
+    {
+        foreach (var name in new[] { "Hourglass.EntityFrameworkCore", "Npgsql.EntityFrameworkCore.PostgreSQL", "Microsoft.EntityFrameworkCore.Relational" })
+        {
+            System.Reflection.Assembly.Load(name);
+        }
+
+        var references = AppDomain.CurrentDomain.GetAssemblies()
+            .Where(a => !a.IsDynamic && a.Location.Length > 0)
+            .Select(a => Microsoft.CodeAnalysis.MetadataReference.CreateFromFile(a.Location));
+        var compilation = Microsoft.CodeAnalysis.CSharp.CSharpCompilation.Create(
+            "Scaffolded" + Guid.NewGuid().ToString("N"),
+            sources.Select(code => Microsoft.CodeAnalysis.CSharp.CSharpSyntaxTree.ParseText(code)),
+            references,
+            new Microsoft.CodeAnalysis.CSharp.CSharpCompilationOptions(Microsoft.CodeAnalysis.OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: Microsoft.CodeAnalysis.NullableContextOptions.Enable));
+        using var image = new MemoryStream();
+        var emitted = compilation.Emit(image);
+        Assert.True(emitted.Success, string.Join("\n", emitted.Diagnostics.Where(d => d.Severity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error)));
+        var assembly = System.Reflection.Assembly.Load(image.ToArray());
+        var contextType = assembly.GetTypes().Single(t => typeof(DbContext).IsAssignableFrom(t));
+        var options = (DbContextOptionsBuilder)Activator.CreateInstance(typeof(DbContextOptionsBuilder<>).MakeGenericType(contextType))!;
+        options.UseNpgsql(connectionString, o => o.UseNodaTime().UseTimescale());
+        return (DbContext)Activator.CreateInstance(contextType, options.Options)!;
+    }
+}

@@ -1,0 +1,72 @@
+using Hourglass.EntityFrameworkCore.Hypertables;
+using Hourglass.Testing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Hourglass.EntityFrameworkCore.Tests.Columnstore;
+
+/// <summary>Models and catalog reads shared by the columnstore, retention and reorder tests.</summary>
+internal static class PolicyTestSupport
+{
+    /// <summary>A Reading&lt;DateTime&gt; hypertable (7-day chunks) with an index on (DeviceId, Time).</summary>
+    public static Action<ModelBuilder> Readings(string table, Action<HypertableBuilder<Reading<DateTime>>>? hypertable = null, Action<EntityTypeBuilder<Reading<DateTime>>>? entity = null)
+        => b => b.Entity<Reading<DateTime>>(e =>
+        {
+            e.ToTable(table);
+            e.HasKey(x => new { x.Time, x.DeviceId });
+            e.HasIndex(x => new { x.DeviceId, x.Time }).HasDatabaseName("ix_" + table + "_device_time");
+            entity?.Invoke(e);
+            if (hypertable is not null)
+            {
+                hypertable(e.IsHypertable(x => x.Time).WithChunkInterval("7 days"));
+            }
+        });
+
+    public static async Task MigrateAsync(ModelContext? from, ModelContext to) => await to.ApplyAsync(to.DiffFrom(from));
+
+    /// <summary>Rows every hour for the last <paramref name="days"/> days, one device per hour modulo 3.</summary>
+    public static Task InsertHoursAsync(TestDatabase db, string table, int days)
+        => db.ExecuteAsync($"""INSERT INTO "{table}" ("Time", "DeviceId", "Recorded", "Value") SELECT now() - i * interval '1 hour', i % 3, now(), i FROM generate_series(0, {days * 24 - 1}) i""");
+
+    /// <summary>The policy job's config (jsonb text) of the table in the class's schema, or null.</summary>
+    public static async Task<string?> JobConfigAsync(TestDatabase db, string table, string procName)
+    {
+        await using var connection = await db.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT config::text FROM timescaledb_information.jobs WHERE hypertable_schema = current_schema() AND hypertable_name = '{table}' AND proc_name = '{procName}'";
+        return await command.ExecuteScalarAsync() as string;
+    }
+
+    public static Task<int> JobIdAsync(TestDatabase db, string table, string procName)
+        => db.ScalarAsync<int>($"SELECT job_id FROM timescaledb_information.jobs WHERE hypertable_schema = current_schema() AND hypertable_name = '{table}' AND proc_name = '{procName}'");
+
+    public static Task<long> JobCountAsync(TestDatabase db, string table)
+        => db.ScalarAsync<long>($"SELECT count(*) FROM timescaledb_information.jobs WHERE hypertable_schema = current_schema() AND hypertable_name = '{table}'");
+
+    /// <summary>Runs a job in the foreground (the embedded server has no scheduler); outside a transaction, as policies commit.</summary>
+    public static async Task RunJobAsync(TestDatabase db, string table, string procName)
+    {
+        var id = await JobIdAsync(db, table, procName);
+        await db.ExecuteAsync($"CALL run_job({id})");
+    }
+
+    /// <summary>"segmentby|orderby" from hypertable_columnstore_settings, or null when the columnstore is disabled.</summary>
+    public static async Task<string?> ColumnstoreSettingsAsync(TestDatabase db, string table)
+    {
+        await using var connection = await db.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            SELECT coalesce(s.segmentby, '') || '|' || coalesce(s.orderby, '')
+            FROM timescaledb_information.hypertables h
+            JOIN timescaledb_information.hypertable_columnstore_settings s ON s.hypertable = format('%I.%I', h.hypertable_schema, h.hypertable_name)::regclass
+            WHERE h.hypertable_schema = current_schema() AND h.hypertable_name = '{table}' AND h.compression_enabled
+            """;
+        return await command.ExecuteScalarAsync() as string;
+    }
+
+    public static Task<long> CompressedChunksAsync(TestDatabase db, string table)
+        => db.ScalarAsync<long>($"SELECT count(*) FROM timescaledb_information.chunks WHERE hypertable_schema = current_schema() AND hypertable_name = '{table}' AND is_compressed");
+
+    public static Task<long> ChunksAsync(TestDatabase db, string table)
+        => db.ScalarAsync<long>($"SELECT count(*) FROM timescaledb_information.chunks WHERE hypertable_schema = current_schema() AND hypertable_name = '{table}'");
+}
