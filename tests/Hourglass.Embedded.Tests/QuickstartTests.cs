@@ -6,6 +6,7 @@ using Xunit;
 namespace Hourglass.Embedded.Tests;
 
 /// <summary>README's main job, run as a user runs it.</summary>
+[Collection(SamplesRunOneAtATime.Name)]
 public sealed partial class QuickstartTests : IDisposable
 {
     private readonly string _data = Path.Combine(Path.GetTempPath(), $"hourglass-quickstart-{Guid.NewGuid():N}");
