@@ -1,3 +1,4 @@
+using Hourglass.EntityFrameworkCore.Infrastructure;
 using System.Globalization;
 using Hourglass.EntityFrameworkCore.ContinuousAggregates;
 using Microsoft.EntityFrameworkCore.Infrastructure;
@@ -57,7 +58,7 @@ public static class ContinuousAggregateDbContextExtensions
             using var refresh = connection.CreateCommand();
             refresh.CommandTimeout = context.Database.GetCommandTimeout() ?? refresh.CommandTimeout;
             refresh.CommandText = hasTimescale
-                ? $"CALL refresh_continuous_aggregate({Literal(name)}, {Window(from)}, {Window(to)})"
+                ? $"CALL refresh_continuous_aggregate({TimescaleSqlContext.Literal(name)}, {Window(from)}, {Window(to)})"
                 : $"REFRESH MATERIALIZED VIEW {name}";
             await refresh.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
@@ -69,7 +70,5 @@ public static class ContinuousAggregateDbContextExtensions
 
     // An untyped literal: TimescaleDB reads it as the bucket column's type (timestamptz, timestamp or date).
     private static string Window(DateTimeOffset? value)
-        => value is { } v ? Literal(v.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture) + "+00") : "NULL";
-
-    private static string Literal(string value) => "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
+        => value is { } v ? TimescaleSqlContext.Literal(v.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture) + "+00") : "NULL";
 }

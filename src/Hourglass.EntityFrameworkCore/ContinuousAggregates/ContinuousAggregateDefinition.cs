@@ -129,24 +129,6 @@ internal static partial class ContinuousAggregateSql
         return value < TimeSpan.Zero ? "-" + text : text;
     }
 
-    /// <summary>Canonical interval text back to a time span ("3 days", "-1 hour", "90 minutes").</summary>
-    public static TimeSpan ToTimeSpan(string interval)
-    {
-        var negative = interval.StartsWith('-');
-        var parts = interval.TrimStart('-').Split(' ', 2);
-        var amount = long.Parse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture);
-        var span = parts[1].TrimEnd('s') switch
-        {
-            "day" => TimeSpan.FromDays(amount),
-            "hour" => TimeSpan.FromHours(amount),
-            "minute" => TimeSpan.FromMinutes(amount),
-            "second" => TimeSpan.FromSeconds(amount),
-            "millisecond" => TimeSpan.FromMilliseconds(amount),
-            _ => TimeSpan.FromMicroseconds(amount),
-        };
-        return negative ? -span : span;
-    }
-
     [GeneratedRegex(@"\s+")]
     private static partial Regex Whitespace();
 

@@ -1,3 +1,4 @@
+using Hourglass.EntityFrameworkCore.Hypertables;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
@@ -62,7 +63,7 @@ internal static class ContinuousAggregateModelErrors
             }
 
             if (definition.Policy is { StartOffset: { } start, EndOffset: { } end }
-                && ContinuousAggregateSql.ToTimeSpan(start) <= ContinuousAggregateSql.ToTimeSpan(end))
+                && ChunkInterval.ToTimeSpan(start) <= ChunkInterval.ToTimeSpan(end))
             {
                 throw Error(
                     entityType,
@@ -71,7 +72,7 @@ internal static class ContinuousAggregateModelErrors
                     $"use e.g. WithRefreshPolicy(startOffset: TimeSpan.FromDays(3), endOffset: TimeSpan.FromHours(1), scheduleInterval: TimeSpan.FromHours(1))");
             }
 
-            if (definition.Policy is { } policy && ContinuousAggregateSql.ToTimeSpan(policy.ScheduleInterval) <= TimeSpan.Zero)
+            if (definition.Policy is { } policy && ChunkInterval.ToTimeSpan(policy.ScheduleInterval) <= TimeSpan.Zero)
             {
                 throw Error(entityType, "scheduleInterval", $"the schedule interval {policy.ScheduleInterval} is not positive", "give a positive interval, e.g. TimeSpan.FromHours(1)");
             }

@@ -94,6 +94,24 @@ internal static partial class ChunkInterval
         return FromMicroseconds(total);
     }
 
+    /// <summary>Canonical interval text back to a time span ("3 days", "-1 hour", "90 minutes").</summary>
+    public static TimeSpan ToTimeSpan(string interval)
+    {
+        var negative = interval.StartsWith('-');
+        var parts = interval.TrimStart('-').Split(' ', 2);
+        var amount = long.Parse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture);
+        var span = parts[1].TrimEnd('s') switch
+        {
+            "day" => TimeSpan.FromDays(amount),
+            "hour" => TimeSpan.FromHours(amount),
+            "minute" => TimeSpan.FromMinutes(amount),
+            "second" => TimeSpan.FromSeconds(amount),
+            "millisecond" => TimeSpan.FromMilliseconds(amount),
+            _ => TimeSpan.FromMicroseconds(amount),
+        };
+        return negative ? -span : span;
+    }
+
     private static string FromMicroseconds(long microseconds)
     {
         (long Size, string Unit)[] units =

@@ -26,10 +26,10 @@ internal sealed class HypertableSqlGenerator : ITimescaleOperationSqlGenerator
                 Generate(interval, context, builder);
                 return true;
             case SetHypertablePartitionsOperation partitions:
-                Statement(builder, context, $"set_number_partitions({context.RegClass(partitions.Table, partitions.Schema)}, {partitions.NumberOfPartitions.ToString(CultureInfo.InvariantCulture)}, {TimescaleSqlContext.Literal(partitions.Column)})");
+                context.AppendCall(builder, $"set_number_partitions({context.RegClass(partitions.Table, partitions.Schema)}, {partitions.NumberOfPartitions.ToString(CultureInfo.InvariantCulture)}, {TimescaleSqlContext.Literal(partitions.Column)})");
                 return true;
             case SetHypertableIntegerNowFunctionOperation now:
-                Statement(builder, context, $"set_integer_now_func({context.RegClass(now.Table, now.Schema)}, {TimescaleSqlContext.Literal(now.Function)}, replace_if_exists => TRUE)");
+                context.AppendCall(builder, $"set_integer_now_func({context.RegClass(now.Table, now.Schema)}, {TimescaleSqlContext.Literal(now.Function)}, replace_if_exists => TRUE)");
                 return true;
             case ConvertHypertableToTableOperation convert:
                 Generate(convert, context, builder);
@@ -71,10 +71,10 @@ internal sealed class HypertableSqlGenerator : ITimescaleOperationSqlGenerator
             arguments.Add("migrate_data => TRUE");
         }
 
-        Statement(builder, context, $"create_hypertable({string.Join(", ", arguments)})");
+        context.AppendCall(builder, $"create_hypertable({string.Join(", ", arguments)})");
         if (operation.IntegerNowFunction is not null)
         {
-            Statement(builder, context, $"set_integer_now_func({table}, {TimescaleSqlContext.Literal(operation.IntegerNowFunction)}, replace_if_exists => TRUE)");
+            context.AppendCall(builder, $"set_integer_now_func({table}, {TimescaleSqlContext.Literal(operation.IntegerNowFunction)}, replace_if_exists => TRUE)");
         }
     }
 
@@ -96,23 +96,18 @@ internal sealed class HypertableSqlGenerator : ITimescaleOperationSqlGenerator
                 : operation.Interval is null ? column : $"{column}, chunk_time_interval => {IntervalSql(operation.Interval)}";
         }
 
-        Statement(builder, context, $"add_dimension({table}, {dimension})");
+        context.AppendCall(builder, $"add_dimension({table}, {dimension})");
     }
 
     private static void Generate(SetHypertableChunkIntervalOperation operation, TimescaleSqlContext context, MigrationCommandListBuilder builder)
     {
         var table = context.RegClass(operation.Table, operation.Schema);
         var column = operation.Column is null ? "" : ", " + TimescaleSqlContext.Literal(operation.Column);
-        Statement(
-            builder,
-            context,
-            context.Target.SupportsDimensionBuilders
+        context.AppendCall(builder, context.Target.SupportsDimensionBuilders
                 ? $"set_partitioning_interval({table}, {IntervalSql(operation.Interval)}{column})"
                 : $"set_chunk_time_interval({table}, {IntervalSql(operation.Interval)}{(operation.Column is null ? "" : ", dimension_name => " + TimescaleSqlContext.Literal(operation.Column))})");
     }
 
-    private static void Statement(MigrationCommandListBuilder builder, TimescaleSqlContext context, string call)
-        => builder.Append(context.SelectOrPerform + " " + call).AppendLine(";").EndCommand();
 
     // Rebuilds the table: constraints, indexes and foreign keys (also those pointing at it) are read from the catalog,
     // the hypertable is renamed away, a plain table of the same shape takes its name and rows, and the definitions are

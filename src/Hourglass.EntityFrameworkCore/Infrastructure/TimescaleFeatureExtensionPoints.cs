@@ -17,6 +17,10 @@ internal sealed record TimescaleSqlContext(
     /// <summary>A table as a regclass literal: <c>'"schema"."table"'</c>.</summary>
     public string RegClass(string table, string? schema) => Literal(Sql.DelimitIdentifier(table, schema));
 
+    /// <summary>Writes <c>SELECT call;</c> (<c>PERFORM</c> in idempotent scripts) as one migration command.</summary>
+    public void AppendCall(MigrationCommandListBuilder builder, string call)
+        => builder.Append(SelectOrPerform + " " + call).AppendLine(";").EndCommand();
+
     /// <summary>A SQL string literal.</summary>
     public static string Literal(string value) => "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
 }

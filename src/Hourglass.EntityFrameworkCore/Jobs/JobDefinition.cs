@@ -40,22 +40,6 @@ internal sealed record JobDefinition
 
     public bool Scheduled { get; init; } = true;
 
-    /// <summary>The time span of canonical interval text ("N days|hours|minutes|seconds|milliseconds|microseconds").</summary>
-    public static TimeSpan ToTimeSpan(string interval)
-    {
-        var parts = interval.Split(' ');
-        var amount = long.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture);
-        return parts[1].TrimEnd('s') switch
-        {
-            "day" => TimeSpan.FromDays(amount),
-            "hour" => TimeSpan.FromHours(amount),
-            "minute" => TimeSpan.FromMinutes(amount),
-            "second" => TimeSpan.FromSeconds(amount),
-            "millisecond" => TimeSpan.FromMilliseconds(amount),
-            _ => TimeSpan.FromMicroseconds(amount),
-        };
-    }
-
     public string Serialize() => JsonSerializer.Serialize(this, s_json);
 
     public static JobDefinition Deserialize(string json) => JsonSerializer.Deserialize<JobDefinition>(json, s_json)

@@ -67,7 +67,7 @@ internal sealed class JobScaffoldingCodeGenerator : ITimescaleScaffoldingCodeGen
             annotations.Remove(name, out var annotation);
             var job = JobDefinition.Deserialize((string)annotation!.Value!);
             var builder = typeof(JobBuilder);
-            var call = new MethodCallCodeFragment(s_hasJob, job.Procedure, JobDefinition.ToTimeSpan(job.ScheduleInterval));
+            var call = new MethodCallCodeFragment(s_hasJob, job.Procedure, ChunkInterval.ToTimeSpan(job.ScheduleInterval));
             if (job.Config is not null)
             {
                 call = call.Chain(builder.GetMethod(nameof(JobBuilder.WithConfig), [typeof(string)])!, job.Config);
@@ -75,7 +75,7 @@ internal sealed class JobScaffoldingCodeGenerator : ITimescaleScaffoldingCodeGen
 
             if (job.MaxRuntime is not null)
             {
-                call = call.Chain(builder.GetMethod(nameof(JobBuilder.WithMaxRuntime))!, JobDefinition.ToTimeSpan(job.MaxRuntime));
+                call = call.Chain(builder.GetMethod(nameof(JobBuilder.WithMaxRuntime))!, ChunkInterval.ToTimeSpan(job.MaxRuntime));
             }
 
             if (job.MaxRetries is { } retries)
@@ -85,7 +85,7 @@ internal sealed class JobScaffoldingCodeGenerator : ITimescaleScaffoldingCodeGen
 
             if (job.RetryPeriod is not null)
             {
-                call = call.Chain(builder.GetMethod(nameof(JobBuilder.WithRetryPeriod))!, JobDefinition.ToTimeSpan(job.RetryPeriod));
+                call = call.Chain(builder.GetMethod(nameof(JobBuilder.WithRetryPeriod))!, ChunkInterval.ToTimeSpan(job.RetryPeriod));
             }
 
             if (job.InitialStart is { } start)

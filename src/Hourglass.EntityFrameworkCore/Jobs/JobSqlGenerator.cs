@@ -22,15 +22,15 @@ internal sealed class JobSqlGenerator : ITimescaleOperationSqlGenerator
         switch (operation)
         {
             case AlterJobOperation alter:
-                Statement(builder, context, $"alter_job(job_id, {string.Join(", ", Settings(alter))}) FROM {JobsOf(alter.Procedure)}");
+                context.AppendCall(builder, $"alter_job(job_id, {string.Join(", ", Settings(alter))}) FROM {JobsOf(alter.Procedure)}");
                 return true;
             case AddJobOperation add:
                 var created = $"add_job({string.Join(", ", AddArguments(add))})";
                 var retries = RetrySettings(add).ToList();
-                Statement(builder, context, retries.Count == 0 ? created : $"alter_job(({created}), {string.Join(", ", retries)})");
+                context.AppendCall(builder, retries.Count == 0 ? created : $"alter_job(({created}), {string.Join(", ", retries)})");
                 return true;
             case DeleteJobOperation delete:
-                Statement(builder, context, $"delete_job(job_id) FROM {JobsOf(delete.Procedure)}");
+                context.AppendCall(builder, $"delete_job(job_id) FROM {JobsOf(delete.Procedure)}");
                 return true;
             default:
                 return false;
@@ -130,6 +130,4 @@ internal sealed class JobSqlGenerator : ITimescaleOperationSqlGenerator
     private static string Timestamp(DateTimeOffset value)
         => TimescaleSqlContext.Literal(value.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss.ffffff+00", CultureInfo.InvariantCulture)) + "::timestamptz";
 
-    private static void Statement(MigrationCommandListBuilder builder, TimescaleSqlContext context, string call)
-        => builder.Append(context.SelectOrPerform + " " + call).AppendLine(";").EndCommand();
 }
