@@ -56,6 +56,9 @@ internal sealed class TimescaleDatabaseModelFactory(
         return Create(connection, options);
     }
 
+    /// <summary>While features read: the schemas scaffolding was asked for (a list; empty for all).</summary>
+    internal const string ScaffoldedSchemasAnnotation = "Hourglass:Scaffold:Schemas";
+
     public DatabaseModel Create(DbConnection connection, DatabaseModelFactoryOptions options)
     {
         ArgumentNullException.ThrowIfNull(connection);
@@ -94,11 +97,14 @@ internal sealed class TimescaleDatabaseModelFactory(
                 }
             }
 
+            // The schemas asked for, while the features read (jobs belong to schemas, not tables); not part of the result.
+            model[ScaffoldedSchemasAnnotation] = options.Schemas.ToList();
             foreach (var feature in _features)
             {
                 feature.Read(connection, model);
             }
 
+            model.RemoveAnnotation(ScaffoldedSchemasAnnotation);
             return model;
         }
         finally

@@ -25,7 +25,9 @@ internal sealed class JobScaffoldingReader : ITimescaleScaffoldingReader
             WHERE j.proc_schema NOT IN ('_timescaledb_functions', '_timescaledb_internal')
             ORDER BY j.job_id
             """);
-        foreach (var row in rows)
+        // Only the jobs of the schemas asked for, as EF limits tables.
+        var schemas = model[TimescaleDatabaseModelFactory.ScaffoldedSchemasAnnotation] as IReadOnlyList<string> ?? [];
+        foreach (var row in rows.Where(r => schemas.Count == 0 || schemas.Contains((string)r[0]!)))
         {
             var procedure = (string)row[0]! == "public" ? (string)row[1]! : $"{row[0]}.{row[1]}";
             var job = new JobDefinition

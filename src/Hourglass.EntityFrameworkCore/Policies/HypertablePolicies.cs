@@ -139,14 +139,14 @@ internal sealed class HypertablePolicyScaffoldingReader(IEnumerable<HypertablePo
         {
             var key = TimescaleSqlContext.Literal(kind.ConfigKey);
             // The argument as a typed value: an interval, a number (integer time columns) or the index name. The default
-            // interval of columnstore and reorder policies is half the chunk interval.
+            // interval of columnstore and reorder policies follows the chunk interval.
             var rows = CatalogQueries.Rows(
                 connection,
                 $"""
                 SELECT j.hypertable_schema::text, j.hypertable_name::text,
                        CASE jsonb_typeof(j.config -> {key}) WHEN 'number' THEN (j.config ->> {key})::bigint END,
                        CASE WHEN jsonb_typeof(j.config -> {key}) = 'string' THEN {(kind.ArgumentIsInterval ? $"(j.config ->> {key})::interval" : $"j.config ->> {key}")} END,
-                       (SELECT d.time_interval / 2 FROM timescaledb_information.dimensions d
+                       (SELECT {PolicyJobs.DefaultIntervalSql(kind.Policy)} FROM timescaledb_information.dimensions d
                          WHERE d.hypertable_schema = j.hypertable_schema AND d.hypertable_name = j.hypertable_name AND d.dimension_number = 1),
                        {JobScheduleCatalog.Columns}
                 FROM timescaledb_information.jobs j {JobScheduleCatalog.Join}
@@ -162,7 +162,7 @@ internal sealed class HypertablePolicyScaffoldingReader(IEnumerable<HypertablePo
                     continue;
                 }
 
-                var defaults = kind.Defaults.ScheduleInterval is null && row[4] is TimeSpan half ? kind.Defaults with { ScheduleInterval = half } : kind.Defaults;
+                var defaults = row[4] is TimeSpan derived ? kind.Defaults with { ScheduleInterval = derived } : kind.Defaults;
                 table[kind.ScaffoldAnnotation] = argument;
                 if (JobScheduleCatalog.Read(row, 5, defaults) is { IsEmpty: false } schedule)
                 {

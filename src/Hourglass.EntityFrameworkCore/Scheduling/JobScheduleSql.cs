@@ -33,12 +33,21 @@ internal static class JobScheduleSql
 
     /// <summary>The <c>alter_job</c> arguments for the settings the creating function does not take.</summary>
     public static List<string> SettingsAfterCreate(JobSchedule schedule, JobDefaults defaults)
-        => Settings(schedule with
-        {
-            ScheduleInterval = defaults.CreateTakesScheduleInterval ? null : schedule.ScheduleInterval,
-            InitialStart = null,
-            Timezone = null,
-        });
+        => Settings(KeepingTimezone(
+            schedule with
+            {
+                ScheduleInterval = defaults.CreateTakesScheduleInterval ? null : schedule.ScheduleInterval,
+                InitialStart = null,
+                Timezone = null,
+            },
+            schedule.Timezone));
+
+    /// <summary>
+    /// alter_job clears a job's time zone when it is not passed (TimescaleDB 2.23 and 2.28 alike), so a call that
+    /// changes anything on a job with a time zone passes it again.
+    /// </summary>
+    public static JobSchedule KeepingTimezone(JobSchedule settings, string? timezone)
+        => settings.IsEmpty || settings.Timezone is not null || timezone is null ? settings : settings with { Timezone = timezone };
 
     /// <summary>The <c>alter_job</c> arguments for every setting that is set; alter_job leaves a NULL argument unchanged.</summary>
     public static List<string> Settings(JobSchedule schedule)
@@ -144,7 +153,7 @@ internal static class JobScheduleComparison
             Timezone = wanted.Timezone == existing.Timezone ? null : wanted.Timezone,
             FixedSchedule = oldFixed == newFixed ? null : newFixed,
         };
-        return intervalLost || runtimeLost || retriesLost || periodLost ? null : settings;
+        return intervalLost || runtimeLost || retriesLost || periodLost ? null : JobScheduleSql.KeepingTimezone(settings, wanted.Timezone);
     }
 
     private static T? Changed<T>(T? existing, T? wanted, T? reset, out bool lost)

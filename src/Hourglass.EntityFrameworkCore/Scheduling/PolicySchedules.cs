@@ -61,6 +61,17 @@ internal static class PolicyJobs
         _ => new(null, TimeSpan.Zero, -1, null, null, RetryPeriodIsScheduleInterval: true),
     };
 
+    /// <summary>
+    /// The schedule interval TimescaleDB gives a hypertable policy, as SQL over the hypertable's first dimension
+    /// <c>d</c> of <c>timescaledb_information.dimensions</c>.
+    /// </summary>
+    public static string DefaultIntervalSql(TimescalePolicy policy) => policy switch
+    {
+        TimescalePolicy.Columnstore => "LEAST(d.time_interval / 2, INTERVAL '12 hours')",
+        TimescalePolicy.Reorder => "d.time_interval / 2",
+        _ => "INTERVAL '1 day'",
+    };
+
     /// <summary>The policy's job as a FROM clause with a job_id column.</summary>
     public static string JobsOf(TimescalePolicy policy, string regclass)
         => policy == TimescalePolicy.ContinuousAggregateRefresh
@@ -88,7 +99,7 @@ internal sealed class PolicyScheduleGenerator : ITimescaleOperationSqlGenerator,
 
     public bool TryGenerate(MigrationOperation operation, ICSharpHelper code, IndentedStringBuilder builder)
         => operation is AlterPolicyScheduleOperation alter
-            && TableOperationCall.Write(builder, code, "AlterPolicySchedule", alter, ("policy", code.UnknownLiteral(alter.Policy)))
+            && TableOperationCall.Write(builder, code, "AlterPolicySchedule", alter, ("policy", code.Literal(alter.Policy, fullName: true)))
             && JobScheduleCode.AppendWithSchedule(builder, code, alter.Schedule);
 }
 
