@@ -6,8 +6,7 @@ namespace Hourglass.Tests;
 
 /// <summary>
 /// With a native TimescaleDB whose scheduler runs for the test database: a paused job is not started, a resumed one is,
-/// and the errors of a job that fails under the scheduler are read back. Without a scheduler (the embedded server) the
-/// tests check that the server says so, and stop there.
+/// and the errors of a job that fails under the scheduler are read back.
 /// </summary>
 public sealed class SchedulerTests(TimescaleDatabaseFixture fixture) : IClassFixture<TimescaleDatabaseFixture>, IAsyncLifetime
 {
@@ -39,15 +38,10 @@ public sealed class SchedulerTests(TimescaleDatabaseFixture fixture) : IClassFix
         return (long)(await command.ExecuteScalarAsync())!;
     }
 
-    private async Task<bool> SchedulerRunsAsync()
+    private async Task RequireSchedulerAsync()
     {
-        var server = await _dataSource.Timescale().GetServerAsync();
-        if (!server.IsSchedulerRunning)
-        {
-            Assert.Null(server.MaxBackgroundWorkers); // only a server without background workers may lack the scheduler here
-        }
-
-        return server.IsSchedulerRunning;
+        await TestServers.RequireNativeTimescaleAsync(NativeNeeds.Scheduler);
+        Assert.True((await _dataSource.Timescale().GetServerAsync()).IsSchedulerRunning);
     }
 
     private static async Task<bool> EventuallyAsync(Func<Task<bool>> condition, TimeSpan timeout)
@@ -66,13 +60,10 @@ public sealed class SchedulerTests(TimescaleDatabaseFixture fixture) : IClassFix
         return await condition();
     }
 
-    [Fact]
+    [NativeTimescaleFact("background workers that run jobs by themselves")]
     public async Task A_paused_job_is_not_run_by_the_scheduler_and_a_resumed_one_is()
     {
-        if (!await SchedulerRunsAsync())
-        {
-            return;
-        }
+        await RequireSchedulerAsync();
 
         await ExecuteAsync($"""
             CREATE TABLE {_schema}.ticks (at timestamptz NOT NULL DEFAULT clock_timestamp());
@@ -96,13 +87,10 @@ public sealed class SchedulerTests(TimescaleDatabaseFixture fixture) : IClassFix
         Assert.True(await EventuallyAsync(async () => await CountAsync(ticks) > atPause, TimeSpan.FromSeconds(60)), "the resumed job did not run again");
     }
 
-    [Fact]
+    [NativeTimescaleFact("background workers that run jobs by themselves")]
     public async Task The_errors_of_a_job_failing_under_the_scheduler_are_read_back()
     {
-        if (!await SchedulerRunsAsync())
-        {
-            return;
-        }
+        await RequireSchedulerAsync();
 
         await ExecuteAsync($"""
             CREATE PROCEDURE {_schema}.fail(job_id int, config jsonb) LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk full in %', config->>'tag' USING ERRCODE = '53100'; END $$;
