@@ -251,11 +251,7 @@ internal static class HypertablePolicyServices
 {
     public static void AddKind(IServiceCollection services, HypertablePolicyKind kind)
     {
-        if (!services.Any(d => ReferenceEquals(d.ImplementationInstance, kind)))
-        {
-            services.AddSingleton(kind);
-        }
-
+        Register(services, kind);
         services.TryAddEnumerable(ServiceDescriptor.Scoped<IConventionSetPlugin, HypertablePolicyConventionSetPlugin>());
         services.TryAddEnumerable(ServiceDescriptor.Scoped<ITimescaleModelDiffer, HypertablePolicyDiffer>());
         services.TryAddEnumerable(ServiceDescriptor.Scoped<ITimescaleOperationSqlGenerator, HypertablePolicySqlGenerator>());
@@ -264,14 +260,19 @@ internal static class HypertablePolicyServices
 
     public static void AddKindDesignTime(IServiceCollection services, HypertablePolicyKind kind)
     {
-        if (!services.Any(d => ReferenceEquals(d.ImplementationInstance, kind)))
-        {
-            services.AddSingleton(kind);
-        }
-
+        Register(services, kind);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleOperationCSharpGenerator, HypertablePolicyCSharpGenerator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleOperationCSharpGenerator, PolicyScheduleGenerator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleScaffoldingReader, HypertablePolicyScaffoldingReader>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleScaffoldingCodeGenerator, HypertablePolicyScaffoldingCodeGenerator>());
+    }
+
+    // TryAddEnumerable tells registrations apart by implementation type, and every kind is the same type.
+    private static void Register(IServiceCollection services, HypertablePolicyKind kind)
+    {
+        if (!services.Any(d => ReferenceEquals(d.ImplementationInstance, kind)))
+        {
+            services.AddSingleton(kind);
+        }
     }
 }

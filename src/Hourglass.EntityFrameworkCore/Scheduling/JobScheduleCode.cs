@@ -66,52 +66,24 @@ internal static class JobScheduleCode
     /// <summary>The scaffolded lambda <c>s =&gt; s.Every(...).MaxRetries(...)</c>, or null for an empty schedule.</summary>
     public static NestedClosureCodeFragment? Closure(JobSchedule schedule)
     {
-        var type = typeof(JobScheduleBuilder);
+        (string Method, object? Argument)?[] calls =
+        [
+            schedule.ScheduleInterval is { } interval ? (nameof(JobScheduleBuilder.Every), interval) : null,
+            schedule.InitialStart is { } start ? (nameof(JobScheduleBuilder.StartingAt), start) : null,
+            schedule.Timezone is { } timezone ? (nameof(JobScheduleBuilder.InTimezone), timezone) : null,
+            schedule.MaxRuntime is { } runtime ? (nameof(JobScheduleBuilder.MaxRuntime), runtime) : null,
+            schedule.MaxRetries is { } retries ? (nameof(JobScheduleBuilder.MaxRetries), retries) : null,
+            schedule.RetryPeriod is { } period ? (nameof(JobScheduleBuilder.RetryPeriod), period) : null,
+            schedule.FixedSchedule is { } isFixed ? (isFixed ? nameof(JobScheduleBuilder.Fixed) : nameof(JobScheduleBuilder.Drifting), null) : null,
+            schedule.Scheduled is false ? (nameof(JobScheduleBuilder.Paused), null) : null,
+        ];
         MethodCallCodeFragment? chain = null;
-        void Add(string method, params object?[] arguments)
+        foreach (var (method, argument) in calls.OfType<(string, object?)>())
         {
-            var info = type.GetMethod(method, BindingFlags.Public | BindingFlags.Instance)!;
-            chain = chain is null ? new MethodCallCodeFragment(info, arguments) : chain.Chain(new MethodCallCodeFragment(info, arguments));
-        }
-
-        if (schedule.ScheduleInterval is { } interval)
-        {
-            Add(nameof(JobScheduleBuilder.Every), interval);
-        }
-
-        if (schedule.InitialStart is { } start)
-        {
-            Add(nameof(JobScheduleBuilder.StartingAt), start);
-        }
-
-        if (schedule.Timezone is { } timezone)
-        {
-            Add(nameof(JobScheduleBuilder.InTimezone), timezone);
-        }
-
-        if (schedule.MaxRuntime is { } runtime)
-        {
-            Add(nameof(JobScheduleBuilder.MaxRuntime), runtime);
-        }
-
-        if (schedule.MaxRetries is { } retries)
-        {
-            Add(nameof(JobScheduleBuilder.MaxRetries), retries);
-        }
-
-        if (schedule.RetryPeriod is { } period)
-        {
-            Add(nameof(JobScheduleBuilder.RetryPeriod), period);
-        }
-
-        if (schedule.FixedSchedule is { } isFixed)
-        {
-            Add(isFixed ? nameof(JobScheduleBuilder.Fixed) : nameof(JobScheduleBuilder.Drifting));
-        }
-
-        if (schedule.Scheduled is false)
-        {
-            Add(nameof(JobScheduleBuilder.Paused));
+            var call = new MethodCallCodeFragment(
+                typeof(JobScheduleBuilder).GetMethod(method, BindingFlags.Public | BindingFlags.Instance)!,
+                argument is null ? [] : [argument]);
+            chain = chain is null ? call : chain.Chain(call);
         }
 
         return chain is null ? null : new NestedClosureCodeFragment("s", chain);
