@@ -86,6 +86,8 @@ internal static class RestoreCommand
             }
             finally
             {
+                // pg_restore --clean drops and recreates the timescaledb extension: sessions from before it know the old one.
+                resolved.ForgetSessions();
                 if (timescale)
                 {
                     await ExecuteAsync(resolved, "SELECT timescaledb_post_restore()", CancellationToken.None);
@@ -103,7 +105,7 @@ internal static class RestoreCommand
             }
 
             var restored = await DatabaseFacts.ReadAsync(resolved, cancellationToken);
-            AnsiConsole.MarkupLineInterpolated($"[green]Restored[/] {backup.Name} into {restored.Database}: {restored.Tables} tables, TimescaleDB {restored.TimescaledbVersion ?? "not installed"}.");
+            AnsiConsole.MarkupLineInterpolated($"[green]Restored[/] {backup.Name} into {restored.Database}: {restored.Tables} tables, {restored.TimescaleState}.");
             if (timescale)
             {
                 AnsiConsole.MarkupLine("Ran timescaledb_pre_restore() before and timescaledb_post_restore() after pg_restore.");
@@ -152,7 +154,7 @@ internal static class RestoreCommand
 
         if (target.TimescaledbInstallable.Count == 0)
         {
-            throw new CliException($"The backup was made with TimescaleDB {backupVersion}, but TimescaleDB is not available on this server. Restore into a server with TimescaleDB {backupVersion}, or pass --force.");
+            throw new CliException($"The backup was made with TimescaleDB {backupVersion}, but TimescaleDB is not available on this server (it is neither created in database {target.Database} nor installable: no timescaledb in pg_available_extensions). Restore into a server with the TimescaleDB {backupVersion} package installed, or pass --force.");
         }
 
         if (!target.TimescaledbInstallable.Contains(backupVersion, StringComparer.Ordinal))
@@ -168,9 +170,12 @@ internal static class RestoreCommand
             // The backup's version when the server has it (pg_restore's own CREATE EXTENSION IF NOT EXISTS is then a no-op),
             // else the server's default (only reachable with --force).
             var version = metadata?.TimescaledbVersion;
-            await ExecuteAsync(resolved, version is not null && target.TimescaledbInstallable.Contains(version, StringComparer.Ordinal)
-                ? $"CREATE EXTENSION IF NOT EXISTS timescaledb VERSION '{version.Replace("'", "''", StringComparison.Ordinal)}'"
+            var exact = version is not null && target.TimescaledbInstallable.Contains(version, StringComparer.Ordinal);
+            await ExecuteAsync(resolved, exact
+                ? $"CREATE EXTENSION IF NOT EXISTS timescaledb VERSION '{version!.Replace("'", "''", StringComparison.Ordinal)}'"
                 : "CREATE EXTENSION IF NOT EXISTS timescaledb", cancellationToken);
+            AnsiConsole.MarkupLineInterpolated(
+                $"TimescaleDB is installable on this server but was not created in database {target.Database}: created it ({(exact ? "version " + version : "the server's default version")}) before restoring.");
         }
 
         await ExecuteAsync(resolved, "SELECT timescaledb_pre_restore()", cancellationToken);
