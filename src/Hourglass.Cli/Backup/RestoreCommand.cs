@@ -109,6 +109,11 @@ internal static class RestoreCommand
             if (timescale)
             {
                 AnsiConsole.MarkupLine("Ran timescaledb_pre_restore() before and timescaledb_post_restore() after pg_restore.");
+                if (result.GetValue(clean) && target.TimescaledbVersion is not null)
+                {
+                    AnsiConsole.MarkupLineInterpolated(
+                        $"[yellow]Note:[/] --clean dropped and recreated the timescaledb extension in {restored.Database}: sessions opened before the restore must reconnect (they still know the old extension's catalog and fail with 'could not open relation with OID').");
+                }
             }
 
             return 0;
