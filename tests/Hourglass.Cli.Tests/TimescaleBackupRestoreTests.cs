@@ -16,10 +16,10 @@ public sealed class TimescaleBackupRestoreTests : IDisposable
 
     private readonly string _folder = Directory.CreateTempSubdirectory("hourglass-tsbackup-").FullName;
 
-    [NeedsNativeTimescaleFact]
+    [NativeTimescaleFact("pg_dump/pg_restore matching the server, background workers and a database per backup")]
     public async Task Backup_then_restore_into_a_fresh_database_keeps_data_aggregates_policies_and_jobs()
     {
-        var server = await TestServers.Timescale;
+        var server = await TestServers.RequireNativeTimescaleAsync(NativeNeeds.Scheduler | NativeNeeds.Databases | NativeNeeds.Superuser | NativeNeeds.ClientTools);
         await using var source = await server.CreateDatabaseAsync("tsbksource");
         await SeedAsync(source);
         var sourceTables = await UserTableChecksumsAsync(source);
@@ -30,13 +30,13 @@ public sealed class TimescaleBackupRestoreTests : IDisposable
         Assert.Equal(7, sourceJobs.Count);
 
         var dump = Path.Combine(_folder, "ts.dump");
-        var (backupExit, backupOutput) = await CliProcess.RunAsync(["backup", dump, "--checksums", "--connection", source.ConnectionString]);
+        var (backupExit, backupOutput) = await CliProcess.RunAsync(["backup", dump, "--checksums", "--pg-bin", server.BinDirectory!, "--connection", source.ConnectionString]);
         Assert.True(backupExit == 0, backupOutput);
 
         // A fresh database: not even the extension in it; restore installs the backup's version.
         await using var target = await server.CreateDatabaseAsync("tsbktarget");
         await target.ExecuteAsync("DROP EXTENSION timescaledb");
-        var (restoreExit, restoreOutput) = await CliProcess.RunAsync(["restore", dump, "--connection", target.ConnectionString], timeout: TimeSpan.FromMinutes(5));
+        var (restoreExit, restoreOutput) = await CliProcess.RunAsync(["restore", dump, "--pg-bin", server.BinDirectory!, "--connection", target.ConnectionString], timeout: TimeSpan.FromMinutes(5));
         Assert.True(restoreExit == 0, restoreOutput);
 
         // Sessions that were open during a TimescaleDB restore may hold stale catalog caches: read in new ones.

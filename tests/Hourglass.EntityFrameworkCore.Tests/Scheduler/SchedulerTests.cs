@@ -21,9 +21,10 @@ public class SchedulerTests(TimescaleDatabaseFixture fixture) : IClassFixture<Ti
 
     private TestDatabase Db => fixture.Database;
 
-    [NeedsNativeTimescaleFact]
+    [NativeTimescaleFact("TimescaleDB background workers that run jobs by themselves")]
     public async Task Columnstore_policy_converts_old_chunks_by_itself()
     {
+        await TestServers.RequireNativeTimescaleAsync(NativeNeeds.Scheduler);
         const string table = "sch_columnstore";
         await using var context = ModelContext.Create(Db.ConnectionString, Readings(table, h => h
             .WithColumnstore(c => c.SegmentBy(x => x.DeviceId))
@@ -45,9 +46,10 @@ public class SchedulerTests(TimescaleDatabaseFixture fixture) : IClassFixture<Ti
         Assert.Equal(42 * 24, await Db.ScalarAsync<long>($"SELECT count(*) FROM {table}"));
     }
 
-    [NeedsNativeTimescaleFact]
+    [NativeTimescaleFact("TimescaleDB background workers that run jobs by themselves")]
     public async Task Retention_policy_drops_old_chunks_by_itself()
     {
+        await TestServers.RequireNativeTimescaleAsync(NativeNeeds.Scheduler);
         const string table = "sch_retention";
         await using var context = ModelContext.Create(Db.ConnectionString, Readings(table, h => h.WithRetentionPolicy(dropAfter: TimeSpan.FromDays(14))));
         await MigrateAsync(null, context);
@@ -68,9 +70,10 @@ public class SchedulerTests(TimescaleDatabaseFixture fixture) : IClassFixture<Ti
         Assert.Equal(expectedRows, await Db.ScalarAsync<long>($"SELECT count(*) FROM {table}"));
     }
 
-    [NeedsNativeTimescaleFact]
+    [NativeTimescaleFact("TimescaleDB background workers that run jobs by themselves")]
     public async Task Reorder_policy_clusters_a_chunk_by_its_index_by_itself()
     {
+        await TestServers.RequireNativeTimescaleAsync(NativeNeeds.Scheduler);
         const string table = "sch_reorder";
         const string index = "ix_sch_reorder_device_time";
         await using var context = ModelContext.Create(Db.ConnectionString, Readings(table, h => h.WithReorderPolicy(index)));
@@ -79,7 +82,7 @@ public class SchedulerTests(TimescaleDatabaseFixture fixture) : IClassFixture<Ti
 
         // Rows arrive in time order, devices interleaved: no chunk is stored in (DeviceId, Time) order yet.
         await Db.ExecuteAsync($"""INSERT INTO "{table}" ("Time", "DeviceId", "Recorded", "Value") SELECT now() - interval '30 days' + i * interval '1 hour', i % 3, now(), i FROM generate_series(0, 30 * 24 - 1) i""");
-        var chunks = await ColumnAsync($"SELECT format('%I.%I', chunk_schema, chunk_name) FROM timescaledb_information.chunks WHERE hypertable_name = '{table}' ORDER BY range_start");
+        var chunks = await Db.ColumnAsync<string>($"SELECT format('%I.%I', chunk_schema, chunk_name) FROM timescaledb_information.chunks WHERE hypertable_name = '{table}' ORDER BY range_start");
         Assert.True(chunks.Count >= 4);
         Assert.Empty(await ClusteredChunksAsync(chunks));
         Assert.Empty(await StoredInIndexOrderAsync(chunks));
@@ -92,9 +95,10 @@ public class SchedulerTests(TimescaleDatabaseFixture fixture) : IClassFixture<Ti
         Assert.Equal(30 * 24, await Db.ScalarAsync<long>($"SELECT count(*) FROM {table}"));
     }
 
-    [NeedsNativeTimescaleFact]
+    [NativeTimescaleFact("TimescaleDB background workers that run jobs by themselves")]
     public async Task Refresh_policy_materializes_the_aggregate_by_itself()
     {
+        await TestServers.RequireNativeTimescaleAsync(NativeNeeds.Scheduler);
         await using var context = CaggModels.Context(Db.ConnectionString, CaggModels.Model("sch_metrics", "sch_metrics_hourly", c => c
             .WithRefreshPolicy(startOffset: TimeSpan.FromDays(3), endOffset: TimeSpan.FromHours(1), scheduleInterval: TimeSpan.FromHours(1))
             .WithNoData()));
@@ -122,9 +126,10 @@ public class SchedulerTests(TimescaleDatabaseFixture fixture) : IClassFixture<Ti
             actual.Select(a => (a.Bucket.ToUniversalTime(), a.DeviceId, Math.Round(a.AvgValue, 9), a.MaxValue)));
     }
 
-    [NeedsNativeTimescaleFact]
+    [NativeTimescaleFact("TimescaleDB background workers that run jobs by themselves")]
     public async Task A_user_job_runs_by_itself_with_its_config()
     {
+        await TestServers.RequireNativeTimescaleAsync(NativeNeeds.Scheduler);
         await Db.ExecuteAsync("""
             CREATE TABLE sch_job_runs (job_id int, days int, at timestamptz DEFAULT now());
             CREATE PROCEDURE sch_rollup(job_id int, config jsonb) LANGUAGE plpgsql AS $$
@@ -194,7 +199,7 @@ public class SchedulerTests(TimescaleDatabaseFixture fixture) : IClassFixture<Ti
     }
 
     private async Task<string> LastErrorAsync(int job)
-        => string.Join("; ", await ColumnAsync($"SELECT coalesce(err_message, '') FROM timescaledb_information.job_errors WHERE job_id = {job} ORDER BY start_time DESC LIMIT 3"));
+        => string.Join("; ", await Db.ColumnAsync<string>($"SELECT coalesce(err_message, '') FROM timescaledb_information.job_errors WHERE job_id = {job} ORDER BY start_time DESC LIMIT 3"));
 
     private async Task<List<string>> ClusteredChunksAsync(IEnumerable<string> chunks)
     {
@@ -229,19 +234,5 @@ public class SchedulerTests(TimescaleDatabaseFixture fixture) : IClassFixture<Ti
         }
 
         return ordered;
-    }
-
-    private async Task<List<string>> ColumnAsync(string sql)
-    {
-        await using var connection = await Db.OpenAsync();
-        await using var command = new Npgsql.NpgsqlCommand(sql, connection);
-        await using var reader = await command.ExecuteReaderAsync();
-        var values = new List<string>();
-        while (await reader.ReadAsync())
-        {
-            values.Add(reader.GetString(0));
-        }
-
-        return values;
     }
 }
