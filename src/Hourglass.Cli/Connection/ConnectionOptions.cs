@@ -263,17 +263,6 @@ internal sealed class ResolvedConnection(string connectionString, string source,
         }
     }
 
-    /// <summary>
-    /// Closes the idle pooled sessions, so the next <see cref="OpenAsync"/> starts a new one. A session caches what it
-    /// learned about the database (TimescaleDB caches the OIDs of its catalog tables), which goes stale when another
-    /// process drops and recreates objects, as pg_restore --clean does with the timescaledb extension.
-    /// </summary>
-    public void ForgetSessions()
-    {
-        using var connection = new NpgsqlConnection(ConnectionString);
-        NpgsqlConnection.ClearPool(connection);
-    }
-
     public async ValueTask DisposeAsync()
     {
         if (embedded is not null)
