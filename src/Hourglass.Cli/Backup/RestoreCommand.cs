@@ -71,7 +71,6 @@ internal static class RestoreCommand
                 await PrepareTimescaleAsync(resolved, target, metadata, cancellationToken);
             }
 
-            (int ExitCode, IReadOnlyList<string> Tail) outcome;
             try
             {
                 var arguments = new List<string> { "--verbose", "--dbname=" + target.Database };
@@ -81,8 +80,25 @@ internal static class RestoreCommand
                 }
 
                 arguments.Add(backup.FullName);
-                outcome = await BackupCommand.WithProgressAsync($"Restoring into {target.Database}", entries, "processing data for table", progress =>
+                var outcome = await BackupCommand.WithProgressAsync($"Restoring into {target.Database}", entries, "processing data for table", progress =>
                     pgRestore.RunAsync(arguments, resolved, progress, cancellationToken));
+                if (outcome.ExitCode != 0)
+                {
+                    throw new CliException($"pg_restore failed (exit code {outcome.ExitCode}):{Environment.NewLine}{string.Join(Environment.NewLine, outcome.Tail.Where(l => !l.Contains("processing", StringComparison.Ordinal)).TakeLast(8))}");
+                }
+
+                // pg_restore --clean drops and recreates TimescaleDB with its catalog tables; sessions opened before keep
+                // the old catalog's OIDs in TimescaleDB's caches ("could not open relation with OID ..."), so every
+                // statement from here on runs in a new session.
+                NpgsqlConnection.ClearAllPools();
+
+                // Verified before timescaledb_post_restore() starts the scheduler again: restored jobs have no run
+                // history (TimescaleDB keeps job statistics out of dumps), so they all run right after it and may
+                // write to the very tables being verified.
+                if (metadata?.Checksums is { } expected)
+                {
+                    await VerifyAsync(resolved, expected, timescale, cancellationToken);
+                }
             }
             finally
             {
@@ -90,16 +106,6 @@ internal static class RestoreCommand
                 {
                     await ExecuteAsync(resolved, "SELECT timescaledb_post_restore()", CancellationToken.None);
                 }
-            }
-
-            if (outcome.ExitCode != 0)
-            {
-                throw new CliException($"pg_restore failed (exit code {outcome.ExitCode}):{Environment.NewLine}{string.Join(Environment.NewLine, outcome.Tail.Where(l => !l.Contains("processing", StringComparison.Ordinal)).TakeLast(8))}");
-            }
-
-            if (metadata?.Checksums is { } expected)
-            {
-                await VerifyAsync(resolved, expected, cancellationToken);
             }
 
             var restored = await DatabaseFacts.ReadAsync(resolved, cancellationToken);
@@ -114,10 +120,18 @@ internal static class RestoreCommand
         return command;
     }
 
-    private static async Task VerifyAsync(ResolvedConnection resolved, SortedDictionary<string, TableChecksum> expected, CancellationToken cancellationToken)
+    private static async Task VerifyAsync(ResolvedConnection resolved, SortedDictionary<string, TableChecksum> expected, bool timescale, CancellationToken cancellationToken)
     {
         await using var connection = await resolved.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+        if (timescale)
+        {
+            // The database is still in restoring mode, where TimescaleDB stays out of queries and rows in the
+            // columnstore are invisible; this transaction alone reads the hypertables as TimescaleDB does.
+            await using var restoring = new NpgsqlCommand("SET LOCAL timescaledb.restoring = off", connection, transaction);
+            await restoring.ExecuteNonQueryAsync(cancellationToken);
+        }
+
         var actual = await BackupCommand.WithProgressAsync("Verifying row counts and checksums", 0, "", progress =>
             TableChecksums.ComputeAsync(connection, transaction, progress, cancellationToken));
         await transaction.CommitAsync(cancellationToken);
