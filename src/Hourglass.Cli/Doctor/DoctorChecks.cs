@@ -15,7 +15,7 @@ internal static class DoctorChecks
         {
             results.Add(CheckResult.Fail(CheckIds.Extension, server.AvailableVersionText is null
                 ? "TimescaleDB is not available on this server: install the timescaledb package for this PostgreSQL version, add it to shared_preload_libraries, restart, then CREATE EXTENSION timescaledb."
-                : $"TimescaleDB is not installed in database '{server.Database}' ({server.AvailableVersionText} is available): run CREATE EXTENSION timescaledb."));
+                : $"TimescaleDB {server.AvailableVersionText} is installable on this server but not created in database '{server.Database}': run CREATE EXTENSION timescaledb; in that database."));
             return results;
         }
 
