@@ -42,7 +42,7 @@ public class DesignTimeTests
         Assert.Contains("numberOfPartitions: 4);", migration.MigrationCode, StringComparison.Ordinal);
         Assert.Contains(".HasAnnotation(\"Hourglass:Hypertable:TimeProperty\", \"Time\")", migration.SnapshotCode, StringComparison.Ordinal);
         Assert.Contains(".HasAnnotation(\"Hourglass:Hypertable:ChunkInterval\", \"7 days\")", migration.SnapshotCode, StringComparison.Ordinal);
-        Assert.Contains(".HasAnnotation(\"Hourglass:Hypertable:Dimensions\", \"hash(DeviceId, 4)\")", migration.SnapshotCode, StringComparison.Ordinal);
+        Assert.Contains(".HasAnnotation(\"Hourglass:Hypertable:Dimensions\", \"[{\\\"Property\\\":\\\"DeviceId\\\",\\\"Partitions\\\":4}]\")", migration.SnapshotCode, StringComparison.Ordinal);
         Assert.Contains(".HasAnnotation(\"Hourglass:Hypertable:CreateDefaultIndexes\", false)", migration.SnapshotCode, StringComparison.Ordinal);
     }
 }

@@ -20,9 +20,9 @@ public class ColumnstoreBuilder
     public ColumnstoreBuilder SegmentBy(params string[] properties)
     {
         ArgumentNullException.ThrowIfNull(properties);
-        var list = ColumnstoreDefinition.SplitList(EntityType[ColumnstoreAnnotationNames.SegmentBy] as string);
+        var list = ColumnstoreDefinition.SegmentByFromAnnotation(EntityType[ColumnstoreAnnotationNames.SegmentBy] as string);
         list.AddRange(properties.Select(p => p.Trim()).Where(p => p.Length > 0 && !list.Contains(p)));
-        EntityType.SetAnnotation(ColumnstoreAnnotationNames.SegmentBy, string.Join(", ", list));
+        EntityType.SetAnnotation(ColumnstoreAnnotationNames.SegmentBy, ColumnstoreDefinition.SegmentByToAnnotation(list));
         return this;
     }
 
@@ -36,10 +36,10 @@ public class ColumnstoreBuilder
         ArgumentNullException.ThrowIfNull(orderBy);
         var entries = ColumnstoreOrder.Parse(orderBy, out var error)
             ?? throw HypertableFeatureChecks.Error("Columnstore", EntityType, orderBy, error!, "write e.g. OrderBy(\"Time DESC\") or OrderBy(\"Time DESC, Sequence ASC NULLS LAST\")");
-        var existing = ColumnstoreOrder.Parse(EntityType[ColumnstoreAnnotationNames.OrderBy] as string, out _) ?? [];
+        var existing = ColumnstoreOrder.FromAnnotation(EntityType[ColumnstoreAnnotationNames.OrderBy] as string);
         existing.RemoveAll(e => entries.Any(n => n.Name == e.Name));
         existing.AddRange(entries);
-        EntityType.SetAnnotation(ColumnstoreAnnotationNames.OrderBy, ColumnstoreOrder.Format(existing));
+        EntityType.SetAnnotation(ColumnstoreAnnotationNames.OrderBy, ColumnstoreOrder.ToAnnotation(existing));
         return this;
     }
 }

@@ -23,14 +23,14 @@ internal sealed class ColumnstoreAttributeConvention : IEntityTypeAddedConventio
         entityTypeBuilder.HasAnnotation(ColumnstoreAnnotationNames.Enabled, true, fromDataAnnotation: true);
         if (columnstore.SegmentBy is not null)
         {
-            entityTypeBuilder.HasAnnotation(ColumnstoreAnnotationNames.SegmentBy, string.Join(", ", ColumnstoreDefinition.SplitList(columnstore.SegmentBy)), fromDataAnnotation: true);
+            entityTypeBuilder.HasAnnotation(ColumnstoreAnnotationNames.SegmentBy, ColumnstoreDefinition.SegmentByToAnnotation(ColumnstoreDefinition.SplitList(columnstore.SegmentBy)), fromDataAnnotation: true);
         }
 
         if (columnstore.OrderBy is not null)
         {
             var order = ColumnstoreOrder.Parse(columnstore.OrderBy, out var error)
                 ?? throw HypertableFeatureChecks.Error("Columnstore", entityType, columnstore.OrderBy, error!, "write e.g. [Columnstore(OrderBy = \"Time DESC\")]");
-            entityTypeBuilder.HasAnnotation(ColumnstoreAnnotationNames.OrderBy, ColumnstoreOrder.Format(order), fromDataAnnotation: true);
+            entityTypeBuilder.HasAnnotation(ColumnstoreAnnotationNames.OrderBy, ColumnstoreOrder.ToAnnotation(order), fromDataAnnotation: true);
         }
 
         if (columnstore.PolicyAfter is not null)

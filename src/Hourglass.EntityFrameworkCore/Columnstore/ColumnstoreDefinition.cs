@@ -28,6 +28,13 @@ internal sealed partial record ColumnstoreOrder(string Name, bool Descending, bo
 
     public static string Format(IEnumerable<ColumnstoreOrder> entries) => string.Join(", ", entries);
 
+    /// <summary>The annotation value: JSON such as <c>[{"Name":"Time","Descending":true}]</c>.</summary>
+    public static string ToAnnotation(IEnumerable<ColumnstoreOrder> entries) => AnnotationJson.Serialize(entries.ToList());
+
+    /// <summary>Reads the annotation value, also as snapshots before the JSON codec wrote it ("Time DESC, Sequence").</summary>
+    public static List<ColumnstoreOrder> FromAnnotation(string? value)
+        => AnnotationJson.IsJson(value) ? AnnotationJson.Deserialize<List<ColumnstoreOrder>>(value!) : Parse(value, out _) ?? [];
+
     /// <summary>Reads "Time DESC, DeviceId ASC NULLS FIRST"; null with an error text when an entry is not "name [ASC|DESC] [NULLS FIRST|LAST]".</summary>
     public static List<ColumnstoreOrder>? Parse(string? text, out string? error)
     {
@@ -97,9 +104,16 @@ internal sealed record ColumnstoreDefinition(IReadOnlyList<string> SegmentBy, IR
         }
 
         return new ColumnstoreDefinition(
-            SplitList(entityType.FindAnnotation(ColumnstoreAnnotationNames.SegmentBy)?.Value as string),
-            ColumnstoreOrder.Parse(entityType.FindAnnotation(ColumnstoreAnnotationNames.OrderBy)?.Value as string, out _) ?? []);
+            SegmentByFromAnnotation(entityType.FindAnnotation(ColumnstoreAnnotationNames.SegmentBy)?.Value as string),
+            ColumnstoreOrder.FromAnnotation(entityType.FindAnnotation(ColumnstoreAnnotationNames.OrderBy)?.Value as string));
     }
+
+    /// <summary>The annotation value: a JSON array of property names.</summary>
+    public static string SegmentByToAnnotation(IEnumerable<string> properties) => AnnotationJson.Serialize(properties.ToList());
+
+    /// <summary>Reads the annotation value, also as snapshots before the JSON codec wrote it ("DeviceId, Other").</summary>
+    public static List<string> SegmentByFromAnnotation(string? value)
+        => AnnotationJson.IsJson(value) ? AnnotationJson.Deserialize<List<string>>(value!) : SplitList(value);
 
     public static List<string> SplitList(string? text)
         => string.IsNullOrWhiteSpace(text) ? [] : [.. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];

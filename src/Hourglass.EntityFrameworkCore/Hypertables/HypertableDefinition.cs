@@ -1,4 +1,5 @@
 using System.Globalization;
+using Hourglass.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata;
 
@@ -19,16 +20,20 @@ internal static class HypertableAnnotationNames
 /// <summary>An extra partitioning dimension, by property: hash (with partitions) or range (with an optional interval).</summary>
 internal sealed record HypertableDimension(string Property, int? Partitions, string? Interval)
 {
+    [System.Text.Json.Serialization.JsonIgnore]
     public bool IsHash => Partitions is not null;
 
-    public override string ToString() => IsHash
-        ? string.Create(CultureInfo.InvariantCulture, $"hash({Property}, {Partitions})")
-        : Interval is null ? $"range({Property})" : $"range({Property}, {Interval})";
+    /// <summary>The annotation value: JSON such as <c>[{"Property":"DeviceId","Partitions":4}]</c>.</summary>
+    public static string Format(IEnumerable<HypertableDimension> dimensions) => AnnotationJson.Serialize(dimensions.ToList());
 
-    public static string Format(IEnumerable<HypertableDimension> dimensions) => string.Join("; ", dimensions);
-
+    /// <summary>Reads the annotation value, also as snapshots before the JSON codec wrote it ("hash(DeviceId, 4); range(x, 1 day)").</summary>
     public static List<HypertableDimension> Parse(string? text)
     {
+        if (AnnotationJson.IsJson(text))
+        {
+            return AnnotationJson.Deserialize<List<HypertableDimension>>(text!);
+        }
+
         var result = new List<HypertableDimension>();
         if (string.IsNullOrWhiteSpace(text))
         {

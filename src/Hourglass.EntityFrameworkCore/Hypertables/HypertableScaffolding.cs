@@ -14,21 +14,21 @@ namespace Hourglass.EntityFrameworkCore.Hypertables;
 /// <summary>Marks hypertables read from the catalog so they scaffold as <c>IsHypertable</c>, and leaves out the indexes TimescaleDB creates by default.</summary>
 internal sealed class HypertableScaffoldingReader : ITimescaleScaffoldingReader
 {
-    /// <summary>Table annotation carrying a scaffolded hypertable by column names: "time|interval|defaultIndexes;hash(col, n);range(col, interval)".</summary>
+    /// <summary>Table annotation carrying a scaffolded hypertable by column names, as <see cref="HypertableDefinition"/> JSON.</summary>
     public const string ScaffoldAnnotation = "Hourglass:Scaffold:Hypertable";
 
     public void Read(DbConnection connection, DatabaseModel model) => MarkHypertables(connection, model);
 
     private static void MarkHypertables(DbConnection connection, DatabaseModel model)
     {
-        var dimensions = CatalogQueries.Rows(
+        var catalog = CatalogQueries.Rows(
             connection,
             """
-            SELECT hypertable_schema::text, hypertable_name::text, column_name::text, time_interval::text, integer_interval, num_partitions
+            SELECT hypertable_schema::text, hypertable_name::text, column_name::text, time_interval, integer_interval, num_partitions
             FROM timescaledb_information.dimensions
             ORDER BY hypertable_schema, hypertable_name, dimension_number
             """);
-        foreach (var hypertable in dimensions.GroupBy(r => ((string)r[0]!, (string)r[1]!)))
+        foreach (var hypertable in catalog.GroupBy(r => ((string)r[0]!, (string)r[1]!)))
         {
             var table = model.Tables.FirstOrDefault(t => t.Schema == hypertable.Key.Item1 && t.Name == hypertable.Key.Item2);
             if (table is null)
@@ -39,14 +39,12 @@ internal sealed class HypertableScaffoldingReader : ITimescaleScaffoldingReader
             var rows = hypertable.ToList();
             var time = (string)rows[0][2]!;
             var defaultIndexNames = new HashSet<string> { $"{table.Name}_{time}_idx" };
-            var parts = new List<string>();
+            var dimensions = new List<HypertableDimension>();
             foreach (var row in rows.Skip(1))
             {
                 var column = (string)row[2]!;
                 defaultIndexNames.Add($"{table.Name}_{column}_{time}_idx");
-                parts.Add(row[5] is short partitions
-                    ? string.Create(CultureInfo.InvariantCulture, $"hash({column}, {partitions})")
-                    : $"range({column}, {Interval(row)})");
+                dimensions.Add(row[5] is short partitions ? new HypertableDimension(column, partitions, null) : new HypertableDimension(column, null, Interval(row)));
             }
 
             var defaultIndexes = table.Indexes.Where(i => i.Name is not null && defaultIndexNames.Contains(i.Name)).ToList();
@@ -55,27 +53,16 @@ internal sealed class HypertableScaffoldingReader : ITimescaleScaffoldingReader
                 table.Indexes.Remove(index);
             }
 
-            parts.Insert(0, $"{time}|{Interval(rows[0])}|{(defaultIndexes.Count > 0 ? "defaults" : "nodefaults")}");
-            table[ScaffoldAnnotation] = string.Join("; ", parts);
+            table[ScaffoldAnnotation] = AnnotationJson.Serialize(new HypertableDefinition(
+                time, Interval(rows[0]), dimensions, CreateDefaultIndexes: defaultIndexes.Count > 0, MigrateData: false, IntegerNowFunction: null));
         }
     }
 
+    // The interval as a typed value (Npgsql's interval), never PostgreSQL's output text.
     private static string Interval(object?[] row)
         => row[4] is long integer
             ? integer.ToString(CultureInfo.InvariantCulture)
-            : ChunkInterval.Normalize(TimeSpan.Parse(ToTimeSpanText((string)row[3]!), CultureInfo.InvariantCulture), out _) ?? (string)row[3]!;
-
-    // PostgreSQL prints intervals as "7 days", "1 day 06:00:00" or "06:00:00".
-    private static string ToTimeSpanText(string interval)
-    {
-        var parts = interval.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        return parts.Length switch
-        {
-            1 => parts[0],
-            2 => parts[0] + ".00:00:00",
-            _ => parts[0] + "." + parts[2],
-        };
-    }
+            : PolicyInterval.FromCatalog(row[3]) ?? throw new InvalidOperationException($"The chunk interval {row[3]} of hypertable {row[0]}.{row[1]} cannot be read.");
 }
 
 /// <summary>
@@ -94,18 +81,13 @@ internal sealed class HypertableScaffoldingCodeGenerator : ITimescaleScaffolding
         {
             string Property(string column) => entityType.GetProperties().FirstOrDefault(p => p.GetColumnName() == column)?.Name ?? column;
 
-            var parts = text.Split("; ");
-            var time = parts[0].Split('|');
-            var dimensions = HypertableDimension.Parse(string.Join("; ", parts.Skip(1)))
-                .Select(d => d with { Property = Property(d.Property) })
-                .ToList();
-            yield return Call(new HypertableDefinition(
-                Property(time[0]),
-                time[1] == ChunkInterval.TimescaleDefault ? null : time[1],
-                dimensions,
-                CreateDefaultIndexes: time[2] != "nodefaults",
-                MigrateData: false,
-                IntegerNowFunction: null));
+            var scaffoldedTable = AnnotationJson.Deserialize<HypertableDefinition>(text);
+            yield return Call(scaffoldedTable with
+            {
+                TimeProperty = Property(scaffoldedTable.TimeProperty),
+                ChunkInterval = scaffoldedTable.ChunkInterval == ChunkInterval.TimescaleDefault ? null : scaffoldedTable.ChunkInterval,
+                Dimensions = scaffoldedTable.Dimensions.Select(d => d with { Property = Property(d.Property) }).ToList(),
+            });
         }
     }
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Hourglass.EntityFrameworkCore.Hypertables;
+using Hourglass.EntityFrameworkCore.Infrastructure;
 
 namespace Hourglass.EntityFrameworkCore.Scheduling;
 
@@ -14,12 +14,6 @@ namespace Hourglass.EntityFrameworkCore.Scheduling;
 /// <remarks>The JSON property names are those the job annotation has always used, so older snapshots still load.</remarks>
 internal sealed record JobSchedule
 {
-    private static readonly JsonSerializerOptions s_json = new()
-    {
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Converters = { new IntervalConverter() },
-    };
-
     /// <summary>How often the job runs (<c>schedule_interval</c>).</summary>
     public TimeSpan? ScheduleInterval { get; init; }
 
@@ -46,6 +40,7 @@ internal sealed record JobSchedule
 
     public static JobSchedule Empty { get; } = new();
 
+    [JsonIgnore]
     public bool IsEmpty => this == Empty;
 
     /// <summary>The settings of <paramref name="other"/> that are set, over this schedule's.</summary>
@@ -79,37 +74,16 @@ internal sealed record JobSchedule
         };
     }
 
-    /// <summary>The schedule as one JSON object (intervals as canonical interval text, e.g. "6 hours").</summary>
-    public string Serialize() => JsonSerializer.Serialize(this, s_json);
+    /// <summary>The schedule as one JSON object (<see cref="AnnotationJson"/>).</summary>
+    public string Serialize() => AnnotationJson.Serialize(this);
 
-    public static JobSchedule Deserialize(string json) => JsonSerializer.Deserialize<JobSchedule>(json, s_json)
-        ?? throw new InvalidOperationException($"The job schedule annotation '{json}' cannot be read.");
+    public static JobSchedule Deserialize(string json) => AnnotationJson.Deserialize<JobSchedule>(json);
 
     /// <summary>Reads the schedule settings out of a larger JSON object (the job annotation keeps them beside its own).</summary>
-    public static JobSchedule FromJson(JsonElement element) => element.Deserialize<JobSchedule>(s_json) ?? Empty;
+    public static JobSchedule FromJson(JsonElement element) => AnnotationJson.Deserialize<JobSchedule>(element);
 
     /// <summary>Writes the schedule's settings into a larger JSON object.</summary>
-    public JsonElement ToJson() => JsonSerializer.SerializeToElement(this, s_json);
-
-    /// <summary>Intervals as the canonical text the other annotations use ("90 minutes", "6 hours").</summary>
-    private sealed class IntervalConverter : JsonConverter<TimeSpan>
-    {
-        public override TimeSpan Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
-        {
-            var text = reader.GetString() ?? "";
-            if (JobScheduleSql.IsZero(text))
-            {
-                return TimeSpan.Zero;
-            }
-
-            return ChunkInterval.Normalize(text, out var error) is { } canonical
-                ? ChunkInterval.ToTimeSpan(canonical)
-                : throw new JsonException($"The job schedule interval '{text}' cannot be read: {error}.");
-        }
-
-        public override void Write(Utf8JsonWriter writer, TimeSpan value, JsonSerializerOptions options)
-            => writer.WriteStringValue(JobScheduleSql.IntervalText(value));
-    }
+    public JsonElement ToJson() => AnnotationJson.ToElement(this);
 }
 
 /// <summary>

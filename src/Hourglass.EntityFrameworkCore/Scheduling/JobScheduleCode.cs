@@ -1,5 +1,4 @@
 using System.Reflection;
-using Hourglass.EntityFrameworkCore.Hypertables;
 using Hourglass.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Design;
 using Microsoft.EntityFrameworkCore.Infrastructure;
@@ -57,11 +56,7 @@ internal static class JobScheduleCode
         };
 
     /// <summary>Interval text of a migration file ("6 hours", "0 seconds") as a time span.</summary>
-    public static TimeSpan? Interval(string? text)
-        => text is null ? null
-            : JobScheduleSql.IsZero(text) ? TimeSpan.Zero
-            : ChunkInterval.Normalize(text, out var error) is { } canonical ? ChunkInterval.ToTimeSpan(canonical)
-            : throw new ArgumentException($"The job interval \"{text}\" cannot be read: {error}.", nameof(text));
+    public static TimeSpan? Interval(string? text) => text is null ? null : AnnotationJson.ParseInterval(text);
 
     /// <summary>The scaffolded lambda <c>s =&gt; s.Every(...).MaxRetries(...)</c>, or null for an empty schedule.</summary>
     public static NestedClosureCodeFragment? Closure(JobSchedule schedule)

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Hourglass.EntityFrameworkCore.Hypertables;
 using Hourglass.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
 
@@ -109,10 +108,7 @@ internal static class JobScheduleSql
     public static string Interval(TimeSpan interval) => "INTERVAL " + TimescaleSqlContext.Literal(IntervalText(interval));
 
     /// <summary>Canonical interval text, "0 seconds" for zero (no run limit).</summary>
-    public static string IntervalText(TimeSpan interval)
-        => interval == TimeSpan.Zero ? "0 seconds" : ChunkInterval.Normalize(interval, out var error) ?? throw new InvalidOperationException($"The job interval {interval}: {error}.");
-
-    public static bool IsZero(string text) => text.Trim() is "0" or "0 seconds" or "00:00:00";
+    public static string IntervalText(TimeSpan interval) => AnnotationJson.IntervalText(interval);
 
     /// <summary>A timestamptz literal in UTC, to the microsecond.</summary>
     public static string Timestamp(DateTimeOffset value)

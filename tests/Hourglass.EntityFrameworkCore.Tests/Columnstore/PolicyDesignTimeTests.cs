@@ -57,8 +57,8 @@ public class PolicyDesignTimeTests(TimescaleDatabaseFixture fixture) : IClassFix
             migration.MigrationCode.IndexOf("migrationBuilder.CreateIndex(", StringComparison.Ordinal) < migration.MigrationCode.IndexOf("migrationBuilder.AddReorderPolicy(", StringComparison.Ordinal),
             "the reorder policy must come after its index is created");
         Assert.Contains(".HasAnnotation(\"Hourglass:Columnstore:Enabled\", true)", migration.SnapshotCode, StringComparison.Ordinal);
-        Assert.Contains(".HasAnnotation(\"Hourglass:Columnstore:SegmentBy\", \"DeviceId\")", migration.SnapshotCode, StringComparison.Ordinal);
-        Assert.Contains(".HasAnnotation(\"Hourglass:Columnstore:OrderBy\", \"Time DESC\")", migration.SnapshotCode, StringComparison.Ordinal);
+        Assert.Contains(".HasAnnotation(\"Hourglass:Columnstore:SegmentBy\", \"[\\\"DeviceId\\\"]\")", migration.SnapshotCode, StringComparison.Ordinal);
+        Assert.Contains(".HasAnnotation(\"Hourglass:Columnstore:OrderBy\", \"[{\\\"Name\\\":\\\"Time\\\",\\\"Descending\\\":true}]\")", migration.SnapshotCode, StringComparison.Ordinal);
         Assert.Contains(".HasAnnotation(\"Hourglass:Columnstore:PolicyAfter\", \"7 days\")", migration.SnapshotCode, StringComparison.Ordinal);
         Assert.Contains(".HasAnnotation(\"Hourglass:Retention:DropAfter\", \"90 days\")", migration.SnapshotCode, StringComparison.Ordinal);
         Assert.Contains(".HasAnnotation(\"Hourglass:Reorder:Index\", \"ix_conditions_device_time\")", migration.SnapshotCode, StringComparison.Ordinal);

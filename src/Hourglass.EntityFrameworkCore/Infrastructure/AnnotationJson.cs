@@ -1,0 +1,60 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Hourglass.EntityFrameworkCore.Hypertables;
+
+namespace Hourglass.EntityFrameworkCore.Infrastructure;
+
+/// <summary>
+/// The one codec of structured annotations (hypertable dimensions, columnstore segmentby and orderby, job schedules,
+/// scaffolded hypertables): JSON, which the model snapshot keeps as a plain string and the differ compares as values.
+/// Intervals are canonical interval text ("6 hours"), "0 seconds" for zero. Annotations written before this codec
+/// (text such as <c>hash(DeviceId, 4)</c>) are read by the legacy reader next to each type.
+/// </summary>
+internal static class AnnotationJson
+{
+    private static readonly JsonSerializerOptions s_options = new()
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Converters = { new IntervalConverter() },
+    };
+
+    public static string Serialize<T>(T value) => JsonSerializer.Serialize(value, s_options);
+
+    public static T Deserialize<T>(string json)
+        => JsonSerializer.Deserialize<T>(json, s_options) ?? throw new InvalidOperationException($"The annotation '{json}' cannot be read as {typeof(T).Name}.");
+
+    public static T Deserialize<T>(JsonElement element)
+        => element.Deserialize<T>(s_options) ?? throw new InvalidOperationException($"The annotation '{element}' cannot be read as {typeof(T).Name}.");
+
+    public static JsonElement ToElement<T>(T value) => JsonSerializer.SerializeToElement(value, s_options);
+
+    /// <summary>Whether an annotation's text is this codec's (else it predates it).</summary>
+    public static bool IsJson(string? text) => text is not null && text.TrimStart() is ['[' or '{', ..];
+
+    /// <summary>Canonical interval text ("90 minutes", "6 hours"), "0 seconds" for zero.</summary>
+    public static string IntervalText(TimeSpan interval)
+        => interval == TimeSpan.Zero ? "0 seconds" : ChunkInterval.Normalize(interval, out var error) ?? throw new InvalidOperationException($"The interval {interval}: {error}.");
+
+    /// <summary>Interval text ("6 hours", "0 seconds") as a time span.</summary>
+    public static TimeSpan ParseInterval(string text)
+        => text.Trim() is "0" or "0 seconds" or "00:00:00" ? TimeSpan.Zero
+            : ChunkInterval.Normalize(text, out var error) is { } canonical ? ChunkInterval.ToTimeSpan(canonical)
+            : throw new FormatException($"The interval \"{text}\" cannot be read: {error}.");
+
+    private sealed class IntervalConverter : JsonConverter<TimeSpan>
+    {
+        public override TimeSpan Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+        {
+            try
+            {
+                return ParseInterval(reader.GetString() ?? "");
+            }
+            catch (FormatException ex)
+            {
+                throw new JsonException(ex.Message, ex);
+            }
+        }
+
+        public override void Write(Utf8JsonWriter writer, TimeSpan value, JsonSerializerOptions options) => writer.WriteStringValue(IntervalText(value));
+    }
+}
