@@ -82,15 +82,15 @@ internal static class RestoreCommand
                 arguments.Add(backup.FullName);
                 var outcome = await BackupCommand.WithProgressAsync($"Restoring into {target.Database}", entries, "processing data for table", progress =>
                     pgRestore.RunAsync(arguments, resolved, progress, cancellationToken));
+
+                // pg_restore --clean drops and recreates TimescaleDB with its catalog tables; sessions opened before keep
+                // the old catalog's OIDs in TimescaleDB's caches ("could not open relation with OID ..."), so every
+                // statement from here on (post_restore too, also after a failure) runs in a new session.
+                NpgsqlConnection.ClearAllPools();
                 if (outcome.ExitCode != 0)
                 {
                     throw new CliException($"pg_restore failed (exit code {outcome.ExitCode}):{Environment.NewLine}{string.Join(Environment.NewLine, outcome.Tail.Where(l => !l.Contains("processing", StringComparison.Ordinal)).TakeLast(8))}");
                 }
-
-                // pg_restore --clean drops and recreates TimescaleDB with its catalog tables; sessions opened before keep
-                // the old catalog's OIDs in TimescaleDB's caches ("could not open relation with OID ..."), so every
-                // statement from here on runs in a new session.
-                NpgsqlConnection.ClearAllPools();
 
                 // Verified before timescaledb_post_restore() starts the scheduler again: restored jobs have no run
                 // history (TimescaleDB keeps job statistics out of dumps), so they all run right after it and may
@@ -109,10 +109,15 @@ internal static class RestoreCommand
             }
 
             var restored = await DatabaseFacts.ReadAsync(resolved, cancellationToken);
-            AnsiConsole.MarkupLineInterpolated($"[green]Restored[/] {backup.Name} into {restored.Database}: {restored.Tables} tables, TimescaleDB {restored.TimescaledbVersion ?? "not installed"}.");
+            AnsiConsole.MarkupLineInterpolated($"[green]Restored[/] {backup.Name} into {restored.Database}: {restored.Tables} tables, {restored.TimescaleState}.");
             if (timescale)
             {
                 AnsiConsole.MarkupLine("Ran timescaledb_pre_restore() before and timescaledb_post_restore() after pg_restore.");
+                if (result.GetValue(clean) && target.TimescaledbVersion is not null)
+                {
+                    AnsiConsole.MarkupLineInterpolated(
+                        $"[yellow]Note:[/] --clean dropped and recreated the timescaledb extension in {restored.Database}: sessions opened before the restore must reconnect (they still know the old extension's catalog and fail with 'could not open relation with OID').");
+                }
             }
 
             return 0;
@@ -166,7 +171,7 @@ internal static class RestoreCommand
 
         if (target.TimescaledbInstallable.Count == 0)
         {
-            throw new CliException($"The backup was made with TimescaleDB {backupVersion}, but TimescaleDB is not available on this server. Restore into a server with TimescaleDB {backupVersion}, or pass --force.");
+            throw new CliException($"The backup was made with TimescaleDB {backupVersion}, but TimescaleDB is not available on this server (it is neither created in database {target.Database} nor installable: no timescaledb in pg_available_extensions). Restore into a server with the TimescaleDB {backupVersion} package installed, or pass --force.");
         }
 
         if (!target.TimescaledbInstallable.Contains(backupVersion, StringComparer.Ordinal))
@@ -182,9 +187,12 @@ internal static class RestoreCommand
             // The backup's version when the server has it (pg_restore's own CREATE EXTENSION IF NOT EXISTS is then a no-op),
             // else the server's default (only reachable with --force).
             var version = metadata?.TimescaledbVersion;
-            await ExecuteAsync(resolved, version is not null && target.TimescaledbInstallable.Contains(version, StringComparer.Ordinal)
-                ? $"CREATE EXTENSION IF NOT EXISTS timescaledb VERSION '{version.Replace("'", "''", StringComparison.Ordinal)}'"
+            var exact = version is not null && target.TimescaledbInstallable.Contains(version, StringComparer.Ordinal);
+            await ExecuteAsync(resolved, exact
+                ? $"CREATE EXTENSION IF NOT EXISTS timescaledb VERSION '{version!.Replace("'", "''", StringComparison.Ordinal)}'"
                 : "CREATE EXTENSION IF NOT EXISTS timescaledb", cancellationToken);
+            AnsiConsole.MarkupLineInterpolated(
+                $"TimescaleDB is installable on this server but was not created in database {target.Database}: created it ({(exact ? "version " + version : "the server's default version")}) before restoring.");
         }
 
         await ExecuteAsync(resolved, "SELECT timescaledb_pre_restore()", cancellationToken);
