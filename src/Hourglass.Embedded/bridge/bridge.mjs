@@ -222,7 +222,8 @@ const BINARY_TRAILER = Buffer.from([0xff, 0xff])
 
 export class CopyPieces {
   // format: 'text' | 'csv' | 'binary'
-  constructor({ format, header = false, quote = '"', escape = null }) {
+  constructor({ format, header = false, quote = '"', escape = null }, { maxRowBytes = COPY_MAX_ROW_BYTES } = {}) {
+    this.maxRowBytes = maxRowBytes
     this.format = format
     this.header = header && format === 'csv'
     this.quote = quote.charCodeAt(0)
@@ -261,8 +262,8 @@ export class CopyPieces {
     const cut = this.lastRowEnd(data)
     if (cut < data.length) {
       const rest = data.subarray(cut)
-      if (rest.length > COPY_MAX_ROW_BYTES) {
-        throw new CopyLimitError(`a single COPY row is larger than ${COPY_MAX_ROW_BYTES >> 20} MB, the most the embedded TimescaleDB takes; split the value or load it with INSERT`)
+      if (rest.length > this.maxRowBytes) {
+        throw new CopyLimitError(`a single COPY row is larger than ${formatBytes(this.maxRowBytes)}, the most the embedded TimescaleDB takes in one row; split the value or load it with INSERT`)
       }
       this.push(Buffer.from(rest))
     }
@@ -345,6 +346,8 @@ export class CopyPieces {
     return -1
   }
 }
+
+const formatBytes = (n) => (n >= 1 << 20 ? `${n / (1 << 20)} MB` : `${n} bytes`)
 
 export class CopyLimitError extends Error {}
 export class CopyFormatError extends Error {}
@@ -532,9 +535,10 @@ async function runEngineWorker() {
 export class CancelledWait extends Error {}
 
 export class Engine {
-  constructor(backend, { lockTimeoutMs = 30000 } = {}) {
+  constructor(backend, { lockTimeoutMs = 30000, copyPieceBytes = COPY_PIECE_BYTES } = {}) {
     this.backend = backend
     this.lockTimeoutMs = lockTimeoutMs
+    this.copyPieceBytes = copyPieceBytes
     this.owner = null
     this.waiting = []
     this.parameterStatus = []
@@ -1140,7 +1144,7 @@ export class Client {
     const copy = this.copyIn
     let piece
     try {
-      piece = copy.pieces.take(final)
+      piece = copy.pieces.take(final, this.engine.copyPieceBytes)
     } catch (error) {
       const code = error instanceof CopyLimitError ? '54000' : '22P04'
       if (copy.began) await this.engine.internal('ROLLBACK', this).catch(() => {})
