@@ -185,6 +185,10 @@ const SNAPSHOT_SQL = `SELECT name, value FROM (
     WHERE source = 'session' AND name NOT IN ('role', 'session_authorization')) s ORDER BY o, name`
 const RESET_SQL = 'SET SESSION AUTHORIZATION DEFAULT; RESET ROLE; RESET ALL'
 
+const SETTING_CHANGE = /(^|[;\n]|\*\/)\s*(set|reset|discard)\b|\bset_config\s*\(|(^|[;\n])\s*(do|call)\b/i
+
+const sameSettings = (a, b) => a.length === b.length && a.every(([name, value], i) => b[i][0] === name && b[i][1] === value)
+
 function applySettingsSql(settings) {
   if (!settings.length) return null
   return 'SELECT ' + settings.map(([name, value]) => `set_config(${sqlLiteral(name)}, ${sqlLiteral(value)}, false)`).join(', ')
@@ -547,6 +551,7 @@ export class Engine {
     this.chain = Promise.resolve()
     this.inFlight = null        // { id, client } of the running engine call
     this.sessionClient = null   // whose settings the session holds
+    this.applied = null         // the settings the session is known to hold (null: unknown)
     this.unnamedOwner = null    // whose unnamed prepared statement the session holds
     this.handOvers = 0
   }
@@ -673,20 +678,32 @@ export class Engine {
   }
 
   // Gives the session to `client`: saves the previous holder's settings, resets, applies the
-  // client's own. One engine call; statement by statement only when applying fails.
+  // client's own. Reading the settings back costs a scan of pg_settings, so it is done only when
+  // the previous holder ran something that can change them (Client.noteStatement); when nothing
+  // differs, the hand-over costs nothing. One engine call otherwise; statement by statement only
+  // when applying fails.
   async handOver(client) {
     if (this.sessionClient === client) return
-    const previous = this.sessionClient && !this.sessionClient.closed ? this.sessionClient : null
+    const previous = this.sessionClient
     const settings = client.settings ?? client.baseline
+    const snapshot = previous !== null && previous.dirty
+    if (previous && !snapshot) previous.settings = this.applied
+    client.dirty = false
+    if (!snapshot && this.applied && sameSettings(this.applied, settings)) {
+      this.sessionClient = client
+      return
+    }
     const apply = applySettingsSql(settings)
-    const sql = [previous ? SNAPSHOT_SQL : null, RESET_SQL, apply].filter(Boolean).join('; ')
+    const sql = [snapshot ? SNAPSHOT_SQL : null, RESET_SQL, apply].filter(Boolean).join('; ')
     this.handOvers++
+    this.applied = null
     try {
       const { results } = await this.internalResults(sql)
-      if (previous) previous.settings = results[0]
+      if (snapshot) previous.settings = results[0]
+      this.applied = settings
     } catch (error) {
-      const { results } = await this.internalResults([previous ? SNAPSHOT_SQL : null, RESET_SQL].filter(Boolean).join('; '))
-      if (previous) previous.settings = results[0]
+      const { results } = await this.internalResults([snapshot ? SNAPSHOT_SQL : null, RESET_SQL].filter(Boolean).join('; '))
+      if (snapshot) previous.settings = results[0]
       for (const setting of settings) {
         try {
           await this.internal(applySettingsSql([setting]))
@@ -728,6 +745,8 @@ export class Client {
     this.engineNames = new Map() // engine name -> client name, for error texts
     this.unnamedParse = null // the client's last unnamed Parse, replayed when another client replaced it
     this.needsBaseline = false
+    this.dirty = false       // may have changed a session setting since the last hand-over
+    this.settingStatements = new Set() // named statements that change settings when run
     this.notices = []
     this.key = null
 
@@ -958,6 +977,7 @@ export class Client {
 
   forget(name) {
     this.statements.delete(name)
+    this.settingStatements.delete(name)
   }
 
   async handle(msg) {
@@ -991,8 +1011,10 @@ export class Client {
       }
       case 'P': case 'B': case 'D': case 'E': case 'C': case 'H': case 'S': {
         if (!(await this.hold(true))) return
-        if (msg.type === 'P') this.noteStatement(msg.body.toString('utf8'))
-        this.pendingBatch.push(this.rename(msg))
+        const renamed = this.rename(msg)
+        if (msg.type === 'P' && this.noteStatement(msg.body.toString('utf8')) && renamed.statement) this.settingStatements.add(renamed.statement)
+        if (msg.type === 'B' && this.settingStatements.has(renamed.boundStatement)) this.dirty = true
+        this.pendingBatch.push(renamed)
         if (msg.type === 'S' || msg.type === 'H') {
           const batch = this.pendingBatch
           this.pendingBatch = []
@@ -1010,8 +1032,14 @@ export class Client {
 
   // Settings that RESET ALL / DISCARD ALL put back to the engine's defaults are this client's
   // startup settings once more.
+  // Anything that may change a session setting marks the client, so the next hand-over reads its
+  // settings back: SET, RESET, DISCARD, set_config(), DO blocks and procedures. A function the
+  // client calls that changes a setting internally is not seen (docs/embedded.md).
   noteStatement(sql) {
     if (/\breset\s+all\b|\bdiscard\s+all\b/i.test(sql)) this.needsBaseline = true
+    const changes = SETTING_CHANGE.test(sql)
+    if (changes) this.dirty = true
+    return changes
   }
 
   async runBatch(batch) {
@@ -1199,7 +1227,10 @@ export class Client {
     } catch (error) {
       log(`cleanup after disconnect failed: ${error.message}`)
     }
-    if (this.engine.sessionClient === this) this.engine.sessionClient = null
+    if (this.engine.sessionClient === this) {
+      this.engine.sessionClient = null
+      if (this.dirty) this.engine.applied = null
+    }
     if (this.engine.unnamedOwner === this) this.engine.unnamedOwner = null
     this.engine.release(this)
   }

@@ -320,6 +320,28 @@ test('the same client again costs no hand-over', async () => {
   } finally { await bridge.close() }
 })
 
+test('clients with the same startup settings take turns without hand-over work until one changes a setting', async () => {
+  const bridge = await startBridge()
+  try {
+    const a = await TestClient.connect(bridge.port)
+    const b = await TestClient.connect(bridge.port)
+    await a.scalar('SELECT 1')
+    const before = bridge.engine.handOvers
+    for (let i = 0; i < 4; i++) {
+      await a.scalar('SELECT 1')
+      await b.query("UPDATE t SET v = 1 WHERE id = 2; SELECT 1") // SET in an UPDATE changes no setting
+    }
+    assert.equal(bridge.engine.handOvers, before)
+    await a.query("SET TimeZone = 'UTC+1'")
+    const snapshots = bridge.fake.statementsRun.filter((sql) => sql.startsWith('SELECT name, value')).length
+    assert.equal(await b.scalar('SHOW TimeZone'), 'GMT')
+    assert.equal(bridge.fake.statementsRun.filter((sql) => sql.startsWith('SELECT name, value')).length, snapshots + 1)
+    assert.equal(await a.scalar('SHOW TimeZone'), 'UTC+1')
+    a.end()
+    b.end()
+  } finally { await bridge.close() }
+})
+
 test('baselineSettings reads startup parameters and -c options', () => {
   const settings = new Map(baselineSettings({ user: 'u', database: 'd', application_name: 'app', options: '-c statement_timeout=5s --work-mem=8MB -c search_path=a,\\ b' }))
   assert.equal(settings.get('application_name'), 'app')

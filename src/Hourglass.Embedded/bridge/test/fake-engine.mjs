@@ -205,6 +205,7 @@ export class FakeEngine {
     if ((match = /^SELECT (.+) FROM (\S+) WHERE false$/.exec(sql))) return rows(match[1].split(',').map((c) => c.trim()), [], 'SELECT 0')
     if (/^SELECT count\(\*\) FROM pg_attribute/.test(sql)) return rows(['count'], [['2']])
     if (/^SELECT count\(\*\) FROM copied$/.test(sql)) return rows(['count'], [[String(this.tableRows)]])
+    if (/^UPDATE t SET/.test(sql)) return [complete('UPDATE 0')]
     if ((match = /^SELECT (\d+)$/.exec(sql))) return rows(['?column?'], [[match[1]]])
     if (/^(LOAD|CREATE EXTENSION|CLOSE ALL|UNLISTEN|DISCARD|SELECT pg_advisory_unlock_all)/i.test(sql)) return [complete('OK')]
     if (/^DO\b/i.test(sql)) {
