@@ -60,6 +60,26 @@ public sealed class EmbeddedSessionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Pooled_connections_keep_their_automatically_prepared_statements_across_reuse()
+    {
+        var pooled = _server.ConnectionString + ";Max Auto Prepare=10;Auto Prepare Min Usages=1;Maximum Pool Size=2;ApplicationName=pooled";
+        for (var round = 0; round < 4; round++)
+        {
+            // Two pooled connectors, each reset (Npgsql's DISCARD ALL or its reduced reset) when reused.
+            await using var first = new NpgsqlConnection(pooled);
+            await using var second = new NpgsqlConnection(pooled);
+            await first.OpenAsync();
+            await second.OpenAsync();
+            foreach (var connection in new[] { first, second, first, second })
+            {
+                await using var command = new NpgsqlCommand("SELECT $1::int * 2", connection) { Parameters = { new() { Value = round } } };
+                Assert.Equal(round * 2, await command.ExecuteScalarAsync());
+                Assert.True(command.IsPrepared);
+            }
+        }
+    }
+
+    [Fact]
     public async Task Explicitly_prepared_statements_with_the_same_names_on_two_connections_both_work()
     {
         await using var first = await OpenAsync();
@@ -184,5 +204,70 @@ public sealed class EmbeddedSessionTests : IAsyncLifetime
 
         await transaction.CommitAsync();
         Assert.Equal(4, await ScalarAsync(waiter, "SELECT 4"));
+    }
+
+    // The remaining differences from a real server, each measured (docs/embedded.md, "Limits").
+
+    [Fact]
+    public async Task Difference_temporary_tables_are_shared_by_all_connections()
+    {
+        await using var first = await OpenAsync();
+        await using var second = await OpenAsync();
+        await ScalarAsync(first, "CREATE TEMP TABLE scratch (v int); INSERT INTO scratch VALUES (5)");
+        Assert.Equal(5, await ScalarAsync(second, "SELECT v FROM scratch")); // PostgreSQL: 42P01 on the second connection
+        await ScalarAsync(second, "DISCARD TEMP");
+        var error = await Assert.ThrowsAsync<PostgresException>(() => ScalarAsync(first, "SELECT v FROM scratch"));
+        Assert.Equal("42P01", error.SqlState);
+    }
+
+    [Fact]
+    public async Task Difference_sql_prepare_names_and_session_advisory_locks_are_shared()
+    {
+        await using var first = await OpenAsync();
+        await using var second = await OpenAsync();
+        await ScalarAsync(first, "PREPARE shared_name AS SELECT 1");
+        var error = await Assert.ThrowsAsync<PostgresException>(() => ScalarAsync(second, "PREPARE shared_name AS SELECT 2"));
+        Assert.Equal("42P05", error.SqlState); // PostgreSQL: each connection has its own SQL-level names
+
+        Assert.Equal(true, await ScalarAsync(first, "SELECT pg_try_advisory_lock(42)"));
+        Assert.Equal(true, await ScalarAsync(second, "SELECT pg_try_advisory_lock(42)")); // PostgreSQL: false, the first holds it
+    }
+
+    [Fact]
+    public async Task Difference_a_setting_changed_inside_a_called_function_is_not_kept_per_connection()
+    {
+        await using var first = await OpenAsync();
+        await using var second = await OpenAsync();
+        await ScalarAsync(first, "CREATE FUNCTION quietly_tune() RETURNS void LANGUAGE sql AS $$ SELECT set_config('statement_timeout', '3s', false) $$");
+        Assert.Equal("0", await ScalarAsync(second, "SHOW statement_timeout"));
+        await ScalarAsync(first, "SELECT quietly_tune()");
+        Assert.Equal("3s", await ScalarAsync(second, "SHOW statement_timeout")); // PostgreSQL: 0
+    }
+
+    [Fact]
+    public async Task Difference_a_statement_that_never_touches_clock_or_files_runs_on_after_a_cancel_but_the_client_never_hangs()
+    {
+        await using var connection = await OpenAsync("Cancellation Timeout=1000");
+        await using var busy = new NpgsqlCommand("DO $$ DECLARE n bigint := 0; BEGIN FOR i IN 1..60000000 LOOP n := n + 1; END LOOP; END $$", connection);
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        var clock = Stopwatch.StartNew();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => busy.ExecuteNonQueryAsync(cancel.Token));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"the client waited {clock.Elapsed}");
+
+        await using var next = await OpenAsync();
+        Assert.Equal(6, await ScalarAsync(next, "SELECT 6"));
+    }
+
+    [Fact]
+    public async Task Difference_a_notification_reaches_the_connection_running_when_it_is_delivered()
+    {
+        await using var listener = await OpenAsync();
+        await using var notifier = await OpenAsync();
+        var notifierHeard = false;
+        notifier.Notification += (_, _) => notifierHeard = true;
+        await ScalarAsync(listener, "LISTEN readings");
+        await ScalarAsync(notifier, "NOTIFY readings, 'new'");
+        Assert.False(await listener.WaitAsync(TimeSpan.FromSeconds(1))); // PostgreSQL: true, the listener is told
+        Assert.True(notifierHeard);
     }
 }

@@ -497,8 +497,10 @@ async function runEngineWorker() {
   const interruptPending = mod._InterruptPending
   const layoutKnown = patched && typeof interruptPending === 'number' && mod._ProcDiePending === interruptPending + 8 &&
     mod._CritSectionCount === interruptPending + 52 && typeof mod._MyLatch === 'number'
+  let interrupted = false
   if (layoutKnown) {
     interrupt = () => {
+      interrupted = true
       const heap = mod.HEAP32
       heap[interruptPending >> 2] = 1
       heap[(interruptPending + 4) >> 2] = 1 // QueryCancelPending
@@ -524,6 +526,11 @@ async function runEngineWorker() {
       }
       current = 0
       Atomics.compareExchange(flag, 0, m.id, 0)
+      if (interrupted) {
+        // A cancel that came too late for its statement must not cancel the next one.
+        interrupted = false
+        mod.HEAP32[(interruptPending + 4) >> 2] = 0
+      }
       const copy = new Uint8Array(out) // the engine reuses the memory behind its output
       parentPort.postMessage({ id: m.id, out: copy }, [copy.buffer])
     } catch (error) {
