@@ -187,7 +187,11 @@ const RESET_SQL = 'SET SESSION AUTHORIZATION DEFAULT; RESET ROLE; RESET ALL'
 
 const SETTING_CHANGE = /(^|[;\n]|\*\/)\s*(set|reset|discard)\b|\bset_config\s*\(|(^|[;\n])\s*(do|call)\b/i
 
-const sameSettings = (a, b) => a.length === b.length && a.every(([name, value], i) => b[i][0] === name && b[i][1] === value)
+function sameSettings(a, b) {
+  if (a.length !== b.length) return false
+  const values = new Map(a)
+  return b.every(([name, value]) => values.get(name) === value)
+}
 
 function applySettingsSql(settings) {
   if (!settings.length) return null
@@ -1019,7 +1023,7 @@ export class Client {
       case 'P': case 'B': case 'D': case 'E': case 'C': case 'H': case 'S': {
         if (!(await this.hold(true))) return
         const renamed = this.rename(msg)
-        if (msg.type === 'P' && this.noteStatement(msg.body.toString('utf8')) && renamed.statement) this.settingStatements.add(renamed.statement)
+        if (msg.type === 'P' && this.noteStatement(readCString(msg.body, readCString(msg.body, 0)[1])[0]) && renamed.statement) this.settingStatements.add(renamed.statement)
         if (msg.type === 'B' && this.settingStatements.has(renamed.boundStatement)) this.dirty = true
         this.pendingBatch.push(renamed)
         if (msg.type === 'S' || msg.type === 'H') {

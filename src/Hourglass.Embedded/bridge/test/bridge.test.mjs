@@ -332,7 +332,8 @@ test('clients with the same startup settings take turns without hand-over work u
       await b.query("UPDATE t SET v = 1 WHERE id = 2; SELECT 1") // SET in an UPDATE changes no setting
     }
     assert.equal(bridge.engine.handOvers, before)
-    await a.query("SET TimeZone = 'UTC+1'")
+    a.send(parse('', "SET TimeZone = 'UTC+1'"), bind('', ''), execute(''), sync())
+    await a.untilReady()
     const snapshots = bridge.fake.statementsRun.filter((sql) => sql.startsWith('SELECT name, value')).length
     assert.equal(await b.scalar('SHOW TimeZone'), 'GMT')
     assert.equal(bridge.fake.statementsRun.filter((sql) => sql.startsWith('SELECT name, value')).length, snapshots + 1)
