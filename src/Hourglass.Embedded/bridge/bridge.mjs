@@ -399,15 +399,24 @@ class WorkerBackend {
     this.seq = 0
     this.calls = new Map()
     this.cancellable = false
+    this.closing = false
     worker.on('message', (m) => this.onMessage(m))
     worker.on('error', (error) => this.failAll(error))
-    worker.on('exit', (code) => this.failAll(new Error(`the engine stopped (worker exit code ${code})`)))
+    worker.on('exit', (code) => {
+      this.failAll(new Error(`the engine stopped (worker exit code ${code})`))
+      if (!this.closing && this.started?.settled) {
+        // Without its engine the server can serve no one: end, so the parent sees it stop.
+        log(`the engine stopped unexpectedly (exit code ${code}); shutting down`)
+        process.exit(70)
+      }
+    })
   }
 
   onMessage(m) {
     if (m.ready) {
       this.cancellable = m.cancellable
       if (!m.cancellable) log(`statement cancellation is unavailable: ${m.reason}`)
+      this.started.settled = true
       this.started.resolve()
       return
     }
@@ -447,6 +456,7 @@ class WorkerBackend {
   }
 
   async close() {
+    this.closing = true
     await new Promise((resolve) => {
       this.worker.once('exit', resolve)
       this.worker.postMessage({ close: true })
