@@ -1,28 +1,29 @@
 using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.EntityFrameworkCore.Migrations.Operations;
-using Microsoft.Extensions.Logging;
-using Npgsql.EntityFrameworkCore.PostgreSQL.Infrastructure.Internal;
-using Npgsql.EntityFrameworkCore.PostgreSQL.Migrations;
 
 namespace Hourglass.EntityFrameworkCore.Infrastructure;
 
 /// <summary>
-/// Npgsql's SQL generator plus TimescaleDB operations, which each feature renders through its
-/// <see cref="ITimescaleOperationSqlGenerator"/>. Without TimescaleDB the operations are skipped with a warning
-/// (Degrade) or refused before any SQL is produced (Strict).
+/// Wraps the SQL generator registered before it (Npgsql's, or an application's subclass of it). The operation list is
+/// cut into runs: runs of other operations go to the wrapped generator unchanged and in order; TimescaleDB operations
+/// become SQL through each feature's <see cref="ITimescaleOperationSqlGenerator"/>. Without TimescaleDB they are
+/// skipped with a <see cref="TimescaleEventId.FeatureSkipped"/> warning (Degrade) or refused before any SQL (Strict).
 /// </summary>
 internal sealed class TimescaleMigrationsSqlGenerator(
+    IServiceProvider services,
     MigrationsSqlGeneratorDependencies dependencies,
-    INpgsqlSingletonOptions npgsqlSingletonOptions,
     TimescaleServerDetector detector,
+    TimescaleDiagnostics diagnostics,
     IEnumerable<ITimescaleOperationSqlGenerator> featureGenerators)
-    : NpgsqlMigrationsSqlGenerator(dependencies, npgsqlSingletonOptions)
+    : IMigrationsSqlGenerator
 {
     private readonly ITimescaleOperationSqlGenerator[] _featureGenerators = featureGenerators.ToArray();
-    private TimescaleSqlContext? _context;
+    private IMigrationsSqlGenerator? _inner;
 
-    public override IReadOnlyList<MigrationCommand> Generate(
+    private IMigrationsSqlGenerator Inner => _inner ??= ServiceDecoration.Inner<IMigrationsSqlGenerator, TimescaleMigrationsSqlGenerator>(services);
+
+    public IReadOnlyList<MigrationCommand> Generate(
         IReadOnlyList<MigrationOperation> operations,
         IModel? model = null,
         MigrationsSqlGenerationOptions options = MigrationsSqlGenerationOptions.Default)
@@ -31,94 +32,118 @@ internal sealed class TimescaleMigrationsSqlGenerator(
         var timescaleOperations = operations.OfType<TimescaleMigrationOperation>().ToList();
         if (timescaleOperations.Count == 0)
         {
-            return base.Generate(operations, model, options);
+            return Inner.Generate(operations, model, options);
         }
 
-        var target = detector.Resolve(operations);
+        var target = detector.Resolve(operations, options);
         if (!target.IsAvailable)
         {
-            if (detector.MissingBehavior == TimescaleMissingBehavior.Strict)
-            {
-                throw new InvalidOperationException(
-                    "TimescaleDB is not installed in this database, and UseTimescale(t => t.WhenTimescaleMissing(TimescaleMissingBehavior.Strict)) "
-                    + $"forbids running without it. Nothing was changed. Needed for: {string.Join(", ", timescaleOperations.Select(o => o.Describe()))}. "
-                    + "Fix: run CREATE EXTENSION timescaledb (or add modelBuilder.HasPostgresExtension(\"timescaledb\")), "
-                    + "or use TimescaleMissingBehavior.Degrade to create plain tables.");
-            }
-
-            var plain = new List<MigrationOperation>();
-            foreach (var operation in operations)
-            {
-                if (operation is not TimescaleMigrationOperation timescale)
-                {
-                    plain.Add(operation);
-                }
-                else if (timescale.WithoutTimescale() is { } degraded)
-                {
-                    detector.Logger.LogWarning("TimescaleDB is not installed in this database: {Fallback}", degraded.Warning);
-                    if (degraded.Operation is not null)
-                    {
-                        plain.Add(degraded.Operation);
-                    }
-                }
-                else
-                {
-                    detector.Logger.LogWarning(
-                        "TimescaleDB is not installed in this database: skipped {Feature}; the table stays a plain PostgreSQL table.",
-                        timescale.Describe());
-                }
-            }
-
-            return base.Generate(plain, model, options);
+            return Inner.Generate(WithoutTimescale(operations, timescaleOperations), model, options);
         }
 
         if (!target.HasCommunityFeatures && timescaleOperations.Any(o => o.RequiresCommunityFeatures))
         {
-            var community = timescaleOperations.Where(o => o.RequiresCommunityFeatures).ToList();
-            if (detector.MissingBehavior == TimescaleMissingBehavior.Strict)
+            operations = WithoutCommunityFeatures(operations, timescaleOperations, target);
+        }
+
+        var context = new TimescaleSqlContext(target, dependencies.SqlGenerationHelper, options.HasFlag(MigrationsSqlGenerationOptions.Idempotent));
+        var commands = new List<MigrationCommand>();
+        var run = new List<MigrationOperation>();
+        foreach (var operation in operations)
+        {
+            if (operation is not TimescaleMigrationOperation timescale)
             {
-                throw new InvalidOperationException(
-                    $"This TimescaleDB is the Apache edition (timescaledb.license = '{target.License}'), which lacks the community features needed for: "
-                    + $"{string.Join(", ", community.Select(o => o.Describe()))}. Nothing was changed. Fix: set timescaledb.license = 'timescale' on the server, "
-                    + "or use TimescaleMissingBehavior.Degrade to skip these features.");
+                run.Add(operation);
+                continue;
             }
 
-            foreach (var skipped in community)
+            if (run.Count > 0)
             {
-                detector.Logger.LogWarning(
-                    "This TimescaleDB is the Apache edition (timescaledb.license = '{License}'): skipped {Feature}, a community-licensed feature.",
-                    target.License,
-                    skipped.Describe());
+                commands.AddRange(Inner.Generate(run, model, options));
+                run.Clear();
             }
 
-            operations = operations.Where(o => o is not TimescaleMigrationOperation { RequiresCommunityFeatures: true }).ToList();
+            commands.AddRange(Generate(timescale, model, context));
         }
 
-        _context = new TimescaleSqlContext(target, Dependencies.SqlGenerationHelper, options.HasFlag(MigrationsSqlGenerationOptions.Idempotent));
-        try
+        if (run.Count > 0)
         {
-            return base.Generate(operations, model, options);
+            commands.AddRange(Inner.Generate(run, model, options));
         }
-        finally
-        {
-            _context = null;
-        }
+
+        return commands;
     }
 
-    protected override void Generate(MigrationOperation operation, IModel? model, MigrationCommandListBuilder builder)
+    private IReadOnlyList<MigrationCommand> Generate(TimescaleMigrationOperation operation, IModel? model, TimescaleSqlContext context)
     {
-        ArgumentNullException.ThrowIfNull(operation);
-        if (operation is TimescaleMigrationOperation && _context is not null)
+        var builder = new MigrationCommandListBuilder(dependencies);
+        foreach (var feature in _featureGenerators)
         {
-            foreach (var feature in _featureGenerators)
+            if (feature.TryGenerate(operation, model, context, builder))
             {
-                if (feature.TryGenerate(operation, model, _context, builder))
-                {
-                    return;
-                }
+                return builder.GetCommandList();
             }
         }
 
-        base.Generate(operation, model, builder);
+        throw new InvalidOperationException(
+            $"No Hourglass feature generates SQL for {operation.GetType().Name} ({operation.Describe()}). "
+            + "Fix: make sure UseTimescale() (or AddEntityFrameworkTimescale()) configures the context that runs this migration.");
+    }
+
+    private List<MigrationOperation> WithoutTimescale(IReadOnlyList<MigrationOperation> operations, List<TimescaleMigrationOperation> timescaleOperations)
+    {
+        if (detector.MissingBehavior == TimescaleMissingBehavior.Strict)
+        {
+            throw new InvalidOperationException(
+                "TimescaleDB is not installed in this database, and UseTimescale(t => t.WhenTimescaleMissing(TimescaleMissingBehavior.Strict)) "
+                + $"forbids running without it. Nothing was changed. Needed for: {string.Join(", ", timescaleOperations.Select(o => o.Describe()))}. "
+                + "Fix: run CREATE EXTENSION timescaledb (or add modelBuilder.HasPostgresExtension(\"timescaledb\")), "
+                + "or use TimescaleMissingBehavior.Degrade to create plain tables.");
+        }
+
+        var plain = new List<MigrationOperation>();
+        foreach (var operation in operations)
+        {
+            if (operation is not TimescaleMigrationOperation timescale)
+            {
+                plain.Add(operation);
+            }
+            else if (timescale.WithoutTimescale() is { } degraded)
+            {
+                diagnostics.FeatureDegraded(degraded.Warning);
+                if (degraded.Operation is not null)
+                {
+                    plain.Add(degraded.Operation);
+                }
+            }
+            else
+            {
+                diagnostics.FeatureSkipped(timescale.Describe());
+            }
+        }
+
+        return plain;
+    }
+
+    private List<MigrationOperation> WithoutCommunityFeatures(
+        IReadOnlyList<MigrationOperation> operations,
+        List<TimescaleMigrationOperation> timescaleOperations,
+        TimescaleServerTarget target)
+    {
+        var community = timescaleOperations.Where(o => o.RequiresCommunityFeatures).ToList();
+        if (detector.MissingBehavior == TimescaleMissingBehavior.Strict)
+        {
+            throw new InvalidOperationException(
+                $"This TimescaleDB is the Apache edition (timescaledb.license = '{target.License}'), which lacks the community features needed for: "
+                + $"{string.Join(", ", community.Select(o => o.Describe()))}. Nothing was changed. Fix: set timescaledb.license = 'timescale' on the server, "
+                + "or use TimescaleMissingBehavior.Degrade to skip these features.");
+        }
+
+        foreach (var skipped in community)
+        {
+            diagnostics.CommunityFeatureSkipped(target.License ?? "apache", skipped.Describe());
+        }
+
+        return operations.Where(o => o is not TimescaleMigrationOperation { RequiresCommunityFeatures: true }).ToList();
     }
 }

@@ -49,21 +49,3 @@ internal sealed class ReorderScaffoldingCodeGenerator : ITimescaleScaffoldingCod
         }
     }
 }
-
-/// <summary>The reorder feature's services.</summary>
-internal static class ReorderServices
-{
-    public static void Add(IServiceCollection services)
-    {
-        services.TryAddEnumerable(ServiceDescriptor.Scoped<IConventionSetPlugin, ReorderConventionSetPlugin>());
-        services.TryAddEnumerable(ServiceDescriptor.Scoped<ITimescaleModelDiffer, ReorderModelDiffer>());
-        services.TryAddEnumerable(ServiceDescriptor.Scoped<ITimescaleOperationSqlGenerator, ReorderSqlGenerator>());
-    }
-
-    public static void AddDesignTime(IServiceCollection services)
-    {
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleOperationCSharpGenerator, ReorderCSharpGenerator>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleScaffoldingReader, ReorderScaffoldingReader>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleScaffoldingCodeGenerator, ReorderScaffoldingCodeGenerator>());
-    }
-}

@@ -55,21 +55,3 @@ internal sealed class RetentionScaffoldingCodeGenerator : ITimescaleScaffoldingC
         }
     }
 }
-
-/// <summary>The retention feature's services.</summary>
-internal static class RetentionServices
-{
-    public static void Add(IServiceCollection services)
-    {
-        services.TryAddEnumerable(ServiceDescriptor.Scoped<IConventionSetPlugin, RetentionConventionSetPlugin>());
-        services.TryAddEnumerable(ServiceDescriptor.Scoped<ITimescaleModelDiffer, RetentionModelDiffer>());
-        services.TryAddEnumerable(ServiceDescriptor.Scoped<ITimescaleOperationSqlGenerator, RetentionSqlGenerator>());
-    }
-
-    public static void AddDesignTime(IServiceCollection services)
-    {
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleOperationCSharpGenerator, RetentionCSharpGenerator>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleScaffoldingReader, RetentionScaffoldingReader>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleScaffoldingCodeGenerator, RetentionScaffoldingCodeGenerator>());
-    }
-}
