@@ -1,6 +1,8 @@
 using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Migrations;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Migrations.Operations;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Hourglass.EntityFrameworkCore.Infrastructure;
 
@@ -32,6 +34,7 @@ internal sealed class TimescaleMigrationsSqlGenerator(
         var timescaleOperations = operations.OfType<TimescaleMigrationOperation>().ToList();
         if (timescaleOperations.Count == 0)
         {
+            RequireTimescaleDiffer(operations, model);
             return Inner.Generate(operations, model, options);
         }
 
@@ -73,6 +76,40 @@ internal sealed class TimescaleMigrationsSqlGenerator(
 
         return commands;
     }
+
+    /// <summary>
+    /// Refuses tables of TimescaleDB entities created without their TimescaleDB operations because the model differ in use is
+    /// not Hourglass's: an extension registered after <c>UseTimescale</c> replaced it (EF applies extensions in the order
+    /// they were configured), and <c>EnsureCreated</c> would otherwise make plain tables silently.
+    /// </summary>
+    private void RequireTimescaleDiffer(IReadOnlyList<MigrationOperation> operations, IModel? model)
+    {
+        if (model is null
+            || !operations.Any(o => o is CreateTableOperation)
+            || services.GetService<IMigrationsModelDiffer>() is not { } differ
+            || differ is TimescaleMigrationsModelDiffer)
+        {
+            return;
+        }
+
+        var relational = model.GetRelationalModel();
+        var tables = operations.OfType<CreateTableOperation>()
+            .Where(o => relational.FindTable(o.Name, o.Schema)?.EntityTypeMappings
+                .Any(m => m.TypeBase.GetAnnotations().Any(a => a.Name.StartsWith(TimescaleAnnotationPrefix, StringComparison.Ordinal))) == true)
+            .Select(o => o.Name)
+            .ToList();
+        if (tables.Count > 0)
+        {
+            throw new InvalidOperationException(
+                $"The model differ in use is {differ.GetType().FullName}, not the one UseTimescale() wraps around the provider's: an extension configured "
+                + $"after UseTimescale() replaced IMigrationsModelDiffer, so the TimescaleDB features of {string.Join(", ", tables.Select(t => $"\"{t}\""))} "
+                + "were not computed and the tables would be created without them. Nothing was changed. Fix: configure that extension before "
+                + "UseNpgsql(..., o => o.UseTimescale()) so Hourglass wraps its differ, or make it wrap the registered IMigrationsModelDiffer instead of replacing it.");
+        }
+    }
+
+    /// <summary>The prefix of every annotation Hourglass's features put on the model.</summary>
+    internal const string TimescaleAnnotationPrefix = "Hourglass:";
 
     private IReadOnlyList<MigrationCommand> Generate(TimescaleMigrationOperation operation, IModel? model, TimescaleSqlContext context)
     {
