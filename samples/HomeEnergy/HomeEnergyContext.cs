@@ -114,8 +114,10 @@ public sealed class HomeEnergyContext(DbContextOptions<HomeEnergyContext> option
             device.Property(d => d.Type).HasMaxLength(50);
             device.Property(d => d.Manufacturer).HasMaxLength(100);
             device.Property(d => d.Model).HasMaxLength(100);
-            device.Property(d => d.Location).HasColumnType("jsonb");
-            device.Property(d => d.Configuration).HasColumnType("jsonb");
+            // The seed's server defaults: bulk ingest and SaveChanges store the value a row sets, and '{}' when it sets none.
+            device.Property(d => d.Location).HasColumnType("jsonb").HasDefaultValueSql("'{}'");
+            device.Property(d => d.Capabilities).HasDefaultValueSql("'{}'");
+            device.Property(d => d.Configuration).HasColumnType("jsonb").HasDefaultValueSql("'{}'");
             device.Property(d => d.CreatedAt).HasDefaultValueSql("now()");
             device.Property(d => d.UpdatedAt).HasDefaultValueSql("now()");
             device.HasIndex(d => d.Type).HasDatabaseName("idx_devices_type");
@@ -144,7 +146,7 @@ public sealed class HomeEnergyContext(DbContextOptions<HomeEnergyContext> option
             metric.Property(m => m.DeviceId).HasMaxLength(100);
             metric.Property(m => m.MetricType).HasMaxLength(50);
             metric.Property(m => m.Unit).HasMaxLength(20);
-            metric.Property(m => m.Tags).HasColumnType("jsonb");
+            metric.Property(m => m.Tags).HasColumnType("jsonb").HasDefaultValueSql("'{}'");
             metric.HasOne<Device>().WithMany().HasForeignKey(m => m.DeviceId).OnDelete(DeleteBehavior.Cascade).HasConstraintName("fk_metrics_device");
 
             // The natural key that makes re-ingest idempotent (ON CONFLICT DO NOTHING); it includes the time column, as

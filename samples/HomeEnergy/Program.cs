@@ -1,6 +1,6 @@
 // HomeEnergy: the database of a home energy monitor ("aetherlens"). Devices, users and a time-of-use tariff in plain
 // tables, every measurement in the metrics hypertable (7-day chunks, a cascading foreign key to devices, GIN index on its
-// JSON tags), all created by one generated migration; a seeded-random month of five-minute readings of five devices,
+// JSON tags), created by generated migrations; a seeded-random month of five-minute readings of five devices,
 // ingested idempotently with BulkUpsertAsync(... DoNothing()); then the seed's verification queries.
 //
 //   dotnet run --project samples/HomeEnergy                 # embedded TimescaleDB, temporary data
@@ -30,7 +30,8 @@ try
 {
     await using var context = HomeEnergyContext.Create(connectionString);
 
-    // Migrations/ was written by `dotnet ef migrations add Initial`: four tables, indexes, migrationBuilder.CreateHypertable(...).
+    // Migrations/ was written by `dotnet ef migrations add Initial` (four tables, indexes, migrationBuilder.CreateHypertable(...))
+    // and `dotnet ef migrations add SeedJsonDefaults` (the seed's '{}' defaults).
     await context.Database.MigrateAsync();
 
     var household = new Household(new DateTime(2025, 6, 1, 0, 0, 0, DateTimeKind.Utc), days: 30, seed: 42);
@@ -45,7 +46,7 @@ try
 
     // Seed test 1 and "bulk insert of 1000 metrics < 1 s", in a transaction that is rolled back: a test device, 1000
     // metrics, read back, then the device deleted and its metrics gone with it (ON DELETE CASCADE).
-    long testInserted, testReadBack, testAfterCascade;
+    long testInserted, testReadBack, testDefaultTags, testAfterCascade;
     TimeSpan testInsertTime;
     await using (var transaction = await context.Database.BeginTransactionAsync())
     {
@@ -64,6 +65,8 @@ try
         testInserted = await context.BulkInsertAsync(testMetrics);
         testInsertTime = clock.Elapsed;
         testReadBack = await context.Metrics.LongCountAsync(m => m.DeviceId == "test-device");
+        // The test metrics set no tags: the column's server default '{}' fills them, as SaveChanges would.
+        testDefaultTags = await context.Metrics.LongCountAsync(m => m.DeviceId == "test-device" && m.Tags == "{}");
         await context.Devices.Where(d => d.DeviceId == "test-device").ExecuteDeleteAsync();
         testAfterCascade = await context.Metrics.LongCountAsync(m => m.DeviceId == "test-device");
         await transaction.RollbackAsync();
@@ -126,10 +129,11 @@ try
         """).SingleAsync();
     var stored = await context.Metrics.LongCountAsync();
     var distinctKeys = await context.Metrics.Select(m => new { m.DeviceId, m.MetricType, m.Time }).Distinct().LongCountAsync();
+    var tagged = await context.Metrics.LongCountAsync(m => m.Tags != "{}");
 
-    Console.WriteLine(FormattableString.Invariant($"Bulk insert of {testInserted:N0} metrics: {testInsertTime.TotalMilliseconds:N0} ms (seed target: under 1 s); read back {testReadBack:N0}; after deleting the device (ON DELETE CASCADE): {testAfterCascade}; rolled back."));
+    Console.WriteLine(FormattableString.Invariant($"Bulk insert of {testInserted:N0} metrics: {testInsertTime.TotalMilliseconds:N0} ms (seed target: under 1 s); read back {testReadBack:N0} ({testDefaultTags:N0} with the default tags {{}}); after deleting the device (ON DELETE CASCADE): {testAfterCascade}; rolled back."));
     Console.WriteLine(FormattableString.Invariant($"Ingested {result.Total:N0} metrics of {Household.Devices.Count} devices into hypertable aetherlens.metrics ({hypertable.Chunks} chunks of {hypertable.ChunkInterval.TotalDays:0} days) in {ingestTime.TotalSeconds:0.0} s: {result.Inserted:N0} new, {result.Skipped:N0} already there."));
-    Console.WriteLine(FormattableString.Invariant($"metrics holds {stored:N0} rows, {distinctKeys:N0} distinct (device, type, time) keys."));
+    Console.WriteLine(FormattableString.Invariant($"metrics holds {stored:N0} rows, {distinctKeys:N0} distinct (device, type, time) keys, {tagged:N0} with the tags the ingest set."));
     Console.WriteLine(result.Inserted == 0
         ? "Every metric was already there: re-running the ingest changed nothing."
         : "Run it again: ON CONFLICT (device_id, metric_type, time) DO NOTHING skips every metric that is already stored.");

@@ -23,20 +23,3 @@ internal static class CliJson
     public static string[] Names(this JsonElement array, string property = "name") =>
         array.EnumerateArray().Select(e => e.GetProperty(property).GetString()!).Order(StringComparer.Ordinal).ToArray();
 }
-
-internal static class Databases
-{
-    public static async Task<List<T>> ColumnAsync<T>(this TestDatabase database, string sql)
-    {
-        await using var connection = await database.OpenAsync();
-        await using var command = new Npgsql.NpgsqlCommand(sql, connection);
-        await using var reader = await command.ExecuteReaderAsync();
-        var values = new List<T>();
-        while (await reader.ReadAsync())
-        {
-            values.Add(reader.GetFieldValue<T>(0));
-        }
-
-        return values;
-    }
-}

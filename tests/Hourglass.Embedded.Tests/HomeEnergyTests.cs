@@ -25,8 +25,8 @@ public sealed partial class HomeEnergyTests : IDisposable
 
         var first = await SampleProcess.RunAsync("HomeEnergy.dll", _data, external);
         Assert.Contains("Ingested 86,400 metrics of 5 devices into hypertable aetherlens.metrics (5 chunks of 7 days)", first, StringComparison.Ordinal);
-        Assert.Contains("metrics holds 86,400 rows, 86,400 distinct (device, type, time) keys.", first, StringComparison.Ordinal);
-        Assert.Contains("read back 1,000; after deleting the device (ON DELETE CASCADE): 0; rolled back.", first, StringComparison.Ordinal);
+        Assert.Contains("metrics holds 86,400 rows, 86,400 distinct (device, type, time) keys, 86,400 with the tags the ingest set.", first, StringComparison.Ordinal);
+        Assert.Contains("read back 1,000 (1,000 with the default tags {}); after deleting the device (ON DELETE CASCADE): 0; rolled back.", first, StringComparison.Ordinal);
         Assert.Matches(@"Bulk insert of 1,000 metrics: [\d,]+ ms", first);
         Assert.Equal(5, PowerRow().Count(first));
         Assert.Equal(7, EnergyRow().Count(first));
@@ -40,9 +40,9 @@ public sealed partial class HomeEnergyTests : IDisposable
         var second = await SampleProcess.RunAsync("HomeEnergy.dll", _data, external);
         Assert.Contains("(5 chunks of 7 days)", second, StringComparison.Ordinal);
         Assert.Contains("0 new, 86,400 already there", second, StringComparison.Ordinal);
-        Assert.Contains("metrics holds 86,400 rows, 86,400 distinct (device, type, time) keys.", second, StringComparison.Ordinal);
+        Assert.Contains("metrics holds 86,400 rows, 86,400 distinct (device, type, time) keys, 86,400 with the tags the ingest set.", second, StringComparison.Ordinal);
         Assert.Contains("re-running the ingest changed nothing", second, StringComparison.Ordinal);
-        Assert.Contains("read back 1,000; after deleting the device (ON DELETE CASCADE): 0; rolled back.", second, StringComparison.Ordinal);
+        Assert.Contains("read back 1,000 (1,000 with the default tags {}); after deleting the device (ON DELETE CASCADE): 0; rolled back.", second, StringComparison.Ordinal);
         Assert.Equal(PowerRow().Matches(first).Select(m => m.Value), PowerRow().Matches(second).Select(m => m.Value));
         Assert.Equal(EnergyRow().Matches(first).Select(m => m.Value), EnergyRow().Matches(second).Select(m => m.Value));
     }

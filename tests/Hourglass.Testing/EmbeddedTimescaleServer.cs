@@ -20,6 +20,9 @@ public sealed class EmbeddedTimescaleServer : TestServer
     public override bool HasTimescale => true;
 
     /// <inheritdoc />
+    public override TestServerKind Kind => TestServerKind.Embedded;
+
+    /// <inheritdoc />
     protected override Task<bool> UsesDatabasePerClassAsync() => Task.FromResult(false);
 
     internal static async Task<EmbeddedTimescaleServer> StartAsync()
@@ -55,6 +58,12 @@ public sealed class ExternalTimescaleServer : TestServer
 
     /// <inheritdoc />
     public override bool HasTimescale => true;
+
+    /// <inheritdoc />
+    public override TestServerKind Kind => TestServerKind.External;
+
+    /// <inheritdoc />
+    public override string? BinDirectory => NativePostgresServer.LocateBinDirectory();
 
     /// <inheritdoc />
     protected override Task<bool> UsesDatabasePerClassAsync() => _databasePerClass.Value;

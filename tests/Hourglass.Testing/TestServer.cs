@@ -16,6 +16,55 @@ public abstract class TestServer
     /// <summary>True when TimescaleDB is installed (or installable) on this server.</summary>
     public abstract bool HasTimescale { get; }
 
+    /// <summary>Which kind of server this is.</summary>
+    public abstract TestServerKind Kind { get; }
+
+    /// <summary>True for a real PostgreSQL server process (not the embedded WebAssembly engine).</summary>
+    public bool IsNative => Kind is not TestServerKind.Embedded;
+
+    /// <summary>
+    /// The folder of the client tools (pg_dump, pg_restore, psql) matching this server, or null when there are none
+    /// (the embedded engine). For a server of HOURGLASS_TEST_CONNECTION: Debian's newest /usr/lib/postgresql/N/bin.
+    /// </summary>
+    public virtual string? BinDirectory => null;
+
+    private Task<TestServerCapabilities>? _capabilities;
+
+    /// <summary>What this server can do, probed once.</summary>
+    public Task<TestServerCapabilities> GetCapabilitiesAsync() => _capabilities ??= ProbeCapabilitiesAsync();
+
+    private async Task<TestServerCapabilities> ProbeCapabilitiesAsync()
+    {
+        var builder = new NpgsqlConnectionStringBuilder(AdminConnectionString) { Pooling = false };
+        await using var first = new NpgsqlConnection(builder.ConnectionString);
+        await using var second = new NpgsqlConnection(builder.ConnectionString);
+        await first.OpenAsync();
+        await second.OpenAsync();
+
+        // The embedded engine serves every client from one backend: both connections see the same pid.
+        var concurrent = await ScalarAsync<int>(first, "SELECT pg_backend_pid()") != await ScalarAsync<int>(second, "SELECT pg_backend_pid()");
+        var superuser = await ScalarAsync<bool>(first, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user");
+        var postgresMajor = await ScalarAsync<int>(first, "SELECT current_setting('server_version_num')::int / 10000");
+        string? timescale = null;
+        var scheduler = false;
+        if (HasTimescale)
+        {
+            timescale = await ScalarAsync<string?>(first, "SELECT default_version FROM pg_available_extensions WHERE name = 'timescaledb'");
+            scheduler = await ScalarAsync<bool>(first,
+                "SELECT coalesce(current_setting('timescaledb.max_background_workers', true)::int, 0) > 0 " +
+                "AND EXISTS (SELECT FROM pg_stat_activity WHERE backend_type = 'TimescaleDB Background Worker Launcher' OR application_name = 'TimescaleDB Background Worker Launcher')");
+        }
+
+        return new TestServerCapabilities(concurrent, await UsesDatabasePerClassAsync(), superuser, scheduler, postgresMajor, timescale);
+    }
+
+    private static async Task<T> ScalarAsync<T>(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        var value = await command.ExecuteScalarAsync();
+        return value is null or DBNull ? default! : (T)value;
+    }
+
     /// <summary>Whether each test class gets a database of its own (else a schema of its own).</summary>
     protected abstract Task<bool> UsesDatabasePerClassAsync();
 
@@ -44,6 +93,28 @@ public abstract class TestServer
         return new TestDatabase(this, schemaBuilder.ConnectionString, admin.Database, name, dropDatabase: false);
     }
 
+    /// <summary>
+    /// Creates a login role without superuser, CREATEDB or CREATEROLE rights that may connect to
+    /// <paramref name="database"/> and owns a schema of its name there, the way an application role is set up
+    /// in production. It is dropped with the database.
+    /// </summary>
+    internal async Task<TestRole> CreateRoleAsync(TestDatabase database, string? hint)
+    {
+        var name = $"hg_role_{Sanitize(hint)}{Guid.NewGuid():N}"[..40].TrimEnd('_');
+        var password = Guid.NewGuid().ToString("N");
+        await using (var admin = new NpgsqlConnection(database.ConnectionString))
+        {
+            await admin.OpenAsync();
+            await Execute(admin, $"CREATE ROLE \"{name}\" LOGIN PASSWORD '{password}' NOSUPERUSER NOCREATEDB NOCREATEROLE");
+            database.Roles.Add(name);
+            await Execute(admin, $"GRANT CONNECT, TEMPORARY ON DATABASE \"{database.DatabaseName}\" TO \"{name}\"");
+            await Execute(admin, $"CREATE SCHEMA \"{name}\" AUTHORIZATION \"{name}\"");
+        }
+
+        var builder = new NpgsqlConnectionStringBuilder(database.ConnectionString) { Username = name, Password = password, SearchPath = $"{name},public" };
+        return new TestRole(name, builder.ConnectionString, name);
+    }
+
     internal async Task DropAsync(TestDatabase database)
     {
         NpgsqlConnection.ClearAllPools();
@@ -55,7 +126,17 @@ public abstract class TestServer
         }
         else
         {
+            foreach (var role in database.Roles)
+            {
+                await Execute(admin, $"DROP OWNED BY \"{role}\" CASCADE");
+            }
+
             await Execute(admin, $"DROP SCHEMA IF EXISTS \"{database.Schema}\" CASCADE");
+        }
+
+        foreach (var role in database.Roles)
+        {
+            await Execute(admin, $"DROP ROLE IF EXISTS \"{role}\"");
         }
     }
 
@@ -103,6 +184,29 @@ public sealed class TestDatabase : IAsyncDisposable
 
     internal bool OwnsDatabase { get; }
 
+    internal List<string> Roles { get; } = [];
+
+    /// <summary>
+    /// Creates a non-superuser login role (no CREATEDB, no CREATEROLE) that may connect here and owns a schema of
+    /// its own name, first on its search path. Dropped with this database.
+    /// </summary>
+    public Task<TestRole> CreateRoleAsync(string? hint = null) => Server.CreateRoleAsync(this, hint);
+
+    /// <summary>Runs SQL and returns the first column of every row.</summary>
+    public async Task<List<T>> ColumnAsync<T>(string sql)
+    {
+        await using var connection = await OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var values = new List<T>();
+        while (await reader.ReadAsync())
+        {
+            values.Add(reader.GetFieldValue<T>(0));
+        }
+
+        return values;
+    }
+
     /// <summary>Opens a connection.</summary>
     public async Task<NpgsqlConnection> OpenAsync()
     {
@@ -131,3 +235,34 @@ public sealed class TestDatabase : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync() => await Server.DropAsync(this);
 }
+
+/// <summary>A non-superuser login role made by <see cref="TestDatabase.CreateRoleAsync"/>.</summary>
+/// <param name="Name">The role name.</param>
+/// <param name="ConnectionString">Connects as the role to the database it was made for, its schema first on the search path.</param>
+/// <param name="Schema">The schema the role owns (named like the role).</param>
+public sealed record TestRole(string Name, string ConnectionString, string Schema);
+
+/// <summary>The kinds of server the tests run on.</summary>
+public enum TestServerKind
+{
+    /// <summary>The embedded WebAssembly TimescaleDB: one session, no background workers, one database.</summary>
+    Embedded,
+
+    /// <summary>A native PostgreSQL without TimescaleDB, started by the harness.</summary>
+    NativePostgres,
+
+    /// <summary>A native TimescaleDB started by the harness from HOURGLASS_TIMESCALEDB_HOME.</summary>
+    NativeTimescale,
+
+    /// <summary>Whatever server HOURGLASS_TEST_CONNECTION names.</summary>
+    External,
+}
+
+/// <summary>What a test server can do, probed on the server itself.</summary>
+/// <param name="ConcurrentSessions">Each connection has a backend of its own (not the embedded engine's one session).</param>
+/// <param name="DatabasePerClass">Databases can be created and connected to.</param>
+/// <param name="Superuser">The admin connection is a superuser.</param>
+/// <param name="Scheduler">TimescaleDB's background workers run jobs by themselves.</param>
+/// <param name="PostgresMajor">PostgreSQL major version.</param>
+/// <param name="TimescaleVersion">The TimescaleDB version a CREATE EXTENSION installs, or null.</param>
+public sealed record TestServerCapabilities(bool ConcurrentSessions, bool DatabasePerClass, bool Superuser, bool Scheduler, int PostgresMajor, string? TimescaleVersion);

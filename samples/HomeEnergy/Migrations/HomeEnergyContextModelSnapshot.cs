@@ -32,13 +32,17 @@ namespace HomeEnergy.Migrations
 
                     b.PrimitiveCollection<string[]>("Capabilities")
                         .IsRequired()
+                        .ValueGeneratedOnAdd()
                         .HasColumnType("text[]")
-                        .HasColumnName("capabilities");
+                        .HasColumnName("capabilities")
+                        .HasDefaultValueSql("'{}'");
 
                     b.Property<string>("Configuration")
                         .IsRequired()
+                        .ValueGeneratedOnAdd()
                         .HasColumnType("jsonb")
-                        .HasColumnName("configuration");
+                        .HasColumnName("configuration")
+                        .HasDefaultValueSql("'{}'");
 
                     b.Property<DateTime>("CreatedAt")
                         .ValueGeneratedOnAdd()
@@ -48,8 +52,10 @@ namespace HomeEnergy.Migrations
 
                     b.Property<string>("Location")
                         .IsRequired()
+                        .ValueGeneratedOnAdd()
                         .HasColumnType("jsonb")
-                        .HasColumnName("location");
+                        .HasColumnName("location")
+                        .HasDefaultValueSql("'{}'");
 
                     b.Property<string>("Manufacturer")
                         .HasMaxLength(100)
@@ -108,8 +114,10 @@ namespace HomeEnergy.Migrations
                         .HasColumnName("metric_type");
 
                     b.Property<string>("Tags")
+                        .ValueGeneratedOnAdd()
                         .HasColumnType("jsonb")
-                        .HasColumnName("tags");
+                        .HasColumnName("tags")
+                        .HasDefaultValueSql("'{}'");
 
                     b.Property<DateTime>("Time")
                         .HasColumnType("timestamp with time zone")

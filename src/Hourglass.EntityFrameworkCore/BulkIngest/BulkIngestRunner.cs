@@ -36,8 +36,8 @@ internal static partial class BulkIngestRunner
                 $"BulkInsertOptions.CommitEvery commits batches, but {context.GetType().Name} has a transaction open. Leave CommitEvery null to ingest inside that transaction, or ingest outside it.");
         }
 
-        var writer = map.Writer<T>(withRowIndex: plan is not null);
-        var insertCopy = $"COPY {map.QualifiedTable} ({map.ColumnList}) FROM STDIN (FORMAT BINARY)";
+        var direct = map.Writer<T>(staging: false);
+        var staged = map.Writer<T>(staging: true);
         var limit = options.CommitEvery ?? long.MaxValue;
         var progress = options.Progress;
         var interval = options.ProgressInterval;
@@ -58,6 +58,7 @@ internal static partial class BulkIngestRunner
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var batchStart = position;
+                var copyStart = position;
                 NpgsqlTransaction? own = null;
                 if (outerTransaction is null)
                 {
@@ -68,49 +69,85 @@ internal static partial class BulkIngestRunner
                     await outerTransaction.SaveAsync(Savepoint, cancellationToken).ConfigureAwait(false);
                 }
 
+                NpgsqlBinaryImporter? importer = null;
                 try
                 {
-                    var staging = plan is null ? null : UpsertPlan.NewStagingTable();
+                    // Inserts go straight into the target with the column set of the first row: a COPY column list
+                    // leaves the omitted columns to their defaults. A row with another column set ends that COPY and
+                    // starts one with its own; past a few such changes the rest of the batch goes through staging.
+                    string? staging = null;
+                    var columnSets = new HashSet<long>();
+                    long copyDefaults = 0;
+                    var columnSetChanges = 0;
                     if (plan is not null)
                     {
-                        await ExecuteAsync(connection, plan.CreateStagingSql(staging!), timeout, cancellationToken).ConfigureAwait(false);
+                        staging = StagingTable.NewName();
+                        await ExecuteAsync(connection, StagingTable.CreateSql(map, staging), timeout, cancellationToken).ConfigureAwait(false);
+                        importer = await BeginCopyAsync(connection, StagingTable.CopySql(map, staging), timeout, cancellationToken).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        copyDefaults = direct(null!, source.Current, position, NoColumnSet);
+                        importer = await BeginCopyAsync(connection, DirectCopySql(map, copyDefaults), timeout, cancellationToken).ConfigureAwait(false);
                     }
 
                     long inBatch = 0;
-                    var importer = await connection.BeginBinaryImportAsync(plan is null ? insertCopy : plan.CopySql(staging!), cancellationToken).ConfigureAwait(false);
-                    await using (importer.ConfigureAwait(false))
+                    do
                     {
-                        if (timeout is { } t)
+                        cancellationToken.ThrowIfCancellationRequested();
+                        if (staging is not null)
                         {
-                            importer.Timeout = t;
+                            columnSets.Add(staged(importer, source.Current, position, 0));
                         }
-
-                        do
+                        else if (direct(importer, source.Current, position, copyDefaults) is var rowDefaults && rowDefaults != copyDefaults)
                         {
-                            cancellationToken.ThrowIfCancellationRequested();
-                            writer(importer, source.Current, position);
-                            position++;
-                            inBatch++;
-                            if (progress is not null && position % interval == 0)
+                            await importer.CompleteAsync(cancellationToken).ConfigureAwait(false);
+                            await importer.DisposeAsync().ConfigureAwait(false);
+                            importer = null;
+                            copyStart = position;
+                            if (++columnSetChanges > DirectColumnSetChanges)
                             {
-                                progress.Report(position);
+                                staging = StagingTable.NewName();
+                                await ExecuteAsync(connection, StagingTable.CreateSql(map, staging), timeout, cancellationToken).ConfigureAwait(false);
+                                importer = await BeginCopyAsync(connection, StagingTable.CopySql(map, staging), timeout, cancellationToken).ConfigureAwait(false);
+                            }
+                            else
+                            {
+                                copyDefaults = rowDefaults;
+                                importer = await BeginCopyAsync(connection, DirectCopySql(map, copyDefaults), timeout, cancellationToken).ConfigureAwait(false);
                             }
 
-                            hasRow = await source.MoveNextAsync().ConfigureAwait(false);
+                            continue;
                         }
-                        while (hasRow && inBatch < limit);
 
-                        await importer.CompleteAsync(cancellationToken).ConfigureAwait(false);
+                        position++;
+                        inBatch++;
+                        if (progress is not null && position % interval == 0)
+                        {
+                            progress.Report(position);
+                        }
+
+                        hasRow = await source.MoveNextAsync().ConfigureAwait(false);
                     }
+                    while (hasRow && inBatch < limit);
+
+                    await importer.CompleteAsync(cancellationToken).ConfigureAwait(false);
+                    await importer.DisposeAsync().ConfigureAwait(false);
+                    importer = null;
 
                     if (plan is not null)
                     {
-                        var (batchInserted, batchUpdated) = await MergeAsync(connection, plan, staging!, timeout, cancellationToken).ConfigureAwait(false);
+                        var (batchInserted, batchUpdated) = await MergeAsync(connection, plan, staging!, columnSets, timeout, cancellationToken).ConfigureAwait(false);
                         inserted += batchInserted;
                         updated += batchUpdated;
                     }
                     else
                     {
+                        if (staging is not null)
+                        {
+                            await ExecuteAsync(connection, StagingTable.InsertSql(map, staging, columnSets), timeout, cancellationToken).ConfigureAwait(false);
+                        }
+
                         inserted += inBatch;
                     }
 
@@ -126,10 +163,15 @@ internal static partial class BulkIngestRunner
                 }
                 catch (Exception failure)
                 {
+                    if (importer is not null)
+                    {
+                        await AbandonAsync(importer).ConfigureAwait(false);
+                    }
+
                     await RollBackAsync(own, outerTransaction).ConfigureAwait(false);
                     if (failure is PostgresException server)
                     {
-                        throw Translate(server, map, batchStart, options.CommitEvery is not null && batchStart > 0);
+                        throw Translate(server, map, copyStart, options.CommitEvery is not null && batchStart > 0);
                     }
 
                     throw;
@@ -149,6 +191,38 @@ internal static partial class BulkIngestRunner
         finally
         {
             await database.CloseConnectionAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Never a row's sentinel bits (bit 63 is never assigned): the direct writer only reports the row's bits.</summary>
+    private const long NoColumnSet = -1;
+
+    /// <summary>How many times a batch may switch the direct COPY's column set before the rest goes through staging.</summary>
+    private const int DirectColumnSetChanges = 4;
+
+    private static string DirectCopySql(CopyTableMap map, long defaults) =>
+        $"COPY {map.QualifiedTable} ({map.ColumnListWithout(defaults)}) FROM STDIN (FORMAT BINARY)";
+
+    private static async Task<NpgsqlBinaryImporter> BeginCopyAsync(NpgsqlConnection connection, string sql, TimeSpan? timeout, CancellationToken cancellationToken)
+    {
+        var importer = await connection.BeginBinaryImportAsync(sql, cancellationToken).ConfigureAwait(false);
+        if (timeout is { } t)
+        {
+            importer.Timeout = t;
+        }
+
+        return importer;
+    }
+
+    /// <summary>Disposing an importer that was not completed cancels the COPY; a broken connection has nothing left to cancel.</summary>
+    private static async Task AbandonAsync(NpgsqlBinaryImporter importer)
+    {
+        try
+        {
+            await importer.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or IOException)
+        {
         }
     }
 
@@ -190,13 +264,14 @@ internal static partial class BulkIngestRunner
     /// new (most ingests) that is all that runs. A unique violation rolls back to the savepoint, and the batch is merged
     /// with ON CONFLICT. A batch that conflicts usually fails on its first rows, so little work is lost.
     /// </summary>
-    private static async Task<(long Inserted, long Updated)> MergeAsync(NpgsqlConnection connection, UpsertPlan plan, string staging, TimeSpan? timeout, CancellationToken cancellationToken)
+    private static async Task<(long Inserted, long Updated)> MergeAsync(
+        NpgsqlConnection connection, UpsertPlan plan, string staging, HashSet<long> columnSets, TimeSpan? timeout, CancellationToken cancellationToken)
     {
         const string attempt = "hourglass_bulk_merge";
         await ExecuteAsync(connection, $"SAVEPOINT {attempt}", timeout, cancellationToken).ConfigureAwait(false);
         try
         {
-            var inserted = await ExecuteAsync(connection, plan.InsertAllSql(staging), timeout, cancellationToken).ConfigureAwait(false);
+            var inserted = await ExecuteAsync(connection, plan.InsertAllSql(staging, columnSets), timeout, cancellationToken).ConfigureAwait(false);
             await ExecuteAsync(connection, $"RELEASE SAVEPOINT {attempt}", timeout, cancellationToken).ConfigureAwait(false);
             return (inserted, 0);
         }
@@ -207,24 +282,46 @@ internal static partial class BulkIngestRunner
 
         if (plan.Updated.Count == 0)
         {
-            return (await ExecuteAsync(connection, plan.InsertOrSkipSql(staging), timeout, cancellationToken).ConfigureAwait(false), 0);
+            return (await ExecuteAsync(connection, plan.InsertOrSkipSql(staging, columnSets), timeout, cancellationToken).ConfigureAwait(false), 0);
         }
 
-        (long, long) counts;
-        try
+        if (columnSets.Count == 1 && columnSets.First() is var only && plan.UpdatedFor(only).Count > 0)
         {
-            counts = await CountAsync(connection, plan.InsertOrUpdateSql(staging, deduplicate: false), timeout, cancellationToken).ConfigureAwait(false);
-            await ExecuteAsync(connection, $"RELEASE SAVEPOINT {attempt}", timeout, cancellationToken).ConfigureAwait(false);
-        }
-        catch (PostgresException repeated) when (repeated.SqlState == PostgresErrorCodes.CardinalityViolation)
-        {
-            // A key repeats within the batch: sort so the last row of each key wins.
-            await ExecuteAsync(connection, $"ROLLBACK TO SAVEPOINT {attempt}", timeout, cancellationToken).ConfigureAwait(false);
-            counts = await CountAsync(connection, plan.InsertOrUpdateSql(staging, deduplicate: true), timeout, cancellationToken).ConfigureAwait(false);
+            (long, long) counts;
+            try
+            {
+                counts = await CountAsync(connection, plan.InsertOrUpdateSql(staging, only, columnSets, deduplicate: false), timeout, cancellationToken).ConfigureAwait(false);
+                await ExecuteAsync(connection, $"RELEASE SAVEPOINT {attempt}", timeout, cancellationToken).ConfigureAwait(false);
+            }
+            catch (PostgresException repeated) when (repeated.SqlState == PostgresErrorCodes.CardinalityViolation)
+            {
+                // A key repeats within the batch: sort so the last row of each key wins.
+                await ExecuteAsync(connection, $"ROLLBACK TO SAVEPOINT {attempt}", timeout, cancellationToken).ConfigureAwait(false);
+                counts = await CountAsync(connection, plan.InsertOrUpdateSql(staging, only, columnSets, deduplicate: true), timeout, cancellationToken).ConfigureAwait(false);
+            }
+
+            await ExecuteAsync(connection, StagingTable.DropSql(staging), timeout, cancellationToken).ConfigureAwait(false);
+            return counts;
         }
 
-        await ExecuteAsync(connection, UpsertPlan.DropSql(staging), timeout, cancellationToken).ConfigureAwait(false);
-        return counts;
+        // Several column sets: the last row of each key is chosen over the whole batch, then each column set is merged
+        // with the columns its rows set. A set whose rows set none of the updated columns only inserts new keys.
+        long totalInserted = 0, totalUpdated = 0;
+        foreach (var defaults in columnSets)
+        {
+            if (plan.UpdatedFor(defaults).Count == 0)
+            {
+                totalInserted += await ExecuteAsync(connection, plan.InsertOrSkipStatement(staging, defaults, columnSets, lastWins: true), timeout, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            var (groupInserted, groupUpdated) = await CountAsync(connection, plan.InsertOrUpdateSql(staging, defaults, columnSets, deduplicate: true), timeout, cancellationToken).ConfigureAwait(false);
+            totalInserted += groupInserted;
+            totalUpdated += groupUpdated;
+        }
+
+        await ExecuteAsync(connection, $"RELEASE SAVEPOINT {attempt}; {StagingTable.DropSql(staging)}", timeout, cancellationToken).ConfigureAwait(false);
+        return (totalInserted, totalUpdated);
     }
 
     private static async Task<(long Inserted, long Updated)> CountAsync(NpgsqlConnection connection, string sql, TimeSpan? timeout, CancellationToken cancellationToken)

@@ -1,0 +1,136 @@
+using Hourglass.Infrastructure;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Hourglass;
+
+public sealed partial class TimescaleClient
+{
+    /// <summary>The hypertables of this database (not continuous aggregates' internal ones), ordered by schema and name.</summary>
+    /// <param name="schemas">Only these schemas; all when null or empty.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The hypertables; empty on PostgreSQL without TimescaleDB.</returns>
+    public Task<IReadOnlyList<Hypertable>> GetHypertablesAsync(IReadOnlyCollection<string>? schemas = null, CancellationToken cancellationToken = default) =>
+        UseAsync<IReadOnlyList<Hypertable>>(
+            async (connection, catalog) => catalog.IsInstalled
+                ? await ReadHypertablesAsync(connection, catalog, schemas, null, cancellationToken).ConfigureAwait(false)
+                : [],
+            cancellationToken);
+
+    /// <summary>One hypertable.</summary>
+    /// <param name="hypertable">"schema.name" or "name".</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The hypertable.</returns>
+    /// <exception cref="TimescaleException">No such table, it is not a hypertable, or TimescaleDB is not installed.</exception>
+    public Task<Hypertable> GetHypertableAsync(string hypertable, CancellationToken cancellationToken = default) =>
+        UseAsync(
+            async (connection, catalog) =>
+            {
+                catalog.RequireTimescale($"GetHypertableAsync(\"{hypertable}\")");
+                var name = await RelationName.ResolveAsync(connection, hypertable, "table", cancellationToken).ConfigureAwait(false);
+                var found = await ReadHypertablesAsync(connection, catalog, null, name, cancellationToken).ConfigureAwait(false);
+                return found.Count == 1 ? found[0] : throw NotAHypertable(name);
+            },
+            cancellationToken);
+
+    internal static TimescaleException NotAHypertable(RelationName name) =>
+        new($"'{name}' is not a hypertable. Make it one with SELECT create_hypertable('{name}', by_range('<time column>')) (or IsHypertable in the EF Core model).");
+
+    internal static async Task<List<Hypertable>> ReadHypertablesAsync(NpgsqlConnection connection, ServerCatalog catalog, IReadOnlyCollection<string>? schemas, RelationName? only, CancellationToken cancellationToken)
+    {
+        void Filter(NpgsqlParameterCollection p)
+        {
+            p.Add(Db.TextArray("schemas", schemas));
+            p.Add(new NpgsqlParameter("schema", NpgsqlDbType.Text) { Value = (object?)only?.Schema ?? DBNull.Value });
+            p.Add(new NpgsqlParameter("name", NpgsqlDbType.Text) { Value = (object?)only?.Name ?? DBNull.Value });
+        }
+
+        const string where = """
+            (@schemas::text[] IS NULL OR h.hypertable_schema = ANY(@schemas))
+            AND (@schema::text IS NULL OR (h.hypertable_schema = @schema AND h.hypertable_name = @name))
+            """;
+        var dimensions = (await Db.QueryAsync(
+                connection,
+                $"""
+                SELECT h.hypertable_schema::text, h.hypertable_name::text, d.dimension_number::int, d.column_name::text, d.column_type::text,
+                       d.dimension_type::text, d.time_interval, d.integer_interval::bigint, d.num_partitions::int, d.integer_now_func::text
+                FROM timescaledb_information.dimensions d
+                JOIN timescaledb_information.hypertables h ON h.hypertable_schema = d.hypertable_schema AND h.hypertable_name = d.hypertable_name
+                WHERE {where}
+                ORDER BY 1, 2, 3
+                """,
+                Filter,
+                r => (Key: (r.GetString(0), r.GetString(1)), Dimension: new Dimension(
+                    r.GetInt32(2),
+                    r.GetString(3),
+                    r.GetString(4),
+                    r.GetString(5) is "Space" or "Hash" or "Closed" ? DimensionKind.Hash : DimensionKind.Range,
+                    r.Interval(6),
+                    r.Long(7),
+                    r.Int(8),
+                    r.Text(9))),
+                cancellationToken).ConfigureAwait(false))
+            .ToLookup(x => x.Key, x => x.Dimension);
+
+        var fn = catalog.Fn;
+        var settingsJoin = catalog.HasView("hypertable_columnstore_settings")
+            ? "LEFT JOIN timescaledb_information.hypertable_columnstore_settings st ON st.hypertable = r.rel"
+            : catalog.HasView("hypertable_compression_settings")
+                ? "LEFT JOIN timescaledb_information.hypertable_compression_settings st ON st.hypertable = r.rel"
+                : """
+                  LEFT JOIN LATERAL (
+                      SELECT string_agg(format('%I', cs.attname), ', ' ORDER BY cs.segmentby_column_index) FILTER (WHERE cs.segmentby_column_index IS NOT NULL) AS segmentby,
+                             string_agg(format('%I', cs.attname) || CASE WHEN cs.orderby_asc THEN '' ELSE ' DESC' END
+                                        || CASE WHEN cs.orderby_nullsfirst AND cs.orderby_asc THEN ' NULLS FIRST' WHEN NOT cs.orderby_nullsfirst AND NOT cs.orderby_asc THEN ' NULLS LAST' ELSE '' END,
+                                        ', ' ORDER BY cs.orderby_column_index) FILTER (WHERE cs.orderby_column_index IS NOT NULL) AS orderby
+                      FROM timescaledb_information.compression_settings cs
+                      WHERE cs.hypertable_schema = h.hypertable_schema AND cs.hypertable_name = h.hypertable_name) st ON true
+                  """;
+        var sql = $"""
+            SELECT h.hypertable_schema::text, h.hypertable_name::text, h.owner::text, coalesce(h.num_chunks, 0)::int, coalesce(h.{catalog.HypertableColumnstoreColumn}, false),
+                   coalesce(sz.table_bytes, 0)::bigint, coalesce(sz.index_bytes, 0)::bigint, coalesce(sz.toast_bytes, 0)::bigint, coalesce(sz.total_bytes, 0)::bigint,
+                   greatest({fn}.approximate_row_count(r.rel), 0)::bigint,
+                   coalesce(h.num_chunks, 0) = 0 OR EXISTS (
+                       SELECT 1 FROM timescaledb_information.chunks c
+                       JOIN pg_catalog.pg_class pc ON pc.oid = format('%I.%I', c.chunk_schema, c.chunk_name)::regclass
+                       WHERE c.hypertable_schema = h.hypertable_schema AND c.hypertable_name = h.hypertable_name
+                         -- reltuples is -1 until the first ANALYZE (PostgreSQL 14+); before 14 it is 0 with no pages.
+                         AND (c.is_compressed OR pc.reltuples > 0 OR (pc.reltuples = 0 AND (pc.relpages > 0 OR current_setting('server_version_num')::int >= 140000)))),
+                   st.segmentby::text, st.orderby::text,
+                   cs.total_chunks, cs.converted_chunks, cs.before_bytes, cs.after_bytes
+            FROM timescaledb_information.hypertables h
+            CROSS JOIN LATERAL (SELECT format('%I.%I', h.hypertable_schema, h.hypertable_name)::regclass AS rel) r
+            LEFT JOIN LATERAL (SELECT sum(d.table_bytes) AS table_bytes, sum(d.index_bytes) AS index_bytes, sum(d.toast_bytes) AS toast_bytes, sum(d.total_bytes) AS total_bytes
+                               FROM {fn}.hypertable_detailed_size(r.rel) d) sz ON true
+            LEFT JOIN LATERAL (SELECT sum(s.total_chunks)::int AS total_chunks, sum(s.number_compressed_chunks)::int AS converted_chunks,
+                                      sum(s.before_compression_total_bytes)::bigint AS before_bytes, sum(s.after_compression_total_bytes)::bigint AS after_bytes
+                               FROM {fn}.{catalog.ColumnstoreStatsFunction}(r.rel) s
+                               WHERE coalesce(h.{catalog.HypertableColumnstoreColumn}, false)) cs ON true
+            {settingsJoin}
+            WHERE {where}
+            ORDER BY 1, 2
+            """;
+        return await Db.QueryAsync(
+            connection,
+            sql,
+            Filter,
+            r =>
+            {
+                var key = (r.GetString(0), r.GetString(1));
+                var enabled = r.GetBoolean(4);
+                var analyzed = r.GetBoolean(10);
+                return new Hypertable(
+                    key.Item1,
+                    key.Item2,
+                    r.Text(2),
+                    dimensions[key].ToList(),
+                    r.GetInt32(3),
+                    new RelationSize(r.GetInt64(5), r.GetInt64(6), r.GetInt64(7), r.GetInt64(8)),
+                    analyzed ? r.GetInt64(9) : null,
+                    enabled,
+                    enabled ? new ColumnstoreSettings(r.Text(11), r.Text(12)) : null,
+                    enabled ? new ColumnstoreStats(r.Int(13) ?? r.GetInt32(3), r.Int(14) ?? 0, r.Int(14) is > 0 ? r.Long(15) : null, r.Int(14) is > 0 ? r.Long(16) : null) : null);
+            },
+            cancellationToken).ConfigureAwait(false);
+    }
+}
