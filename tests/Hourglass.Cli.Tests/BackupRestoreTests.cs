@@ -49,6 +49,9 @@ public sealed class BackupRestoreTests : IDisposable
         var (restoreExit, restoreOutput) = await CliProcess.RunAsync(["restore", dump, "--connection", target.ConnectionString]);
         Assert.True(restoreExit == 0, restoreOutput);
 
+        // Sessions that were open during a TimescaleDB restore may hold stale catalog caches: read in new ones.
+        NpgsqlConnection.ClearAllPools();
+
         Assert.Contains($"Verified {(server.HasTimescale ? 4 : 3)} table(s): row counts and checksums match the backup", restoreOutput, StringComparison.Ordinal);
         var expected = await ChecksumsAsync(source);
         Assert.Equal(expected, await ChecksumsAsync(target));
@@ -71,6 +74,12 @@ public sealed class BackupRestoreTests : IDisposable
         await target.ExecuteAsync("DELETE FROM sales.notes WHERE id <= 10");
         var (cleanExit, cleanOutput) = await CliProcess.RunAsync(["restore", dump, "--clean", "--connection", target.ConnectionString]);
         Assert.True(cleanExit == 0, cleanOutput);
+        if (server.HasTimescale)
+        {
+            // pg_restore --clean recreated the extension: this process's pooled sessions must reconnect, as restore says.
+            Assert.Contains("sessions opened before the restore must reconnect", cleanOutput, StringComparison.Ordinal);
+            NpgsqlConnection.ClearAllPools();
+        }
         Assert.Equal(expected, await ChecksumsAsync(target));
     }
 
@@ -99,6 +108,55 @@ public sealed class BackupRestoreTests : IDisposable
         var (forcedExit, forced) = await CliProcess.RunAsync(["restore", dump, "--force", "--connection", target.ConnectionString]);
         Assert.True(forcedExit == 0, forced);
         Assert.Equal(100L, await target.ScalarAsync<long>("SELECT count(*) FROM t"));
+    }
+
+    [Theory]
+    [MemberData(nameof(WithoutTimescale.Cases), MemberType = typeof(WithoutTimescale))]
+    public async Task Restoring_a_timescaledb_backup_says_whether_the_target_could_install_timescaledb(string withoutTimescale)
+    {
+        await using var target = await WithoutTimescale.CreateDatabaseAsync(withoutTimescale, "bkinstall");
+        var dump = Path.Combine(_folder, "timescale.dump");
+        if (withoutTimescale == WithoutTimescale.NotAvailable)
+        {
+            // A backup that records a TimescaleDB version, as one from a TimescaleDB server does; PostgreSQL 15 has no TimescaleDB to restore it into.
+            await using var source = await (await TestServers.Postgres).CreateDatabaseAsync("bkinstallsrc");
+            await source.ExecuteAsync("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 10)");
+            var (backupExit, backupOutput) = await CliProcess.RunAsync(["backup", dump, "--connection", source.ConnectionString]);
+            Assert.True(backupExit == 0, backupOutput);
+            Assert.Contains("TimescaleDB not available on this server", backupOutput, StringComparison.Ordinal);
+            var metadata = JsonNode.Parse(await File.ReadAllTextAsync(dump + ".meta.json"))!.AsObject();
+            metadata["timescaledbVersion"] = "2.28.3";
+            await File.WriteAllTextAsync(dump + ".meta.json", metadata.ToJsonString());
+
+            var (exitCode, output) = await CliProcess.RunAsync(["restore", dump, "--connection", target.ConnectionString]);
+
+            Assert.True(exitCode == 2, output);
+            Assert.Contains("TimescaleDB is not available on this server", output, StringComparison.Ordinal);
+            Assert.Contains($"neither created in database {target.DatabaseName} nor installable", output, StringComparison.Ordinal);
+            Assert.Equal(0L, await target.ScalarAsync<long>("SELECT count(*) FROM pg_class WHERE relname = 't'"));
+            return;
+        }
+
+        await using (var source = await (await TestServers.Timescale).CreateDatabaseAsync("bkinstallsrc"))
+        {
+            await source.ExecuteAsync("""
+                CREATE TABLE readings (time timestamptz NOT NULL, device int NOT NULL, value float8);
+                SELECT create_hypertable('readings', by_range('time', INTERVAL '1 day'));
+                INSERT INTO readings SELECT t, i % 5, i FROM generate_series(timestamptz '2026-01-01', timestamptz '2026-01-04', INTERVAL '10 minutes') WITH ORDINALITY g(t, i);
+                """);
+            var (backupExit, backupOutput) = await CliProcess.RunAsync(["backup", dump, "--connection", source.ConnectionString]);
+            Assert.True(backupExit == 0, backupOutput);
+        }
+
+        var version = await target.ScalarAsync<string>("SELECT default_version FROM pg_available_extensions WHERE name = 'timescaledb'");
+        var (restoreExit, restoreOutput) = await CliProcess.RunAsync(["restore", dump, "--connection", target.ConnectionString]);
+
+        Assert.True(restoreExit == 0, restoreOutput);
+        Assert.Contains($"TimescaleDB is installable on this server but was not created in database {target.DatabaseName}: created it (version {version}) before restoring.", restoreOutput, StringComparison.Ordinal);
+        Assert.Contains($"TimescaleDB {version}.", restoreOutput, StringComparison.Ordinal);
+        Assert.Equal(version, await target.ScalarAsync<string>("SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'"));
+        Assert.Equal(["readings"], await target.ColumnAsync<string>("SELECT hypertable_name::text FROM timescaledb_information.hypertables"));
+        Assert.Equal(433L, await target.ScalarAsync<long>("SELECT count(*) FROM readings"));
     }
 
     [Fact]
@@ -187,13 +245,17 @@ public sealed class BackupRestoreTests : IDisposable
         await db.ExecuteAsync("SELECT add_continuous_aggregate_policy('readings_hourly', start_offset => INTERVAL '3 days', end_offset => INTERVAL '1 hour', schedule_interval => INTERVAL '1 hour')");
     }
 
-    /// <summary>Every user table: row count and md5 of its rows as text, in key order.</summary>
+    /// <summary>
+    /// Every user table: row count and md5 of its rows as text, in key order. Read from pg_class: on a native
+    /// TimescaleDB the scheduler's jobs create and drop relations meanwhile, and information_schema.tables opens
+    /// every relation it lists (is_insertable_into), failing with "could not open relation with OID".
+    /// </summary>
     private static async Task<Dictionary<string, string>> ChecksumsAsync(TestDatabase db)
     {
         var tables = await db.ColumnAsync<string>("""
-            SELECT format('%I.%I', table_schema, table_name) FROM information_schema.tables
-            WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')
-              AND table_schema NOT LIKE '\_timescaledb%' AND table_schema NOT LIKE 'timescaledb\_%'
+            SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_%'
+              AND n.nspname NOT LIKE '\_timescaledb%' AND n.nspname NOT LIKE 'timescaledb\_%'
             ORDER BY 1
             """);
         var result = new Dictionary<string, string>();

@@ -127,16 +127,29 @@ public sealed class DoctorFailingJobTests(TimescaleDatabaseFixture fixture) : IC
     }
 }
 
-/// <summary>Native PostgreSQL 15: no TimescaleDB at all.</summary>
-public sealed class DoctorWithoutTimescaleTests(PostgresDatabaseFixture fixture) : IClassFixture<PostgresDatabaseFixture>
+/// <summary>No TimescaleDB in the database: not on the server at all (PostgreSQL 15), or installable but not created.</summary>
+public sealed class DoctorWithoutTimescaleTests
 {
-    [Fact]
-    public async Task Doctor_fails_with_exit_code_2_when_the_extension_is_missing()
+    [Theory]
+    [MemberData(nameof(WithoutTimescale.Cases), MemberType = typeof(WithoutTimescale))]
+    public async Task Doctor_fails_with_exit_code_2_when_the_extension_is_missing_and_says_whether_it_is_installable(string withoutTimescale)
     {
-        var (exitCode, output) = await CliProcess.RunAsync(["doctor", "--connection", fixture.Database.ConnectionString]);
+        await using var database = await WithoutTimescale.CreateDatabaseAsync(withoutTimescale, "doctor");
+        var (exitCode, output) = await CliProcess.RunAsync(["doctor", "--connection", database.ConnectionString]);
 
         Assert.True(exitCode == 2, output);
         Assert.Contains("FAIL  extension", output, StringComparison.Ordinal);
-        Assert.Contains("not available on this server", output, StringComparison.Ordinal);
+        if (withoutTimescale == WithoutTimescale.NotAvailable)
+        {
+            Assert.Contains("not available on this server", output, StringComparison.Ordinal);
+            Assert.Contains("install the timescaledb package", output, StringComparison.Ordinal);
+        }
+        else
+        {
+            var installable = await database.ScalarAsync<string>("SELECT default_version FROM pg_available_extensions WHERE name = 'timescaledb'");
+            Assert.Contains($"TimescaleDB {installable} is installable on this server but not created in database '{database.DatabaseName}'", output, StringComparison.Ordinal);
+            Assert.Contains("CREATE EXTENSION timescaledb", output, StringComparison.Ordinal);
+            Assert.DoesNotContain("not available", output, StringComparison.Ordinal);
+        }
     }
 }

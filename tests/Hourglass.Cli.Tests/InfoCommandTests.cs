@@ -71,13 +71,15 @@ public sealed class InfoCommandTests(TimescaleDatabaseFixture fixture) : IClassF
     }
 }
 
-/// <summary>`hourglass info` on native PostgreSQL 15 without TimescaleDB.</summary>
-public sealed class InfoWithoutTimescaleTests(PostgresDatabaseFixture fixture) : IClassFixture<PostgresDatabaseFixture>
+/// <summary>`hourglass info` on a database without TimescaleDB: not on the server at all, or installable but not created.</summary>
+public sealed class InfoWithoutTimescaleTests
 {
-    [Fact]
-    public async Task Info_reports_timescaledb_missing_and_succeeds()
+    [Theory]
+    [MemberData(nameof(WithoutTimescale.Cases), MemberType = typeof(WithoutTimescale))]
+    public async Task Info_reports_timescaledb_missing_and_succeeds(string withoutTimescale)
     {
-        var (exitCode, json, output) = await CliJson.RunAsync("info", "--json", "--connection", fixture.Database.ConnectionString);
+        await using var database = await WithoutTimescale.CreateDatabaseAsync(withoutTimescale, "info");
+        var (exitCode, json, output) = await CliJson.RunAsync("info", "--json", "--connection", database.ConnectionString);
 
         Assert.True(exitCode == 0, output);
         Assert.False(json.GetProperty("timescaledb").GetProperty("installed").GetBoolean());
@@ -85,8 +87,16 @@ public sealed class InfoWithoutTimescaleTests(PostgresDatabaseFixture fixture) :
         Assert.Equal(0, json.GetProperty("hypertables").GetArrayLength());
         Assert.StartsWith("15", json.GetProperty("server").GetProperty("version").GetString(), StringComparison.Ordinal);
 
-        var (tableExit, tables) = await CliProcess.RunAsync(["info", "--connection", fixture.Database.ConnectionString]);
+        var (tableExit, tables) = await CliProcess.RunAsync(["info", "--connection", database.ConnectionString]);
         Assert.Equal(0, tableExit);
-        Assert.Contains("not installed", tables, StringComparison.Ordinal);
+        Assert.Contains("not installed in this database", tables, StringComparison.Ordinal);
+        if (withoutTimescale == WithoutTimescale.NotAvailable)
+        {
+            Assert.Contains("not available on the server", tables, StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.Contains("is available: CREATE EXTENSION timescaledb", tables, StringComparison.Ordinal);
+        }
     }
 }

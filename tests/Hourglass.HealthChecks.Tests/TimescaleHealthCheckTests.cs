@@ -112,14 +112,16 @@ public class TimescaleHealthCheckTests(TimescaleDatabaseFixture fixture) : IClas
     }
 }
 
-public class PlainPostgresHealthCheckTests(PostgresDatabaseFixture fixture) : IClassFixture<PostgresDatabaseFixture>
+public class PlainPostgresHealthCheckTests
 {
-    [Fact]
-    public async Task Plain_postgresql_is_unhealthy_unless_allowed()
+    [Theory]
+    [MemberData(nameof(WithoutTimescale.Cases), MemberType = typeof(WithoutTimescale))]
+    public async Task Plain_postgresql_is_unhealthy_unless_allowed(string withoutTimescale)
     {
-        var required = await Health.CheckAsync(h => h.AddTimescaleDb(fixture.Database.ConnectionString));
-        var allowed = await Health.CheckAsync(h => h.AddTimescaleDb(fixture.Database.ConnectionString, o => o.RequireTimescale = false));
-        var degraded = await Health.CheckAsync(h => h.AddTimescaleDb(fixture.Database.ConnectionString, failureStatus: HealthStatus.Degraded));
+        await using var database = await WithoutTimescale.CreateDatabaseAsync(withoutTimescale, "health");
+        var required = await Health.CheckAsync(h => h.AddTimescaleDb(database.ConnectionString));
+        var allowed = await Health.CheckAsync(h => h.AddTimescaleDb(database.ConnectionString, o => o.RequireTimescale = false));
+        var degraded = await Health.CheckAsync(h => h.AddTimescaleDb(database.ConnectionString, failureStatus: HealthStatus.Degraded));
 
         Assert.Equal(HealthStatus.Unhealthy, required.Status);
         Assert.Contains("timescaledb extension is not installed", required.Description, StringComparison.Ordinal);

@@ -23,7 +23,10 @@ public class TimescaleDatabaseFixture : IAsyncLifetime
     }
 }
 
-/// <summary>Class fixture: a database of the test class's own on native PostgreSQL 15 (no TimescaleDB).</summary>
+/// <summary>
+/// Class fixture: a database of the test class's own on native PostgreSQL 15, checked to have no TimescaleDB (neither
+/// created nor installable).
+/// </summary>
 public class PostgresDatabaseFixture : IAsyncLifetime
 {
     private TestDatabase? _database;
@@ -32,7 +35,7 @@ public class PostgresDatabaseFixture : IAsyncLifetime
     public TestDatabase Database => _database ?? throw new InvalidOperationException("The fixture is not initialised.");
 
     /// <inheritdoc />
-    public async Task InitializeAsync() => _database = await (await TestServers.Postgres).CreateDatabaseAsync(GetType().Name);
+    public async Task InitializeAsync() => _database = await WithoutTimescale.CreateDatabaseAsync(WithoutTimescale.NotAvailable, GetType().Name);
 
     /// <inheritdoc />
     public async Task DisposeAsync()

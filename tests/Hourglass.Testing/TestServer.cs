@@ -69,16 +69,27 @@ public abstract class TestServer
     protected abstract Task<bool> UsesDatabasePerClassAsync();
 
     /// <summary>Creates an isolated database (or schema) for one test class.</summary>
-    public async Task<TestDatabase> CreateDatabaseAsync(string? hint = null)
+    public Task<TestDatabase> CreateDatabaseAsync(string? hint = null) => CreateDatabaseAsync(hint, createExtension: true);
+
+    /// <summary>
+    /// Creates a database of its own for one test (or test class). With <paramref name="createExtension"/> false on a
+    /// TimescaleDB server, TimescaleDB stays installable but is not created in it. Needs a server that allows databases.
+    /// </summary>
+    public async Task<TestDatabase> CreateDatabaseAsync(string? hint, bool createExtension)
     {
         var name = $"hg_{Sanitize(hint)}{Environment.ProcessId % 10000}_{Interlocked.Increment(ref s_counter)}_{Guid.NewGuid():N}"[..40].TrimEnd('_');
         await using var admin = new NpgsqlConnection(AdminConnectionString);
         await admin.OpenAsync();
+        if (!createExtension && !await UsesDatabasePerClassAsync())
+        {
+            throw new InvalidOperationException($"{Description} cannot create databases, so it has no database without TimescaleDB.");
+        }
+
         if (await UsesDatabasePerClassAsync())
         {
             await Execute(admin, $"CREATE DATABASE \"{name}\"");
             var builder = new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = name };
-            if (HasTimescale)
+            if (HasTimescale && createExtension)
             {
                 await using var db = new NpgsqlConnection(builder.ConnectionString);
                 await db.OpenAsync();

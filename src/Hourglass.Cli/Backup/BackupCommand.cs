@@ -103,7 +103,7 @@ internal static class BackupCommand
                 source.TimescaledbVersion, pgDump.Version, Path.GetFileName(path), new FileInfo(path).Length, source.Tables, tableChecksums);
             metadata.Write(path);
             AnsiConsole.MarkupLineInterpolated($"[green]Backed up[/] {source.Database} ({source.Tables} tables, {InfoCommand.Bytes(metadata.Bytes)}) to {path}");
-            AnsiConsole.MarkupLineInterpolated($"PostgreSQL {source.ServerVersion}, TimescaleDB {source.TimescaledbVersion ?? "not installed"}; metadata in {BackupMetadata.PathFor(path)}");
+            AnsiConsole.MarkupLineInterpolated($"PostgreSQL {source.ServerVersion}, {source.TimescaleState}; metadata in {BackupMetadata.PathFor(path)}");
             if (tableChecksums is not null)
             {
                 AnsiConsole.MarkupLineInterpolated($"Recorded row counts and checksums of {tableChecksums.Count} table(s); restore will verify them.");
@@ -182,6 +182,13 @@ internal static class BackupCommand
 internal sealed record DatabaseFacts(string Database, string ServerVersion, int ServerVersionNumber, string? TimescaledbVersion, string? TimescaledbAvailable, int Tables, int UserObjects, IReadOnlyList<string> TimescaledbInstallable)
 {
     public int ServerMajor => ServerVersionNumber / 10000;
+
+    /// <summary>TimescaleDB in this database: created (its version), installable but not created, or not on the server at all.</summary>
+    public string TimescaleState => TimescaledbVersion is { } version
+        ? $"TimescaleDB {version}"
+        : TimescaledbAvailable is { } available
+            ? $"TimescaleDB not created in this database ({available} installable)"
+            : "TimescaleDB not available on this server";
 
     public static async Task<DatabaseFacts> ReadAsync(ResolvedConnection resolved, CancellationToken cancellationToken)
     {

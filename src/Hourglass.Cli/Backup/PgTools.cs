@@ -12,7 +12,8 @@ internal sealed partial record PgTool(string Path, int Major, string Version)
     /// <summary>
     /// Finds <paramref name="name"/> in --pg-bin, else on PATH and in the usual install folders
     /// (/usr/lib/postgresql/N/bin, /usr/pgsql-N/bin, Homebrew libpq, Program Files), preferring the first
-    /// whose major version is at least <paramref name="minimumMajor"/>: pg_dump refuses servers newer than itself.
+    /// whose major version is exactly <paramref name="minimumMajor"/>, else the first newer one: pg_dump refuses
+    /// servers newer than itself, and a newer pg_dump writes archives only an equally new pg_restore reads.
     /// </summary>
     public static async Task<PgTool> LocateAsync(string name, DirectoryInfo? pgBin, int minimumMajor, string why, CancellationToken cancellationToken)
     {
@@ -33,12 +34,19 @@ internal sealed partial record PgTool(string Path, int Major, string Version)
                 continue;
             }
 
-            if (tool.Major >= minimumMajor)
+            if (tool.Major == minimumMajor)
             {
                 return tool;
             }
 
             found.Add(tool);
+        }
+
+        // No tool of exactly the server's major version: the first newer one found (newer pg_dump handles older
+        // servers, but its archives need an equally new pg_restore, hence the preference above).
+        if (found.FirstOrDefault(t => t.Major >= minimumMajor) is { } newer)
+        {
+            return newer;
         }
 
         if (found.Count == 0)

@@ -71,7 +71,6 @@ internal static class RestoreCommand
                 await PrepareTimescaleAsync(resolved, target, metadata, cancellationToken);
             }
 
-            (int ExitCode, IReadOnlyList<string> Tail) outcome;
             try
             {
                 var arguments = new List<string> { "--verbose", "--dbname=" + target.Database };
@@ -81,8 +80,25 @@ internal static class RestoreCommand
                 }
 
                 arguments.Add(backup.FullName);
-                outcome = await BackupCommand.WithProgressAsync($"Restoring into {target.Database}", entries, "processing data for table", progress =>
+                var outcome = await BackupCommand.WithProgressAsync($"Restoring into {target.Database}", entries, "processing data for table", progress =>
                     pgRestore.RunAsync(arguments, resolved, progress, cancellationToken));
+
+                // pg_restore --clean drops and recreates TimescaleDB with its catalog tables; sessions opened before keep
+                // the old catalog's OIDs in TimescaleDB's caches ("could not open relation with OID ..."), so every
+                // statement from here on (post_restore too, also after a failure) runs in a new session.
+                NpgsqlConnection.ClearAllPools();
+                if (outcome.ExitCode != 0)
+                {
+                    throw new CliException($"pg_restore failed (exit code {outcome.ExitCode}):{Environment.NewLine}{string.Join(Environment.NewLine, outcome.Tail.Where(l => !l.Contains("processing", StringComparison.Ordinal)).TakeLast(8))}");
+                }
+
+                // Verified before timescaledb_post_restore() starts the scheduler again: restored jobs have no run
+                // history (TimescaleDB keeps job statistics out of dumps), so they all run right after it and may
+                // write to the very tables being verified.
+                if (metadata?.Checksums is { } expected)
+                {
+                    await VerifyAsync(resolved, expected, timescale, cancellationToken);
+                }
             }
             finally
             {
@@ -92,21 +108,16 @@ internal static class RestoreCommand
                 }
             }
 
-            if (outcome.ExitCode != 0)
-            {
-                throw new CliException($"pg_restore failed (exit code {outcome.ExitCode}):{Environment.NewLine}{string.Join(Environment.NewLine, outcome.Tail.Where(l => !l.Contains("processing", StringComparison.Ordinal)).TakeLast(8))}");
-            }
-
-            if (metadata?.Checksums is { } expected)
-            {
-                await VerifyAsync(resolved, expected, cancellationToken);
-            }
-
             var restored = await DatabaseFacts.ReadAsync(resolved, cancellationToken);
-            AnsiConsole.MarkupLineInterpolated($"[green]Restored[/] {backup.Name} into {restored.Database}: {restored.Tables} tables, TimescaleDB {restored.TimescaledbVersion ?? "not installed"}.");
+            AnsiConsole.MarkupLineInterpolated($"[green]Restored[/] {backup.Name} into {restored.Database}: {restored.Tables} tables, {restored.TimescaleState}.");
             if (timescale)
             {
                 AnsiConsole.MarkupLine("Ran timescaledb_pre_restore() before and timescaledb_post_restore() after pg_restore.");
+                if (result.GetValue(clean) && target.TimescaledbVersion is not null)
+                {
+                    AnsiConsole.MarkupLineInterpolated(
+                        $"[yellow]Note:[/] --clean dropped and recreated the timescaledb extension in {restored.Database}: sessions opened before the restore must reconnect (they still know the old extension's catalog and fail with 'could not open relation with OID').");
+                }
             }
 
             return 0;
@@ -114,10 +125,18 @@ internal static class RestoreCommand
         return command;
     }
 
-    private static async Task VerifyAsync(ResolvedConnection resolved, SortedDictionary<string, TableChecksum> expected, CancellationToken cancellationToken)
+    private static async Task VerifyAsync(ResolvedConnection resolved, SortedDictionary<string, TableChecksum> expected, bool timescale, CancellationToken cancellationToken)
     {
         await using var connection = await resolved.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+        if (timescale)
+        {
+            // The database is still in restoring mode, where TimescaleDB stays out of queries and rows in the
+            // columnstore are invisible; this transaction alone reads the hypertables as TimescaleDB does.
+            await using var restoring = new NpgsqlCommand("SET LOCAL timescaledb.restoring = off", connection, transaction);
+            await restoring.ExecuteNonQueryAsync(cancellationToken);
+        }
+
         var actual = await BackupCommand.WithProgressAsync("Verifying row counts and checksums", 0, "", progress =>
             TableChecksums.ComputeAsync(connection, transaction, progress, cancellationToken));
         await transaction.CommitAsync(cancellationToken);
@@ -152,7 +171,7 @@ internal static class RestoreCommand
 
         if (target.TimescaledbInstallable.Count == 0)
         {
-            throw new CliException($"The backup was made with TimescaleDB {backupVersion}, but TimescaleDB is not available on this server. Restore into a server with TimescaleDB {backupVersion}, or pass --force.");
+            throw new CliException($"The backup was made with TimescaleDB {backupVersion}, but TimescaleDB is not available on this server (it is neither created in database {target.Database} nor installable: no timescaledb in pg_available_extensions). Restore into a server with the TimescaleDB {backupVersion} package installed, or pass --force.");
         }
 
         if (!target.TimescaledbInstallable.Contains(backupVersion, StringComparer.Ordinal))
@@ -168,9 +187,12 @@ internal static class RestoreCommand
             // The backup's version when the server has it (pg_restore's own CREATE EXTENSION IF NOT EXISTS is then a no-op),
             // else the server's default (only reachable with --force).
             var version = metadata?.TimescaledbVersion;
-            await ExecuteAsync(resolved, version is not null && target.TimescaledbInstallable.Contains(version, StringComparer.Ordinal)
-                ? $"CREATE EXTENSION IF NOT EXISTS timescaledb VERSION '{version.Replace("'", "''", StringComparison.Ordinal)}'"
+            var exact = version is not null && target.TimescaledbInstallable.Contains(version, StringComparer.Ordinal);
+            await ExecuteAsync(resolved, exact
+                ? $"CREATE EXTENSION IF NOT EXISTS timescaledb VERSION '{version!.Replace("'", "''", StringComparison.Ordinal)}'"
                 : "CREATE EXTENSION IF NOT EXISTS timescaledb", cancellationToken);
+            AnsiConsole.MarkupLineInterpolated(
+                $"TimescaleDB is installable on this server but was not created in database {target.Database}: created it ({(exact ? "version " + version : "the server's default version")}) before restoring.");
         }
 
         await ExecuteAsync(resolved, "SELECT timescaledb_pre_restore()", cancellationToken);

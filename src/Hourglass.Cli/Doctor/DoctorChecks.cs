@@ -19,7 +19,7 @@ internal static class DoctorChecks
         {
             results.Add(CheckResult.Fail(CheckIds.Extension, timescale.AvailableVersion is null
                 ? "TimescaleDB is not available on this server: install the timescaledb package for this PostgreSQL version, add it to shared_preload_libraries, restart, then CREATE EXTENSION timescaledb."
-                : $"TimescaleDB is not installed in database '{connection.Database}' ({timescale.AvailableVersion} is available): run CREATE EXTENSION timescaledb."));
+                : $"TimescaleDB {timescale.AvailableVersion} is installable on this server but not created in database '{connection.Database}': run CREATE EXTENSION timescaledb; in that database."));
             return results;
         }
 

@@ -1,8 +1,11 @@
-using Hourglass.EntityFrameworkCore.Infrastructure;
+using System.Data.Common;
+using System.Diagnostics;
 using System.Globalization;
 using Hourglass.EntityFrameworkCore.ContinuousAggregates;
+using Hourglass.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Storage;
+using Npgsql;
 
 // ReSharper disable once CheckNamespace
 namespace Microsoft.EntityFrameworkCore;
@@ -16,6 +19,14 @@ public static class ContinuousAggregateDbContextExtensions
     /// whole buckets inside the window are refreshed. TimescaleDB refuses to run it inside a transaction, so the context
     /// must have none open. On PostgreSQL without TimescaleDB (where Degrade made a plain materialized view) the whole
     /// view is refreshed with <c>REFRESH MATERIALIZED VIEW</c>.
+    /// <para>
+    /// When another session refreshes an overlapping window at the same moment (typically the aggregate's refresh policy,
+    /// run by TimescaleDB's scheduler), TimescaleDB refuses the second refresh with SQLSTATE 55P03. This method then waits
+    /// and tries again (100 ms, doubling up to 2 s between tries) until the refresh runs, for at most the command timeout
+    /// (the context's, else the connection string's; 30 s by default; 0 waits until cancelled). If the other refresh is
+    /// still running after that, it throws a <see cref="TimeoutException"/> that names the aggregate and carries the
+    /// server's error.
+    /// </para>
     /// </summary>
     /// <typeparam name="TEntity">An entity declared with <c>IsContinuousAggregate</c>.</typeparam>
     /// <param name="context">The context.</param>
@@ -23,6 +34,7 @@ public static class ContinuousAggregateDbContextExtensions
     /// <param name="to">The window's end; null for the newest data.</param>
     /// <param name="cancellationToken">Cancels the wait for the command.</param>
     /// <exception cref="InvalidOperationException">The entity is not a continuous aggregate, or a transaction is open.</exception>
+    /// <exception cref="TimeoutException">A concurrent refresh of an overlapping window outlasted the command timeout.</exception>
     public static async Task RefreshContinuousAggregateAsync<TEntity>(
         this DbContext context,
         DateTimeOffset? from,
@@ -60,11 +72,45 @@ public static class ContinuousAggregateDbContextExtensions
             refresh.CommandText = hasTimescale
                 ? $"CALL refresh_continuous_aggregate({TimescaleSqlContext.Literal(name)}, {Window(from)}, {Window(to)})"
                 : $"REFRESH MATERIALIZED VIEW {name}";
-            await refresh.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await RefreshWaitingForConcurrentRefreshesAsync(refresh, view, entityType.DisplayName(), cancellationToken).ConfigureAwait(false);
         }
         finally
         {
             await context.Database.CloseConnectionAsync().ConfigureAwait(false);
+        }
+    }
+
+    // TimescaleDB 2.2x refuses a refresh whose window overlaps one in progress (55P03) instead of waiting for it; the
+    // caller asked for their window to be materialized, so wait for the other refresh and run ours afterwards.
+    private static async Task RefreshWaitingForConcurrentRefreshesAsync(DbCommand refresh, string view, string entity, CancellationToken cancellationToken)
+    {
+        var budget = refresh.CommandTimeout > 0 ? TimeSpan.FromSeconds(refresh.CommandTimeout) : Timeout.InfiniteTimeSpan;
+        var waited = Stopwatch.StartNew();
+        var pause = TimeSpan.FromMilliseconds(100);
+        var tries = 1;
+        while (true)
+        {
+            try
+            {
+                await refresh.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (PostgresException busy) when (busy.SqlState == PostgresErrorCodes.LockNotAvailable)
+            {
+                if (budget != Timeout.InfiniteTimeSpan && waited.Elapsed + pause > budget)
+                {
+                    throw new TimeoutException(
+                        $"Continuous aggregate '{view}' (entity '{entity}') could not be refreshed: another session kept refreshing an overlapping window "
+                        + $"(usually its refresh policy, run by TimescaleDB's scheduler) for {waited.Elapsed.TotalSeconds:0.#} s, over {tries} tries. "
+                        + $"Server: {busy.MessageText} {busy.Detail} "
+                        + "Fix: call RefreshContinuousAggregateAsync again later, or raise the command timeout (it bounds this wait).",
+                        busy);
+                }
+
+                await Task.Delay(pause, cancellationToken).ConfigureAwait(false);
+                pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
+                tries++;
+            }
         }
     }
 

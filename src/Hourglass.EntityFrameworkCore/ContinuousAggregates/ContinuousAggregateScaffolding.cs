@@ -77,7 +77,11 @@ internal sealed class ContinuousAggregateScaffoldingCodeGenerator : ITimescaleSc
 
         var materializedOnly = annotations.Remove(ContinuousAggregateScaffoldingReader.MaterializedOnlyAnnotation, out var m) && m.Value is true;
         var builder = typeof(ContinuousAggregateBuilder);
-        var call = new MethodCallCodeFragment(s_isContinuousAggregate, entityType.GetViewName(), query, entityType.GetViewSchema());
+        // Like EF's own ToView: the schema only when it is not the scaffolded model's default ("public").
+        var schema = entityType.GetViewSchema();
+        var call = schema is null || schema == entityType.Model.GetDefaultSchema()
+            ? new MethodCallCodeFragment(s_isContinuousAggregate, entityType.GetViewName(), query)
+            : new MethodCallCodeFragment(s_isContinuousAggregate, entityType.GetViewName(), query, schema);
         if (materializedOnly != ContinuousAggregateDefinition.DefaultMaterializedOnly)
         {
             call = call.Chain(builder.GetMethod(nameof(ContinuousAggregateBuilder.MaterializedOnly))!, materializedOnly);

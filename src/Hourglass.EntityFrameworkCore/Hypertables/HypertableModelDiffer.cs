@@ -26,8 +26,7 @@ internal sealed class HypertableModelDiffer : ITimescaleModelDiffer
             return;
         }
 
-        var renamedTables = efOperations.OfType<RenameTableOperation>()
-            .ToDictionary(o => (o.Schema, o.Name), o => (o.NewSchema ?? o.Schema, o.NewName ?? o.Name));
+        var renamedTables = TableRenames.Of(efOperations);
         var renamedColumns = efOperations.OfType<RenameColumnOperation>()
             .ToDictionary(o => (o.Schema, o.Table, o.Name), o => o.NewName);
         var matchedSources = new HashSet<(string?, string)>();

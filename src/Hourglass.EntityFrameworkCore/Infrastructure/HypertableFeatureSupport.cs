@@ -120,8 +120,7 @@ internal sealed record HypertableFeaturePair(
             return result;
         }
 
-        var renamedTables = efOperations.OfType<RenameTableOperation>()
-            .ToDictionary(o => (o.Schema, o.Name), o => (o.NewSchema ?? o.Schema, o.NewName ?? o.Name));
+        var renamedTables = TableRenames.Of(efOperations);
         var renamedColumns = efOperations.OfType<RenameColumnOperation>()
             .ToDictionary(o => (o.Schema, o.Table, o.Name), o => o.NewName);
         var created = after.OfType<CreateHypertableOperation>().Select(o => (o.Schema, o.Table)).ToHashSet();

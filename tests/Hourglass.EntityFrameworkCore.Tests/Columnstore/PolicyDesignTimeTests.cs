@@ -121,7 +121,8 @@ public class PolicyDesignTimeTests(TimescaleDatabaseFixture fixture) : IClassFix
         var differences = context.GetService<Microsoft.EntityFrameworkCore.Migrations.IMigrationsModelDiffer>()
             .GetDifferences(context.DesignModel.GetRelationalModel(), scaffoldedModel);
         Assert.DoesNotContain(differences, o => o is Hourglass.EntityFrameworkCore.Infrastructure.TimescaleMigrationOperation);
-        Assert.Contains(scaffoldedModel.FindTable("scaffold_policies", db.Schema)!.EntityTypeMappings, m => m.TypeBase.FindAnnotation("Hourglass:Retention:DropAfter")?.Value is "90 days");
+        // EF scaffolds the default schema ("public") as no schema at all.
+        Assert.Contains(scaffoldedModel.FindTable("scaffold_policies", db.Schema == "public" ? null : db.Schema)!.EntityTypeMappings, m => m.TypeBase.FindAnnotation("Hourglass:Retention:DropAfter")?.Value is "90 days");
     }
 
     private static DbContext CompileContext(string connectionString, IEnumerable<string> sources)

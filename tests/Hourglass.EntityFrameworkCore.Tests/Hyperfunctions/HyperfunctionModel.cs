@@ -157,14 +157,37 @@ public static class ExpectedBuckets
         return DateTime.SpecifyKind(start + offset + TimeSpan.FromTicks(buckets * width.Ticks), time.Kind);
     }
 
-    /// <summary>Buckets on the zone's wall clock, then back to UTC (time_bucket's timezone variant).</summary>
-    public static DateTime FloorInZone(DateTime utc, TimeSpan width, string zoneId, DateTime? originUtc = null, TimeSpan offset = default)
+    /// <summary>TimescaleDB 2.25.0 changed how time_bucket applies an offset together with a time zone (timescale/timescaledb#9129).</summary>
+    public static readonly Version OffsetInUtcSince = new(2, 25, 0);
+
+    /// <summary>
+    /// Buckets on the zone's wall clock, then back to UTC (time_bucket's timezone variant), the way the given
+    /// TimescaleDB version computes it. Before 2.25 the offset moves the wall-clock time; from 2.25 on it moves the
+    /// UTC time before the conversion to the wall clock and back after it, and a bucket that would start after
+    /// its time (an ambiguous hour when clocks go back) steps back a width.
+    /// </summary>
+    public static DateTime FloorInZone(DateTime utc, TimeSpan width, string zoneId, Version timescaleVersion, DateTime? originUtc = null, TimeSpan offset = default)
     {
         var zone = DateTimeZoneProviders.Tzdb[zoneId];
         DateTime Wall(DateTime u) => Instant.FromDateTimeUtc(u).InZone(zone).LocalDateTime.ToDateTimeUnspecified();
         var wallOrigin = originUtc is { } o ? Wall(o) : DefaultOrigin;
-        var wallBucket = Floor(Wall(utc), width, wallOrigin, offset);
-        return zone.AtLeniently(LocalDateTime.FromDateTime(wallBucket)).ToDateTimeUtc();
+        if (timescaleVersion < OffsetInUtcSince)
+        {
+            var wallBucket = Floor(Wall(utc), width, wallOrigin, offset);
+            return zone.AtLeniently(LocalDateTime.FromDateTime(wallBucket)).ToDateTimeUtc();
+        }
+
+        // PostgreSQL reads a wall-clock time that a DST change skips with the offset before the change, and one it
+        // repeats with the offset after it.
+        var postgresResolver = NodaTime.TimeZones.Resolvers.CreateMappingResolver(NodaTime.TimeZones.Resolvers.ReturnLater, NodaTime.TimeZones.Resolvers.ReturnForwardShifted);
+        var shifted = utc - offset;
+        var bucket = zone.ResolveLocal(LocalDateTime.FromDateTime(Floor(Wall(shifted), width, wallOrigin)), postgresResolver).ToDateTimeUtc();
+        while (bucket > shifted)
+        {
+            bucket -= width;
+        }
+
+        return bucket + offset;
     }
 
     public static void Equal<TKey>(IReadOnlyList<BucketRow<TKey>> expected, IReadOnlyList<BucketRow<TKey>> actual)

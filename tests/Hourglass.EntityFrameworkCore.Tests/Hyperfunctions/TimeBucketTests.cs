@@ -11,11 +11,13 @@ public sealed class TimeBucketTests(TimescaleDatabaseFixture fixture) : IClassFi
 {
     private static readonly IReadOnlyList<Measurement> Rows = HyperfunctionData.Rows;
     private HyperfunctionContext _db = null!;
+    private Version _timescale = null!;
 
     public async Task InitializeAsync()
     {
         await HyperfunctionData.EnsureSeededAsync(fixture.Database);
         _db = HyperfunctionContext.Create(fixture.Database.ConnectionString);
+        _timescale = Version.Parse((await fixture.Database.ScalarAsync<string>("SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'")).Split('-')[0]);
     }
 
     public async Task DisposeAsync() => await _db.DisposeAsync();
@@ -243,7 +245,7 @@ public sealed class TimeBucketTests(TimescaleDatabaseFixture fixture) : IClassFi
         Assert.Contains("time_bucket(INTERVAL '1 00:00:00', h.\"TimeUtc\", 'Europe/Berlin')", query.ToQueryString(), StringComparison.Ordinal);
 
         var actual = await query.ToListAsync();
-        Equal(Expected(m => FloorInZone(m.TimeUtc, TimeSpan.FromDays(1), "Europe/Berlin")), actual);
+        Equal(Expected(m => FloorInZone(m.TimeUtc, TimeSpan.FromDays(1), "Europe/Berlin", _timescale)), actual);
 
         // Local midnight is 23:00 UTC in winter time (up to 2026-03-29) and 22:00 UTC in summer time.
         var buckets = actual.Select(r => r.Bucket).Distinct().ToList();
@@ -262,7 +264,7 @@ public sealed class TimeBucketTests(TimescaleDatabaseFixture fixture) : IClassFi
             .Select(g => new BucketRow<Instant> { Bucket = g.Key.Bucket, DeviceId = g.Key.DeviceId, Avg = g.Average(m => m.Value), Max = g.Max(m => m.Value), Count = g.Count() })
             .OrderBy(r => r.Bucket).ThenBy(r => r.DeviceId)
             .ToListAsync();
-        Equal(Expected(m => Instant.FromDateTimeUtc(FloorInZone(m.TimeUtc, TimeSpan.FromDays(1), "Europe/Berlin", origin.ToDateTimeUtc()))), withOrigin);
+        Equal(Expected(m => Instant.FromDateTimeUtc(FloorInZone(m.TimeUtc, TimeSpan.FromDays(1), "Europe/Berlin", _timescale, origin.ToDateTimeUtc()))), withOrigin);
         var zone = DateTimeZoneProviders.Tzdb["Europe/Berlin"];
         Assert.All(withOrigin, r => Assert.Equal(6, r.Bucket.InZone(zone).Hour));
 
@@ -272,7 +274,13 @@ public sealed class TimeBucketTests(TimescaleDatabaseFixture fixture) : IClassFi
             .OrderBy(r => r.Bucket).ThenBy(r => r.DeviceId);
         Assert.Contains("'Europe/Berlin', \"offset\" => INTERVAL '06:00:00')", offsetQuery.ToQueryString(), StringComparison.Ordinal);
         var withOffset = await offsetQuery.ToListAsync();
-        Equal(Expected(m => new DateTimeOffset(FloorInZone(m.TimeUtc, TimeSpan.FromDays(1), "Europe/Berlin", offset: TimeSpan.FromHours(6)))), withOffset);
+        Equal(Expected(m => new DateTimeOffset(FloorInZone(m.TimeUtc, TimeSpan.FromDays(1), "Europe/Berlin", _timescale, offset: TimeSpan.FromHours(6)))), withOffset);
+
+        // Where versions differ: on the day clocks go forward, TimescaleDB before 2.25 starts the bucket at 06:00 local
+        // time (04:00 UTC); 2.25 and later add the 6 hours in UTC to local midnight (23:00 UTC the day before): 05:00 UTC.
+        var dstDay = await fixture.Database.ScalarAsync<DateTime>("SELECT time_bucket('1 day', '2026-03-29 12:00+00'::timestamptz, 'Europe/Berlin', \"offset\" => '6 hours')");
+        Assert.Equal(new DateTime(2026, 3, 29, _timescale < OffsetInUtcSince ? 4 : 5, 0, 0, DateTimeKind.Utc), dstDay.ToUniversalTime());
+        Assert.Contains(withOffset, r => r.Bucket == new DateTimeOffset(dstDay.ToUniversalTime()));
     }
 
     [Fact]
