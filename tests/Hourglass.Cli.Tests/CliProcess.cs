@@ -27,7 +27,7 @@ internal sealed class CliProcess : IDisposable
         }
     }
 
-    public static string AssemblyPath => Path.Combine(AppContext.BaseDirectory, "hourglass.dll");
+    public static string AssemblyPath => Path.Combine(AppContext.BaseDirectory, "Hourglass.Cli.dll");
 
     public static CliProcess Start(IEnumerable<string> arguments, IDictionary<string, string?>? environment = null, string? workingDirectory = null)
     {

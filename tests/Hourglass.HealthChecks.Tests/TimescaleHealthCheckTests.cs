@@ -64,12 +64,14 @@ public class TimescaleHealthCheckTests(TimescaleDatabaseFixture fixture) : IClas
     {
         var schedulers = await Db.ScalarAsync<int>("SELECT count(*)::int FROM pg_stat_activity WHERE backend_type ILIKE '%TimescaleDB Background Worker Scheduler%' OR application_name ILIKE '%TimescaleDB Background Worker Scheduler%'");
         var scheduled = await Db.ScalarAsync<int>("SELECT count(*)::int FROM timescaledb_information.jobs WHERE scheduled");
+        var schedulerHere = await Db.ScalarAsync<bool>("SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND backend_type ILIKE '%TimescaleDB Background Worker Scheduler%')");
 
         var entry = await Health.CheckAsync(h => h.AddTimescaleDb(Db.ConnectionString));
 
         Assert.Equal(schedulers, entry.Data["schedulers"]);
         Assert.Equal(scheduled, entry.Data["scheduled_jobs"]);
-        if (scheduled > 0 && schedulers == 0)
+        Assert.Equal(schedulerHere, entry.Data["scheduler_running"]);
+        if (scheduled > 0 && !schedulerHere)
         {
             // The embedded TimescaleDB: no background workers at all.
             Assert.Equal(HealthStatus.Degraded, entry.Status);

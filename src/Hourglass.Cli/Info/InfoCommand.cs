@@ -76,11 +76,12 @@ internal static class InfoCommand
                 Cell(Bytes(h.TotalBytes)),
                 Cell(!h.ColumnstoreEnabled ? "off" : h.AfterCompressionBytes is null ? "on, nothing converted"
                     : $"{Bytes(h.BeforeCompressionBytes ?? 0)} → {Bytes(h.AfterCompressionBytes.Value)}" + (h.ColumnstoreRatio is null ? "" : $"\n{h.ColumnstoreRatio.Value.ToString("0.0", CultureInfo.InvariantCulture)}x smaller")),
-                Cell(h.ApproximateRows.ToString("N0", CultureInfo.InvariantCulture)),
+                h.ApproximateRows is { } rows ? Cell(rows.ToString("N0", CultureInfo.InvariantCulture)) : new Markup("[yellow]unknown, not analyzed[/]"),
                 Cell(Range(h.OldestChunk?.Start, h.NewestChunk?.End)));
         }
 
         WriteTable(console, hypertables, report.Hypertables.Count, "No hypertables.");
+        WriteCharts(console, report.Hypertables);
 
         var aggregates = new Table().Title("Continuous aggregates").Border(TableBorder.Rounded);
         foreach (var column in new[] { "Aggregate", "On", "Materialized only", "Watermark (fresh up to)" })
@@ -117,6 +118,45 @@ internal static class InfoCommand
         }
 
         WriteTable(console, jobs, report.Jobs.Count, "No jobs.");
+    }
+
+    /// <summary>
+    /// Where a picture reads better than a table: the columnstore ratio per hypertable, and each hypertable's chunk
+    /// sizes over time (its newest 12 ranges). The --json output carries the same numbers (columnstoreRatio, chunkSizes).
+    /// </summary>
+    private static void WriteCharts(IAnsiConsole console, IReadOnlyList<HypertableInfo> hypertables)
+    {
+        var converted = hypertables.Where(h => h.ColumnstoreRatio is not null).ToList();
+        if (converted.Count > 0)
+        {
+            var ratio = new BarChart().Label("[bold]Columnstore ratio (bytes before ÷ after)[/]").Width(Math.Min(100, console.Profile.Width));
+            foreach (var h in converted)
+            {
+                ratio.AddItem(Markup.Escape($"{h.Schema}.{h.Name}"), h.ColumnstoreRatio!.Value, Color.Green);
+            }
+
+            console.Write(ratio);
+            console.WriteLine();
+        }
+
+        foreach (var h in hypertables.Where(h => h.ChunkSizes.Count >= 2))
+        {
+            var sizes = h.ChunkSizes.TakeLast(12).ToList();
+            var (divisor, unit) = sizes.Max(c => c.Bytes) switch
+            {
+                >= 1L << 30 => (1024d * 1024 * 1024, "GB"),
+                >= 1L << 20 => (1024d * 1024, "MB"),
+                _ => (1024d, "kB"),
+            };
+            var chart = new BarChart().Label(Markup.Escape($"Chunk sizes of {h.Schema}.{h.Name} ({unit}; green = columnstore)")).Width(Math.Min(100, console.Profile.Width));
+            foreach (var c in sizes)
+            {
+                chart.AddItem(Markup.Escape(Short(c.Start)), Math.Round(c.Bytes / divisor, 1), c.Columnstore ? Color.Green : Color.Blue);
+            }
+
+            console.Write(chart);
+            console.WriteLine();
+        }
     }
 
     private static void WriteTable(IAnsiConsole console, Table table, int rows, string empty)

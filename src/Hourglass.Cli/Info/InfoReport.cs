@@ -12,8 +12,12 @@ internal sealed record InfoReport(
     IReadOnlyList<ContinuousAggregateInfo> ContinuousAggregates,
     IReadOnlyList<JobInfo> Jobs)
 {
-    /// <summary>Bumped only if a member ever has to change meaning.</summary>
-    public int FormatVersion { get; init; } = 1;
+    /// <summary>
+    /// Bumped only if a member ever has to change meaning. 2: approximateRows is null for a never-analyzed hypertable
+    /// (was 0), and a continuous aggregate's policy names the aggregate in hypertableSchema/hypertableName (was its
+    /// internal materialization hypertable).
+    /// </summary>
+    public int FormatVersion { get; init; } = 2;
 }
 
 internal sealed record ServerInfo(string Version, int VersionNumber, string Database, string User);
@@ -31,9 +35,19 @@ internal sealed record HypertableInfo(
     long? BeforeCompressionBytes,
     long? AfterCompressionBytes,
     double? ColumnstoreRatio,
-    long ApproximateRows,
+    long? ApproximateRows,
     ChunkRange? OldestChunk,
-    ChunkRange? NewestChunk);
+    ChunkRange? NewestChunk)
+{
+    /// <summary>False when no chunk was ever analyzed: approximateRows is then null (unknown), not 0.</summary>
+    public bool RowsAnalyzed { get; init; }
+
+    /// <summary>Bytes per chunk range (hash partitions of one range summed), oldest first: the data of the chunk-size chart.</summary>
+    public IReadOnlyList<ChunkSize> ChunkSizes { get; init; } = [];
+}
+
+/// <summary>One chunk range's bytes; Columnstore when all its chunks are converted.</summary>
+internal sealed record ChunkSize(string? Start, string? End, long Bytes, bool Columnstore);
 
 /// <summary>Kind is "time" (range) or "space" (hash); Interval is PostgreSQL interval text or an integer.</summary>
 internal sealed record DimensionInfo(string Column, string ColumnType, string Kind, string? Interval, int? Partitions);
@@ -64,7 +78,11 @@ internal sealed record JobInfo(
     string? JobStatus,
     string? NextStart,
     long TotalRuns,
-    long TotalFailures);
+    long TotalFailures)
+{
+    /// <summary>columnstore, retention, reorder, refresh, custom, telemetry, job-history-retention or internal.</summary>
+    public string Kind { get; init; } = "custom";
+}
 
 [JsonSourceGenerationOptions(
     WriteIndented = true,
