@@ -1,4 +1,5 @@
 using Hourglass.EntityFrameworkCore.Infrastructure;
+using Hourglass.EntityFrameworkCore.Policies;
 using Microsoft.EntityFrameworkCore.Metadata.Conventions.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -18,6 +19,9 @@ internal sealed class ColumnstoreServices : ITimescaleFeature
         services.TryAddEnumerable(ServiceDescriptor.Scoped<IConventionSetPlugin, ColumnstoreConventionSetPlugin>());
         services.TryAddEnumerable(ServiceDescriptor.Scoped<ITimescaleModelDiffer, ColumnstoreModelDiffer>());
         services.TryAddEnumerable(ServiceDescriptor.Scoped<ITimescaleOperationSqlGenerator, ColumnstoreSqlGenerator>());
+
+        // After the settings' differ: the policy is added once the columnstore is enabled, and removed before it is disabled.
+        HypertablePolicyServices.AddKind(services, ColumnstorePolicy.Kind);
     }
 
     public void AddDesignTimeServices(IServiceCollection services)
@@ -25,5 +29,6 @@ internal sealed class ColumnstoreServices : ITimescaleFeature
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleOperationCSharpGenerator, ColumnstoreCSharpGenerator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleScaffoldingReader, ColumnstoreScaffoldingReader>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleScaffoldingCodeGenerator, ColumnstoreScaffoldingCodeGenerator>());
+        HypertablePolicyServices.AddKindDesignTime(services, ColumnstorePolicy.Kind);
     }
 }

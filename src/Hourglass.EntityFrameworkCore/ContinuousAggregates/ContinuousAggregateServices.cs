@@ -1,4 +1,5 @@
 using Hourglass.EntityFrameworkCore.Infrastructure;
+using Hourglass.EntityFrameworkCore.Scheduling;
 using Microsoft.EntityFrameworkCore.Metadata.Conventions.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -18,6 +19,7 @@ internal sealed class ContinuousAggregateServices : ITimescaleFeature
         services.TryAddEnumerable(ServiceDescriptor.Scoped<IConventionSetPlugin, ContinuousAggregateConventionSetPlugin>());
         services.TryAddEnumerable(ServiceDescriptor.Scoped<ITimescaleModelDiffer, ContinuousAggregateModelDiffer>());
         services.TryAddEnumerable(ServiceDescriptor.Scoped<ITimescaleOperationSqlGenerator, ContinuousAggregateSqlGenerator>());
+        services.TryAddEnumerable(ServiceDescriptor.Scoped<ITimescaleOperationSqlGenerator, PolicyScheduleGenerator>());
     }
 
     public void AddDesignTimeServices(IServiceCollection services)
@@ -25,5 +27,6 @@ internal sealed class ContinuousAggregateServices : ITimescaleFeature
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleOperationCSharpGenerator, ContinuousAggregateCSharpGenerator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleScaffoldingReader, ContinuousAggregateScaffoldingReader>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleScaffoldingCodeGenerator, ContinuousAggregateScaffoldingCodeGenerator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleOperationCSharpGenerator, PolicyScheduleGenerator>());
     }
 }
