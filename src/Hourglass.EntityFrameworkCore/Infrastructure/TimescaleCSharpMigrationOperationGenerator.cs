@@ -117,3 +117,13 @@ internal static class MigrationCallWriter
         return true;
     }
 }
+
+/// <summary>Migration-file calls on a table: <c>.Method(table: "t", schema: "s", ...)</c>.</summary>
+internal static class TableOperationCall
+{
+    public static bool Write(IndentedStringBuilder builder, ICSharpHelper code, string method, TimescaleMigrationOperation operation, params (string Name, string? Value)[] arguments)
+        => MigrationCallWriter.Write(
+            builder,
+            method,
+            [("table", code.Literal(operation.Table)), ("schema", operation.Schema is null ? null : code.Literal(operation.Schema)), .. arguments]);
+}

@@ -267,14 +267,41 @@ public class CompositionTests
     public void Features_are_consulted_in_their_declared_order()
     {
         using var context = new CompositionContext(Options(_ => { }, _ => { }));
-
-        var differs = context.GetService<IEnumerable<ITimescaleModelDiffer>>().Select(d => d.GetType().Namespace).ToList();
         var features = TimescaleFeatures.All;
+        var expected = new ServiceCollection();
+        foreach (var feature in features)
+        {
+            feature.AddServices(expected);
+        }
+
+        var differs = context.GetService<IEnumerable<ITimescaleModelDiffer>>().Select(d => d.GetType()).ToList();
 
         Assert.Equal(features.OrderBy(f => f.Order).Select(f => f.Order), features.Select(f => f.Order));
-        Assert.Equal("Hourglass.EntityFrameworkCore.Hypertables", differs[0]);
-        var declared = features.Select(f => f.GetType().Namespace).Where(differs.Contains).ToList();
-        Assert.Equal(declared, differs.Distinct().ToList());
+        Assert.Equal(expected.Where(d => d.ServiceType == typeof(ITimescaleModelDiffer)).Select(d => d.ImplementationType!), differs);
+        Assert.Equal("Hourglass.EntityFrameworkCore.Hypertables", differs[0].Namespace);
+        Assert.Equal("Hourglass.EntityFrameworkCore.ContinuousAggregates", differs[^1].Namespace);
         Assert.Contains(features, f => f is HyperfunctionServices);
+    }
+
+    [Fact]
+    public void Infrastructure_names_no_feature()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Hourglass.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        var infrastructure = Path.Combine(directory!.FullName, "src", "Hourglass.EntityFrameworkCore", "Infrastructure");
+        var features = TimescaleFeatures.All.Select(f => f.GetType().Namespace!).Distinct().ToList();
+        Assert.True(features.Count >= 6, string.Join(", ", features));
+        foreach (var file in Directory.GetFiles(infrastructure, "*.cs"))
+        {
+            var text = File.ReadAllText(file);
+            foreach (var feature in features)
+            {
+                Assert.False(text.Contains(feature, StringComparison.Ordinal), $"{Path.GetFileName(file)} names {feature}");
+            }
+        }
     }
 }
