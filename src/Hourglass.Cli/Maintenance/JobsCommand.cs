@@ -141,7 +141,7 @@ internal static class JobsCommand
             else
             {
                 var verb = name switch { "run" => "ran", "pause" => "paused", "resume" => "resumed", _ => "deleted" };
-                AnsiConsole.MarkupLineInterpolated($"Job {after.Id} ({after.Name}{(after.Relation is null ? "" : $" on {after.Relation}")}) {verb}{(name == "delete" ? "" : after.Scheduled ? "; scheduled" : "; paused")}.");
+                AnsiConsole.MarkupLineInterpolated($"Job {after.Id} ({after.Name}{(after.Relation is null ? "" : $" on {after.Relation}")}) {verb}.");
             }
 
             return 0;
