@@ -99,16 +99,52 @@ public class DotnetEfToolTests(TimescaleDatabaseFixture fixture, PostgresDatabas
                 File.Delete(file);
             }
 
+            // Job schedules: the same policies with schedules are changed in place (same job ids); a reorder policy is
+            // added with its own schedule. Then back: the schedules return to TimescaleDB's defaults.
+            var jobIds = await JobIdsAsync(db, "conditions");
+            environment["HOURGLASS_TESTAPP_SCHEDULES"] = "1";
+            await EfAsync(environment, "migrations", "add", "Schedules", "--no-build", "--output-dir", "Generated", "--namespace", "Generated");
+            var schedules = UpBody(File.ReadAllText(Directory.GetFiles(s_generated, "*_Schedules.cs").Single()));
+            Assert.Contains("migrationBuilder.AlterPolicySchedule(", schedules, StringComparison.Ordinal);
+            Assert.Contains("policy: Hourglass.EntityFrameworkCore.Scheduling.TimescalePolicy.Retention", schedules, StringComparison.Ordinal);
+            Assert.Contains("timezone: \"Europe/Berlin\"", schedules, StringComparison.Ordinal);
+            Assert.Contains("migrationBuilder.AddReorderPolicy(", schedules, StringComparison.Ordinal);
+            Assert.Contains(".WithSchedule(", schedules, StringComparison.Ordinal);
+            Assert.DoesNotContain("RemoveRetentionPolicy", schedules, StringComparison.Ordinal);
+            await EfAsync(environment, "database", "update");
+            var scheduled = await JobIdsAsync(db, "conditions");
+            Assert.Equal(jobIds["policy_compression"], scheduled["policy_compression"]);
+            Assert.Equal(jobIds["policy_retention"], scheduled["policy_retention"]);
+            Assert.Equal(
+                "12:00:00|00:10:00|-1|00:02:00|t|2026-01-01 03:00:00+00|Europe/Berlin|t",
+                await db.ScalarAsync<string>(JobSettingsSql(scheduled["policy_retention"])));
+            Assert.Equal("06:00:00|00:00:00|3|01:00:00|f||-|t", await db.ScalarAsync<string>(JobSettingsSql(scheduled["policy_compression"])));
+            Assert.Equal("2 days|00:00:00|-1|00:05:00|f||-|f", await db.ScalarAsync<string>(JobSettingsSql(scheduled["policy_reorder"])));
+            await EfAsync(environment, "migrations", "add", "NoScheduleChange", "--no-build", "--output-dir", "Generated", "--namespace", "Generated");
+            var noScheduleChange = Directory.GetFiles(s_generated, "*_NoScheduleChange*.cs");
+            Assert.Equal(string.Empty, UpBody(File.ReadAllText(noScheduleChange.Single(f => !f.EndsWith(".Designer.cs", StringComparison.Ordinal)))));
+            foreach (var file in noScheduleChange)
+            {
+                File.Delete(file);
+            }
+
+            await EfAsync(environment, "database", "update", "Policies", "--no-build");
+            Assert.Equal(["policy_compression", "policy_retention"], await JobsAsync(db, "conditions"));
+            Assert.Equal("1 day|00:05:00|-1|00:05:00|f||-|t", await db.ScalarAsync<string>(JobSettingsSql((await JobIdsAsync(db, "conditions"))["policy_retention"])));
+            // The model stays the one of the last migration (EF refuses to migrate with pending model changes).
+
             await EfAsync(environment, "database", "update", "ShorterChunks", "--no-build");
             Assert.Empty(await JobsAsync(db, "conditions"));
             Assert.False(await db.ScalarAsync<bool>("SELECT compression_enabled FROM timescaledb_information.hypertables WHERE hypertable_schema = current_schema() AND hypertable_name = 'conditions'"));
             await EfAsync(environment, "database", "update", "--no-build");
-            Assert.Equal(["policy_compression", "policy_retention"], await JobsAsync(db, "conditions"));
+            Assert.Equal(["policy_compression", "policy_reorder", "policy_retention"], await JobsAsync(db, "conditions"));
+            Assert.Equal(jobIds.Count + 1, (await JobIdsAsync(db, "conditions")).Count);
 
             var script = Path.Combine(s_generated, "idempotent.sql");
             await EfAsync(environment, "migrations", "script", "--idempotent", "--no-build", "--output", script);
             Assert.Contains("PERFORM create_hypertable(", File.ReadAllText(script), StringComparison.Ordinal);
             Assert.Contains("PERFORM add_retention_policy(", File.ReadAllText(script), StringComparison.Ordinal);
+            Assert.Contains("PERFORM alter_job(job_id, ", File.ReadAllText(script), StringComparison.Ordinal);
 
             await EfAsync(environment, "database", "update", "0", "--no-build");
             Assert.Equal(0, await db.ScalarAsync<long>("SELECT count(*) FROM timescaledb_information.hypertables WHERE hypertable_schema = current_schema()"));
@@ -140,6 +176,30 @@ public class DotnetEfToolTests(TimescaleDatabaseFixture fixture, PostgresDatabas
 
         return result;
     }
+
+    private static async Task<Dictionary<string, int>> JobIdsAsync(TestDatabase db, string table)
+    {
+        await using var connection = await db.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT proc_name::text, job_id FROM timescaledb_information.jobs WHERE hypertable_schema = current_schema() AND hypertable_name = '{table}'";
+        var result = new Dictionary<string, int>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            result[reader.GetString(0)] = reader.GetInt32(1);
+        }
+
+        return result;
+    }
+
+    /// <summary>"interval|max runtime|max retries|retry period|fixed|initial start (UTC)|time zone|scheduled" of a job.</summary>
+    private static string JobSettingsSql(int jobId)
+        => $"""
+            SELECT concat_ws('|', j.schedule_interval, j.max_runtime, j.max_retries, j.retry_period, CASE WHEN j.fixed_schedule THEN 't' ELSE 'f' END,
+                   coalesce(to_char(j.initial_start AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || '+00', ''), coalesce(b.timezone, '-'),
+                   CASE WHEN j.scheduled THEN 't' ELSE 'f' END)
+            FROM timescaledb_information.jobs j JOIN _timescaledb_config.bgw_job b ON b.id = j.job_id WHERE j.job_id = {jobId}
+            """;
 
     private static async Task<List<string>> JobsAsync(TestDatabase db, string table)
     {

@@ -29,7 +29,7 @@ public class Tick
 
 /// <summary>
 /// The test app's model; the interval comes from HOURGLASS_TESTAPP_INTERVAL and HOURGLASS_TESTAPP_POLICIES=1 adds the
-/// columnstore and policies, so tests can change the model between `dotnet ef` runs.
+/// columnstore and policies (HOURGLASS_TESTAPP_SCHEDULES=1 the same with job schedules, and a reorder policy), so tests can change the model between `dotnet ef` runs.
 /// </summary>
 public class WeatherContext(DbContextOptions<WeatherContext> options) : DbContext(options)
 {
@@ -48,7 +48,22 @@ public class WeatherContext(DbContextOptions<WeatherContext> options) : DbContex
             var hypertable = b.IsHypertable(x => x.Time)
                 .WithChunkInterval(Environment.GetEnvironmentVariable("HOURGLASS_TESTAPP_INTERVAL") ?? "1 day")
                 .PartitionByHash(x => x.DeviceId, 4);
-            if (Environment.GetEnvironmentVariable("HOURGLASS_TESTAPP_POLICIES") == "1")
+            if (Environment.GetEnvironmentVariable("HOURGLASS_TESTAPP_SCHEDULES") == "1")
+            {
+                // The same policies with job schedules, and a reorder policy: the schedules change in place.
+                b.HasIndex(x => new { x.DeviceId, x.Time }).HasDatabaseName("ix_conditions_device_time");
+                hypertable
+                    .WithColumnstore(c => c.SegmentBy(x => x.DeviceId).OrderBy(x => x.Time, descending: true))
+                    .WithColumnstorePolicy(after: TimeSpan.FromDays(7), schedule: s => s.Every(TimeSpan.FromHours(6)).MaxRetries(3))
+                    .WithRetentionPolicy(dropAfter: TimeSpan.FromDays(90), schedule: s => s
+                        .Every(TimeSpan.FromHours(12))
+                        .MaxRuntime(TimeSpan.FromMinutes(10))
+                        .RetryPeriod(TimeSpan.FromMinutes(2))
+                        .StartingAt(new DateTimeOffset(2026, 1, 1, 3, 0, 0, TimeSpan.Zero))
+                        .InTimezone("Europe/Berlin"))
+                    .WithReorderPolicy("ix_conditions_device_time", s => s.Every(TimeSpan.FromDays(2)).Paused());
+            }
+            else if (Environment.GetEnvironmentVariable("HOURGLASS_TESTAPP_POLICIES") == "1")
             {
                 hypertable
                     .WithColumnstore(c => c.SegmentBy(x => x.DeviceId).OrderBy(x => x.Time, descending: true))

@@ -259,15 +259,43 @@ internal static partial class BulkIngestRunner
         }
     }
 
+    /// <summary>How often a batch's merge runs before a deadlock with other sessions is reported (see <see cref="MergeAsync"/>).</summary>
+    internal const int MergeAttempts = 5;
+
+    private const string MergeSavepoint = "hourglass_bulk_merge";
+
+    /// <summary>
+    /// Merges the staged batch. Rows go in key order (<see cref="UpsertPlan"/>), which rules out deadlocks between
+    /// upserts of one column set each. What remains (a batch with several column sets, other unique indexes, rows the
+    /// caller's own transaction wrote before) can still meet a deadlock: the server then aborts one session's
+    /// statement, which goes back to the savepoint before the merge — still holding the staged rows, and in a
+    /// transaction of its own no lock on the target — and merges again once the other session has gone ahead.
+    /// </summary>
+    private static async Task<(long Inserted, long Updated)> MergeAsync(
+        NpgsqlConnection connection, UpsertPlan plan, string staging, HashSet<long> columnSets, TimeSpan? timeout, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await MergeOnceAsync(connection, plan, staging, columnSets, timeout, cancellationToken).ConfigureAwait(false);
+            }
+            catch (PostgresException deadlock) when (deadlock.SqlState == PostgresErrorCodes.DeadlockDetected && attempt < MergeAttempts)
+            {
+                await ExecuteAsync(connection, $"ROLLBACK TO SAVEPOINT {MergeSavepoint}; RELEASE SAVEPOINT {MergeSavepoint}", timeout, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
     /// <summary>
     /// Optimistic first: a plain INSERT from staging costs about half of INSERT ... ON CONFLICT, so when every row is
     /// new (most ingests) that is all that runs. A unique violation rolls back to the savepoint, and the batch is merged
     /// with ON CONFLICT. A batch that conflicts usually fails on its first rows, so little work is lost.
     /// </summary>
-    private static async Task<(long Inserted, long Updated)> MergeAsync(
+    private static async Task<(long Inserted, long Updated)> MergeOnceAsync(
         NpgsqlConnection connection, UpsertPlan plan, string staging, HashSet<long> columnSets, TimeSpan? timeout, CancellationToken cancellationToken)
     {
-        const string attempt = "hourglass_bulk_merge";
+        const string attempt = MergeSavepoint;
         await ExecuteAsync(connection, $"SAVEPOINT {attempt}", timeout, cancellationToken).ConfigureAwait(false);
         try
         {
@@ -353,6 +381,15 @@ internal static partial class BulkIngestRunner
         var constraint = error.ConstraintName is { } c ? $", constraint {c}" : "";
         var detail = string.IsNullOrEmpty(error.Detail) ? "" : $" {error.Detail}";
         var kept = earlierBatchesKept ? " Batches committed before it are kept; the failed batch was rolled back." : " Nothing of this transaction was written.";
+        if (error.SqlState == PostgresErrorCodes.DeadlockDetected)
+        {
+            return new BulkIngestException(
+                $"Writing the rows of {map.EntityName} into {map.QualifiedTable} deadlocked with other sessions writing the same keys {MergeAttempts} times in a row [SQLSTATE 40P01].{kept} " +
+                "Nothing is wrong with the rows: run the call again. If it keeps happening, the deadlock involves rows your own transaction wrote before the upsert, " +
+                "or other sessions' transactions: upsert outside your transaction, or with CommitEvery so each batch commits on its own.",
+                map.EntityName, null, null, error);
+        }
+
         return new BulkIngestException(
             $"The server refused {what} in {map.QualifiedTable}{(property is null ? "" : $" ({property})")}: {error.MessageText}{detail} [SQLSTATE {error.SqlState}{constraint}].{kept} Fix the row, or the constraint, and ingest again.",
             map.EntityName, property, rowIndex, error);

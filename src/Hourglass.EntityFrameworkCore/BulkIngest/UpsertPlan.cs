@@ -7,7 +7,10 @@ namespace Hourglass.EntityFrameworkCore.BulkIngest;
 
 /// <summary>
 /// The SQL of one upsert batch: a staging table shaped like the target, then one INSERT ... SELECT ... ON CONFLICT
-/// from it, counting inserts and updates through xmax.
+/// from it, counting inserts and updates through xmax. Every statement writes the rows in key order: sessions
+/// upserting overlapping keys then take the keys' locks in the same order and cannot deadlock on them (an INSERT
+/// waits on a key another session inserted and has not committed yet; in source order, two sessions would each
+/// wait for a key the other holds).
 /// </summary>
 internal sealed class UpsertPlan
 {
@@ -76,7 +79,7 @@ internal sealed class UpsertPlan
         foreach (var defaults in columnSets)
         {
             var columns = Map.ColumnListWithout(defaults);
-            sql.Append(CultureInfo.InvariantCulture, $"INSERT INTO {Map.QualifiedTable} ({columns}) SELECT {columns} FROM {Stage(staging)}{Where(defaults, columnSets)};\n");
+            sql.Append(CultureInfo.InvariantCulture, $"INSERT INTO {Map.QualifiedTable} ({columns}) SELECT {columns} FROM {Stage(staging)}{Where(defaults, columnSets)} ORDER BY {KeyList};\n");
         }
 
         sql.Append(StagingTable.DropSql(staging));
@@ -84,9 +87,9 @@ internal sealed class UpsertPlan
     }
 
     /// <summary>
-    /// DO NOTHING: with one column set no sort is needed, since the server keeps the first row of a key (a fresh
-    /// temporary table is read in COPY order), just as it keeps a row that already exists. With several column sets the
-    /// first row of each key is chosen before the rows are split. The affected row count is the number inserted.
+    /// DO NOTHING: with one column set the rows are sorted by key and then by position, so the server keeps the first
+    /// row of a key, just as it keeps a row that already exists. With several column sets the first row of each key is
+    /// chosen before the rows are split. The affected row count is the number inserted.
     /// </summary>
     public string InsertOrSkipSql(string staging, IReadOnlyCollection<long> columnSets)
     {
@@ -108,16 +111,16 @@ internal sealed class UpsertPlan
     {
         var columns = Map.ColumnListWithout(defaults);
         var select = columnSets.Count > 1
-            ? $"SELECT {columns} FROM {Deduplicated(staging, lastWins)}{Where(defaults, columnSets)}"
-            : $"SELECT {columns} FROM {Stage(staging)}";
+            ? $"SELECT {columns} FROM {Deduplicated(staging, lastWins)}{Where(defaults, columnSets)} ORDER BY {KeyList}"
+            : $"SELECT {columns} FROM {Stage(staging)} ORDER BY {KeyList}, {CopyTableMap.Quote(StagingTable.RowColumn)}";
         return $"INSERT INTO {Map.QualifiedTable} ({columns})\n{select}\nON CONFLICT ({KeyList}) DO NOTHING";
     }
 
     /// <summary>
     /// DO UPDATE for the rows of one column set, counting inserts (xmax = 0) and updates. With one column set and
     /// without <paramref name="deduplicate"/> the statement fails with SQLSTATE 21000 when a key repeats within the
-    /// batch; the caller then retries with the sorted variant, where the last row of each key wins. The retry keeps the
-    /// common case (no repeats) free of a sort. With several column sets the last row of each key is always chosen
+    /// batch; the caller then retries with the deduplicating variant, where the last row of each key wins. The retry
+    /// keeps the common case (no repeats) free of DISTINCT ON. With several column sets the last row of each key is always chosen
     /// first, so that the split cannot let an earlier row win.
     /// Unless <see cref="RewriteUnchanged"/>, a row whose updated columns are byte-identical to the incoming ones is not
     /// rewritten. The comparison is binary (<c>record_image_eq</c>), not <c>=</c>: it works for types without an
@@ -135,10 +138,10 @@ internal sealed class UpsertPlan
         }
 
         var select = columnSets.Count > 1
-            ? $"SELECT {columns} FROM {Deduplicated(staging, lastWins: true)}{Where(defaults, columnSets)}"
+            ? $"SELECT {columns} FROM {Deduplicated(staging, lastWins: true)}{Where(defaults, columnSets)} ORDER BY {KeyList}"
             : deduplicate
                 ? $"SELECT DISTINCT ON ({DistinctKey}) {columns} FROM {Stage(staging)} ORDER BY {DistinctKey}, {CopyTableMap.Quote(StagingTable.RowColumn)} DESC"
-                : $"SELECT {columns} FROM {Stage(staging)}";
+                : $"SELECT {columns} FROM {Stage(staging)} ORDER BY {KeyList}";
         return $"""
             WITH merged AS (
               INSERT INTO {Map.QualifiedTable} AS target ({columns})

@@ -5,7 +5,7 @@ using Microsoft.EntityFrameworkCore.Migrations.Operations;
 
 namespace Hourglass.EntityFrameworkCore.Columnstore;
 
-/// <summary>Writes columnstore operations in migration files as <c>migrationBuilder.SetColumnstore(...)</c> and friends.</summary>
+/// <summary>Writes columnstore operations in migration files as <c>migrationBuilder.SetColumnstore(...)</c> and <c>DisableColumnstore(...)</c>.</summary>
 internal sealed class ColumnstoreCSharpGenerator : ITimescaleOperationCSharpGenerator
 {
     public bool TryGenerate(MigrationOperation operation, ICSharpHelper code, IndentedStringBuilder builder)
@@ -20,8 +20,6 @@ internal sealed class ColumnstoreCSharpGenerator : ITimescaleOperationCSharpGene
                 ("orderBy", o.OrderBy is null ? null : code.Literal(o.OrderBy)),
                 ("resetUnset", o.ResetUnset ? "true" : null)),
             DisableColumnstoreOperation o => TableOperationCall.Write(builder, code, "DisableColumnstore", o),
-            AddColumnstorePolicyOperation o => TableOperationCall.Write(builder, code, "AddColumnstorePolicy", o, ("after", code.Literal(o.After))),
-            RemoveColumnstorePolicyOperation o => TableOperationCall.Write(builder, code, "RemoveColumnstorePolicy", o),
             _ => false,
         };
 }

@@ -13,6 +13,7 @@ internal static class ColumnstoreAnnotationNames
     public const string SegmentBy = Prefix + "SegmentBy";
     public const string OrderBy = Prefix + "OrderBy";
     public const string PolicyAfter = Prefix + "PolicyAfter";
+    public const string PolicySchedule = Prefix + "PolicySchedule";
 }
 
 /// <summary>One <c>orderby</c> entry: a property (or column, once resolved) with its direction and NULLS placement.</summary>
@@ -85,8 +86,8 @@ internal sealed partial record ColumnstoreOrder(string Name, bool Descending, bo
     private static partial Regex Entry();
 }
 
-/// <summary>A hypertable's columnstore as declared on an entity type (by property names), with its optional policy.</summary>
-internal sealed record ColumnstoreDefinition(IReadOnlyList<string> SegmentBy, IReadOnlyList<ColumnstoreOrder> OrderBy, string? PolicyAfter)
+/// <summary>A hypertable's columnstore as declared on an entity type (by property names); its policy is in <see cref="ColumnstorePolicy"/>.</summary>
+internal sealed record ColumnstoreDefinition(IReadOnlyList<string> SegmentBy, IReadOnlyList<ColumnstoreOrder> OrderBy)
 {
     public static ColumnstoreDefinition? Find(IReadOnlyAnnotatable entityType)
     {
@@ -97,8 +98,7 @@ internal sealed record ColumnstoreDefinition(IReadOnlyList<string> SegmentBy, IR
 
         return new ColumnstoreDefinition(
             SplitList(entityType.FindAnnotation(ColumnstoreAnnotationNames.SegmentBy)?.Value as string),
-            ColumnstoreOrder.Parse(entityType.FindAnnotation(ColumnstoreAnnotationNames.OrderBy)?.Value as string, out _) ?? [],
-            entityType.FindAnnotation(ColumnstoreAnnotationNames.PolicyAfter)?.Value as string);
+            ColumnstoreOrder.Parse(entityType.FindAnnotation(ColumnstoreAnnotationNames.OrderBy)?.Value as string, out _) ?? []);
     }
 
     public static List<string> SplitList(string? text)
@@ -106,7 +106,7 @@ internal sealed record ColumnstoreDefinition(IReadOnlyList<string> SegmentBy, IR
 }
 
 /// <summary>Property names resolved to the table's column names.</summary>
-internal sealed record ResolvedColumnstore(IReadOnlyList<string> SegmentBy, IReadOnlyList<ColumnstoreOrder> OrderBy, string? PolicyAfter)
+internal sealed record ResolvedColumnstore(IReadOnlyList<string> SegmentBy, IReadOnlyList<ColumnstoreOrder> OrderBy)
 {
     public static ResolvedColumnstore? Resolve(IEntityType? entityType, Func<string, string?> column)
     {
@@ -122,8 +122,7 @@ internal sealed record ResolvedColumnstore(IReadOnlyList<string> SegmentBy, IRea
 
         return new ResolvedColumnstore(
             definition.SegmentBy.Select(p => column(p) ?? p).ToList(),
-            definition.OrderBy.Select(o => o with { Name = column(o.Name) ?? o.Name }).ToList(),
-            definition.PolicyAfter);
+            definition.OrderBy.Select(o => o with { Name = column(o.Name) ?? o.Name }).ToList());
     }
 
     public bool SameSettings(ResolvedColumnstore other)

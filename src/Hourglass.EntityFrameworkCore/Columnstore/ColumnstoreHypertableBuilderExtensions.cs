@@ -1,6 +1,7 @@
 using Hourglass.EntityFrameworkCore.Columnstore;
 using Hourglass.EntityFrameworkCore.Hypertables;
 using Hourglass.EntityFrameworkCore.Infrastructure;
+using Hourglass.EntityFrameworkCore.Scheduling;
 
 // Next to IsHypertable, in EF's namespace, so the calls are found without a using.
 // ReSharper disable once CheckNamespace
@@ -46,56 +47,49 @@ public static class ColumnstoreHypertableBuilderExtensions
     /// </summary>
     /// <param name="hypertable">The hypertable builder.</param>
     /// <param name="after">The age of chunks to convert, e.g. <c>TimeSpan.FromDays(7)</c>.</param>
+    /// <param name="schedule">The policy's job schedule, e.g. <c>s =&gt; s.Every(TimeSpan.FromHours(6)).MaxRetries(3)</c>; null for TimescaleDB's (half the chunk interval).</param>
     /// <returns>The hypertable builder, for chaining.</returns>
-    public static HypertableBuilder WithColumnstorePolicy(this HypertableBuilder hypertable, TimeSpan after)
-        => SetPolicy(hypertable, PolicyInterval.Normalize(after, out var error), error);
+    public static HypertableBuilder WithColumnstorePolicy(this HypertableBuilder hypertable, TimeSpan after, Action<JobScheduleBuilder>? schedule = null)
+        => ColumnstorePolicy.Kind.Set(hypertable, PolicyInterval.Normalize(after, out var error), error, schedule);
 
     /// <summary>Converts chunks older than <paramref name="after"/> to the columnstore; interval text such as "7 days" or "1 month".</summary>
     /// <param name="hypertable">The hypertable builder.</param>
     /// <param name="after">The age of chunks to convert, as interval text.</param>
+    /// <param name="schedule">The policy's job schedule; null for TimescaleDB's.</param>
     /// <returns>The hypertable builder, for chaining.</returns>
-    public static HypertableBuilder WithColumnstorePolicy(this HypertableBuilder hypertable, string after)
+    public static HypertableBuilder WithColumnstorePolicy(this HypertableBuilder hypertable, string after, Action<JobScheduleBuilder>? schedule = null)
     {
         ArgumentNullException.ThrowIfNull(after);
-        return SetPolicy(hypertable, PolicyInterval.Normalize(after, out var error), error);
+        return ColumnstorePolicy.Kind.Set(hypertable, PolicyInterval.Normalize(after, out var error), error, schedule);
     }
 
     /// <summary>Converts chunks older than <paramref name="after"/> time units to the columnstore (integer time columns).</summary>
     /// <param name="hypertable">The hypertable builder.</param>
     /// <param name="after">The age in the time column's units.</param>
+    /// <param name="schedule">The policy's job schedule; null for TimescaleDB's.</param>
     /// <returns>The hypertable builder, for chaining.</returns>
-    public static HypertableBuilder WithColumnstorePolicy(this HypertableBuilder hypertable, long after)
-        => SetPolicy(hypertable, PolicyInterval.Normalize(after, out var error), error);
+    public static HypertableBuilder WithColumnstorePolicy(this HypertableBuilder hypertable, long after, Action<JobScheduleBuilder>? schedule = null)
+        => ColumnstorePolicy.Kind.Set(hypertable, PolicyInterval.Normalize(after, out var error), error, schedule);
 
-    /// <inheritdoc cref="WithColumnstorePolicy(HypertableBuilder, TimeSpan)"/>
-    public static HypertableBuilder<TEntity> WithColumnstorePolicy<TEntity>(this HypertableBuilder<TEntity> hypertable, TimeSpan after)
+    /// <inheritdoc cref="WithColumnstorePolicy(HypertableBuilder, TimeSpan, Action{JobScheduleBuilder})"/>
+    public static HypertableBuilder<TEntity> WithColumnstorePolicy<TEntity>(this HypertableBuilder<TEntity> hypertable, TimeSpan after, Action<JobScheduleBuilder>? schedule = null)
         where TEntity : class
-        => (HypertableBuilder<TEntity>)WithColumnstorePolicy((HypertableBuilder)hypertable, after);
+        => (HypertableBuilder<TEntity>)WithColumnstorePolicy((HypertableBuilder)hypertable, after, schedule);
 
-    /// <inheritdoc cref="WithColumnstorePolicy(HypertableBuilder, string)"/>
-    public static HypertableBuilder<TEntity> WithColumnstorePolicy<TEntity>(this HypertableBuilder<TEntity> hypertable, string after)
+    /// <inheritdoc cref="WithColumnstorePolicy(HypertableBuilder, string, Action{JobScheduleBuilder})"/>
+    public static HypertableBuilder<TEntity> WithColumnstorePolicy<TEntity>(this HypertableBuilder<TEntity> hypertable, string after, Action<JobScheduleBuilder>? schedule = null)
         where TEntity : class
-        => (HypertableBuilder<TEntity>)WithColumnstorePolicy((HypertableBuilder)hypertable, after);
+        => (HypertableBuilder<TEntity>)WithColumnstorePolicy((HypertableBuilder)hypertable, after, schedule);
 
-    /// <inheritdoc cref="WithColumnstorePolicy(HypertableBuilder, long)"/>
-    public static HypertableBuilder<TEntity> WithColumnstorePolicy<TEntity>(this HypertableBuilder<TEntity> hypertable, long after)
+    /// <inheritdoc cref="WithColumnstorePolicy(HypertableBuilder, long, Action{JobScheduleBuilder})"/>
+    public static HypertableBuilder<TEntity> WithColumnstorePolicy<TEntity>(this HypertableBuilder<TEntity> hypertable, long after, Action<JobScheduleBuilder>? schedule = null)
         where TEntity : class
-        => (HypertableBuilder<TEntity>)WithColumnstorePolicy((HypertableBuilder)hypertable, after);
+        => (HypertableBuilder<TEntity>)WithColumnstorePolicy((HypertableBuilder)hypertable, after, schedule);
 
     private static void Reset(HypertableBuilder hypertable)
     {
         hypertable.EntityType.SetAnnotation(ColumnstoreAnnotationNames.Enabled, true);
         hypertable.EntityType.RemoveAnnotation(ColumnstoreAnnotationNames.SegmentBy);
         hypertable.EntityType.RemoveAnnotation(ColumnstoreAnnotationNames.OrderBy);
-    }
-
-    private static HypertableBuilder SetPolicy(HypertableBuilder hypertable, string? after, string? error)
-    {
-        ArgumentNullException.ThrowIfNull(hypertable);
-        var time = hypertable.EntityType[HypertableAnnotationNames.TimeProperty] as string ?? "(time)";
-        hypertable.EntityType.SetAnnotation(
-            ColumnstoreAnnotationNames.PolicyAfter,
-            after ?? throw HypertableFeatureChecks.Error("Columnstore policy", hypertable.EntityType, time, error!, "give a positive interval such as TimeSpan.FromDays(7) or \"7 days\" (a number for integer time columns)"));
-        return hypertable;
     }
 }

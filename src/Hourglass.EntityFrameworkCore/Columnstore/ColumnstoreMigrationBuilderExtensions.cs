@@ -23,35 +23,27 @@ public static class ColumnstoreMigrationBuilderExtensions
         string? segmentBy = null,
         string? orderBy = null,
         bool resetUnset = false)
-        => Add(migrationBuilder, new SetColumnstoreOperation { Table = table, Schema = schema, SegmentBy = segmentBy, OrderBy = orderBy, ResetUnset = resetUnset });
+        => JobScheduleMigrationBuilderExtensions.AddUnscheduled(migrationBuilder, new SetColumnstoreOperation { Table = table, Schema = schema, SegmentBy = segmentBy, OrderBy = orderBy, ResetUnset = resetUnset });
 
     /// <summary>Converts the hypertable's columnstore chunks back to rowstore and disables the columnstore.</summary>
     /// <param name="migrationBuilder">The migration builder.</param>
     /// <param name="table">The hypertable.</param>
     /// <param name="schema">The table's schema.</param>
     public static OperationBuilder<DisableColumnstoreOperation> DisableColumnstore(this MigrationBuilder migrationBuilder, string table, string? schema = null)
-        => Add(migrationBuilder, new DisableColumnstoreOperation { Table = table, Schema = schema });
+        => JobScheduleMigrationBuilderExtensions.AddUnscheduled(migrationBuilder, new DisableColumnstoreOperation { Table = table, Schema = schema });
 
-    /// <summary>Adds a columnstore policy converting chunks older than <paramref name="after"/>.</summary>
+    /// <summary>Adds a columnstore policy converting chunks older than <paramref name="after"/>; chain <c>.WithSchedule(...)</c> for its job schedule.</summary>
     /// <param name="migrationBuilder">The migration builder.</param>
     /// <param name="table">The hypertable.</param>
     /// <param name="after">Interval text such as "7 days", or digits for integer time columns.</param>
     /// <param name="schema">The table's schema.</param>
-    public static OperationBuilder<AddColumnstorePolicyOperation> AddColumnstorePolicy(this MigrationBuilder migrationBuilder, string table, string after, string? schema = null)
-        => Add(migrationBuilder, new AddColumnstorePolicyOperation { Table = table, Schema = schema, After = after });
+    public static ScheduledOperationBuilder<AddColumnstorePolicyOperation> AddColumnstorePolicy(this MigrationBuilder migrationBuilder, string table, string after, string? schema = null)
+        => JobScheduleMigrationBuilderExtensions.Add(migrationBuilder, new AddColumnstorePolicyOperation { Table = table, Schema = schema, After = after });
 
     /// <summary>Removes the hypertable's columnstore policy, if it has one.</summary>
     /// <param name="migrationBuilder">The migration builder.</param>
     /// <param name="table">The hypertable.</param>
     /// <param name="schema">The table's schema.</param>
     public static OperationBuilder<RemoveColumnstorePolicyOperation> RemoveColumnstorePolicy(this MigrationBuilder migrationBuilder, string table, string? schema = null)
-        => Add(migrationBuilder, new RemoveColumnstorePolicyOperation { Table = table, Schema = schema });
-
-    private static OperationBuilder<T> Add<T>(MigrationBuilder migrationBuilder, T operation)
-        where T : TimescaleMigrationOperation
-    {
-        ArgumentNullException.ThrowIfNull(migrationBuilder);
-        migrationBuilder.Operations.Add(operation);
-        return new OperationBuilder<T>(operation);
-    }
+        => JobScheduleMigrationBuilderExtensions.AddUnscheduled(migrationBuilder, new RemoveColumnstorePolicyOperation { Table = table, Schema = schema });
 }

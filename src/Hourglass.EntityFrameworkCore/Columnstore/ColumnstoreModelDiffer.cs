@@ -5,9 +5,9 @@ using Microsoft.EntityFrameworkCore.Migrations.Operations;
 namespace Hourglass.EntityFrameworkCore.Columnstore;
 
 /// <summary>
-/// Compares the columnstore settings and policy of each hypertable. New settings and policies come after
-/// <c>create_hypertable</c> and EF's column and index changes; a changed policy is removed (before everything else) and
-/// added again (after), so removals also happen before a hypertable is turned back into a plain table.
+/// Compares the columnstore settings of each hypertable. New settings come after <c>create_hypertable</c> and EF's column
+/// and index changes; disabling comes before everything else. The columnstore policy is compared with the other
+/// policies (Policies/), whose differ runs after this one: its removal goes before the disabling, its addition after the settings.
 /// </summary>
 internal sealed class ColumnstoreModelDiffer : ITimescaleModelDiffer
 {
@@ -26,11 +26,6 @@ internal sealed class ColumnstoreModelDiffer : ITimescaleModelDiffer
             if (pair.Target is null)
             {
                 // The table stays but stops being a hypertable; rebuilding it leaves the columnstore behind anyway.
-                if (existing?.PolicyAfter is not null)
-                {
-                    removals.Add(new RemoveColumnstorePolicyOperation { Schema = pair.SourceSchema, Table = pair.SourceTable });
-                }
-
                 continue;
             }
 
@@ -44,16 +39,6 @@ internal sealed class ColumnstoreModelDiffer : ITimescaleModelDiffer
                     OrderBy = wanted.OrderBy.Count == 0 ? null : ColumnstoreOrder.Format(wanted.OrderBy),
                     ResetUnset = existing is not null,
                 });
-            }
-
-            if (existing?.PolicyAfter is not null && existing.PolicyAfter != wanted?.PolicyAfter)
-            {
-                removals.Add(new RemoveColumnstorePolicyOperation { Schema = pair.SourceSchema, Table = pair.SourceTable });
-            }
-
-            if (wanted?.PolicyAfter is not null && wanted.PolicyAfter != existing?.PolicyAfter)
-            {
-                after.Add(new AddColumnstorePolicyOperation { Schema = pair.Schema, Table = pair.Table, After = wanted.PolicyAfter });
             }
 
             if (existing is not null && wanted is null)

@@ -1,4 +1,5 @@
 using Hourglass.EntityFrameworkCore.Infrastructure;
+using Hourglass.EntityFrameworkCore.Policies;
 
 namespace Hourglass.EntityFrameworkCore.Columnstore;
 
@@ -38,24 +39,18 @@ public sealed class DisableColumnstoreOperation : TimescaleMigrationOperation
 }
 
 /// <summary>Adds a columnstore policy: <c>add_columnstore_policy(table, after =&gt; interval)</c> (<c>add_compression_policy</c> before 2.18).</summary>
-public sealed class AddColumnstorePolicyOperation : TimescaleMigrationOperation
+public sealed class AddColumnstorePolicyOperation : AddHypertablePolicyOperation
 {
-    /// <inheritdoc />
-    public override bool RequiresCommunityFeatures => true;
-
     /// <summary>The age of chunks to convert: canonical interval text, or digits for integer time columns.</summary>
     public string After { get; set; } = "";
 
-    /// <inheritdoc />
-    public override string Describe() => $"columnstore policy (after {After}) of hypertable {DisplayTable}";
+    internal override HypertablePolicyKind Kind => ColumnstorePolicy.Kind;
+
+    internal override string Argument { get => After; set => After = value; }
 }
 
 /// <summary>Removes the columnstore policy: <c>remove_columnstore_policy(table, if_exists =&gt; true)</c>.</summary>
-public sealed class RemoveColumnstorePolicyOperation : TimescaleMigrationOperation
+public sealed class RemoveColumnstorePolicyOperation : RemoveHypertablePolicyOperation
 {
-    /// <inheritdoc />
-    public override bool RequiresCommunityFeatures => true;
-
-    /// <inheritdoc />
-    public override string Describe() => $"removal of the columnstore policy of hypertable {DisplayTable}";
+    internal override HypertablePolicyKind Kind => ColumnstorePolicy.Kind;
 }

@@ -10,14 +10,11 @@ using Microsoft.EntityFrameworkCore.Scaffolding.Metadata;
 
 namespace Hourglass.EntityFrameworkCore.Columnstore;
 
-/// <summary>Reads each hypertable's columnstore settings and columnstore policy from TimescaleDB's catalog.</summary>
+/// <summary>Reads each hypertable's columnstore settings from TimescaleDB's catalog.</summary>
 internal sealed class ColumnstoreScaffoldingReader : ITimescaleScaffoldingReader
 {
     /// <summary>Table annotation: "segmentby columns|orderby with column names".</summary>
     public const string SettingsAnnotation = "Hourglass:Scaffold:Columnstore";
-
-    /// <summary>Table annotation: the policy's canonical interval.</summary>
-    public const string PolicyAnnotation = "Hourglass:Scaffold:ColumnstorePolicy";
 
     public void Read(DbConnection connection, DatabaseModel model)
     {
@@ -45,31 +42,14 @@ internal sealed class ColumnstoreScaffoldingReader : ITimescaleScaffoldingReader
                 table[SettingsAnnotation] = string.Join(", ", ColumnstoreDefinition.SplitList(row[2] as string)) + "|" + ColumnstoreOrder.Format(order);
             }
         }
-
-        var policies = CatalogQueries.Rows(
-            connection,
-            "SELECT hypertable_schema::text, hypertable_name::text, config->>'compress_after' FROM timescaledb_information.jobs WHERE proc_name = 'policy_compression' AND hypertable_name IS NOT NULL");
-        foreach (var row in policies)
-        {
-            if (ScaffoldedHypertables.Find(model, row) is { } table && row[2] is string after)
-            {
-                table[PolicyAnnotation] = PolicyInterval.FromPostgres(after);
-            }
-        }
     }
 }
 
-/// <summary>Writes scaffolded settings as <c>.WithColumnstore(c =&gt; c.SegmentBy(...).OrderBy(...)).WithColumnstorePolicy("7 days")</c>.</summary>
+/// <summary>Writes scaffolded settings as <c>.WithColumnstore(c =&gt; c.SegmentBy(...).OrderBy(...))</c>; the policy follows (Policies/).</summary>
 internal sealed class ColumnstoreScaffoldingCodeGenerator : ITimescaleScaffoldingCodeGenerator
 {
     private static readonly MethodInfo s_withColumnstore = typeof(ColumnstoreHypertableBuilderExtensions)
         .GetMethod(nameof(ColumnstoreHypertableBuilderExtensions.WithColumnstore), [typeof(HypertableBuilder), typeof(Action<ColumnstoreBuilder>)])!;
-
-    private static readonly MethodInfo s_policy = typeof(ColumnstoreHypertableBuilderExtensions)
-        .GetMethod(nameof(ColumnstoreHypertableBuilderExtensions.WithColumnstorePolicy), [typeof(HypertableBuilder), typeof(string)])!;
-
-    private static readonly MethodInfo s_policyInteger = typeof(ColumnstoreHypertableBuilderExtensions)
-        .GetMethod(nameof(ColumnstoreHypertableBuilderExtensions.WithColumnstorePolicy), [typeof(HypertableBuilder), typeof(long)])!;
 
     public IEnumerable<MethodCallCodeFragment> GenerateFluentApiCalls(IEntityType entityType, IDictionary<string, IAnnotation> annotations)
     {
@@ -95,13 +75,6 @@ internal sealed class ColumnstoreScaffoldingCodeGenerator : ITimescaleScaffoldin
             yield return inner is null
                 ? new MethodCallCodeFragment(s_withColumnstore, [null])
                 : new MethodCallCodeFragment(s_withColumnstore, new NestedClosureCodeFragment("c", inner));
-        }
-
-        if (annotations.Remove(ColumnstoreScaffoldingReader.PolicyAnnotation, out var policy) && policy.Value is string after)
-        {
-            yield return PolicyInterval.IsInteger(after)
-                ? new MethodCallCodeFragment(s_policyInteger, long.Parse(after, System.Globalization.CultureInfo.InvariantCulture))
-                : new MethodCallCodeFragment(s_policy, after);
         }
     }
 }

@@ -1,4 +1,5 @@
 using Hourglass.EntityFrameworkCore.Infrastructure;
+using Hourglass.EntityFrameworkCore.Policies;
 using Microsoft.EntityFrameworkCore.Metadata.Conventions.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -13,6 +14,9 @@ internal static class ColumnstoreServices
         services.TryAddEnumerable(ServiceDescriptor.Scoped<IConventionSetPlugin, ColumnstoreConventionSetPlugin>());
         services.TryAddEnumerable(ServiceDescriptor.Scoped<ITimescaleModelDiffer, ColumnstoreModelDiffer>());
         services.TryAddEnumerable(ServiceDescriptor.Scoped<ITimescaleOperationSqlGenerator, ColumnstoreSqlGenerator>());
+
+        // After the settings' differ: the policy is added once the columnstore is enabled, and removed before it is disabled.
+        HypertablePolicyServices.AddKind(services, ColumnstorePolicy.Kind);
     }
 
     public static void AddDesignTime(IServiceCollection services)
@@ -20,5 +24,6 @@ internal static class ColumnstoreServices
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleOperationCSharpGenerator, ColumnstoreCSharpGenerator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleScaffoldingReader, ColumnstoreScaffoldingReader>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleScaffoldingCodeGenerator, ColumnstoreScaffoldingCodeGenerator>());
+        HypertablePolicyServices.AddKindDesignTime(services, ColumnstorePolicy.Kind);
     }
 }

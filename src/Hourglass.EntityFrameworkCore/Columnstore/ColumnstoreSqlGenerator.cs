@@ -21,7 +21,7 @@ internal sealed class ColumnstoreSqlGenerator : ITimescaleOperationSqlGenerator
 
     public bool TryGenerate(MigrationOperation operation, IModel? model, TimescaleSqlContext context, MigrationCommandListBuilder builder)
     {
-        if (operation is not (SetColumnstoreOperation or DisableColumnstoreOperation or AddColumnstorePolicyOperation or RemoveColumnstorePolicyOperation))
+        if (operation is not (SetColumnstoreOperation or DisableColumnstoreOperation))
         {
             return false;
         }
@@ -68,7 +68,7 @@ internal sealed class ColumnstoreSqlGenerator : ITimescaleOperationSqlGenerator
                 }
 
                 return true;
-            case DisableColumnstoreOperation:
+            default:
                 // TimescaleDB refuses to disable the columnstore while chunks are in it: convert them back first.
                 var convert = current ? "CALL convert_to_rowstore(chunk, if_columnstore => TRUE);" : "PERFORM decompress_chunk(chunk, if_compressed => TRUE);";
                 builder.AppendLine(
@@ -88,19 +88,6 @@ internal sealed class ColumnstoreSqlGenerator : ITimescaleOperationSqlGenerator
                     $hourglass$;
                     """).EndCommand();
                 builder.Append($"ALTER TABLE {table} SET ({(current ? "timescaledb.enable_columnstore" : "timescaledb.compress")} = false)").AppendLine(";").EndCommand();
-                return true;
-            case AddColumnstorePolicyOperation add:
-                // add_columnstore_policy is a procedure (CALL works in DO blocks too); add_compression_policy a function.
-                builder.Append(current
-                        ? $"CALL add_columnstore_policy({regclass}, after => {PolicyInterval.Sql(add.After)})"
-                        : $"{context.SelectOrPerform} add_compression_policy({regclass}, compress_after => {PolicyInterval.Sql(add.After)})")
-                    .AppendLine(";").EndCommand();
-                return true;
-            default:
-                builder.Append(current
-                        ? $"CALL remove_columnstore_policy({regclass}, if_exists => TRUE)"
-                        : $"{context.SelectOrPerform} remove_compression_policy({regclass}, if_exists => TRUE)")
-                    .AppendLine(";").EndCommand();
                 return true;
         }
     }

@@ -1,4 +1,6 @@
 using Microsoft.EntityFrameworkCore.Metadata;
+using Hourglass.EntityFrameworkCore.Scheduling;
+using Microsoft.EntityFrameworkCore;
 
 namespace Hourglass.EntityFrameworkCore.ContinuousAggregates;
 
@@ -16,13 +18,30 @@ public sealed class ContinuousAggregateBuilder
     /// <param name="startOffset">How far back the refreshed window starts, e.g. <c>TimeSpan.FromDays(3)</c>; null for the oldest data.</param>
     /// <param name="endOffset">How far back the refreshed window ends, e.g. <c>TimeSpan.FromHours(1)</c>; null for the newest data.</param>
     /// <param name="scheduleInterval">How often the policy runs, e.g. <c>TimeSpan.FromHours(1)</c>.</param>
-    public ContinuousAggregateBuilder WithRefreshPolicy(TimeSpan? startOffset, TimeSpan? endOffset, TimeSpan scheduleInterval)
+    /// <param name="schedule">The rest of the policy's job schedule, e.g. <c>s =&gt; s.MaxRetries(3).StartingAt(...)</c>; null for TimescaleDB's.</param>
+    public ContinuousAggregateBuilder WithRefreshPolicy(TimeSpan? startOffset, TimeSpan? endOffset, TimeSpan scheduleInterval, Action<JobScheduleBuilder>? schedule = null)
     {
         var policy = new ContinuousAggregatePolicy(
             startOffset is { } start ? ContinuousAggregateModelErrors.Interval(EntityType, "startOffset", start) : null,
             endOffset is { } end ? ContinuousAggregateModelErrors.Interval(EntityType, "endOffset", end) : null,
             ContinuousAggregateModelErrors.Interval(EntityType, "scheduleInterval", scheduleInterval));
         EntityType.SetAnnotation(ContinuousAggregateAnnotationNames.RefreshPolicy, policy.ToString());
+        var options = JobScheduleBuilder.Build($"Refresh policy of continuous aggregate entity '{EntityType.DisplayName()}'", JobSchedule.Empty, schedule);
+        if (options.ScheduleInterval is not null)
+        {
+            throw new InvalidOperationException(
+                $"Refresh policy of continuous aggregate entity '{EntityType.DisplayName()}': the schedule sets its interval twice. Fix: pass it as scheduleInterval only, not with Every(...).");
+        }
+
+        if (options.IsEmpty)
+        {
+            EntityType.RemoveAnnotation(ContinuousAggregateAnnotationNames.RefreshSchedule);
+        }
+        else
+        {
+            EntityType.SetAnnotation(ContinuousAggregateAnnotationNames.RefreshSchedule, options.Serialize());
+        }
+
         return this;
     }
 

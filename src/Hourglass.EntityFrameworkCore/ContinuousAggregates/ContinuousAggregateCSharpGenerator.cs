@@ -1,4 +1,5 @@
 using Hourglass.EntityFrameworkCore.Infrastructure;
+using Hourglass.EntityFrameworkCore.Scheduling;
 using Microsoft.EntityFrameworkCore.Design;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations.Operations;
@@ -68,7 +69,7 @@ internal sealed class ContinuousAggregateCSharpGenerator : ITimescaleOperationCS
             builder.Append(")");
         }
 
-        return true;
+        return operation is not AddContinuousAggregatePolicyOperation add || JobScheduleCode.AppendWithSchedule(builder, code, add.Schedule);
     }
 
     // The parameter is nullable and has no default, so null is written out: the window is then unbounded.

@@ -4,6 +4,7 @@ using Hourglass.EntityFrameworkCore.Hypertables;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata;
+using Hourglass.EntityFrameworkCore.Scheduling;
 
 namespace Hourglass.EntityFrameworkCore.ContinuousAggregates;
 
@@ -15,14 +16,23 @@ internal static class ContinuousAggregateAnnotationNames
     public const string MaterializedOnly = Prefix + "MaterializedOnly";
     public const string WithNoData = Prefix + "WithNoData";
     public const string RefreshPolicy = Prefix + "RefreshPolicy";
+
+    /// <summary>The refresh policy's job schedule beyond its interval, as JSON; absent for TimescaleDB's defaults.</summary>
+    public const string RefreshSchedule = Prefix + "RefreshSchedule";
 }
 
 /// <summary>
 /// A refresh policy in canonical interval text ("3 days", "1 hour"); a null offset means "unbounded" (TimescaleDB's NULL).
-/// Stored as "start=3 days; end=1 hour; schedule=1 hour".
+/// Stored as "start=3 days; end=1 hour; schedule=1 hour"; the rest of its job schedule (<see cref="Schedule"/>, without
+/// the interval) in the JSON of <see cref="ContinuousAggregateAnnotationNames.RefreshSchedule"/>.
 /// </summary>
 internal sealed record ContinuousAggregatePolicy(string? StartOffset, string? EndOffset, string ScheduleInterval)
 {
+    public JobSchedule Schedule { get; init; } = JobSchedule.Empty;
+
+    /// <summary>The whole job schedule, interval included.</summary>
+    public JobSchedule FullSchedule => Schedule with { ScheduleInterval = ChunkInterval.ToTimeSpan(ScheduleInterval) };
+
     public override string ToString() => $"start={StartOffset ?? "null"}; end={EndOffset ?? "null"}; schedule={ScheduleInterval}";
 
     public static ContinuousAggregatePolicy? Parse(string? text)
@@ -52,7 +62,12 @@ internal sealed record ContinuousAggregateDefinition(string Sql, bool Materializ
                 sql,
                 entityType.FindAnnotation(ContinuousAggregateAnnotationNames.MaterializedOnly)?.Value as bool? ?? DefaultMaterializedOnly,
                 entityType.FindAnnotation(ContinuousAggregateAnnotationNames.WithNoData)?.Value as bool? ?? false,
-                ContinuousAggregatePolicy.Parse(entityType.FindAnnotation(ContinuousAggregateAnnotationNames.RefreshPolicy)?.Value as string));
+                ContinuousAggregatePolicy.Parse(entityType.FindAnnotation(ContinuousAggregateAnnotationNames.RefreshPolicy)?.Value as string) is { } policy
+                    ? policy with
+                    {
+                        Schedule = entityType.FindAnnotation(ContinuousAggregateAnnotationNames.RefreshSchedule)?.Value is string json ? JobSchedule.Deserialize(json) : JobSchedule.Empty,
+                    }
+                    : null);
 }
 
 /// <summary>A continuous aggregate by view name, as a relational model maps it.</summary>

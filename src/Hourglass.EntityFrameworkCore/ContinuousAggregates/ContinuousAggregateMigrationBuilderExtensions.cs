@@ -39,14 +39,14 @@ public static class ContinuousAggregateMigrationBuilderExtensions
     /// <param name="endOffset">Interval text such as "1 hour"; null for the newest data.</param>
     /// <param name="scheduleInterval">How often the policy runs, as interval text.</param>
     /// <param name="schema">The view's schema.</param>
-    public static OperationBuilder<AddContinuousAggregatePolicyOperation> AddContinuousAggregatePolicy(
+    public static ScheduledOperationBuilder<AddContinuousAggregatePolicyOperation> AddContinuousAggregatePolicy(
         this MigrationBuilder migrationBuilder,
         string name,
         string? startOffset,
         string? endOffset,
         string scheduleInterval,
         string? schema = null)
-        => Add(migrationBuilder, new AddContinuousAggregatePolicyOperation
+        => JobScheduleMigrationBuilderExtensions.Add(migrationBuilder, new AddContinuousAggregatePolicyOperation
         {
             Table = name,
             Schema = schema,

@@ -1,5 +1,6 @@
 using Hourglass.EntityFrameworkCore.Hypertables;
 using Hourglass.EntityFrameworkCore.Infrastructure;
+using Hourglass.EntityFrameworkCore.Scheduling;
 using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Migrations.Operations;
 
@@ -80,7 +81,18 @@ internal sealed class ContinuousAggregateModelDiffer : ITimescaleModelDiffer
                 after.Add(new SetContinuousAggregateMaterializedOnlyOperation { Schema = wanted.Schema, Table = wanted.View, MaterializedOnly = wanted.Definition.MaterializedOnly });
             }
 
-            if (existing.Definition.Policy != wanted.Definition.Policy)
+            if (existing.Definition.Policy is { } old && wanted.Definition.Policy is { } policyWanted
+                && old.StartOffset == policyWanted.StartOffset && old.EndOffset == policyWanted.EndOffset
+                && JobScheduleComparison.InPlace(old.FullSchedule, policyWanted.FullSchedule, PolicyJobs.Defaults(TimescalePolicy.ContinuousAggregateRefresh)) is { } settings)
+            {
+                if (!settings.IsEmpty)
+                {
+                    var alter = new AlterPolicyScheduleOperation { Policy = TimescalePolicy.ContinuousAggregateRefresh, Schema = wanted.Schema, Table = wanted.View };
+                    ((IScheduledOperation)alter).Schedule = settings;
+                    after.Add(alter);
+                }
+            }
+            else if (existing.Definition.Policy != wanted.Definition.Policy)
             {
                 if (existing.Definition.Policy is not null)
                 {
@@ -183,5 +195,6 @@ internal sealed class ContinuousAggregateModelDiffer : ITimescaleModelDiffer
             StartOffset = policy.StartOffset,
             EndOffset = policy.EndOffset,
             ScheduleInterval = policy.ScheduleInterval,
+            Schedule = policy.Schedule,
         };
 }

@@ -1,5 +1,6 @@
 using Hourglass.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations.Operations;
+using Hourglass.EntityFrameworkCore.Scheduling;
 
 namespace Hourglass.EntityFrameworkCore.ContinuousAggregates;
 
@@ -57,8 +58,17 @@ public sealed class DropContinuousAggregateOperation : TimescaleMigrationOperati
 }
 
 /// <summary>Adds a refresh policy: <c>add_continuous_aggregate_policy(view, start_offset, end_offset, schedule_interval)</c>.</summary>
-public sealed class AddContinuousAggregatePolicyOperation : TimescaleMigrationOperation
+public sealed class AddContinuousAggregatePolicyOperation : TimescaleMigrationOperation, IScheduledOperation
 {
+    JobSchedule IScheduledOperation.Schedule { get; set; } = JobSchedule.Empty;
+
+    /// <summary>The rest of the job schedule (its interval is <see cref="ScheduleInterval"/>).</summary>
+    internal JobSchedule Schedule
+    {
+        get => ((IScheduledOperation)this).Schedule;
+        set => ((IScheduledOperation)this).Schedule = value;
+    }
+
     /// <summary>The window's start offset as interval text; null for the oldest data.</summary>
     public string? StartOffset { get; set; }
 

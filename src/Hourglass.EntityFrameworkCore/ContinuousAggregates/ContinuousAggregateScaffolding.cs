@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Globalization;
 using System.Reflection;
 using Hourglass.EntityFrameworkCore.Infrastructure;
+using Hourglass.EntityFrameworkCore.Scheduling;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
 using Microsoft.EntityFrameworkCore.Infrastructure;
@@ -24,12 +25,15 @@ internal sealed class ContinuousAggregateScaffoldingReader : ITimescaleScaffoldi
     /// <summary>The policy as microseconds: "start|end|schedule", empty for an unbounded offset.</summary>
     public const string PolicyAnnotation = "Hourglass:Scaffold:ContinuousAggregate:Policy";
 
+    /// <summary>The policy's job schedule beyond its interval, as JSON.</summary>
+    public const string ScheduleAnnotation = "Hourglass:Scaffold:ContinuousAggregate:Schedule";
+
     public void Read(DbConnection connection, DatabaseModel model)
     {
         // Offsets of integer-time aggregates are numbers, not intervals; their policy is left out (the view is still read).
         var rows = CatalogQueries.Rows(
             connection,
-            """
+            $"""
             SELECT c.view_schema::text, c.view_name::text, c.materialized_only, c.view_definition,
                    j.job_id IS NOT NULL AND jsonb_typeof(j.config -> 'start_offset') IS DISTINCT FROM 'number'
                        AND jsonb_typeof(j.config -> 'end_offset') IS DISTINCT FROM 'number' AS has_policy,
@@ -37,12 +41,14 @@ internal sealed class ContinuousAggregateScaffoldingReader : ITimescaleScaffoldi
                         THEN (extract(epoch FROM (j.config ->> 'start_offset')::interval) * 1000000)::bigint END,
                    CASE WHEN jsonb_typeof(j.config -> 'end_offset') = 'string'
                         THEN (extract(epoch FROM (j.config ->> 'end_offset')::interval) * 1000000)::bigint END,
-                   (extract(epoch FROM j.schedule_interval) * 1000000)::bigint
+                   (extract(epoch FROM j.schedule_interval) * 1000000)::bigint,
+                   {JobScheduleCatalog.Columns}
             FROM timescaledb_information.continuous_aggregates c
             JOIN _timescaledb_catalog.hypertable h
               ON h.schema_name = c.materialization_hypertable_schema AND h.table_name = c.materialization_hypertable_name
             LEFT JOIN timescaledb_information.jobs j
               ON j.proc_name = 'policy_refresh_continuous_aggregate' AND (j.config ->> 'mat_hypertable_id')::int = h.id
+            LEFT {JobScheduleCatalog.Join}
             """);
         foreach (var row in rows)
         {
@@ -57,6 +63,11 @@ internal sealed class ContinuousAggregateScaffoldingReader : ITimescaleScaffoldi
             if (row[4] is true)
             {
                 view[PolicyAnnotation] = string.Join('|', row[5], row[6], row[7]);
+                var schedule = JobScheduleCatalog.Read(row, 8, PolicyJobs.Defaults(TimescalePolicy.ContinuousAggregateRefresh)) with { ScheduleInterval = null };
+                if (!schedule.IsEmpty)
+                {
+                    view[ScheduleAnnotation] = schedule.Serialize();
+                }
             }
         }
     }
@@ -90,11 +101,11 @@ internal sealed class ContinuousAggregateScaffoldingCodeGenerator : ITimescaleSc
         if (annotations.Remove(ContinuousAggregateScaffoldingReader.PolicyAnnotation, out var p) && p.Value is string policy)
         {
             var parts = policy.Split('|');
-            call = call.Chain(
-                builder.GetMethod(nameof(ContinuousAggregateBuilder.WithRefreshPolicy))!,
-                Span(parts[0]),
-                Span(parts[1]),
-                Span(parts[2]) ?? TimeSpan.FromHours(1));
+            var schedule = annotations.Remove(ContinuousAggregateScaffoldingReader.ScheduleAnnotation, out var json) && json.Value is string text
+                ? JobScheduleCode.Closure(JobSchedule.Deserialize(text))
+                : null;
+            object?[] arguments = [Span(parts[0]), Span(parts[1]), Span(parts[2]) ?? TimeSpan.FromHours(1)];
+            call = call.Chain(builder.GetMethod(nameof(ContinuousAggregateBuilder.WithRefreshPolicy))!, schedule is null ? arguments : [.. arguments, schedule]);
         }
 
         yield return call;

@@ -3,6 +3,7 @@ using Hourglass.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.EntityFrameworkCore.Migrations.Operations;
+using Hourglass.EntityFrameworkCore.Scheduling;
 
 namespace Hourglass.EntityFrameworkCore.ContinuousAggregates;
 
@@ -42,9 +43,11 @@ internal sealed class ContinuousAggregateSqlGenerator : ITimescaleOperationSqlGe
                 builder
                     .Append($"{context.SelectOrPerform} add_continuous_aggregate_policy({regclass}, ")
                     .Append($"start_offset => {Interval(add.StartOffset)}, end_offset => {Interval(add.EndOffset)}, ")
-                    .Append($"schedule_interval => {Interval(add.ScheduleInterval)})")
-                    .AppendLine(";")
+                    .Append($"schedule_interval => {Interval(add.ScheduleInterval)}")
+                    .Append(string.Concat(JobScheduleSql.CreateArguments(add.Schedule with { ScheduleInterval = null }, Defaults).Select(a => ", " + a)))
+                    .AppendLine(");")
                     .EndCommand();
+                JobScheduleSql.AppendAlter(context, builder, PolicyJobs.JobsOf(TimescalePolicy.ContinuousAggregateRefresh, regclass), JobScheduleSql.SettingsAfterCreate(add.Schedule with { ScheduleInterval = null }, Defaults));
                 break;
             case RemoveContinuousAggregatePolicyOperation:
                 builder.AppendLine($"{context.SelectOrPerform} remove_continuous_aggregate_policy({regclass}, if_exists => TRUE);").EndCommand();
@@ -62,6 +65,8 @@ internal sealed class ContinuousAggregateSqlGenerator : ITimescaleOperationSqlGe
 
         return true;
     }
+
+    private static JobDefaults Defaults => PolicyJobs.Defaults(TimescalePolicy.ContinuousAggregateRefresh);
 
     private static string Interval(string? interval) => interval is null ? "NULL" : HypertableSqlGenerator.IntervalSql(interval);
 }

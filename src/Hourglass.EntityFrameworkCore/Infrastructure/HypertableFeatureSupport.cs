@@ -7,6 +7,7 @@ using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Migrations.Operations;
 using Microsoft.EntityFrameworkCore.Scaffolding.Metadata;
+using NpgsqlTypes;
 
 namespace Hourglass.EntityFrameworkCore.Infrastructure;
 
@@ -38,30 +39,16 @@ internal static partial class PolicyInterval
     /// <summary>An interval argument: <c>INTERVAL '7 days'</c>, or the bare number for integer time columns.</summary>
     public static string Sql(string interval) => IsInteger(interval) ? interval : "INTERVAL " + TimescaleSqlContext.Literal(interval);
 
-    /// <summary>Reads an interval as PostgreSQL prints it ("7 days", "1 day 06:00:00", "3 mons", "1 year") back to canonical text.</summary>
-    public static string FromPostgres(string text)
+    /// <summary>
+    /// Canonical text of an interval read from the catalog as a typed value (<see cref="CatalogQueries"/> gives
+    /// <see cref="TimeSpan"/>, or <see cref="NpgsqlInterval"/> when it has months); null when it mixes months with days or time.
+    /// </summary>
+    public static string? FromCatalog(object? value) => value switch
     {
-        var trimmed = text.Trim();
-        var calendar = PostgresCalendar().Match(trimmed);
-        if (calendar.Success)
-        {
-            var months = (calendar.Groups["years"].Success ? int.Parse(calendar.Groups["years"].Value, CultureInfo.InvariantCulture) * 12 : 0)
-                + (calendar.Groups["months"].Success ? int.Parse(calendar.Groups["months"].Value, CultureInfo.InvariantCulture) : 0);
-            return string.Create(CultureInfo.InvariantCulture, $"{months} month{(months == 1 ? "" : "s")}");
-        }
-
-        var parts = trimmed.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        var span = parts.Length switch
-        {
-            1 when ChunkInterval.IsInteger(parts[0]) => null,
-            1 => parts[0],
-            2 => parts[0] + ".00:00:00",
-            _ => parts[0] + "." + parts[2],
-        };
-        return span is not null && TimeSpan.TryParse(span, CultureInfo.InvariantCulture, out var value)
-            ? ChunkInterval.Normalize(value, out _) ?? trimmed
-            : trimmed;
-    }
+        TimeSpan span => ChunkInterval.Normalize(span, out _),
+        NpgsqlInterval { Days: 0, Time: 0, Months: > 0 } calendar => string.Create(CultureInfo.InvariantCulture, $"{calendar.Months} month{(calendar.Months == 1 ? "" : "s")}"),
+        _ => null,
+    };
 
     private static string? Reword(string? normalized, ref string? error)
     {
@@ -72,9 +59,6 @@ internal static partial class PolicyInterval
 
     [GeneratedRegex(@"^(?<amount>\d+)\s*(?<unit>months?|mons?|years?|y)$", RegexOptions.CultureInvariant)]
     private static partial Regex CalendarText();
-
-    [GeneratedRegex(@"^(?:(?<years>\d+) years?)?\s*(?:(?<months>\d+) mons?)?$", RegexOptions.CultureInvariant)]
-    private static partial Regex PostgresCalendar();
 }
 
 /// <summary>A hypertable's entity type in the source and the target model of a migration, matched by table after EF's renames.</summary>

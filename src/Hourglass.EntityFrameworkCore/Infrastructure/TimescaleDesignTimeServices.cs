@@ -30,8 +30,8 @@ public sealed class TimescaleDesignTimeServices : IDesignTimeServices
         serviceCollection.TryAddSingleton<IAnnotationCodeGenerator, TimescaleAnnotationCodeGenerator>();
         HypertableServices.AddDesignTime(serviceCollection);
         ColumnstoreServices.AddDesignTime(serviceCollection);
-        RetentionServices.AddDesignTime(serviceCollection);
-        ReorderServices.AddDesignTime(serviceCollection);
+        RetentionPolicy.AddDesignTime(serviceCollection);
+        ReorderPolicy.AddDesignTime(serviceCollection);
         JobServices.AddDesignTime(serviceCollection);
         ContinuousAggregateServices.AddDesignTime(serviceCollection);
     }

@@ -11,6 +11,8 @@ using Npgsql;
 using Npgsql.EntityFrameworkCore.PostgreSQL.Design.Internal;
 using Npgsql.EntityFrameworkCore.PostgreSQL.Scaffolding.Internal;
 
+using NpgsqlTypes;
+
 namespace Hourglass.EntityFrameworkCore.Infrastructure;
 
 /// <summary>
@@ -54,6 +56,9 @@ internal sealed class TimescaleDatabaseModelFactory(
         return Create(connection, options);
     }
 
+    /// <summary>While features read: the schemas scaffolding was asked for (a list; empty for all).</summary>
+    internal const string ScaffoldedSchemasAnnotation = "Hourglass:Scaffold:Schemas";
+
     public DatabaseModel Create(DbConnection connection, DatabaseModelFactoryOptions options)
     {
         ArgumentNullException.ThrowIfNull(connection);
@@ -92,11 +97,14 @@ internal sealed class TimescaleDatabaseModelFactory(
                 }
             }
 
+            // The schemas asked for, while the features read (jobs belong to schemas, not tables); not part of the result.
+            model[ScaffoldedSchemasAnnotation] = options.Schemas.ToList();
             foreach (var feature in _features)
             {
                 feature.Read(connection, model);
             }
 
+            model.RemoveAnnotation(ScaffoldedSchemasAnnotation);
             return model;
         }
         finally
@@ -201,12 +209,24 @@ internal static class CatalogQueries
             var row = new object?[reader.FieldCount];
             for (var i = 0; i < row.Length; i++)
             {
-                row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+                row[i] = reader.IsDBNull(i) ? null : Value(reader, i);
             }
 
             rows.Add(row);
         }
 
         return rows;
+    }
+
+    // An interval with months has no TimeSpan: it comes as Npgsql's own interval type instead of failing.
+    private static object Value(DbDataReader reader, int ordinal)
+    {
+        if (reader.GetDataTypeName(ordinal) != "interval")
+        {
+            return reader.GetValue(ordinal);
+        }
+
+        var interval = reader.GetFieldValue<NpgsqlInterval>(ordinal);
+        return interval.Months == 0 ? TimeSpan.FromDays(interval.Days) + TimeSpan.FromTicks(interval.Time * 10) : interval;
     }
 }

@@ -26,8 +26,8 @@ internal static class TimescaleServiceRegistration
 
         HypertableServices.Add(services);
         ColumnstoreServices.Add(services);
-        RetentionServices.Add(services);
-        ReorderServices.Add(services);
+        RetentionPolicy.Add(services);
+        ReorderPolicy.Add(services);
         JobServices.Add(services);
         ContinuousAggregateServices.Add(services);
         HyperfunctionServices.Add(services);

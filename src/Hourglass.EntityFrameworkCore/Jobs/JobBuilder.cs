@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Hourglass.EntityFrameworkCore.Hypertables;
+using Hourglass.EntityFrameworkCore.Scheduling;
 using Microsoft.EntityFrameworkCore.Metadata;
 
 namespace Hourglass.EntityFrameworkCore.Jobs;
@@ -48,64 +48,53 @@ public sealed class JobBuilder
         return config is string json ? WithConfig(json) : WithConfig(JsonSerializer.Serialize(config));
     }
 
-    /// <summary>Stops a run after this long (<c>max_runtime</c>).</summary>
+    /// <summary>
+    /// Sets the job's schedule with the options every policy shares, e.g. <c>s =&gt; s.MaxRetries(3).RetryPeriod(TimeSpan.FromMinutes(1))</c>;
+    /// the interval is <c>HasJob</c>'s unless <see cref="JobScheduleBuilder.Every"/> changes it.
+    /// </summary>
+    /// <param name="schedule">Sets the options.</param>
+    /// <returns>This builder.</returns>
+    public JobBuilder WithSchedule(Action<JobScheduleBuilder> schedule)
+    {
+        ArgumentNullException.ThrowIfNull(schedule);
+        return Set(_definition with { Schedule = JobScheduleBuilder.Build($"Job {_definition.Procedure}", _definition.Schedule, schedule).WithoutDefaults(JobDefinition.Defaults) });
+    }
+
+    /// <summary>Stops a run after this long (<c>max_runtime</c>); the same as <c>WithSchedule(s =&gt; s.MaxRuntime(...))</c>.</summary>
     /// <param name="maxRuntime">A positive time span.</param>
     /// <returns>This builder.</returns>
-    public JobBuilder WithMaxRuntime(TimeSpan maxRuntime) => Set(_definition with { MaxRuntime = Interval(maxRuntime, "max runtime") });
+    public JobBuilder WithMaxRuntime(TimeSpan maxRuntime) => WithSchedule(s => s.MaxRuntime(maxRuntime));
 
     /// <summary>Retries a failed run this many times; -1 retries forever (<c>max_retries</c>).</summary>
     /// <param name="maxRetries">-1 or more.</param>
     /// <returns>This builder.</returns>
-    public JobBuilder WithMaxRetries(int maxRetries)
-    {
-        if (maxRetries < -1)
-        {
-            throw Error($"max retries {maxRetries} is below -1", "use -1 (retry forever), 0 (never retry) or a positive count");
-        }
-
-        return Set(_definition with { MaxRetries = maxRetries });
-    }
+    public JobBuilder WithMaxRetries(int maxRetries) => WithSchedule(s => s.MaxRetries(maxRetries));
 
     /// <summary>Waits this long before retrying a failed run (<c>retry_period</c>).</summary>
     /// <param name="retryPeriod">A positive time span.</param>
     /// <returns>This builder.</returns>
-    public JobBuilder WithRetryPeriod(TimeSpan retryPeriod) => Set(_definition with { RetryPeriod = Interval(retryPeriod, "retry period") });
+    public JobBuilder WithRetryPeriod(TimeSpan retryPeriod) => WithSchedule(s => s.RetryPeriod(retryPeriod));
 
     /// <summary>Runs for the first time at this moment (<c>initial_start</c>); later runs follow the schedule from it.</summary>
     /// <param name="initialStart">The first run.</param>
     /// <returns>This builder.</returns>
-    public JobBuilder StartingAt(DateTimeOffset initialStart) => Set(_definition with { InitialStart = initialStart.ToUniversalTime() });
+    public JobBuilder StartingAt(DateTimeOffset initialStart) => WithSchedule(s => s.StartingAt(initialStart));
 
     /// <summary>
     /// Schedules each run a schedule interval after the previous run ended, instead of on a fixed grid from the initial
     /// start (<c>fixed_schedule =&gt; false</c>).
     /// </summary>
     /// <returns>This builder.</returns>
-    public JobBuilder AfterPreviousRun() => Set(_definition with { FixedSchedule = false, Timezone = null });
+    public JobBuilder AfterPreviousRun() => WithSchedule(s => s.Drifting());
 
     /// <summary>Aligns a fixed schedule with this time zone's calendar, so daily runs stay at the same local hour across daylight saving changes.</summary>
     /// <param name="timezone">An IANA time zone name, e.g. <c>Europe/Berlin</c>.</param>
     /// <returns>This builder.</returns>
-    public JobBuilder InTimezone(string timezone)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(timezone);
-        if (!_definition.FixedSchedule)
-        {
-            throw Error("a time zone only applies to a fixed schedule, and AfterPreviousRun() was called", "remove AfterPreviousRun() or InTimezone(...)");
-        }
-
-        return Set(_definition with { Timezone = timezone });
-    }
+    public JobBuilder InTimezone(string timezone) => WithSchedule(s => s.InTimezone(timezone));
 
     /// <summary>Creates the job paused (<c>scheduled =&gt; false</c>): it runs only when called with <c>run_job</c>.</summary>
     /// <returns>This builder.</returns>
-    public JobBuilder Paused() => Set(_definition with { Scheduled = false });
-
-    internal static string Interval(TimeSpan interval, string what, string procedure)
-        => ChunkInterval.Normalize(interval, out _) ?? throw new InvalidOperationException(
-            $"Job {procedure}: the {what} {interval} is not a positive whole number of microseconds. Fix: pass a positive TimeSpan, e.g. TimeSpan.FromHours(1).");
-
-    private string Interval(TimeSpan interval, string what) => Interval(interval, what, _definition.Procedure);
+    public JobBuilder Paused() => WithSchedule(s => s.Paused());
 
     private InvalidOperationException Error(string problem, string fix) => new($"Job {_definition.Procedure}: {problem}. Fix: {fix}.");
 

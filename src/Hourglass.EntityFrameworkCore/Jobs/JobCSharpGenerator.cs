@@ -1,4 +1,5 @@
 using Hourglass.EntityFrameworkCore.Infrastructure;
+using Hourglass.EntityFrameworkCore.Scheduling;
 using Microsoft.EntityFrameworkCore.Design;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations.Operations;
@@ -13,19 +14,11 @@ internal sealed class JobCSharpGenerator : ITimescaleOperationCSharpGenerator
         switch (operation)
         {
             case AddJobOperation job:
+                var schedule = JobScheduleCode.Arguments(job.Schedule, code);
                 return MigrationCallWriter.Write(
                     builder,
                     job is AlterJobOperation ? "AlterJob" : "AddJob",
-                    ("procedure", code.Literal(job.Procedure)),
-                    ("scheduleInterval", code.Literal(job.ScheduleInterval)),
-                    ("config", job.Config is null ? null : code.Literal(job.Config)),
-                    ("maxRuntime", job.MaxRuntime is null ? null : code.Literal(job.MaxRuntime)),
-                    ("maxRetries", job.MaxRetries is { } retries ? code.Literal(retries) : null),
-                    ("retryPeriod", job.RetryPeriod is null ? null : code.Literal(job.RetryPeriod)),
-                    ("initialStart", job.InitialStart is { } start ? code.Literal(start) : null),
-                    ("fixedSchedule", job.FixedSchedule ? null : "false"),
-                    ("timezone", job.Timezone is null ? null : code.Literal(job.Timezone)),
-                    ("scheduled", job.Scheduled ? null : "false"));
+                    [("procedure", code.Literal(job.Procedure)), schedule[0], ("config", job.Config is null ? null : code.Literal(job.Config)), .. schedule[1..]]);
             case DeleteJobOperation delete:
                 return MigrationCallWriter.Write(builder, "DeleteJob", ("procedure", code.Literal(delete.Procedure)));
             default:

@@ -1,49 +1,58 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
+using System.Text.Json.Nodes;
+using Hourglass.EntityFrameworkCore.Scheduling;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 
 namespace Hourglass.EntityFrameworkCore.Jobs;
 
 /// <summary>
 /// A job as the model declares it, kept as one JSON model annotation per procedure so the migration snapshot carries
-/// it as a plain <c>HasAnnotation</c> call. Intervals are canonical interval text ("1 hour"), so equal schedules compare equal.
+/// it as a plain <c>HasAnnotation</c> call: the procedure, its config and the shared <see cref="JobSchedule"/>'s settings
+/// side by side (the layout older snapshots have).
 /// </summary>
 internal sealed record JobDefinition
 {
     public const string AnnotationPrefix = "Hourglass:Job:";
 
-    private static readonly JsonSerializerOptions s_json = new()
-    {
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
+    /// <summary>add_job's defaults; the interval is always written, so it is never one.</summary>
+    public static JobDefaults Defaults { get; } = JobDefaults.UserJob;
 
     /// <summary>The procedure as written in the model: "name" (found through the search path) or "schema.name".</summary>
     public string Procedure { get; init; } = "";
 
-    public string ScheduleInterval { get; init; } = "";
-
     /// <summary>The job's config as compact JSON, or null.</summary>
     public string? Config { get; init; }
 
-    public string? MaxRuntime { get; init; }
+    /// <summary>When and how it runs; the interval is always set, defaults of <c>add_job</c> are left out.</summary>
+    public JobSchedule Schedule { get; init; } = JobSchedule.Empty;
 
-    public int? MaxRetries { get; init; }
+    public string Serialize()
+    {
+        var json = new JsonObject { [nameof(Procedure)] = Procedure };
+        if (Config is not null)
+        {
+            json[nameof(Config)] = Config;
+        }
 
-    public string? RetryPeriod { get; init; }
+        foreach (var setting in Schedule.ToJson().EnumerateObject())
+        {
+            json[setting.Name] = JsonNode.Parse(setting.Value.GetRawText());
+        }
 
-    public DateTimeOffset? InitialStart { get; init; }
+        return json.ToJsonString();
+    }
 
-    /// <summary>TimescaleDB's default since 2.9: runs start at initial_start + n × schedule_interval, not after the previous run ends.</summary>
-    public bool FixedSchedule { get; init; } = true;
-
-    public string? Timezone { get; init; }
-
-    public bool Scheduled { get; init; } = true;
-
-    public string Serialize() => JsonSerializer.Serialize(this, s_json);
-
-    public static JobDefinition Deserialize(string json) => JsonSerializer.Deserialize<JobDefinition>(json, s_json)
-        ?? throw new InvalidOperationException($"The job annotation '{json}' cannot be read.");
+    public static JobDefinition Deserialize(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        var root = document.RootElement;
+        return new JobDefinition
+        {
+            Procedure = root.GetProperty(nameof(Procedure)).GetString() ?? "",
+            Config = root.TryGetProperty(nameof(Config), out var config) && config.ValueKind == JsonValueKind.String ? config.GetString() : null,
+            Schedule = JobSchedule.FromJson(root).WithoutDefaults(Defaults),
+        };
+    }
 
     /// <summary>Every job of a model, by procedure.</summary>
     public static IReadOnlyDictionary<string, JobDefinition> All(IReadOnlyAnnotatable? model)

@@ -1,4 +1,5 @@
 using Hourglass.EntityFrameworkCore.Jobs;
+using Hourglass.EntityFrameworkCore.Scheduling;
 using Microsoft.EntityFrameworkCore.Migrations.Operations.Builders;
 
 // Migration files always import this namespace, so generated calls compile without extra usings.
@@ -72,15 +73,8 @@ public static class JobMigrationBuilderExtensions
         where T : AddJobOperation
     {
         operation.Procedure = procedure;
-        operation.ScheduleInterval = scheduleInterval;
         operation.Config = config;
-        operation.MaxRuntime = maxRuntime;
-        operation.MaxRetries = maxRetries;
-        operation.RetryPeriod = retryPeriod;
-        operation.InitialStart = initialStart;
-        operation.FixedSchedule = fixedSchedule;
-        operation.Timezone = timezone;
-        operation.Scheduled = scheduled;
+        operation.Schedule = JobScheduleCode.FromArguments(scheduleInterval, initialStart, timezone, maxRuntime, maxRetries, retryPeriod, fixedSchedule ? null : false, scheduled ? null : false);
         return operation;
     }
 

@@ -30,7 +30,7 @@ public static partial class JobModelBuilderExtensions
         var existing = modelBuilder.Model.FindAnnotation(JobDefinition.AnnotationPrefix + procedure)?.Value is string json
             ? JobDefinition.Deserialize(json)
             : new JobDefinition { Procedure = procedure };
-        return new JobBuilder(modelBuilder.Model, existing with { ScheduleInterval = JobBuilder.Interval(scheduleInterval, "schedule interval", procedure) });
+        return new JobBuilder(modelBuilder.Model, existing).WithSchedule(s => s.Every(scheduleInterval));
     }
 
     [GeneratedRegex(@"^([a-z_][a-z0-9_$]*\.)?[a-z_][a-z0-9_$]*$")]

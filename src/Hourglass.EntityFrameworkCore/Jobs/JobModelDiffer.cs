@@ -1,4 +1,5 @@
 using Hourglass.EntityFrameworkCore.Infrastructure;
+using Hourglass.EntityFrameworkCore.Scheduling;
 using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Migrations.Operations;
 
@@ -7,7 +8,8 @@ namespace Hourglass.EntityFrameworkCore.Jobs;
 /// <summary>
 /// Compares the jobs of two models by procedure. Removals run before EF's operations (a migration may drop the
 /// procedure); additions and changes after them. A change keeps the job (alter_job) unless it clears a setting
-/// alter_job cannot clear (config, initial start, time zone); then the job is deleted and added again.
+/// alter_job cannot clear (config, initial start, time zone; see <see cref="JobScheduleComparison"/>); then the job is
+/// deleted and added again.
 /// </summary>
 internal sealed class JobModelDiffer : ITimescaleModelDiffer
 {
@@ -36,10 +38,9 @@ internal sealed class JobModelDiffer : ITimescaleModelDiffer
             }
             else if (old != job)
             {
-                var cleared = (old.Config is not null && job.Config is null)
-                    || (old.InitialStart is not null && job.InitialStart is null)
-                    || (old.Timezone is not null && job.Timezone is null);
-                if (cleared)
+                // alter_job cannot clear a config; the schedule says what else it cannot do in place.
+                if ((old.Config is not null && job.Config is null)
+                    || JobScheduleComparison.InPlace(old.Schedule, job.Schedule, JobDefinition.Defaults) is null)
                 {
                     after.Add(new DeleteJobOperation { Procedure = procedure });
                     after.Add(Fill(new AddJobOperation(), job));
@@ -55,15 +56,8 @@ internal sealed class JobModelDiffer : ITimescaleModelDiffer
     private static AddJobOperation Fill(AddJobOperation operation, JobDefinition job)
     {
         operation.Procedure = job.Procedure;
-        operation.ScheduleInterval = job.ScheduleInterval;
         operation.Config = job.Config;
-        operation.MaxRuntime = job.MaxRuntime;
-        operation.MaxRetries = job.MaxRetries;
-        operation.RetryPeriod = job.RetryPeriod;
-        operation.InitialStart = job.InitialStart;
-        operation.FixedSchedule = job.FixedSchedule;
-        operation.Timezone = job.Timezone;
-        operation.Scheduled = job.Scheduled;
+        operation.Schedule = job.Schedule;
         return operation;
     }
 }

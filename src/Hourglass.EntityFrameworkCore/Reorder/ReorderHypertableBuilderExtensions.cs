@@ -1,5 +1,6 @@
 using Hourglass.EntityFrameworkCore.Hypertables;
 using Hourglass.EntityFrameworkCore.Reorder;
+using Hourglass.EntityFrameworkCore.Scheduling;
 
 // Next to IsHypertable, in EF's namespace, so the calls are found without a using.
 // ReSharper disable once CheckNamespace
@@ -14,17 +15,16 @@ public static class ReorderHypertableBuilderExtensions
     /// </summary>
     /// <param name="hypertable">The hypertable builder.</param>
     /// <param name="indexName">The index's database name.</param>
+    /// <param name="schedule">The policy's job schedule, e.g. <c>s =&gt; s.Every(TimeSpan.FromDays(1))</c>; null for TimescaleDB's (half the chunk interval).</param>
     /// <returns>The hypertable builder, for chaining.</returns>
-    public static HypertableBuilder WithReorderPolicy(this HypertableBuilder hypertable, string indexName)
+    public static HypertableBuilder WithReorderPolicy(this HypertableBuilder hypertable, string indexName, Action<JobScheduleBuilder>? schedule = null)
     {
-        ArgumentNullException.ThrowIfNull(hypertable);
         ArgumentException.ThrowIfNullOrWhiteSpace(indexName);
-        hypertable.EntityType.SetAnnotation(ReorderAnnotationNames.Index, indexName);
-        return hypertable;
+        return ReorderPolicy.Kind.Set(hypertable, indexName, null, schedule);
     }
 
-    /// <inheritdoc cref="WithReorderPolicy(HypertableBuilder, string)"/>
-    public static HypertableBuilder<TEntity> WithReorderPolicy<TEntity>(this HypertableBuilder<TEntity> hypertable, string indexName)
+    /// <inheritdoc cref="WithReorderPolicy(HypertableBuilder, string, Action{JobScheduleBuilder})"/>
+    public static HypertableBuilder<TEntity> WithReorderPolicy<TEntity>(this HypertableBuilder<TEntity> hypertable, string indexName, Action<JobScheduleBuilder>? schedule = null)
         where TEntity : class
-        => (HypertableBuilder<TEntity>)WithReorderPolicy((HypertableBuilder)hypertable, indexName);
+        => (HypertableBuilder<TEntity>)WithReorderPolicy((HypertableBuilder)hypertable, indexName, schedule);
 }

@@ -1,14 +1,77 @@
+using System.Reflection;
 using Hourglass.EntityFrameworkCore.Infrastructure;
-using Microsoft.EntityFrameworkCore.Infrastructure;
+using Hourglass.EntityFrameworkCore.Policies;
+using Hourglass.EntityFrameworkCore.Scheduling;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Hourglass.EntityFrameworkCore.Reorder;
 
-/// <summary>Annotation names: the model snapshot stores a hypertable's reorder policy as this entity-type annotation.</summary>
-internal static class ReorderAnnotationNames
+/// <summary>The reorder policy: what sets it apart from the other hypertable policies (the rest is in Policies/).</summary>
+internal static class ReorderPolicy
 {
-    public const string Index = "Hourglass:Reorder:Index";
+    public static HypertablePolicyKind Kind { get; } = new()
+    {
+        Policy = TimescalePolicy.Reorder,
+        Feature = "Reorder policy",
+        DescriptionFormat = "reorder policy (index \"{0}\")",
+        ArgumentAnnotation = "Hourglass:Reorder:Index",
+        ScheduleAnnotation = "Hourglass:Reorder:Schedule",
+        ScaffoldAnnotation = "Hourglass:Scaffold:ReorderPolicy",
+        ConfigKey = "index_name",
+        ArgumentIsInterval = false,
+        FluentType = typeof(ReorderHypertableBuilderExtensions),
+        FluentMethod = nameof(ReorderHypertableBuilderExtensions.WithReorderPolicy),
+        ArgumentFix = "name an index of the table",
+        AddMethod = "AddReorderPolicy",
+        ArgumentParameter = "indexName",
+        RemoveMethod = "RemoveReorderPolicy",
+        NewAdd = () => new AddReorderPolicyOperation(),
+        NewRemove = () => new RemoveReorderPolicyOperation(),
+        Functions = _ => new PolicyFunctions("add_reorder_policy", "remove_reorder_policy", IsProcedure: false, ArgumentName: null),
+        ReadAttribute = entityType => entityType.ClrType.GetCustomAttribute<ReorderPolicyAttribute>(inherit: true)?.IndexName,
+        Validate = Validate,
+    };
 
-    public static string? Find(IReadOnlyAnnotatable entityType) => entityType.FindAnnotation(Index)?.Value as string;
+    public static void Add(IServiceCollection services) => HypertablePolicyServices.AddKind(services, Kind);
+
+    public static void AddDesignTime(IServiceCollection services) => HypertablePolicyServices.AddKindDesignTime(services, Kind);
+
+    private static void Validate(IReadOnlyEntityType entityType, string index)
+    {
+        HypertableFeatureChecks.RequireHypertableAndInterval("Reorder policy", entityType, null, "WithReorderPolicy(...)");
+        var names = IndexNames(entityType).ToList();
+        if (!names.Contains(index))
+        {
+            throw HypertableFeatureChecks.Error(
+                "Reorder policy",
+                entityType,
+                index,
+                $"the index '{index}' is not an index of the entity's table in the model{(names.Count == 0 ? "" : $" (its indexes: {string.Join(", ", names)})")}",
+                "declare it, e.g. HasIndex(x => new { x.DeviceId, x.Time }).HasDatabaseName(\"" + index + "\"), or name one of the existing indexes");
+        }
+    }
+
+    private static IEnumerable<string> IndexNames(IReadOnlyEntityType entityType)
+    {
+        foreach (var index in entityType.GetIndexes())
+        {
+            if (index.GetDatabaseName() is { } name)
+            {
+                yield return name;
+            }
+        }
+
+        // Keys are backed by unique indexes of the same name.
+        foreach (var key in entityType.GetKeys())
+        {
+            if (key.GetName() is { } name)
+            {
+                yield return name;
+            }
+        }
+    }
 }
 
 /// <summary>
@@ -24,24 +87,18 @@ public sealed class ReorderPolicyAttribute(string indexName) : Attribute
 }
 
 /// <summary>Adds a reorder policy: <c>add_reorder_policy(table, index_name)</c>.</summary>
-public sealed class AddReorderPolicyOperation : TimescaleMigrationOperation
+public sealed class AddReorderPolicyOperation : AddHypertablePolicyOperation
 {
-    /// <inheritdoc />
-    public override bool RequiresCommunityFeatures => true;
-
     /// <summary>The index chunks are reordered by.</summary>
     public string IndexName { get; set; } = "";
 
-    /// <inheritdoc />
-    public override string Describe() => $"reorder policy (index \"{IndexName}\") of hypertable {DisplayTable}";
+    internal override HypertablePolicyKind Kind => ReorderPolicy.Kind;
+
+    internal override string Argument { get => IndexName; set => IndexName = value; }
 }
 
 /// <summary>Removes the reorder policy: <c>remove_reorder_policy(table, if_exists =&gt; true)</c>.</summary>
-public sealed class RemoveReorderPolicyOperation : TimescaleMigrationOperation
+public sealed class RemoveReorderPolicyOperation : RemoveHypertablePolicyOperation
 {
-    /// <inheritdoc />
-    public override bool RequiresCommunityFeatures => true;
-
-    /// <inheritdoc />
-    public override string Describe() => $"removal of the reorder policy of hypertable {DisplayTable}";
+    internal override HypertablePolicyKind Kind => ReorderPolicy.Kind;
 }

@@ -8,28 +8,18 @@ namespace Microsoft.EntityFrameworkCore.Migrations;
 /// <summary>Retention policy operations for migration files.</summary>
 public static class RetentionMigrationBuilderExtensions
 {
-    /// <summary>Adds a retention policy dropping chunks older than <paramref name="dropAfter"/>.</summary>
+    /// <summary>Adds a retention policy dropping chunks older than <paramref name="dropAfter"/>; chain <c>.WithSchedule(...)</c> for its job schedule.</summary>
     /// <param name="migrationBuilder">The migration builder.</param>
     /// <param name="table">The hypertable.</param>
     /// <param name="dropAfter">Interval text such as "90 days", or digits for integer time columns.</param>
     /// <param name="schema">The table's schema; null for the search path.</param>
-    public static OperationBuilder<AddRetentionPolicyOperation> AddRetentionPolicy(this MigrationBuilder migrationBuilder, string table, string dropAfter, string? schema = null)
-    {
-        ArgumentNullException.ThrowIfNull(migrationBuilder);
-        var operation = new AddRetentionPolicyOperation { Table = table, Schema = schema, DropAfter = dropAfter };
-        migrationBuilder.Operations.Add(operation);
-        return new OperationBuilder<AddRetentionPolicyOperation>(operation);
-    }
+    public static ScheduledOperationBuilder<AddRetentionPolicyOperation> AddRetentionPolicy(this MigrationBuilder migrationBuilder, string table, string dropAfter, string? schema = null)
+        => JobScheduleMigrationBuilderExtensions.Add(migrationBuilder, new AddRetentionPolicyOperation { Table = table, Schema = schema, DropAfter = dropAfter });
 
     /// <summary>Removes the hypertable's retention policy, if it has one.</summary>
     /// <param name="migrationBuilder">The migration builder.</param>
     /// <param name="table">The hypertable.</param>
     /// <param name="schema">The table's schema.</param>
     public static OperationBuilder<RemoveRetentionPolicyOperation> RemoveRetentionPolicy(this MigrationBuilder migrationBuilder, string table, string? schema = null)
-    {
-        ArgumentNullException.ThrowIfNull(migrationBuilder);
-        var operation = new RemoveRetentionPolicyOperation { Table = table, Schema = schema };
-        migrationBuilder.Operations.Add(operation);
-        return new OperationBuilder<RemoveRetentionPolicyOperation>(operation);
-    }
+        => JobScheduleMigrationBuilderExtensions.AddUnscheduled(migrationBuilder, new RemoveRetentionPolicyOperation { Table = table, Schema = schema });
 }

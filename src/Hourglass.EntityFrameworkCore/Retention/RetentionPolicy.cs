@@ -1,14 +1,46 @@
+using System.Reflection;
 using Hourglass.EntityFrameworkCore.Infrastructure;
-using Microsoft.EntityFrameworkCore.Infrastructure;
+using Hourglass.EntityFrameworkCore.Policies;
+using Hourglass.EntityFrameworkCore.Scheduling;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Hourglass.EntityFrameworkCore.Retention;
 
-/// <summary>Annotation names: the model snapshot stores a hypertable's retention policy as this entity-type annotation.</summary>
-internal static class RetentionAnnotationNames
+/// <summary>The retention policy: what sets it apart from the other hypertable policies (the rest is in Policies/).</summary>
+internal static class RetentionPolicy
 {
-    public const string DropAfter = "Hourglass:Retention:DropAfter";
+    public static HypertablePolicyKind Kind { get; } = new()
+    {
+        Policy = TimescalePolicy.Retention,
+        Feature = "Retention policy",
+        DescriptionFormat = "retention policy (drop after {0})",
+        ArgumentAnnotation = "Hourglass:Retention:DropAfter",
+        ScheduleAnnotation = "Hourglass:Retention:Schedule",
+        ScaffoldAnnotation = "Hourglass:Scaffold:RetentionPolicy",
+        ConfigKey = "drop_after",
+        FluentType = typeof(RetentionHypertableBuilderExtensions),
+        FluentMethod = nameof(RetentionHypertableBuilderExtensions.WithRetentionPolicy),
+        ArgumentFix = "give a positive interval such as TimeSpan.FromDays(90), \"90 days\" or \"1 year\" (a number for integer time columns)",
+        AddMethod = "AddRetentionPolicy",
+        ArgumentParameter = "dropAfter",
+        RemoveMethod = "RemoveRetentionPolicy",
+        NewAdd = () => new AddRetentionPolicyOperation(),
+        NewRemove = () => new RemoveRetentionPolicyOperation(),
+        Functions = _ => new PolicyFunctions("add_retention_policy", "remove_retention_policy", IsProcedure: false, "drop_after"),
+        ReadAttribute = ReadAttribute,
+        Validate = (entityType, dropAfter) => HypertableFeatureChecks.RequireHypertableAndInterval("Retention policy", entityType, dropAfter, "WithRetentionPolicy(...)"),
+    };
 
-    public static string? Find(IReadOnlyAnnotatable entityType) => entityType.FindAnnotation(DropAfter)?.Value as string;
+    public static void Add(IServiceCollection services) => HypertablePolicyServices.AddKind(services, Kind);
+
+    public static void AddDesignTime(IServiceCollection services) => HypertablePolicyServices.AddKindDesignTime(services, Kind);
+
+    private static string? ReadAttribute(Microsoft.EntityFrameworkCore.Metadata.IReadOnlyEntityType entityType)
+        => entityType.ClrType.GetCustomAttribute<RetentionPolicyAttribute>(inherit: true) is not { } retention
+            ? null
+            : PolicyInterval.Normalize(retention.DropAfter, out var error)
+                ?? throw HypertableFeatureChecks.Error("Retention policy", entityType, nameof(RetentionPolicyAttribute.DropAfter), error!, "give a positive interval such as [RetentionPolicy(\"90 days\")] (digits for integer time columns)");
 }
 
 /// <summary>
@@ -24,24 +56,18 @@ public sealed class RetentionPolicyAttribute(string dropAfter) : Attribute
 }
 
 /// <summary>Adds a retention policy: <c>add_retention_policy(table, drop_after =&gt; interval)</c>.</summary>
-public sealed class AddRetentionPolicyOperation : TimescaleMigrationOperation
+public sealed class AddRetentionPolicyOperation : AddHypertablePolicyOperation
 {
-    /// <inheritdoc />
-    public override bool RequiresCommunityFeatures => true;
-
     /// <summary>The age after which chunks are dropped: canonical interval text, or digits for integer time columns.</summary>
     public string DropAfter { get; set; } = "";
 
-    /// <inheritdoc />
-    public override string Describe() => $"retention policy (drop after {DropAfter}) of hypertable {DisplayTable}";
+    internal override HypertablePolicyKind Kind => RetentionPolicy.Kind;
+
+    internal override string Argument { get => DropAfter; set => DropAfter = value; }
 }
 
 /// <summary>Removes the retention policy: <c>remove_retention_policy(table, if_exists =&gt; true)</c>.</summary>
-public sealed class RemoveRetentionPolicyOperation : TimescaleMigrationOperation
+public sealed class RemoveRetentionPolicyOperation : RemoveHypertablePolicyOperation
 {
-    /// <inheritdoc />
-    public override bool RequiresCommunityFeatures => true;
-
-    /// <inheritdoc />
-    public override string Describe() => $"removal of the retention policy of hypertable {DisplayTable}";
+    internal override HypertablePolicyKind Kind => RetentionPolicy.Kind;
 }

@@ -145,11 +145,11 @@ public class PolicyValidationTests
         Assert.Equal("90 days", PolicyInterval.Normalize(TimeSpan.FromDays(90), out _));
         Assert.Equal("12 months", PolicyInterval.Normalize("1 year", out _));
         Assert.Equal("3 months", PolicyInterval.Normalize("3 mons", out _));
-        Assert.Equal("12 months", PolicyInterval.FromPostgres("1 year"));
-        Assert.Equal("14 months", PolicyInterval.FromPostgres("1 year 2 mons"));
-        Assert.Equal("7 days", PolicyInterval.FromPostgres("7 days"));
-        Assert.Equal("36 hours", PolicyInterval.FromPostgres("1 day 12:00:00"));
-        Assert.Equal("5000", PolicyInterval.FromPostgres("5000"));
+        Assert.Equal("12 months", PolicyInterval.FromCatalog(new NpgsqlTypes.NpgsqlInterval(12, 0, 0)));
+        Assert.Equal("14 months", PolicyInterval.FromCatalog(new NpgsqlTypes.NpgsqlInterval(14, 0, 0)));
+        Assert.Equal("7 days", PolicyInterval.FromCatalog(TimeSpan.FromDays(7)));
+        Assert.Equal("36 hours", PolicyInterval.FromCatalog(TimeSpan.FromHours(36)));
+        Assert.Null(PolicyInterval.FromCatalog(new NpgsqlTypes.NpgsqlInterval(1, 2, 0)));
         using var year = ModelContext.Create(NoServer, Hypertable<DateTime>(h => h.WithRetentionPolicy("1 year")));
         using var months = ModelContext.Create(NoServer, Hypertable<DateTime>(h => h.WithRetentionPolicy("12 months")));
         Assert.Empty(months.DiffFrom(year));

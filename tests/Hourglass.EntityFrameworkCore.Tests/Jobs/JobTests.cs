@@ -158,7 +158,8 @@ public class JobTests(TimescaleDatabaseFixture fixture) : IClassFixture<Timescal
         var procedure = Db.Schema == "public" ? "hg_scaffolded" : $"{Db.Schema}.hg_scaffolded";
         Assert.Contains($".HasJob(\"{procedure}\", new TimeSpan(0, 6, 0, 0, 0))", code, StringComparison.Ordinal);
         Assert.Contains(".WithConfig(\"{\\\"days\\\": 3}\")", code, StringComparison.Ordinal);
-        Assert.Contains(".WithRetryPeriod(new TimeSpan(0, 0, 1, 0, 0))", code, StringComparison.Ordinal);
+        Assert.Contains(".WithSchedule(s => s", code, StringComparison.Ordinal);
+        Assert.Contains(".RetryPeriod(new TimeSpan(0, 0, 1, 0, 0))", code, StringComparison.Ordinal);
         Assert.Contains(".Paused()", code, StringComparison.Ordinal);
         Assert.DoesNotContain("Hourglass:Scaffold", code, StringComparison.Ordinal);
         await MigrateAsync(context, Model(_ => { }));

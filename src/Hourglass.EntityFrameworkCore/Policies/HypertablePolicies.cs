@@ -1,0 +1,278 @@
+using System.Data.Common;
+using System.Globalization;
+using Hourglass.EntityFrameworkCore.Hypertables;
+using Hourglass.EntityFrameworkCore.Infrastructure;
+using Hourglass.EntityFrameworkCore.Scheduling;
+using Microsoft.EntityFrameworkCore.Design;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Metadata;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Microsoft.EntityFrameworkCore.Metadata.Conventions;
+using Microsoft.EntityFrameworkCore.Metadata.Conventions.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
+using Microsoft.EntityFrameworkCore.Migrations.Operations;
+using Microsoft.EntityFrameworkCore.Scaffolding.Metadata;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Hourglass.EntityFrameworkCore.Policies;
+
+/// <summary>
+/// Compares the hypertable policies of two models. A policy whose argument is unchanged gets its schedule changed in
+/// place (<c>alter_job</c>, same job id), unless a setting can only be reset by recreating the job. Otherwise a new policy
+/// is added after everything else (after EF created the index a reorder policy names), an old or changed one removed
+/// before everything else (a changed one is then added again).
+/// </summary>
+internal sealed class HypertablePolicyDiffer(IEnumerable<HypertablePolicyKind> kinds) : ITimescaleModelDiffer
+{
+    private readonly HypertablePolicyKind[] _kinds = kinds.ToArray();
+
+    public void AddDifferences(
+        IRelationalModel? source,
+        IRelationalModel? target,
+        IReadOnlyList<MigrationOperation> efOperations,
+        List<MigrationOperation> before,
+        List<MigrationOperation> after)
+    {
+        var removals = new List<MigrationOperation>();
+        foreach (var pair in HypertableFeaturePair.All(source, target, efOperations, after))
+        {
+            foreach (var kind in _kinds)
+            {
+                var existing = pair.Source is null ? null : kind.Find(pair.Source);
+                var wanted = pair.Target is null ? null : kind.Find(pair.Target);
+                if (existing == wanted)
+                {
+                    continue;
+                }
+
+                if (existing is not null && wanted is not null && existing.Argument == wanted.Argument
+                    && JobScheduleComparison.InPlace(existing.Schedule, wanted.Schedule, kind.Defaults) is { } settings)
+                {
+                    var alter = new AlterPolicyScheduleOperation { Policy = kind.Policy, Schema = pair.Schema, Table = pair.Table };
+                    ((IScheduledOperation)alter).Schedule = settings;
+                    after.Add(alter);
+                    continue;
+                }
+
+                if (existing is not null)
+                {
+                    var remove = kind.NewRemove();
+                    remove.Schema = pair.SourceSchema;
+                    remove.Table = pair.SourceTable;
+                    removals.Add(remove);
+                }
+
+                if (wanted is not null)
+                {
+                    var add = kind.NewAdd();
+                    add.Schema = pair.Schema;
+                    add.Table = pair.Table;
+                    add.Argument = wanted.Argument;
+                    ((IScheduledOperation)add).Schedule = wanted.Schedule;
+                    after.Add(add);
+                }
+            }
+        }
+
+        before.InsertRange(0, removals);
+    }
+}
+
+/// <summary>SQL for hypertable policies: the kind's add/remove call, and <c>alter_job</c> for the rest of the schedule.</summary>
+internal sealed class HypertablePolicySqlGenerator : ITimescaleOperationSqlGenerator
+{
+    public bool TryGenerate(MigrationOperation operation, IModel? model, TimescaleSqlContext context, MigrationCommandListBuilder builder)
+    {
+        switch (operation)
+        {
+            case AddHypertablePolicyOperation add:
+            {
+                var kind = add.Kind;
+                var functions = kind.Functions(context.Target);
+                var regclass = context.RegClass(add.Table, add.Schema);
+                var argument = kind.ArgumentIsInterval ? PolicyInterval.Sql(add.Argument) : TimescaleSqlContext.Literal(add.Argument);
+                string[] arguments =
+                [
+                    regclass,
+                    functions.ArgumentName is null ? argument : $"{functions.ArgumentName} => {argument}",
+                    .. JobScheduleSql.CreateArguments(add.Schedule, kind.Defaults),
+                ];
+                builder.Append($"{(functions.IsProcedure ? "CALL" : context.SelectOrPerform)} {functions.Add}({string.Join(", ", arguments)})").AppendLine(";").EndCommand();
+                JobScheduleSql.AppendAlter(context, builder, PolicyJobs.JobsOf(kind.Policy, regclass), JobScheduleSql.SettingsAfterCreate(add.Schedule, kind.Defaults));
+                return true;
+            }
+
+            case RemoveHypertablePolicyOperation remove:
+            {
+                var functions = remove.Kind.Functions(context.Target);
+                builder.Append($"{(functions.IsProcedure ? "CALL" : context.SelectOrPerform)} {functions.Remove}({context.RegClass(remove.Table, remove.Schema)}, if_exists => TRUE)")
+                    .AppendLine(";").EndCommand();
+                return true;
+            }
+
+            default:
+                return false;
+        }
+    }
+}
+
+/// <summary>Writes hypertable policy operations in migration files: <c>AddRetentionPolicy(...).WithSchedule(...)</c> and the like.</summary>
+internal sealed class HypertablePolicyCSharpGenerator : ITimescaleOperationCSharpGenerator
+{
+    public bool TryGenerate(MigrationOperation operation, ICSharpHelper code, IndentedStringBuilder builder)
+        => operation switch
+        {
+            AddHypertablePolicyOperation add => TableOperationCall.Write(builder, code, add.Kind.AddMethod, add, (add.Kind.ArgumentParameter, code.Literal(add.Argument)))
+                && JobScheduleCode.AppendWithSchedule(builder, code, add.Schedule),
+            RemoveHypertablePolicyOperation remove => TableOperationCall.Write(builder, code, remove.Kind.RemoveMethod, remove),
+            _ => false,
+        };
+}
+
+/// <summary>Reads each scaffolded hypertable's policies (their jobs) from TimescaleDB's catalog, with their schedules.</summary>
+internal sealed class HypertablePolicyScaffoldingReader(IEnumerable<HypertablePolicyKind> kinds) : ITimescaleScaffoldingReader
+{
+    public void Read(DbConnection connection, DatabaseModel model)
+    {
+        foreach (var kind in kinds)
+        {
+            var key = TimescaleSqlContext.Literal(kind.ConfigKey);
+            // The argument as a typed value: an interval, a number (integer time columns) or the index name. The default
+            // interval of columnstore and reorder policies follows the chunk interval.
+            var rows = CatalogQueries.Rows(
+                connection,
+                $"""
+                SELECT j.hypertable_schema::text, j.hypertable_name::text,
+                       CASE jsonb_typeof(j.config -> {key}) WHEN 'number' THEN (j.config ->> {key})::bigint END,
+                       CASE WHEN jsonb_typeof(j.config -> {key}) = 'string' THEN {(kind.ArgumentIsInterval ? $"(j.config ->> {key})::interval" : $"j.config ->> {key}")} END,
+                       (SELECT {PolicyJobs.DefaultIntervalSql(kind.Policy)} FROM timescaledb_information.dimensions d
+                         WHERE d.hypertable_schema = j.hypertable_schema AND d.hypertable_name = j.hypertable_name AND d.dimension_number = 1),
+                       {JobScheduleCatalog.Columns}
+                FROM timescaledb_information.jobs j {JobScheduleCatalog.Join}
+                WHERE j.proc_name = '{PolicyJobs.ProcName(kind.Policy)}' AND j.hypertable_name IS NOT NULL
+                """);
+            foreach (var row in rows)
+            {
+                var argument = row[2] is long integer ? integer.ToString(CultureInfo.InvariantCulture)
+                    : kind.ArgumentIsInterval ? PolicyInterval.FromCatalog(row[3])
+                    : row[3] as string;
+                if (ScaffoldedHypertables.Find(model, row) is not { } table || argument is null)
+                {
+                    continue;
+                }
+
+                var defaults = row[4] is TimeSpan derived ? kind.Defaults with { ScheduleInterval = derived } : kind.Defaults;
+                table[kind.ScaffoldAnnotation] = argument;
+                if (JobScheduleCatalog.Read(row, 5, defaults) is { IsEmpty: false } schedule)
+                {
+                    table[kind.ScaffoldAnnotation + ":Schedule"] = schedule.Serialize();
+                }
+            }
+        }
+    }
+}
+
+/// <summary>Writes scaffolded policies as <c>.WithRetentionPolicy("90 days", s =&gt; s.Every(...))</c> and the like.</summary>
+internal sealed class HypertablePolicyScaffoldingCodeGenerator(IEnumerable<HypertablePolicyKind> kinds) : ITimescaleScaffoldingCodeGenerator
+{
+    public IEnumerable<MethodCallCodeFragment> GenerateFluentApiCalls(IEntityType entityType, IDictionary<string, IAnnotation> annotations)
+    {
+        foreach (var kind in kinds)
+        {
+            if (!annotations.Remove(kind.ScaffoldAnnotation, out var policy) || policy.Value is not string argument)
+            {
+                continue;
+            }
+
+            var closure = annotations.Remove(kind.ScaffoldAnnotation + ":Schedule", out var json) && json.Value is string text
+                ? JobScheduleCode.Closure(JobSchedule.Deserialize(text))
+                : null;
+            var integer = kind.ArgumentIsInterval && PolicyInterval.IsInteger(argument);
+            var method = kind.FluentType.GetMethod(kind.FluentMethod, [typeof(HypertableBuilder), integer ? typeof(long) : typeof(string), typeof(Action<JobScheduleBuilder>)])!;
+            object value = integer ? long.Parse(argument, CultureInfo.InvariantCulture) : argument;
+            yield return closure is null ? new MethodCallCodeFragment(method, value) : new MethodCallCodeFragment(method, value, closure);
+        }
+    }
+}
+
+/// <summary>Reads the policies' attributes, and checks every declared policy once the model is complete.</summary>
+internal sealed class HypertablePolicyConvention(IReadOnlyList<HypertablePolicyKind> kinds) : IEntityTypeAddedConvention, IModelFinalizingConvention
+{
+    public void ProcessEntityTypeAdded(IConventionEntityTypeBuilder entityTypeBuilder, IConventionContext<IConventionEntityTypeBuilder> context)
+    {
+        if (entityTypeBuilder.Metadata.HasSharedClrType)
+        {
+            return;
+        }
+
+        foreach (var kind in kinds)
+        {
+            if (kind.ReadAttribute(entityTypeBuilder.Metadata) is { } argument)
+            {
+                entityTypeBuilder.HasAnnotation(kind.ArgumentAnnotation, argument, fromDataAnnotation: true);
+            }
+        }
+    }
+
+    public void ProcessModelFinalizing(IConventionModelBuilder modelBuilder, IConventionContext<IConventionModelBuilder> context)
+    {
+        foreach (var entityType in modelBuilder.Metadata.GetEntityTypes())
+        {
+            foreach (var kind in kinds)
+            {
+                if (kind.Find(entityType) is { } policy)
+                {
+                    kind.Validate(entityType, policy.Argument);
+                }
+            }
+        }
+    }
+}
+
+/// <summary>Adds the policy convention to the provider's convention set.</summary>
+internal sealed class HypertablePolicyConventionSetPlugin(IEnumerable<HypertablePolicyKind> kinds) : IConventionSetPlugin
+{
+    public ConventionSet ModifyConventions(ConventionSet conventionSet)
+    {
+        ArgumentNullException.ThrowIfNull(conventionSet);
+        var convention = new HypertablePolicyConvention(kinds.ToList());
+        conventionSet.EntityTypeAddedConventions.Add(convention);
+        conventionSet.ModelFinalizingConventions.Add(convention);
+        return conventionSet;
+    }
+}
+
+/// <summary>
+/// The services of hypertable policies and of policy schedules. Each policy feature registers its
+/// <see cref="HypertablePolicyKind"/> with <see cref="AddKind"/>; the shared services are registered once.
+/// </summary>
+internal static class HypertablePolicyServices
+{
+    public static void AddKind(IServiceCollection services, HypertablePolicyKind kind)
+    {
+        Register(services, kind);
+        services.TryAddEnumerable(ServiceDescriptor.Scoped<IConventionSetPlugin, HypertablePolicyConventionSetPlugin>());
+        services.TryAddEnumerable(ServiceDescriptor.Scoped<ITimescaleModelDiffer, HypertablePolicyDiffer>());
+        services.TryAddEnumerable(ServiceDescriptor.Scoped<ITimescaleOperationSqlGenerator, HypertablePolicySqlGenerator>());
+        services.TryAddEnumerable(ServiceDescriptor.Scoped<ITimescaleOperationSqlGenerator, PolicyScheduleGenerator>());
+    }
+
+    public static void AddKindDesignTime(IServiceCollection services, HypertablePolicyKind kind)
+    {
+        Register(services, kind);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleOperationCSharpGenerator, HypertablePolicyCSharpGenerator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleOperationCSharpGenerator, PolicyScheduleGenerator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleScaffoldingReader, HypertablePolicyScaffoldingReader>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleScaffoldingCodeGenerator, HypertablePolicyScaffoldingCodeGenerator>());
+    }
+
+    // TryAddEnumerable tells registrations apart by implementation type, and every kind is the same type.
+    private static void Register(IServiceCollection services, HypertablePolicyKind kind)
+    {
+        if (!services.Any(d => ReferenceEquals(d.ImplementationInstance, kind)))
+        {
+            services.AddSingleton(kind);
+        }
+    }
+}
