@@ -12,8 +12,9 @@ namespace Hourglass.Embedded;
 /// <see cref="ConnectionString"/>, and dispose it to stop.
 /// </summary>
 /// <remarks>
-/// The engine has a single backend session: clients take turns one transaction at a time, and
-/// session settings other than <c>search_path</c> (sent by Npgsql's <c>Search Path</c> keyword) are shared.
+/// The engine has a single backend session: clients take turns one transaction at a time. Each connection
+/// still has its own prepared statements, session settings and cancel; temporary tables are shared
+/// (docs/embedded.md lists what else differs from a real server).
 /// There are no background workers, so policies run only when called with <c>CALL run_job(id)</c>.
 /// The Node.js process exits on its own when this process ends, killed or not.
 /// </remarks>
