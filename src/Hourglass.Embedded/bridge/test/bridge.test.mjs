@@ -208,6 +208,32 @@ test('two clients prepare the same statement name; errors name it as the client 
   } finally { await bridge.close() }
 })
 
+test('DEALLOCATE ALL and DISCARD ALL close only the client\'s own statements', async () => {
+  const bridge = await startBridge()
+  try {
+    const a = await TestClient.connect(bridge.port)
+    const b = await TestClient.connect(bridge.port)
+    a.send(parse('s1', 'SELECT 1'), sync())
+    await a.untilReady()
+    b.send(parse('s1', 'SELECT 2'), sync())
+    await b.untilReady()
+    assert.equal(types(await a.query('DEALLOCATE ALL')), 'CZ')
+    a.send(bind('', 's1'), execute(''), sync())
+    assert.equal(errorOf(await a.untilReady()).M, 'prepared statement "s1" does not exist')
+    b.send(bind('', 's1'), execute(''), sync())
+    assert.equal(await valueOf(await b.untilReady()), '2')
+
+    const reply = await b.query('DISCARD ALL')
+    assert.equal(reply.find((m) => m.type === 'C').body.toString('utf8'), 'DISCARD ALL\0')
+    b.send(bind('', 's1'), execute(''), sync())
+    assert.equal(errorOf(await b.untilReady()).C, '26000')
+    a.send(parse('s1', 'SELECT 3'), bind('', 's1'), execute(''), sync())
+    assert.equal(await valueOf(await a.untilReady()), '3')
+    a.end()
+    b.end()
+  } finally { await bridge.close() }
+})
+
 test('a very long statement name is mapped within the engine limit', async () => {
   const bridge = await startBridge()
   try {
