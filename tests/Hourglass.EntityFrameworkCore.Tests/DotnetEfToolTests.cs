@@ -51,7 +51,8 @@ public class DotnetEfToolTests(TimescaleDatabaseFixture fixture, PostgresDatabas
             Assert.Contains("TimescaleDB is not installed in this database", strict, StringComparison.Ordinal);
             Assert.Equal(0, await postgres.Database.ScalarAsync<long>("SELECT count(*) FROM pg_tables WHERE tablename IN ('conditions', 'ticks')"));
             plain["HOURGLASS_TESTAPP_STRICT"] = "0";
-            await EfAsync(plain, "database", "update", "--no-build");
+            var degraded = await DotnetAsync(plain, expectSuccess: true, ["ef", "database", "update", "--no-build", "--project", s_project, "--startup-project", s_project]);
+            Assert.Contains("\"conditions\" (time column \"time\"); the table stays a plain PostgreSQL table.", degraded, StringComparison.Ordinal);
             Assert.Equal(2, await postgres.Database.ScalarAsync<long>($"SELECT count(*) FROM pg_tables WHERE schemaname = '{db.Schema}' AND tablename IN ('conditions', 'ticks')"));
 
             // No model change: the new migration is empty and the snapshot is unchanged.
@@ -150,6 +151,65 @@ public class DotnetEfToolTests(TimescaleDatabaseFixture fixture, PostgresDatabas
             Assert.Equal(0, await db.ScalarAsync<long>("SELECT count(*) FROM timescaledb_information.hypertables WHERE hypertable_schema = current_schema()"));
             Assert.Equal(0, await db.ScalarAsync<long>("SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename IN ('conditions', 'ticks')"));
             Assert.Empty(await JobsAsync(db, "conditions"));
+        }
+        finally
+        {
+            DeleteGenerated();
+        }
+    }
+
+    /// <summary>
+    /// `dotnet ef migrations add` beside other extensions (HOURGLASS_TESTAPP_COMPOSE in the test app): each migration
+    /// has the TimescaleDB operations, or the command fails with the error that names the conflict and the fix.
+    /// </summary>
+    [Fact]
+    public async Task Migrations_keep_their_TimescaleDB_operations_beside_other_extensions()
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["HOURGLASS_TESTAPP_CONNECTION"] = "Host=127.0.0.1;Port=1;Username=nobody;Timeout=1",
+            ["HOURGLASS_TESTAPP_SCHEMA"] = "composed",
+        };
+        DeleteGenerated();
+        try
+        {
+            await DotnetAsync(environment, "tool", "restore");
+            var build = "--no-build";
+            foreach (var mode in new[] { "differ-before", "differ-after", "spatial", "generator" })
+            {
+                environment["HOURGLASS_TESTAPP_COMPOSE"] = mode;
+                string[] add = ["migrations", "add", "Initial", "--output-dir", "Generated", "--namespace", "Generated"];
+                await EfAsync(environment, mode == "differ-before" ? add : [.. add, build]);
+                var migration = File.ReadAllText(Directory.GetFiles(s_generated, "*_Initial.cs").Single());
+                Assert.Contains("migrationBuilder.CreateTable(", migration, StringComparison.Ordinal);
+                Assert.Contains("migrationBuilder.CreateHypertable(", migration, StringComparison.Ordinal);
+                if (mode == "spatial")
+                {
+                    Assert.Contains("location = table.Column<Point>(", migration, StringComparison.Ordinal);
+                    Assert.Contains("timeColumn: \"at\"", migration, StringComparison.Ordinal);
+                }
+
+                if (mode == "generator")
+                {
+                    // Scripts need no server; the application's generator and Hourglass's operations both show. (Built, so
+                    // the new migration is in the assembly; the round-trip test rebuilds without it.)
+                    var scriptPath = Path.Combine(s_generated, "script.sql");
+                    await EfAsync(environment, "migrations", "script", "--output", scriptPath);
+                    var script = File.ReadAllText(scriptPath);
+                    File.Delete(scriptPath);
+                    Assert.Contains("-- created by the application's generator", script, StringComparison.Ordinal);
+                    Assert.Contains("SELECT create_hypertable(", script, StringComparison.Ordinal);
+                }
+
+                DeleteGenerated();
+            }
+
+            environment["HOURGLASS_TESTAPP_COMPOSE"] = "generator-all";
+            var refused = await DotnetAsync(
+                environment,
+                expectSuccess: false,
+                ["ef", "migrations", "add", "Initial", build, "--output-dir", "Generated", "--namespace", "Generated", "--project", s_project, "--startup-project", s_project]);
+            Assert.Contains("ReplaceService<IMigrationsSqlGenerator, NpgsqlMigrationsSqlGenerator, CommentingSqlGenerator>()", refused, StringComparison.Ordinal);
         }
         finally
         {

@@ -78,6 +78,8 @@ public sealed class CollectingLoggerProvider : ILoggerProvider
 {
     public List<(LogLevel Level, string Category, string Message)> Messages { get; } = [];
 
+    public List<(EventId Id, string Message)> Events { get; } = [];
+
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 
     public void Dispose()
@@ -96,6 +98,7 @@ public sealed class CollectingLoggerProvider : ILoggerProvider
             lock (owner.Messages)
             {
                 owner.Messages.Add((logLevel, category, formatter(state, exception)));
+                owner.Events.Add((eventId, formatter(state, exception)));
             }
         }
     }

@@ -72,6 +72,14 @@ public class WeatherContext(DbContextOptions<WeatherContext> options) : DbContex
             }
         });
         modelBuilder.Entity<Tick>().HasKey(x => new { x.Symbol, x.At });
+        if (Composition.Mode == "spatial")
+        {
+            modelBuilder.Entity<Spot>(b =>
+            {
+                b.HasKey(x => new { x.At, x.StationId });
+                b.IsHypertable(x => x.At).WithChunkInterval("1 day");
+            });
+        }
     }
 }
 
@@ -82,14 +90,22 @@ public class WeatherContextFactory : IDesignTimeDbContextFactory<WeatherContext>
     {
         var connectionString = Environment.GetEnvironmentVariable("HOURGLASS_TESTAPP_CONNECTION")
             ?? "Host=127.0.0.1;Username=postgres;Database=hourglass_testapp";
-        var options = new DbContextOptionsBuilder<WeatherContext>()
-            .UseNpgsql(connectionString, o => o
-                .UseNodaTime()
-                .MigrationsHistoryTable("__EFMigrationsHistory", WeatherContext.Schema)
-                .UseTimescale(t => t.WhenTimescaleMissing(
-                    Environment.GetEnvironmentVariable("HOURGLASS_TESTAPP_STRICT") == "1" ? TimescaleMissingBehavior.Strict : TimescaleMissingBehavior.Degrade)))
-            .UseSnakeCaseNamingConvention()
-            .Options;
-        return new WeatherContext(options);
+        var builder = new DbContextOptionsBuilder<WeatherContext>();
+        Composition.Before(builder);
+        builder
+            .UseNpgsql(connectionString, o =>
+            {
+                o.UseNodaTime()
+                    .MigrationsHistoryTable("__EFMigrationsHistory", WeatherContext.Schema)
+                    .UseTimescale(t => t.WhenTimescaleMissing(
+                        Environment.GetEnvironmentVariable("HOURGLASS_TESTAPP_STRICT") == "1" ? TimescaleMissingBehavior.Strict : TimescaleMissingBehavior.Degrade));
+                if (Composition.Mode == "spatial")
+                {
+                    o.UseNetTopologySuite();
+                }
+            })
+            .UseSnakeCaseNamingConvention();
+        Composition.After(builder);
+        return new WeatherContext(builder.Options);
     }
 }

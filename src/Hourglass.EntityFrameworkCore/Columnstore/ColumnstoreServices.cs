@@ -4,12 +4,17 @@ using Microsoft.EntityFrameworkCore.Metadata.Conventions.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
+[assembly: TimescaleFeature(typeof(Hourglass.EntityFrameworkCore.Columnstore.ColumnstoreServices))]
+
 namespace Hourglass.EntityFrameworkCore.Columnstore;
 
 /// <summary>The columnstore feature's services.</summary>
-internal static class ColumnstoreServices
+internal sealed class ColumnstoreServices : ITimescaleFeature
 {
-    public static void Add(IServiceCollection services)
+    // After hypertables, whose creation it follows.
+    public int Order => 200;
+
+    public void AddServices(IServiceCollection services)
     {
         services.TryAddEnumerable(ServiceDescriptor.Scoped<IConventionSetPlugin, ColumnstoreConventionSetPlugin>());
         services.TryAddEnumerable(ServiceDescriptor.Scoped<ITimescaleModelDiffer, ColumnstoreModelDiffer>());
@@ -19,7 +24,7 @@ internal static class ColumnstoreServices
         HypertablePolicyServices.AddKind(services, ColumnstorePolicy.Kind);
     }
 
-    public static void AddDesignTime(IServiceCollection services)
+    public void AddDesignTimeServices(IServiceCollection services)
     {
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleOperationCSharpGenerator, ColumnstoreCSharpGenerator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleScaffoldingReader, ColumnstoreScaffoldingReader>());

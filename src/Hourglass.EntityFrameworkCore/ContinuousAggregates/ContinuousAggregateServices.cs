@@ -4,12 +4,17 @@ using Microsoft.EntityFrameworkCore.Metadata.Conventions.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
+[assembly: TimescaleFeature(typeof(Hourglass.EntityFrameworkCore.ContinuousAggregates.ContinuousAggregateServices))]
+
 namespace Hourglass.EntityFrameworkCore.ContinuousAggregates;
 
 /// <summary>The continuous aggregate feature's services.</summary>
-internal static class ContinuousAggregateServices
+internal sealed class ContinuousAggregateServices : ITimescaleFeature
 {
-    public static void Add(IServiceCollection services)
+    // Last: continuous aggregates read the hypertables and their policies.
+    public int Order => 600;
+
+    public void AddServices(IServiceCollection services)
     {
         services.TryAddEnumerable(ServiceDescriptor.Scoped<IConventionSetPlugin, ContinuousAggregateConventionSetPlugin>());
         services.TryAddEnumerable(ServiceDescriptor.Scoped<ITimescaleModelDiffer, ContinuousAggregateModelDiffer>());
@@ -17,7 +22,7 @@ internal static class ContinuousAggregateServices
         services.TryAddEnumerable(ServiceDescriptor.Scoped<ITimescaleOperationSqlGenerator, PolicyScheduleGenerator>());
     }
 
-    public static void AddDesignTime(IServiceCollection services)
+    public void AddDesignTimeServices(IServiceCollection services)
     {
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleOperationCSharpGenerator, ContinuousAggregateCSharpGenerator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleScaffoldingReader, ContinuousAggregateScaffoldingReader>());

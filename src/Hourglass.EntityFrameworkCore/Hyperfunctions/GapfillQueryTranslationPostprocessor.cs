@@ -1,27 +1,33 @@
 using System.Linq.Expressions;
 using Microsoft.EntityFrameworkCore.Query;
 using Microsoft.EntityFrameworkCore.Query.SqlExpressions;
-using Npgsql.EntityFrameworkCore.PostgreSQL.Query.Internal;
+using Hourglass.EntityFrameworkCore.Infrastructure;
 
 namespace Hourglass.EntityFrameworkCore.Hyperfunctions;
 
-/// <summary>Npgsql's query postprocessor followed by <see cref="GapfillSubqueryInliner"/>.</summary>
-internal sealed class GapfillQueryTranslationPostprocessorFactory(
-    QueryTranslationPostprocessorDependencies dependencies,
-    RelationalQueryTranslationPostprocessorDependencies relationalDependencies)
-    : NpgsqlQueryTranslationPostprocessorFactory(dependencies, relationalDependencies)
+/// <summary>
+/// Wraps the query postprocessor factory registered before it (Npgsql's, or another extension's): its postprocessor
+/// runs first, then <see cref="GapfillSubqueryInliner"/>.
+/// </summary>
+internal sealed class GapfillQueryTranslationPostprocessorFactory(IServiceProvider services, QueryTranslationPostprocessorDependencies dependencies)
+    : IQueryTranslationPostprocessorFactory
 {
-    public override QueryTranslationPostprocessor Create(QueryCompilationContext queryCompilationContext)
-        => new GapfillQueryTranslationPostprocessor(Dependencies, RelationalDependencies, (RelationalQueryCompilationContext)queryCompilationContext);
+    private IQueryTranslationPostprocessorFactory? _inner;
+
+    public QueryTranslationPostprocessor Create(QueryCompilationContext queryCompilationContext)
+    {
+        _inner ??= ServiceDecoration.Inner<IQueryTranslationPostprocessorFactory, GapfillQueryTranslationPostprocessorFactory>(services);
+        return new GapfillQueryTranslationPostprocessor(dependencies, queryCompilationContext, _inner.Create(queryCompilationContext));
+    }
 }
 
 internal sealed class GapfillQueryTranslationPostprocessor(
     QueryTranslationPostprocessorDependencies dependencies,
-    RelationalQueryTranslationPostprocessorDependencies relationalDependencies,
-    RelationalQueryCompilationContext queryCompilationContext)
-    : NpgsqlQueryTranslationPostprocessor(dependencies, relationalDependencies, queryCompilationContext)
+    QueryCompilationContext queryCompilationContext,
+    QueryTranslationPostprocessor inner)
+    : QueryTranslationPostprocessor(dependencies, queryCompilationContext)
 {
-    public override Expression Process(Expression query) => new GapfillSubqueryInliner().Visit(base.Process(query))!;
+    public override Expression Process(Expression query) => new GapfillSubqueryInliner().Visit(inner.Process(query))!;
 }
 
 /// <summary>

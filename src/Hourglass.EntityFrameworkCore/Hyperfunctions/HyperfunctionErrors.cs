@@ -10,3 +10,11 @@ internal static class HyperfunctionErrors
             + "Fix: use it inside the query (Where, GroupBy, Select, OrderBy) before the query is materialised, "
             + "not after ToList()/AsEnumerable() or on objects in memory.");
 }
+
+/// <summary>
+/// Marks a class of <c>EF.Functions</c> extensions that <see cref="HyperfunctionMethodTranslator"/> translates by method
+/// and parameter names, like <see cref="Microsoft.EntityFrameworkCore.TimescaleDbFunctionsExtensions"/> (e.g. the NodaTime
+/// package's overloads).
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, Inherited = false)]
+internal sealed class HyperfunctionsAttribute : Attribute;

@@ -25,7 +25,8 @@ internal sealed class HyperfunctionMethodTranslator(ISqlExpressionFactory sql, I
     {
         ArgumentNullException.ThrowIfNull(method);
         ArgumentNullException.ThrowIfNull(arguments);
-        if (method.DeclaringType != typeof(TimescaleDbFunctionsExtensions))
+        if (method.DeclaringType is not { } declaringType
+            || (declaringType != typeof(TimescaleDbFunctionsExtensions) && !declaringType.IsDefined(typeof(HyperfunctionsAttribute), inherit: false)))
         {
             return null;
         }

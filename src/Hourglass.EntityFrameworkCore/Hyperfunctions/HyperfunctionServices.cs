@@ -1,3 +1,4 @@
+using Hourglass.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.EntityFrameworkCore.Query;
 using Microsoft.EntityFrameworkCore.Storage;
@@ -5,19 +6,28 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Npgsql.EntityFrameworkCore.PostgreSQL.Query;
 
+[assembly: TimescaleFeature(typeof(Hourglass.EntityFrameworkCore.Hyperfunctions.HyperfunctionServices))]
+
 namespace Hourglass.EntityFrameworkCore.Hyperfunctions;
 
 /// <summary>The hyperfunctions feature's services: query translators for <c>EF.Functions.TimeBucket</c> and friends.</summary>
-internal static class HyperfunctionServices
+internal sealed class HyperfunctionServices : ITimescaleFeature
 {
-    public static void Add(IServiceCollection services)
+    // No migrations: query translation only.
+    public int Order => 700;
+
+    public void AddDesignTimeServices(IServiceCollection services)
+    {
+    }
+
+    public void AddServices(IServiceCollection services)
     {
         services.TryAddEnumerable(ServiceDescriptor.Scoped<IMethodCallTranslatorPlugin, HyperfunctionMethodTranslatorPlugin>());
         services.TryAddEnumerable(ServiceDescriptor.Scoped<IAggregateMethodCallTranslatorPlugin, HyperfunctionAggregateTranslatorPlugin>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IInterceptor, MissingTimescaleInterceptor>());
 
-        // Replaces Npgsql's postprocessor with a subclass of it, so gap filling survives EF's GROUP BY subquery.
-        services.Replace(ServiceDescriptor.Scoped<IQueryTranslationPostprocessorFactory, GapfillQueryTranslationPostprocessorFactory>());
+        // Wraps the provider's postprocessor, so gap filling survives EF's GROUP BY subquery.
+        ServiceDecoration.Decorate<IQueryTranslationPostprocessorFactory, GapfillQueryTranslationPostprocessorFactory>(services);
     }
 }
 

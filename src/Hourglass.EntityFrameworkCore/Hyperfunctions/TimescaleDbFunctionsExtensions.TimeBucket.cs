@@ -19,14 +19,8 @@ public static partial class TimescaleDbFunctionsExtensions
     public static DateTime TimeBucket(this DbFunctions _, TimeSpan width, DateTime timestamp)
         => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
-    /// <summary>
-    /// Truncates <paramref name="timestamp"/> to the start of its bucket: TimescaleDB's <c>time_bucket(width, timestamp)</c>. NULL stays NULL.
-    /// </summary>
-    /// <param name="_">The <see cref="DbFunctions"/> instance (<c>EF.Functions</c>).</param>
-    /// <param name="width">The bucket width, e.g. <c>TimeSpan.FromHours(1)</c>; sent as an <c>interval</c>.</param>
-    /// <param name="timestamp">The time value to bucket, a <c>timestamp with time zone</c> (<see cref="DateTimeKind.Utc"/>, Npgsql's default) or <c>timestamp without time zone</c> (<see cref="DateTimeKind.Unspecified"/>) column or expression.</param>
-    /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
-    /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
+    /// <inheritdoc cref="TimeBucket(DbFunctions, TimeSpan, DateTime)"/>
+    /// <remarks>NULL stays NULL.</remarks>
     public static DateTime? TimeBucket(this DbFunctions _, TimeSpan width, DateTime? timestamp)
         => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
@@ -103,14 +97,8 @@ public static partial class TimescaleDbFunctionsExtensions
     public static DateTimeOffset TimeBucket(this DbFunctions _, TimeSpan width, DateTimeOffset timestamp)
         => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
-    /// <summary>
-    /// Truncates <paramref name="timestamp"/> to the start of its bucket: TimescaleDB's <c>time_bucket(width, timestamp)</c>. NULL stays NULL.
-    /// </summary>
-    /// <param name="_">The <see cref="DbFunctions"/> instance (<c>EF.Functions</c>).</param>
-    /// <param name="width">The bucket width, e.g. <c>TimeSpan.FromHours(1)</c>; sent as an <c>interval</c>.</param>
-    /// <param name="timestamp">The time value to bucket, a <c>timestamp with time zone</c> column or expression.</param>
-    /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
-    /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
+    /// <inheritdoc cref="TimeBucket(DbFunctions, TimeSpan, DateTimeOffset)"/>
+    /// <remarks>NULL stays NULL.</remarks>
     public static DateTimeOffset? TimeBucket(this DbFunctions _, TimeSpan width, DateTimeOffset? timestamp)
         => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
@@ -187,14 +175,8 @@ public static partial class TimescaleDbFunctionsExtensions
     public static DateOnly TimeBucket(this DbFunctions _, TimeSpan width, DateOnly timestamp)
         => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
-    /// <summary>
-    /// Truncates <paramref name="timestamp"/> to the start of its bucket: TimescaleDB's <c>time_bucket(width, timestamp)</c>. NULL stays NULL.
-    /// </summary>
-    /// <param name="_">The <see cref="DbFunctions"/> instance (<c>EF.Functions</c>).</param>
-    /// <param name="width">The bucket width, e.g. <c>TimeSpan.FromHours(1)</c>; sent as an <c>interval</c>.</param>
-    /// <param name="timestamp">The time value to bucket, a <c>date</c> column or expression.</param>
-    /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
-    /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
+    /// <inheritdoc cref="TimeBucket(DbFunctions, TimeSpan, DateOnly)"/>
+    /// <remarks>NULL stays NULL.</remarks>
     public static DateOnly? TimeBucket(this DbFunctions _, TimeSpan width, DateOnly? timestamp)
         => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
@@ -233,14 +215,8 @@ public static partial class TimescaleDbFunctionsExtensions
     public static int TimeBucket(this DbFunctions _, int width, int timestamp)
         => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
-    /// <summary>
-    /// Truncates <paramref name="timestamp"/> to the start of its bucket: TimescaleDB's <c>time_bucket(width, timestamp)</c>. NULL stays NULL.
-    /// </summary>
-    /// <param name="_">The <see cref="DbFunctions"/> instance (<c>EF.Functions</c>).</param>
-    /// <param name="width">The bucket width in the column's units, e.g. <c>1000</c>.</param>
-    /// <param name="timestamp">The time value to bucket, a <c>integer</c> column or expression.</param>
-    /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
-    /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
+    /// <inheritdoc cref="TimeBucket(DbFunctions, int, int)"/>
+    /// <remarks>NULL stays NULL.</remarks>
     public static int? TimeBucket(this DbFunctions _, int width, int? timestamp)
         => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
@@ -267,14 +243,8 @@ public static partial class TimescaleDbFunctionsExtensions
     public static long TimeBucket(this DbFunctions _, long width, long timestamp)
         => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
-    /// <summary>
-    /// Truncates <paramref name="timestamp"/> to the start of its bucket: TimescaleDB's <c>time_bucket(width, timestamp)</c>. NULL stays NULL.
-    /// </summary>
-    /// <param name="_">The <see cref="DbFunctions"/> instance (<c>EF.Functions</c>).</param>
-    /// <param name="width">The bucket width in the column's units, e.g. <c>1000</c>.</param>
-    /// <param name="timestamp">The time value to bucket, a <c>bigint</c> column or expression.</param>
-    /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
-    /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
+    /// <inheritdoc cref="TimeBucket(DbFunctions, long, long)"/>
+    /// <remarks>NULL stays NULL.</remarks>
     public static long? TimeBucket(this DbFunctions _, long width, long? timestamp)
         => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
 

@@ -5,19 +5,24 @@ using Microsoft.EntityFrameworkCore.Scaffolding;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
+[assembly: TimescaleFeature(typeof(Hourglass.EntityFrameworkCore.Hypertables.HypertableServices))]
+
 namespace Hourglass.EntityFrameworkCore.Hypertables;
 
 /// <summary>The hypertable feature's services.</summary>
-internal static class HypertableServices
+internal sealed class HypertableServices : ITimescaleFeature
 {
-    public static void Add(IServiceCollection services)
+    // Hypertables come first: the other features read the hypertables this migration creates.
+    public int Order => 100;
+
+    public void AddServices(IServiceCollection services)
     {
         services.TryAddEnumerable(ServiceDescriptor.Scoped<IConventionSetPlugin, HypertableConventionSetPlugin>());
         services.TryAddEnumerable(ServiceDescriptor.Scoped<ITimescaleModelDiffer, HypertableModelDiffer>());
         services.TryAddEnumerable(ServiceDescriptor.Scoped<ITimescaleOperationSqlGenerator, HypertableSqlGenerator>());
     }
 
-    public static void AddDesignTime(IServiceCollection services)
+    public void AddDesignTimeServices(IServiceCollection services)
     {
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleOperationCSharpGenerator, HypertableCSharpGenerator>());
 

@@ -12,27 +12,79 @@ internal interface ITimescaleOperationCSharpGenerator
     bool TryGenerate(MigrationOperation operation, ICSharpHelper code, IndentedStringBuilder builder);
 }
 
-/// <summary>EF's C# operation generator plus the TimescaleDB features' operations.</summary>
+/// <summary>
+/// Wraps the C# operation generator registered before it (EF's, unless another design-time service replaced it): runs
+/// of other operations go to it unchanged and in order; TimescaleDB operations become <c>migrationBuilder</c> calls
+/// through each feature's <see cref="ITimescaleOperationCSharpGenerator"/>.
+/// </summary>
 internal sealed class TimescaleCSharpMigrationOperationGenerator(
-    CSharpMigrationOperationGeneratorDependencies dependencies,
+    IServiceProvider services,
+    ICSharpHelper code,
     IEnumerable<ITimescaleOperationCSharpGenerator> featureGenerators)
-    : CSharpMigrationOperationGenerator(dependencies)
+    : ICSharpMigrationOperationGenerator
 {
     private readonly ITimescaleOperationCSharpGenerator[] _featureGenerators = featureGenerators.ToArray();
+    private ICSharpMigrationOperationGenerator? _inner;
 
-    // EF dispatches known operation types itself and sends every other type here.
-    protected override void Generate(MigrationOperation operation, IndentedStringBuilder builder)
+    private ICSharpMigrationOperationGenerator Inner
+        => _inner ??= ServiceDecoration.Inner<ICSharpMigrationOperationGenerator, TimescaleCSharpMigrationOperationGenerator>(services);
+
+    public void Generate(string builderName, IReadOnlyList<MigrationOperation> operations, IndentedStringBuilder builder)
     {
-        ArgumentNullException.ThrowIfNull(operation);
-        foreach (var feature in _featureGenerators)
+        ArgumentNullException.ThrowIfNull(operations);
+        ArgumentNullException.ThrowIfNull(builder);
+        var run = new List<MigrationOperation>();
+        var first = true;
+        foreach (var operation in operations)
         {
-            if (feature.TryGenerate(operation, Dependencies.CSharpHelper, builder))
+            if (operation is not TimescaleMigrationOperation)
             {
-                return;
+                run.Add(operation);
+                continue;
+            }
+
+            Flush();
+            Separate();
+            builder.Append(builderName);
+            Write(operation);
+            builder.Append(";");
+        }
+
+        Flush();
+
+        void Flush()
+        {
+            if (run.Count > 0)
+            {
+                Separate();
+                Inner.Generate(builderName, run.ToArray(), builder);
+                run.Clear();
             }
         }
 
-        base.Generate(operation, builder);
+        // EF separates the calls of a migration by one blank line.
+        void Separate()
+        {
+            if (!first)
+            {
+                builder.AppendLine().AppendLine();
+            }
+
+            first = false;
+        }
+
+        void Write(MigrationOperation operation)
+        {
+            foreach (var feature in _featureGenerators)
+            {
+                if (feature.TryGenerate(operation, code, builder))
+                {
+                    return;
+                }
+            }
+
+            throw new InvalidOperationException($"No Hourglass feature writes {operation.GetType().Name} as C#.");
+        }
     }
 }
 
@@ -64,4 +116,14 @@ internal static class MigrationCallWriter
 
         return true;
     }
+}
+
+/// <summary>Migration-file calls on a table: <c>.Method(table: "t", schema: "s", ...)</c>.</summary>
+internal static class TableOperationCall
+{
+    public static bool Write(IndentedStringBuilder builder, ICSharpHelper code, string method, TimescaleMigrationOperation operation, params (string Name, string? Value)[] arguments)
+        => MigrationCallWriter.Write(
+            builder,
+            method,
+            [("table", code.Literal(operation.Table)), ("schema", operation.Schema is null ? null : code.Literal(operation.Schema)), .. arguments]);
 }

@@ -1,48 +1,95 @@
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Migrations;
-using Microsoft.EntityFrameworkCore.Migrations.Internal;
 using Microsoft.EntityFrameworkCore.Migrations.Operations;
-using Microsoft.EntityFrameworkCore.Update;
-using Microsoft.EntityFrameworkCore.Update.Internal;
-using Microsoft.EntityFrameworkCore.Storage;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Hourglass.EntityFrameworkCore.Infrastructure;
 
-/// <summary>EF's model differ plus the TimescaleDB features' own differences, placed around EF's operations.</summary>
-internal sealed class TimescaleMigrationsModelDiffer(
-    IRelationalTypeMappingSource typeMappingSource,
-    IMigrationsAnnotationProvider migrationsAnnotationProvider,
-    IRelationalAnnotationProvider relationalAnnotationProvider,
-    IRowIdentityMapFactory rowIdentityMapFactory,
-    CommandBatchPreparerDependencies commandBatchPreparerDependencies,
-    IEnumerable<ITimescaleModelDiffer> featureDiffers)
-    : MigrationsModelDiffer(typeMappingSource, migrationsAnnotationProvider, relationalAnnotationProvider, rowIdentityMapFactory, commandBatchPreparerDependencies)
+/// <summary>
+/// Wraps the model differ registered before it (Npgsql's, or another extension's) and places the TimescaleDB features'
+/// differences around its operations, which pass through unchanged and in order.
+/// </summary>
+internal sealed class TimescaleMigrationsModelDiffer(IServiceProvider services, IEnumerable<ITimescaleModelDiffer> featureDiffers)
+    : IMigrationsModelDiffer
 {
     private readonly ITimescaleModelDiffer[] _featureDiffers = featureDiffers.ToArray();
+    private IMigrationsModelDiffer? _inner;
 
-    public override bool HasDifferences(IRelationalModel? source, IRelationalModel? target)
-        => base.HasDifferences(source, target) || FeatureDifferences(source, target, []) is ({ Count: > 0 }, _) or (_, { Count: > 0 });
+    private IMigrationsModelDiffer Inner => _inner ??= ServiceDecoration.Inner<IMigrationsModelDiffer, TimescaleMigrationsModelDiffer>(services);
 
-    public override IReadOnlyList<MigrationOperation> GetDifferences(IRelationalModel? source, IRelationalModel? target)
+    public bool HasDifferences(IRelationalModel? source, IRelationalModel? target)
+        => TimescaleDifferences.HasDifferences(Inner, _featureDiffers, source, target);
+
+    public IReadOnlyList<MigrationOperation> GetDifferences(IRelationalModel? source, IRelationalModel? target)
+        => TimescaleDifferences.GetDifferences(Inner, _featureDiffers, source, target);
+}
+
+/// <summary>
+/// The design-time model differ of <c>dotnet ef migrations add</c>: the context's differ when it is Hourglass's already,
+/// else that differ (e.g. one another extension registered after <c>UseTimescale</c>) plus the TimescaleDB differences,
+/// so the migration never loses them.
+/// </summary>
+internal sealed class TimescaleDesignTimeModelDiffer(IServiceProvider services, ICurrentDbContext currentContext) : IMigrationsModelDiffer
+{
+    private (IMigrationsModelDiffer Inner, ITimescaleModelDiffer[] Features)? _resolved;
+
+    public bool HasDifferences(IRelationalModel? source, IRelationalModel? target)
     {
-        var efOperations = base.GetDifferences(source, target);
-        var (before, after) = FeatureDifferences(source, target, efOperations);
-        if (before.Count == 0 && after.Count == 0)
+        var (inner, features) = Resolve();
+        return TimescaleDifferences.HasDifferences(inner, features, source, target);
+    }
+
+    public IReadOnlyList<MigrationOperation> GetDifferences(IRelationalModel? source, IRelationalModel? target)
+    {
+        var (inner, features) = Resolve();
+        return TimescaleDifferences.GetDifferences(inner, features, source, target);
+    }
+
+    private (IMigrationsModelDiffer, ITimescaleModelDiffer[]) Resolve()
+    {
+        if (_resolved is { } resolved)
+        {
+            return resolved;
+        }
+
+        var inner = ServiceDecoration.Inner<IMigrationsModelDiffer, TimescaleDesignTimeModelDiffer>(services);
+        ITimescaleModelDiffer[] features = inner is TimescaleMigrationsModelDiffer
+            ? []
+            : ((IInfrastructure<IServiceProvider>)currentContext.Context).Instance.GetServices<ITimescaleModelDiffer>().ToArray();
+        _resolved = (inner, features);
+        return (inner, features);
+    }
+}
+
+/// <summary>The TimescaleDB features' differences, consulted in the features' order, around the wrapped differ's operations.</summary>
+internal static class TimescaleDifferences
+{
+    public static bool HasDifferences(IMigrationsModelDiffer inner, ITimescaleModelDiffer[] features, IRelationalModel? source, IRelationalModel? target)
+        => inner.HasDifferences(source, target)
+            || (features.Length > 0 && Features(features, source, target, []) is ({ Count: > 0 }, _) or (_, { Count: > 0 }));
+
+    public static IReadOnlyList<MigrationOperation> GetDifferences(IMigrationsModelDiffer inner, ITimescaleModelDiffer[] features, IRelationalModel? source, IRelationalModel? target)
+    {
+        var efOperations = inner.GetDifferences(source, target);
+        if (features.Length == 0)
         {
             return efOperations;
         }
 
-        return [.. before, .. efOperations, .. after];
+        var (before, after) = Features(features, source, target, efOperations);
+        return before.Count == 0 && after.Count == 0 ? efOperations : [.. before, .. efOperations, .. after];
     }
 
-    private (List<MigrationOperation> Before, List<MigrationOperation> After) FeatureDifferences(
+    private static (List<MigrationOperation> Before, List<MigrationOperation> After) Features(
+        ITimescaleModelDiffer[] features,
         IRelationalModel? source,
         IRelationalModel? target,
         IReadOnlyList<MigrationOperation> efOperations)
     {
         var before = new List<MigrationOperation>();
         var after = new List<MigrationOperation>();
-        foreach (var differ in _featureDiffers)
+        foreach (var differ in features)
         {
             differ.AddDifferences(source, target, efOperations, before, after);
         }

@@ -31,9 +31,38 @@ internal sealed class TimescaleOptionsExtension : IDbContextOptionsExtension
 
     public void ApplyServices(IServiceCollection services) => TimescaleServiceRegistration.AddTimescaleServices(services);
 
+    /// <summary>
+    /// Fails when the application replaces, with EF's two-argument <c>ReplaceService</c>, a service Hourglass wraps: EF
+    /// applies that replacement to every registration of the service, Hourglass's included, which would silently drop
+    /// the TimescaleDB operations. The three-argument form replaces only the provider's service, which Hourglass then wraps.
+    /// </summary>
     public void Validate(IDbContextOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
+        var replaced = options.FindExtension<CoreOptionsExtension>()?.ReplacedServices;
+        if (replaced is null)
+        {
+            return;
+        }
+
+        foreach (var ((service, current), replacement) in replaced)
+        {
+            if (current is null && TimescaleServiceRegistration.DecoratedServices.Contains(service))
+            {
+                throw new InvalidOperationException(
+                    $"ReplaceService<{service.Name}, {replacement.Name}>() replaces every {service.Name}, including the one UseTimescale() wraps around "
+                    + $"the provider's, so TimescaleDB operations would be lost. Fix: replace only the provider's service, and Hourglass wraps yours: "
+                    + $"ReplaceService<{service.Name}, {ProviderImplementation(service)}, {replacement.Name}>().");
+            }
+        }
     }
+
+    private static string ProviderImplementation(Type service) => service.Name switch
+    {
+        nameof(Microsoft.EntityFrameworkCore.Migrations.IMigrationsSqlGenerator) => "NpgsqlMigrationsSqlGenerator",
+        nameof(Microsoft.EntityFrameworkCore.Migrations.IMigrationsModelDiffer) => "MigrationsModelDiffer",
+        _ => "NpgsqlQueryTranslationPostprocessorFactory",
+    };
 
     private sealed class ExtensionInfo(TimescaleOptionsExtension extension) : DbContextOptionsExtensionInfo(extension)
     {

@@ -34,11 +34,11 @@ internal interface ITimescaleScaffoldingCodeGenerator
 }
 
 /// <summary>
-/// Reads a database like Npgsql does, then leaves out what TimescaleDB owns (its schemas and chunk tables) and lets each
-/// feature mark what it recognises.
+/// Wraps the database model factory registered before it (Npgsql's): reads the database with it, then leaves out what
+/// TimescaleDB owns (its schemas and chunk tables) and lets each feature mark what it recognises.
 /// </summary>
 internal sealed class TimescaleDatabaseModelFactory(
-    IDiagnosticsLogger<DbLoggerCategory.Scaffolding> logger,
+    IServiceProvider services,
     IEnumerable<ITimescaleScaffoldingReader> features) : IDatabaseModelFactory
 {
     private static readonly string[] s_internalSchemas =
@@ -47,8 +47,10 @@ internal sealed class TimescaleDatabaseModelFactory(
         "_timescaledb_functions", "timescaledb_information", "timescaledb_experimental",
     ];
 
-    private readonly NpgsqlDatabaseModelFactory _npgsql = new(logger);
     private readonly ITimescaleScaffoldingReader[] _features = features.ToArray();
+    private IDatabaseModelFactory? _inner;
+
+    private IDatabaseModelFactory Inner => _inner ??= ServiceDecoration.Inner<IDatabaseModelFactory, TimescaleDatabaseModelFactory>(services);
 
     public DatabaseModel Create(string connectionString, DatabaseModelFactoryOptions options)
     {
@@ -73,7 +75,7 @@ internal sealed class TimescaleDatabaseModelFactory(
         using var snapshot = opened ? connection.BeginTransaction(IsolationLevel.RepeatableRead) : null;
         try
         {
-            var model = _npgsql.Create(connection, options);
+            var model = Inner.Create(connection, options);
             if (CatalogQueries.Scalar(connection, "SELECT count(*) FROM pg_catalog.pg_extension WHERE extname = 'timescaledb'") is 0L)
             {
                 return model;
@@ -117,24 +119,43 @@ internal sealed class TimescaleDatabaseModelFactory(
     }
 }
 
-/// <summary>Npgsql's fluent API calls for scaffolded entities, plus each TimescaleDB feature's.</summary>
+/// <summary>
+/// Wraps the annotation code generator registered before it (Npgsql's): every call goes to it, and scaffolded entities and
+/// models also get each TimescaleDB feature's fluent API calls.
+/// </summary>
 internal sealed class TimescaleAnnotationCodeGenerator(
-    AnnotationCodeGeneratorDependencies dependencies,
-    IEnumerable<ITimescaleScaffoldingCodeGenerator> features) : NpgsqlAnnotationCodeGenerator(dependencies)
+    IServiceProvider services,
+    IEnumerable<ITimescaleScaffoldingCodeGenerator> features) : IAnnotationCodeGenerator
 {
     private readonly ITimescaleScaffoldingCodeGenerator[] _features = features.ToArray();
+    private IAnnotationCodeGenerator? _inner;
 
-    public override IReadOnlyList<MethodCallCodeFragment> GenerateFluentApiCalls(IEntityType entityType, IDictionary<string, IAnnotation> annotations)
+    private IAnnotationCodeGenerator Inner => _inner ??= ServiceDecoration.Inner<IAnnotationCodeGenerator, TimescaleAnnotationCodeGenerator>(services);
+
+    public IReadOnlyList<MethodCallCodeFragment> GenerateFluentApiCalls(IEntityType entityType, IDictionary<string, IAnnotation> annotations)
     {
         ArgumentNullException.ThrowIfNull(entityType);
         ArgumentNullException.ThrowIfNull(annotations);
-        var calls = base.GenerateFluentApiCalls(entityType, annotations).ToList();
+        var calls = Inner.GenerateFluentApiCalls(entityType, annotations).ToList();
         foreach (var feature in _features)
         {
             calls.AddRange(feature.GenerateFluentApiCalls(entityType, annotations));
         }
 
         return ChainOntoFeatureBuilders(calls);
+    }
+
+    public IReadOnlyList<MethodCallCodeFragment> GenerateFluentApiCalls(IModel model, IDictionary<string, IAnnotation> annotations)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(annotations);
+        var calls = Inner.GenerateFluentApiCalls(model, annotations).ToList();
+        foreach (var feature in _features)
+        {
+            calls.AddRange(feature.GenerateFluentApiCalls(model, annotations));
+        }
+
+        return calls;
     }
 
     // A feature's call on another feature's builder (e.g. WithRetentionPolicy on the HypertableBuilder that IsHypertable
@@ -173,18 +194,68 @@ internal sealed class TimescaleAnnotationCodeGenerator(
         return call;
     }
 
-    public override IReadOnlyList<MethodCallCodeFragment> GenerateFluentApiCalls(IModel model, IDictionary<string, IAnnotation> annotations)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(annotations);
-        var calls = base.GenerateFluentApiCalls(model, annotations).ToList();
-        foreach (var feature in _features)
-        {
-            calls.AddRange(feature.GenerateFluentApiCalls(model, annotations));
-        }
+    // Everything else is the wrapped generator's.
+    public IEnumerable<IAnnotation> FilterIgnoredAnnotations(IEnumerable<IAnnotation> annotations) => Inner.FilterIgnoredAnnotations(annotations);
 
-        return calls;
-    }
+    public void RemoveAnnotationsHandledByConventions(IModel model, IDictionary<string, IAnnotation> annotations) => Inner.RemoveAnnotationsHandledByConventions(model, annotations);
+
+    public void RemoveAnnotationsHandledByConventions(IEntityType entityType, IDictionary<string, IAnnotation> annotations) => Inner.RemoveAnnotationsHandledByConventions(entityType, annotations);
+
+    public void RemoveAnnotationsHandledByConventions(IComplexType complexType, IDictionary<string, IAnnotation> annotations) => Inner.RemoveAnnotationsHandledByConventions(complexType, annotations);
+
+    public void RemoveAnnotationsHandledByConventions(IEntityTypeMappingFragment fragment, IDictionary<string, IAnnotation> annotations) => Inner.RemoveAnnotationsHandledByConventions(fragment, annotations);
+
+    public void RemoveAnnotationsHandledByConventions(IProperty property, IDictionary<string, IAnnotation> annotations) => Inner.RemoveAnnotationsHandledByConventions(property, annotations);
+
+    public void RemoveAnnotationsHandledByConventions(IComplexProperty complexProperty, IDictionary<string, IAnnotation> annotations) => Inner.RemoveAnnotationsHandledByConventions(complexProperty, annotations);
+
+    public void RemoveAnnotationsHandledByConventions(IKey key, IDictionary<string, IAnnotation> annotations) => Inner.RemoveAnnotationsHandledByConventions(key, annotations);
+
+    public void RemoveAnnotationsHandledByConventions(IForeignKey foreignKey, IDictionary<string, IAnnotation> annotations) => Inner.RemoveAnnotationsHandledByConventions(foreignKey, annotations);
+
+    public void RemoveAnnotationsHandledByConventions(INavigation navigation, IDictionary<string, IAnnotation> annotations) => Inner.RemoveAnnotationsHandledByConventions(navigation, annotations);
+
+    public void RemoveAnnotationsHandledByConventions(ISkipNavigation navigation, IDictionary<string, IAnnotation> annotations) => Inner.RemoveAnnotationsHandledByConventions(navigation, annotations);
+
+    public void RemoveAnnotationsHandledByConventions(IIndex index, IDictionary<string, IAnnotation> annotations) => Inner.RemoveAnnotationsHandledByConventions(index, annotations);
+
+    public void RemoveAnnotationsHandledByConventions(ICheckConstraint checkConstraint, IDictionary<string, IAnnotation> annotations) => Inner.RemoveAnnotationsHandledByConventions(checkConstraint, annotations);
+
+    public void RemoveAnnotationsHandledByConventions(ITrigger trigger, IDictionary<string, IAnnotation> annotations) => Inner.RemoveAnnotationsHandledByConventions(trigger, annotations);
+
+    public void RemoveAnnotationsHandledByConventions(IRelationalPropertyOverrides overrides, IDictionary<string, IAnnotation> annotations) => Inner.RemoveAnnotationsHandledByConventions(overrides, annotations);
+
+    public void RemoveAnnotationsHandledByConventions(ISequence sequence, IDictionary<string, IAnnotation> annotations) => Inner.RemoveAnnotationsHandledByConventions(sequence, annotations);
+
+    public IReadOnlyList<MethodCallCodeFragment> GenerateFluentApiCalls(IComplexType complexType, IDictionary<string, IAnnotation> annotations) => Inner.GenerateFluentApiCalls(complexType, annotations);
+
+    public IReadOnlyList<MethodCallCodeFragment> GenerateFluentApiCalls(IEntityTypeMappingFragment fragment, IDictionary<string, IAnnotation> annotations) => Inner.GenerateFluentApiCalls(fragment, annotations);
+
+    public IReadOnlyList<MethodCallCodeFragment> GenerateFluentApiCalls(IProperty property, IDictionary<string, IAnnotation> annotations) => Inner.GenerateFluentApiCalls(property, annotations);
+
+    public IReadOnlyList<MethodCallCodeFragment> GenerateFluentApiCalls(IComplexProperty complexProperty, IDictionary<string, IAnnotation> annotations) => Inner.GenerateFluentApiCalls(complexProperty, annotations);
+
+    public IReadOnlyList<MethodCallCodeFragment> GenerateFluentApiCalls(IKey key, IDictionary<string, IAnnotation> annotations) => Inner.GenerateFluentApiCalls(key, annotations);
+
+    public IReadOnlyList<MethodCallCodeFragment> GenerateFluentApiCalls(IForeignKey foreignKey, IDictionary<string, IAnnotation> annotations) => Inner.GenerateFluentApiCalls(foreignKey, annotations);
+
+    public IReadOnlyList<MethodCallCodeFragment> GenerateFluentApiCalls(INavigation navigation, IDictionary<string, IAnnotation> annotations) => Inner.GenerateFluentApiCalls(navigation, annotations);
+
+    public IReadOnlyList<MethodCallCodeFragment> GenerateFluentApiCalls(ISkipNavigation navigation, IDictionary<string, IAnnotation> annotations) => Inner.GenerateFluentApiCalls(navigation, annotations);
+
+    public IReadOnlyList<MethodCallCodeFragment> GenerateFluentApiCalls(IIndex index, IDictionary<string, IAnnotation> annotations) => Inner.GenerateFluentApiCalls(index, annotations);
+
+    public IReadOnlyList<MethodCallCodeFragment> GenerateFluentApiCalls(ICheckConstraint checkConstraint, IDictionary<string, IAnnotation> annotations) => Inner.GenerateFluentApiCalls(checkConstraint, annotations);
+
+    public IReadOnlyList<MethodCallCodeFragment> GenerateFluentApiCalls(ITrigger trigger, IDictionary<string, IAnnotation> annotations) => Inner.GenerateFluentApiCalls(trigger, annotations);
+
+    public IReadOnlyList<MethodCallCodeFragment> GenerateFluentApiCalls(IRelationalPropertyOverrides overrides, IDictionary<string, IAnnotation> annotations) => Inner.GenerateFluentApiCalls(overrides, annotations);
+
+    public IReadOnlyList<MethodCallCodeFragment> GenerateFluentApiCalls(ISequence sequence, IDictionary<string, IAnnotation> annotations) => Inner.GenerateFluentApiCalls(sequence, annotations);
+
+    public IReadOnlyList<AttributeCodeFragment> GenerateDataAnnotationAttributes(IEntityType entityType, IDictionary<string, IAnnotation> annotations) => Inner.GenerateDataAnnotationAttributes(entityType, annotations);
+
+    public IReadOnlyList<AttributeCodeFragment> GenerateDataAnnotationAttributes(IProperty property, IDictionary<string, IAnnotation> annotations) => Inner.GenerateDataAnnotationAttributes(property, annotations);
 }
 
 /// <summary>Small synchronous catalog reads for scaffolding (EF's scaffolding API is synchronous).</summary>

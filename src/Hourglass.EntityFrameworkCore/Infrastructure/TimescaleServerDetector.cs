@@ -3,29 +3,29 @@ using System.Data.Common;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations.Operations;
 using Microsoft.EntityFrameworkCore.Storage;
-using Microsoft.Extensions.Logging;
+using Microsoft.EntityFrameworkCore.Migrations;
 
 namespace Hourglass.EntityFrameworkCore.Infrastructure;
 
 /// <summary>
-/// Decides which TimescaleDB the SQL is generated for: the configured version, else the one installed in the database the
-/// context is connected to (asked once per context, on the context's own connection and transaction).
+/// Decides which TimescaleDB the SQL is generated for. A configured <c>TargetVersion</c> wins; scripts
+/// (<see cref="MigrationsSqlGenerationOptions.Script"/>) never ask a server, so the same migrations give the same script
+/// whichever server is reachable; migrations run against a database ask it once per context (one migration run), on the
+/// context's own connection and transaction.
 /// </summary>
 internal sealed class TimescaleServerDetector(
     IDbContextOptions options,
     IRelationalConnection connection,
-    ILoggerFactory loggerFactory)
+    TimescaleDiagnostics diagnostics)
 {
     private const string ExtensionAnnotation = "Npgsql:PostgresExtension:timescaledb";
-    private readonly ILogger _logger = loggerFactory.CreateLogger("Hourglass.EntityFrameworkCore.Timescale");
     private TimescaleServerTarget? _detected;
+    private bool _assumptionLogged;
 
     public TimescaleMissingBehavior MissingBehavior =>
         options.FindExtension<TimescaleOptionsExtension>()?.MissingBehavior ?? TimescaleMissingBehavior.Degrade;
 
-    public ILogger Logger => _logger;
-
-    public TimescaleServerTarget Resolve(IReadOnlyList<MigrationOperation> operations)
+    public TimescaleServerTarget Resolve(IReadOnlyList<MigrationOperation> operations, MigrationsSqlGenerationOptions generation = MigrationsSqlGenerationOptions.Default)
     {
         var configured = options.FindExtension<TimescaleOptionsExtension>()?.TargetVersion;
         if (configured is not null)
@@ -33,6 +33,12 @@ internal sealed class TimescaleServerDetector(
             return new TimescaleServerTarget(true, configured, "option");
         }
 
+        if (generation.HasFlag(MigrationsSqlGenerationOptions.Script))
+        {
+            return Assume("a script is generated without asking a server");
+        }
+
+        // Cached once TimescaleDB is there; without it a later migration of the same run may create the extension.
         if (_detected is { IsAvailable: true })
         {
             return _detected;
@@ -40,6 +46,11 @@ internal sealed class TimescaleServerDetector(
 
         var createdByMigration = operations.OfType<AlterDatabaseOperation>().Any(o => o.FindAnnotation(ExtensionAnnotation) is not null);
         _detected = Detect(createdByMigration);
+        if (_detected.Source == "server" && _detected.IsAvailable)
+        {
+            diagnostics.ServerDetected(_detected.Version?.ToString() ?? "(unknown version)", _detected.License ?? "unknown");
+        }
+
         return _detected;
     }
 
@@ -100,11 +111,12 @@ internal sealed class TimescaleServerDetector(
 
     private TimescaleServerTarget Assume(string reason)
     {
-        _logger.LogWarning(
-            "TimescaleDB version detection skipped because {Reason}; generating SQL for the current TimescaleDB API. "
-            + "Call UseTimescale(t => t.TargetVersion(...)) to choose the version for offline scripts.",
-            reason);
+        if (!_assumptionLogged)
+        {
+            _assumptionLogged = true;
+            diagnostics.TargetVersionAssumed(reason);
+        }
+
         return new TimescaleServerTarget(true, null, "assumed");
     }
-
 }

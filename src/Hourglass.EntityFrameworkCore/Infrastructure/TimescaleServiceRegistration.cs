@@ -1,35 +1,43 @@
-using Hourglass.EntityFrameworkCore.Columnstore;
-using Hourglass.EntityFrameworkCore.ContinuousAggregates;
-using Hourglass.EntityFrameworkCore.Hyperfunctions;
-using Hourglass.EntityFrameworkCore.Hypertables;
-using Hourglass.EntityFrameworkCore.Jobs;
-using Hourglass.EntityFrameworkCore.Reorder;
-using Hourglass.EntityFrameworkCore.Retention;
 using Microsoft.EntityFrameworkCore.Migrations;
+using Microsoft.EntityFrameworkCore.Query;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Hourglass.EntityFrameworkCore.Infrastructure;
 
 /// <summary>
-/// Registers the shared TimescaleDB services and every feature. A feature plugs in by registering, from its own folder,
-/// an <see cref="ITimescaleModelDiffer"/>, an <see cref="ITimescaleOperationSqlGenerator"/>, EF convention set plugins
-/// and, in <see cref="TimescaleDesignTimeServices"/>, a C# operation generator.
+/// Registers the shared TimescaleDB services around the provider's and then every feature, in the features' order.
+/// EF and Npgsql services are wrapped (<see cref="ServiceDecoration"/>), never replaced, so other extensions keep theirs.
 /// </summary>
 internal static class TimescaleServiceRegistration
 {
+    /// <summary>The EF services Hourglass wraps; an application or extension replacing one of them after Hourglass bypasses it.</summary>
+    public static readonly Type[] DecoratedServices = [typeof(IMigrationsModelDiffer), typeof(IMigrationsSqlGenerator), typeof(IQueryTranslationPostprocessorFactory)];
+
     public static void AddTimescaleServices(IServiceCollection services)
     {
-        services.Replace(ServiceDescriptor.Scoped<IMigrationsSqlGenerator, TimescaleMigrationsSqlGenerator>());
-        services.Replace(ServiceDescriptor.Scoped<IMigrationsModelDiffer, TimescaleMigrationsModelDiffer>());
-        services.TryAddScoped<TimescaleServerDetector>();
+        if (!ServiceDecoration.Decorate<IMigrationsSqlGenerator, TimescaleMigrationsSqlGenerator>(services)
+            | !ServiceDecoration.Decorate<IMigrationsModelDiffer, TimescaleMigrationsModelDiffer>(services))
+        {
+            throw new InvalidOperationException(
+                "Hourglass wraps the database provider's migration services, and none are registered yet. "
+                + "Fix: call services.AddEntityFrameworkNpgsql() before services.AddEntityFrameworkTimescale(), or use UseNpgsql(..., o => o.UseTimescale()).");
+        }
 
-        HypertableServices.Add(services);
-        ColumnstoreServices.Add(services);
-        RetentionPolicy.Add(services);
-        ReorderPolicy.Add(services);
-        JobServices.Add(services);
-        ContinuousAggregateServices.Add(services);
-        HyperfunctionServices.Add(services);
+        services.TryAddSingleton<TimescaleLoggingDefinitions>();
+        services.TryAddScoped<TimescaleDiagnostics>();
+        services.TryAddScoped<TimescaleServerDetector>();
+        foreach (var feature in TimescaleFeatures.All)
+        {
+            feature.AddServices(services);
+        }
+    }
+
+    public static void AddTimescaleDesignTimeServices(IServiceCollection services)
+    {
+        foreach (var feature in TimescaleFeatures.All)
+        {
+            feature.AddDesignTimeServices(services);
+        }
     }
 }

@@ -2,18 +2,23 @@ using Hourglass.EntityFrameworkCore.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
+[assembly: TimescaleFeature(typeof(Hourglass.EntityFrameworkCore.Jobs.JobServices))]
+
 namespace Hourglass.EntityFrameworkCore.Jobs;
 
 /// <summary>The jobs feature's services.</summary>
-internal static class JobServices
+internal sealed class JobServices : ITimescaleFeature
 {
-    public static void Add(IServiceCollection services)
+    // User jobs after the policies, which are jobs too.
+    public int Order => 500;
+
+    public void AddServices(IServiceCollection services)
     {
         services.TryAddEnumerable(ServiceDescriptor.Scoped<ITimescaleModelDiffer, JobModelDiffer>());
         services.TryAddEnumerable(ServiceDescriptor.Scoped<ITimescaleOperationSqlGenerator, JobSqlGenerator>());
     }
 
-    public static void AddDesignTime(IServiceCollection services)
+    public void AddDesignTimeServices(IServiceCollection services)
     {
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleOperationCSharpGenerator, JobCSharpGenerator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleScaffoldingReader, JobScaffoldingReader>());

@@ -1,3 +1,4 @@
+using Hourglass.EntityFrameworkCore.Hypertables;
 using System.Reflection;
 using Hourglass.EntityFrameworkCore.Infrastructure;
 using Hourglass.EntityFrameworkCore.Policies;

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using Hourglass.EntityFrameworkCore.Hypertables;
+using Hourglass.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
 using Microsoft.EntityFrameworkCore.Infrastructure;
@@ -9,7 +9,7 @@ using Microsoft.EntityFrameworkCore.Migrations.Operations;
 using Microsoft.EntityFrameworkCore.Scaffolding.Metadata;
 using NpgsqlTypes;
 
-namespace Hourglass.EntityFrameworkCore.Infrastructure;
+namespace Hourglass.EntityFrameworkCore.Hypertables;
 
 /// <summary>
 /// Policy intervals in one canonical text so the model differ compares them: time spans as chunk intervals do
@@ -216,14 +216,4 @@ internal static class ScaffoldedHypertables
     /// </summary>
     public static DatabaseTable? Find(DatabaseModel model, object?[] row)
         => model.Tables.FirstOrDefault(t => t.Schema == (string?)row[0] && t.Name == (string?)row[1] && t[HypertableScaffoldingReader.ScaffoldAnnotation] is not null);
-}
-
-/// <summary>Migration-file calls on a table: <c>.Method(table: "t", schema: "s", ...)</c>.</summary>
-internal static class TableOperationCall
-{
-    public static bool Write(IndentedStringBuilder builder, ICSharpHelper code, string method, TimescaleMigrationOperation operation, params (string Name, string? Value)[] arguments)
-        => MigrationCallWriter.Write(
-            builder,
-            method,
-            [("table", code.Literal(operation.Table)), ("schema", operation.Schema is null ? null : code.Literal(operation.Schema)), .. arguments]);
 }

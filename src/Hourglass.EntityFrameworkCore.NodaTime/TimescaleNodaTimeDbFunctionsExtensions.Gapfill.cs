@@ -6,12 +6,12 @@ using NodaTime;
 // ReSharper disable once CheckNamespace
 namespace Microsoft.EntityFrameworkCore;
 
-public static partial class TimescaleDbFunctionsExtensions
+public static partial class TimescaleNodaTimeDbFunctionsExtensions
 {
     /// <summary>
     /// Like <c>TimeBucket</c>, and adds a row for every bucket without data: TimescaleDB's <c>time_bucket_gapfill(width, timestamp)</c>.
     /// </summary>
-    /// <remarks>Only valid as a GROUP BY key of an aggregate query whose WHERE bounds <paramref name="timestamp"/> on both sides (<c>&gt;=</c>/<c>&gt;</c> and <c>&lt;</c>/<c>&lt;=</c>), from which TimescaleDB takes the range to fill. Aggregates of the missing buckets are NULL: project them as nullable, or fill them with <see cref="Locf{T}(DbFunctions, T?)"/> or <c>Interpolate</c>.</remarks>
+    /// <inheritdoc cref="TimescaleDbFunctionsExtensions.TimeBucketGapfill(DbFunctions, TimeSpan, DateTime)" path="/remarks"/>
     /// <param name="_">The <see cref="DbFunctions"/> instance (<c>EF.Functions</c>).</param>
     /// <param name="width">The bucket width, e.g. <c>Duration.FromHours(1)</c>; sent as an <c>interval</c>.</param>
     /// <param name="timestamp">The time value to bucket, a <c>timestamp with time zone</c> column or expression.</param>
@@ -23,7 +23,7 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <summary>
     /// Like <c>TimeBucket</c>, and adds a row for every bucket without data between <paramref name="start"/> and <paramref name="finish"/>: TimescaleDB's <c>time_bucket_gapfill(width, timestamp, start, finish)</c>.
     /// </summary>
-    /// <remarks>Only valid as a GROUP BY key of an aggregate query; TimescaleDB needs the time range, from <paramref name="start"/>/<paramref name="finish"/> or from the query's WHERE on <paramref name="timestamp"/>. Aggregates of the missing buckets are NULL: project them as nullable, or fill them with <see cref="Locf{T}(DbFunctions, T?)"/> or <c>Interpolate</c>.</remarks>
+    /// <inheritdoc cref="TimescaleDbFunctionsExtensions.TimeBucketGapfill(DbFunctions, TimeSpan, DateTime, DateTime, DateTime)" path="/remarks"/>
     /// <param name="_">The <see cref="DbFunctions"/> instance (<c>EF.Functions</c>).</param>
     /// <param name="width">The bucket width, e.g. <c>Duration.FromHours(1)</c>; sent as an <c>interval</c>.</param>
     /// <param name="timestamp">The time value to bucket, a <c>timestamp with time zone</c> column or expression.</param>
@@ -37,7 +37,7 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <summary>
     /// Like <c>TimeBucket</c> with a time zone, and adds a row for every bucket without data: TimescaleDB's <c>time_bucket_gapfill(width, timestamp, timezone)</c>.
     /// </summary>
-    /// <remarks>Only valid as a GROUP BY key of an aggregate query whose WHERE bounds <paramref name="timestamp"/> on both sides (<c>&gt;=</c>/<c>&gt;</c> and <c>&lt;</c>/<c>&lt;=</c>), from which TimescaleDB takes the range to fill. Aggregates of the missing buckets are NULL: project them as nullable, or fill them with <see cref="Locf{T}(DbFunctions, T?)"/> or <c>Interpolate</c>.</remarks>
+    /// <inheritdoc cref="TimescaleDbFunctionsExtensions.TimeBucketGapfill(DbFunctions, TimeSpan, DateTime)" path="/remarks"/>
     /// <param name="_">The <see cref="DbFunctions"/> instance (<c>EF.Functions</c>).</param>
     /// <param name="width">The bucket width, e.g. <c>Duration.FromHours(1)</c>; sent as an <c>interval</c>.</param>
     /// <param name="timestamp">The time value to bucket, a <c>timestamp with time zone</c> column or expression.</param>
@@ -50,7 +50,7 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <summary>
     /// Like <c>TimeBucket</c> with a time zone, and adds a row for every bucket without data between <paramref name="start"/> and <paramref name="finish"/>: TimescaleDB's <c>time_bucket_gapfill(width, timestamp, timezone, start, finish)</c>.
     /// </summary>
-    /// <remarks>Only valid as a GROUP BY key of an aggregate query; TimescaleDB needs the time range, from <paramref name="start"/>/<paramref name="finish"/> or from the query's WHERE on <paramref name="timestamp"/>. Aggregates of the missing buckets are NULL: project them as nullable, or fill them with <see cref="Locf{T}(DbFunctions, T?)"/> or <c>Interpolate</c>.</remarks>
+    /// <inheritdoc cref="TimescaleDbFunctionsExtensions.TimeBucketGapfill(DbFunctions, TimeSpan, DateTime, DateTime, DateTime)" path="/remarks"/>
     /// <param name="_">The <see cref="DbFunctions"/> instance (<c>EF.Functions</c>).</param>
     /// <param name="width">The bucket width, e.g. <c>Duration.FromHours(1)</c>; sent as an <c>interval</c>.</param>
     /// <param name="timestamp">The time value to bucket, a <c>timestamp with time zone</c> column or expression.</param>
@@ -65,7 +65,7 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <summary>
     /// Like <c>TimeBucket</c>, and adds a row for every bucket without data: TimescaleDB's <c>time_bucket_gapfill(width, timestamp)</c>.
     /// </summary>
-    /// <remarks>Only valid as a GROUP BY key of an aggregate query whose WHERE bounds <paramref name="timestamp"/> on both sides (<c>&gt;=</c>/<c>&gt;</c> and <c>&lt;</c>/<c>&lt;=</c>), from which TimescaleDB takes the range to fill. Aggregates of the missing buckets are NULL: project them as nullable, or fill them with <see cref="Locf{T}(DbFunctions, T?)"/> or <c>Interpolate</c>.</remarks>
+    /// <inheritdoc cref="TimescaleDbFunctionsExtensions.TimeBucketGapfill(DbFunctions, TimeSpan, DateTime)" path="/remarks"/>
     /// <param name="_">The <see cref="DbFunctions"/> instance (<c>EF.Functions</c>).</param>
     /// <param name="width">The bucket width, e.g. <c>Period.FromMonths(1)</c>; sent as an <c>interval</c> (months and days stay calendar units).</param>
     /// <param name="timestamp">The time value to bucket, a <c>timestamp with time zone</c> column or expression.</param>
@@ -77,7 +77,7 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <summary>
     /// Like <c>TimeBucket</c>, and adds a row for every bucket without data between <paramref name="start"/> and <paramref name="finish"/>: TimescaleDB's <c>time_bucket_gapfill(width, timestamp, start, finish)</c>.
     /// </summary>
-    /// <remarks>Only valid as a GROUP BY key of an aggregate query; TimescaleDB needs the time range, from <paramref name="start"/>/<paramref name="finish"/> or from the query's WHERE on <paramref name="timestamp"/>. Aggregates of the missing buckets are NULL: project them as nullable, or fill them with <see cref="Locf{T}(DbFunctions, T?)"/> or <c>Interpolate</c>.</remarks>
+    /// <inheritdoc cref="TimescaleDbFunctionsExtensions.TimeBucketGapfill(DbFunctions, TimeSpan, DateTime, DateTime, DateTime)" path="/remarks"/>
     /// <param name="_">The <see cref="DbFunctions"/> instance (<c>EF.Functions</c>).</param>
     /// <param name="width">The bucket width, e.g. <c>Period.FromMonths(1)</c>; sent as an <c>interval</c> (months and days stay calendar units).</param>
     /// <param name="timestamp">The time value to bucket, a <c>timestamp with time zone</c> column or expression.</param>
@@ -91,7 +91,7 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <summary>
     /// Like <c>TimeBucket</c> with a time zone, and adds a row for every bucket without data: TimescaleDB's <c>time_bucket_gapfill(width, timestamp, timezone)</c>.
     /// </summary>
-    /// <remarks>Only valid as a GROUP BY key of an aggregate query whose WHERE bounds <paramref name="timestamp"/> on both sides (<c>&gt;=</c>/<c>&gt;</c> and <c>&lt;</c>/<c>&lt;=</c>), from which TimescaleDB takes the range to fill. Aggregates of the missing buckets are NULL: project them as nullable, or fill them with <see cref="Locf{T}(DbFunctions, T?)"/> or <c>Interpolate</c>.</remarks>
+    /// <inheritdoc cref="TimescaleDbFunctionsExtensions.TimeBucketGapfill(DbFunctions, TimeSpan, DateTime)" path="/remarks"/>
     /// <param name="_">The <see cref="DbFunctions"/> instance (<c>EF.Functions</c>).</param>
     /// <param name="width">The bucket width, e.g. <c>Period.FromMonths(1)</c>; sent as an <c>interval</c> (months and days stay calendar units).</param>
     /// <param name="timestamp">The time value to bucket, a <c>timestamp with time zone</c> column or expression.</param>
@@ -104,7 +104,7 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <summary>
     /// Like <c>TimeBucket</c> with a time zone, and adds a row for every bucket without data between <paramref name="start"/> and <paramref name="finish"/>: TimescaleDB's <c>time_bucket_gapfill(width, timestamp, timezone, start, finish)</c>.
     /// </summary>
-    /// <remarks>Only valid as a GROUP BY key of an aggregate query; TimescaleDB needs the time range, from <paramref name="start"/>/<paramref name="finish"/> or from the query's WHERE on <paramref name="timestamp"/>. Aggregates of the missing buckets are NULL: project them as nullable, or fill them with <see cref="Locf{T}(DbFunctions, T?)"/> or <c>Interpolate</c>.</remarks>
+    /// <inheritdoc cref="TimescaleDbFunctionsExtensions.TimeBucketGapfill(DbFunctions, TimeSpan, DateTime, DateTime, DateTime)" path="/remarks"/>
     /// <param name="_">The <see cref="DbFunctions"/> instance (<c>EF.Functions</c>).</param>
     /// <param name="width">The bucket width, e.g. <c>Period.FromMonths(1)</c>; sent as an <c>interval</c> (months and days stay calendar units).</param>
     /// <param name="timestamp">The time value to bucket, a <c>timestamp with time zone</c> column or expression.</param>
@@ -119,7 +119,7 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <summary>
     /// Like <c>TimeBucket</c>, and adds a row for every bucket without data: TimescaleDB's <c>time_bucket_gapfill(width, timestamp)</c>.
     /// </summary>
-    /// <remarks>Only valid as a GROUP BY key of an aggregate query whose WHERE bounds <paramref name="timestamp"/> on both sides (<c>&gt;=</c>/<c>&gt;</c> and <c>&lt;</c>/<c>&lt;=</c>), from which TimescaleDB takes the range to fill. Aggregates of the missing buckets are NULL: project them as nullable, or fill them with <see cref="Locf{T}(DbFunctions, T?)"/> or <c>Interpolate</c>.</remarks>
+    /// <inheritdoc cref="TimescaleDbFunctionsExtensions.TimeBucketGapfill(DbFunctions, TimeSpan, DateTime)" path="/remarks"/>
     /// <param name="_">The <see cref="DbFunctions"/> instance (<c>EF.Functions</c>).</param>
     /// <param name="width">The bucket width, e.g. <c>Duration.FromHours(1)</c>; sent as an <c>interval</c>.</param>
     /// <param name="timestamp">The time value to bucket, a <c>timestamp without time zone</c> column or expression.</param>
@@ -131,7 +131,7 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <summary>
     /// Like <c>TimeBucket</c>, and adds a row for every bucket without data between <paramref name="start"/> and <paramref name="finish"/>: TimescaleDB's <c>time_bucket_gapfill(width, timestamp, start, finish)</c>.
     /// </summary>
-    /// <remarks>Only valid as a GROUP BY key of an aggregate query; TimescaleDB needs the time range, from <paramref name="start"/>/<paramref name="finish"/> or from the query's WHERE on <paramref name="timestamp"/>. Aggregates of the missing buckets are NULL: project them as nullable, or fill them with <see cref="Locf{T}(DbFunctions, T?)"/> or <c>Interpolate</c>.</remarks>
+    /// <inheritdoc cref="TimescaleDbFunctionsExtensions.TimeBucketGapfill(DbFunctions, TimeSpan, DateTime, DateTime, DateTime)" path="/remarks"/>
     /// <param name="_">The <see cref="DbFunctions"/> instance (<c>EF.Functions</c>).</param>
     /// <param name="width">The bucket width, e.g. <c>Duration.FromHours(1)</c>; sent as an <c>interval</c>.</param>
     /// <param name="timestamp">The time value to bucket, a <c>timestamp without time zone</c> column or expression.</param>
@@ -145,7 +145,7 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <summary>
     /// Like <c>TimeBucket</c>, and adds a row for every bucket without data: TimescaleDB's <c>time_bucket_gapfill(width, timestamp)</c>.
     /// </summary>
-    /// <remarks>Only valid as a GROUP BY key of an aggregate query whose WHERE bounds <paramref name="timestamp"/> on both sides (<c>&gt;=</c>/<c>&gt;</c> and <c>&lt;</c>/<c>&lt;=</c>), from which TimescaleDB takes the range to fill. Aggregates of the missing buckets are NULL: project them as nullable, or fill them with <see cref="Locf{T}(DbFunctions, T?)"/> or <c>Interpolate</c>.</remarks>
+    /// <inheritdoc cref="TimescaleDbFunctionsExtensions.TimeBucketGapfill(DbFunctions, TimeSpan, DateTime)" path="/remarks"/>
     /// <param name="_">The <see cref="DbFunctions"/> instance (<c>EF.Functions</c>).</param>
     /// <param name="width">The bucket width, e.g. <c>Period.FromMonths(1)</c>; sent as an <c>interval</c> (months and days stay calendar units).</param>
     /// <param name="timestamp">The time value to bucket, a <c>timestamp without time zone</c> column or expression.</param>
@@ -157,7 +157,7 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <summary>
     /// Like <c>TimeBucket</c>, and adds a row for every bucket without data between <paramref name="start"/> and <paramref name="finish"/>: TimescaleDB's <c>time_bucket_gapfill(width, timestamp, start, finish)</c>.
     /// </summary>
-    /// <remarks>Only valid as a GROUP BY key of an aggregate query; TimescaleDB needs the time range, from <paramref name="start"/>/<paramref name="finish"/> or from the query's WHERE on <paramref name="timestamp"/>. Aggregates of the missing buckets are NULL: project them as nullable, or fill them with <see cref="Locf{T}(DbFunctions, T?)"/> or <c>Interpolate</c>.</remarks>
+    /// <inheritdoc cref="TimescaleDbFunctionsExtensions.TimeBucketGapfill(DbFunctions, TimeSpan, DateTime, DateTime, DateTime)" path="/remarks"/>
     /// <param name="_">The <see cref="DbFunctions"/> instance (<c>EF.Functions</c>).</param>
     /// <param name="width">The bucket width, e.g. <c>Period.FromMonths(1)</c>; sent as an <c>interval</c> (months and days stay calendar units).</param>
     /// <param name="timestamp">The time value to bucket, a <c>timestamp without time zone</c> column or expression.</param>
@@ -171,7 +171,7 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <summary>
     /// Like <c>TimeBucket</c>, and adds a row for every bucket without data: TimescaleDB's <c>time_bucket_gapfill(width, timestamp)</c>.
     /// </summary>
-    /// <remarks>Only valid as a GROUP BY key of an aggregate query whose WHERE bounds <paramref name="timestamp"/> on both sides (<c>&gt;=</c>/<c>&gt;</c> and <c>&lt;</c>/<c>&lt;=</c>), from which TimescaleDB takes the range to fill. Aggregates of the missing buckets are NULL: project them as nullable, or fill them with <see cref="Locf{T}(DbFunctions, T?)"/> or <c>Interpolate</c>.</remarks>
+    /// <inheritdoc cref="TimescaleDbFunctionsExtensions.TimeBucketGapfill(DbFunctions, TimeSpan, DateTime)" path="/remarks"/>
     /// <param name="_">The <see cref="DbFunctions"/> instance (<c>EF.Functions</c>).</param>
     /// <param name="width">The bucket width, e.g. <c>Period.FromMonths(1)</c>; sent as an <c>interval</c> (months and days stay calendar units).</param>
     /// <param name="timestamp">The time value to bucket, a <c>date</c> column or expression.</param>
@@ -183,7 +183,7 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <summary>
     /// Like <c>TimeBucket</c>, and adds a row for every bucket without data between <paramref name="start"/> and <paramref name="finish"/>: TimescaleDB's <c>time_bucket_gapfill(width, timestamp, start, finish)</c>.
     /// </summary>
-    /// <remarks>Only valid as a GROUP BY key of an aggregate query; TimescaleDB needs the time range, from <paramref name="start"/>/<paramref name="finish"/> or from the query's WHERE on <paramref name="timestamp"/>. Aggregates of the missing buckets are NULL: project them as nullable, or fill them with <see cref="Locf{T}(DbFunctions, T?)"/> or <c>Interpolate</c>.</remarks>
+    /// <inheritdoc cref="TimescaleDbFunctionsExtensions.TimeBucketGapfill(DbFunctions, TimeSpan, DateTime, DateTime, DateTime)" path="/remarks"/>
     /// <param name="_">The <see cref="DbFunctions"/> instance (<c>EF.Functions</c>).</param>
     /// <param name="width">The bucket width, e.g. <c>Period.FromMonths(1)</c>; sent as an <c>interval</c> (months and days stay calendar units).</param>
     /// <param name="timestamp">The time value to bucket, a <c>date</c> column or expression.</param>

@@ -6,7 +6,15 @@ using NodaTime;
 // ReSharper disable once CheckNamespace
 namespace Microsoft.EntityFrameworkCore;
 
-public static partial class TimescaleDbFunctionsExtensions
+/// <summary>
+/// TimescaleDB's <c>time_bucket</c> and <c>time_bucket_gapfill</c> over NodaTime's <see cref="Instant"/> (<c>timestamp with
+/// time zone</c>), <see cref="LocalDateTime"/> (<c>timestamp without time zone</c>) and <see cref="LocalDate"/> (<c>date</c>),
+/// with <see cref="Duration"/> or <see cref="Period"/> widths, for <c>EF.Functions</c>. The columns need Npgsql's NodaTime
+/// plugin (<c>UseNpgsql(..., o =&gt; o.UseNodaTime().UseTimescale())</c>); referencing this package is enough for the
+/// functions, which <c>UseTimescale()</c> translates like the <see cref="TimescaleDbFunctionsExtensions"/> ones.
+/// </summary>
+[Hyperfunctions]
+public static partial class TimescaleNodaTimeDbFunctionsExtensions
 {
     /// <summary>
     /// Truncates <paramref name="timestamp"/> to the start of its bucket: TimescaleDB's <c>time_bucket(width, timestamp)</c>.
@@ -19,14 +27,8 @@ public static partial class TimescaleDbFunctionsExtensions
     public static Instant TimeBucket(this DbFunctions _, Duration width, Instant timestamp)
         => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
-    /// <summary>
-    /// Truncates <paramref name="timestamp"/> to the start of its bucket: TimescaleDB's <c>time_bucket(width, timestamp)</c>. NULL stays NULL.
-    /// </summary>
-    /// <param name="_">The <see cref="DbFunctions"/> instance (<c>EF.Functions</c>).</param>
-    /// <param name="width">The bucket width, e.g. <c>Duration.FromHours(1)</c>; sent as an <c>interval</c>.</param>
-    /// <param name="timestamp">The time value to bucket, a <c>timestamp with time zone</c> column or expression.</param>
-    /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
-    /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
+    /// <inheritdoc cref="TimeBucket(DbFunctions, Duration, Instant)"/>
+    /// <remarks>NULL stays NULL.</remarks>
     public static Instant? TimeBucket(this DbFunctions _, Duration width, Instant? timestamp)
         => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
@@ -103,14 +105,8 @@ public static partial class TimescaleDbFunctionsExtensions
     public static Instant TimeBucket(this DbFunctions _, Period width, Instant timestamp)
         => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
-    /// <summary>
-    /// Truncates <paramref name="timestamp"/> to the start of its bucket: TimescaleDB's <c>time_bucket(width, timestamp)</c>. NULL stays NULL.
-    /// </summary>
-    /// <param name="_">The <see cref="DbFunctions"/> instance (<c>EF.Functions</c>).</param>
-    /// <param name="width">The bucket width, e.g. <c>Period.FromMonths(1)</c>; sent as an <c>interval</c> (months and days stay calendar units).</param>
-    /// <param name="timestamp">The time value to bucket, a <c>timestamp with time zone</c> column or expression.</param>
-    /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
-    /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
+    /// <inheritdoc cref="TimeBucket(DbFunctions, Period, Instant)"/>
+    /// <remarks>NULL stays NULL.</remarks>
     public static Instant? TimeBucket(this DbFunctions _, Period width, Instant? timestamp)
         => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
@@ -187,14 +183,8 @@ public static partial class TimescaleDbFunctionsExtensions
     public static LocalDateTime TimeBucket(this DbFunctions _, Duration width, LocalDateTime timestamp)
         => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
-    /// <summary>
-    /// Truncates <paramref name="timestamp"/> to the start of its bucket: TimescaleDB's <c>time_bucket(width, timestamp)</c>. NULL stays NULL.
-    /// </summary>
-    /// <param name="_">The <see cref="DbFunctions"/> instance (<c>EF.Functions</c>).</param>
-    /// <param name="width">The bucket width, e.g. <c>Duration.FromHours(1)</c>; sent as an <c>interval</c>.</param>
-    /// <param name="timestamp">The time value to bucket, a <c>timestamp without time zone</c> column or expression.</param>
-    /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
-    /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
+    /// <inheritdoc cref="TimeBucket(DbFunctions, Duration, LocalDateTime)"/>
+    /// <remarks>NULL stays NULL.</remarks>
     public static LocalDateTime? TimeBucket(this DbFunctions _, Duration width, LocalDateTime? timestamp)
         => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
@@ -233,14 +223,8 @@ public static partial class TimescaleDbFunctionsExtensions
     public static LocalDateTime TimeBucket(this DbFunctions _, Period width, LocalDateTime timestamp)
         => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
-    /// <summary>
-    /// Truncates <paramref name="timestamp"/> to the start of its bucket: TimescaleDB's <c>time_bucket(width, timestamp)</c>. NULL stays NULL.
-    /// </summary>
-    /// <param name="_">The <see cref="DbFunctions"/> instance (<c>EF.Functions</c>).</param>
-    /// <param name="width">The bucket width, e.g. <c>Period.FromMonths(1)</c>; sent as an <c>interval</c> (months and days stay calendar units).</param>
-    /// <param name="timestamp">The time value to bucket, a <c>timestamp without time zone</c> column or expression.</param>
-    /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
-    /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
+    /// <inheritdoc cref="TimeBucket(DbFunctions, Period, LocalDateTime)"/>
+    /// <remarks>NULL stays NULL.</remarks>
     public static LocalDateTime? TimeBucket(this DbFunctions _, Period width, LocalDateTime? timestamp)
         => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
@@ -279,14 +263,8 @@ public static partial class TimescaleDbFunctionsExtensions
     public static LocalDate TimeBucket(this DbFunctions _, Period width, LocalDate timestamp)
         => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
-    /// <summary>
-    /// Truncates <paramref name="timestamp"/> to the start of its bucket: TimescaleDB's <c>time_bucket(width, timestamp)</c>. NULL stays NULL.
-    /// </summary>
-    /// <param name="_">The <see cref="DbFunctions"/> instance (<c>EF.Functions</c>).</param>
-    /// <param name="width">The bucket width, e.g. <c>Period.FromMonths(1)</c>; sent as an <c>interval</c> (months and days stay calendar units).</param>
-    /// <param name="timestamp">The time value to bucket, a <c>date</c> column or expression.</param>
-    /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
-    /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
+    /// <inheritdoc cref="TimeBucket(DbFunctions, Period, LocalDate)"/>
+    /// <remarks>NULL stays NULL.</remarks>
     public static LocalDate? TimeBucket(this DbFunctions _, Period width, LocalDate? timestamp)
         => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
