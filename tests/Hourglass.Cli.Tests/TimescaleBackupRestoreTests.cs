@@ -80,6 +80,49 @@ public sealed class TimescaleBackupRestoreTests : IDisposable
         Assert.Equal(1, await target.ScalarAsync<long>("SELECT count(*) FROM telemetry.metrics_daily WHERE device = 99"));
     }
 
+    [NativeTimescaleFact("non-superuser roles and a database per backup")]
+    public async Task Restore_as_an_application_role_says_that_it_needs_a_superuser_and_restores_nothing()
+    {
+        var server = await TestServers.RequireNativeTimescaleAsync(NativeNeeds.Databases | NativeNeeds.Superuser | NativeNeeds.ClientTools);
+        await using var source = await server.CreateDatabaseAsync("tsbkrolesrc");
+        await source.ExecuteAsync("""
+            CREATE TABLE readings (time timestamptz NOT NULL, device int NOT NULL, value float8);
+            SELECT create_hypertable('readings', by_range('time', INTERVAL '1 day'));
+            INSERT INTO readings SELECT t, 1, 1 FROM generate_series(now() - INTERVAL '2 days', now(), INTERVAL '1 hour') t;
+            """);
+        var dump = Path.Combine(_folder, "role.dump");
+        var (backupExit, backupOutput) = await CliProcess.RunAsync(["backup", dump, "--pg-bin", server.BinDirectory!, "--connection", source.ConnectionString]);
+        Assert.True(backupExit == 0, backupOutput);
+
+        await using var target = await server.CreateDatabaseAsync("tsbkroletgt");
+        var role = await target.CreateRoleAsync("restorer");
+
+        // Without TimescaleDB in the database: the role cannot create it.
+        await target.ExecuteAsync("DROP EXTENSION timescaledb");
+        var (noExtensionExit, noExtension) = await CliProcess.RunAsync(["restore", dump, "--pg-bin", server.BinDirectory!, "--connection", role.ConnectionString]);
+        Assert.True(noExtensionExit == 2, noExtension);
+        Assert.Contains("may not create it", noExtension, StringComparison.Ordinal);
+        Assert.Contains("only a superuser can. Have one run CREATE EXTENSION IF NOT EXISTS timescaledb VERSION", noExtension, StringComparison.Ordinal);
+        Assert.Contains("Nothing was restored.", noExtension, StringComparison.Ordinal);
+
+        // With TimescaleDB: timescaledb_pre_restore() is what needs the superuser.
+        await target.ExecuteAsync("CREATE EXTENSION timescaledb");
+        var (deniedExit, denied) = await CliProcess.RunAsync(["restore", dump, "--pg-bin", server.BinDirectory!, "--connection", role.ConnectionString]);
+        Assert.True(deniedExit == 2, denied);
+        Assert.Contains($"Restoring a TimescaleDB backup needs a superuser: timescaledb_pre_restore() failed for {role.Name}", denied, StringComparison.Ordinal);
+        Assert.Contains("Run restore with a superuser connection", denied, StringComparison.Ordinal);
+        Assert.Contains("Nothing was restored.", denied, StringComparison.Ordinal);
+
+        Assert.Equal(0, await target.ScalarAsync<long>("SELECT count(*) FROM pg_class WHERE relname = 'readings'"));
+        Assert.Equal(0, await target.ScalarAsync<long>("SELECT count(*) FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase WHERE d.datname = current_database()"));
+
+        // The same backup restores with the superuser connection.
+        var (restoreExit, restored) = await CliProcess.RunAsync(["restore", dump, "--pg-bin", server.BinDirectory!, "--connection", target.ConnectionString]);
+        Assert.True(restoreExit == 0, restored);
+        NpgsqlConnection.ClearAllPools();
+        Assert.Equal(49, await target.ScalarAsync<long>("SELECT count(*) FROM readings"));
+    }
+
     private static async Task SeedAsync(TestDatabase db)
     {
         // 40 days of metrics every 5 minutes in 1-day chunks, chunks older than 7 days converted to the columnstore.

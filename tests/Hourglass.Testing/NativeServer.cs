@@ -74,7 +74,22 @@ public abstract class NativeServer : TestServer
     /// <summary>Stops the server (fast shutdown), keeping its data directory.</summary>
     public Task StopAsync() => RunAsync(Path.Combine(BinDirectory, "pg_ctl"), ["-D", _dataDirectory, "-m", "fast", "-w", "stop"], _asRoot);
 
-    private protected void StopAndDeleteAtExit() => AppDomain.CurrentDomain.ProcessExit += (_, _) => StopAndDelete();
+    private protected void StopAndDeleteAtExit()
+    {
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => StopAndDelete();
+
+        // The test runner may end this process without running exit handlers; a detached watchdog then stops the
+        // server and deletes its folder once this process is gone, so no server outlives its test run.
+        var pgCtl = $"'{Path.Combine(BinDirectory, "pg_ctl")}' -D '{_dataDirectory}' -m immediate stop";
+        var script = $"while kill -0 {Environment.ProcessId} 2>/dev/null; do sleep 2; done; {(_asRoot ? "runuser -u postgres -- " : "")}{pgCtl} >/dev/null 2>&1; rm -rf '{_root}'";
+        var watchdog = new ProcessStartInfo("setsid") { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in new[] { "sh", "-c", script })
+        {
+            watchdog.ArgumentList.Add(argument);
+        }
+
+        Process.Start(watchdog)?.Dispose();
+    }
 
     private void StopAndDelete()
     {

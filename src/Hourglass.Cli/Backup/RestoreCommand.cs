@@ -188,14 +188,37 @@ internal static class RestoreCommand
             // else the server's default (only reachable with --force).
             var version = metadata?.TimescaledbVersion;
             var exact = version is not null && target.TimescaledbInstallable.Contains(version, StringComparer.Ordinal);
-            await ExecuteAsync(resolved, exact
+            var create = exact
                 ? $"CREATE EXTENSION IF NOT EXISTS timescaledb VERSION '{version!.Replace("'", "''", StringComparison.Ordinal)}'"
-                : "CREATE EXTENSION IF NOT EXISTS timescaledb", cancellationToken);
+                : "CREATE EXTENSION IF NOT EXISTS timescaledb";
+            try
+            {
+                await ExecuteAsync(resolved, create, cancellationToken);
+            }
+            catch (PostgresException denied) when (denied.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+            {
+                throw new CliException(
+                    $"TimescaleDB is not created in database {target.Database}, and {resolved.Builder.Username ?? "this role"} may not create it ({denied.MessageText}): " +
+                    $"only a superuser can. Have one run {create} in {target.Database}, then restore again. Nothing was restored.", denied);
+            }
+
             AnsiConsole.MarkupLineInterpolated(
                 $"TimescaleDB is installable on this server but was not created in database {target.Database}: created it ({(exact ? "version " + version : "the server's default version")}) before restoring.");
         }
 
-        await ExecuteAsync(resolved, "SELECT timescaledb_pre_restore()", cancellationToken);
+        try
+        {
+            await ExecuteAsync(resolved, "SELECT timescaledb_pre_restore()", cancellationToken);
+        }
+        catch (PostgresException denied) when (denied.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+        {
+            // It sets timescaledb.restoring (a superuser setting) for the whole database and stops its background
+            // workers; without it pg_restore would fire TimescaleDB's triggers and create chunks twice.
+            throw new CliException(
+                $"Restoring a TimescaleDB backup needs a superuser: timescaledb_pre_restore() failed for {resolved.Builder.Username ?? "this role"} ({denied.MessageText}). " +
+                "It switches the database into restoring mode (the superuser setting timescaledb.restoring) and stops its background workers. " +
+                "Run restore with a superuser connection; the application role keeps owning its objects, as pg_restore restores the owners recorded in the backup. Nothing was restored.", denied);
+        }
     }
 
     private static async Task ExecuteAsync(ResolvedConnection resolved, string sql, CancellationToken cancellationToken)

@@ -17,6 +17,23 @@ public sealed partial class TimescaleClient
                 : [],
             cancellationToken);
 
+    /// <summary>The jobs on one hypertable or continuous aggregate, optionally of one kind, by id.</summary>
+    /// <param name="relation">"schema.name" or "name" of the hypertable or continuous aggregate.</param>
+    /// <param name="kind">Only this kind; all when null.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The jobs.</returns>
+    /// <exception cref="TimescaleException">No such relation, or TimescaleDB is not installed.</exception>
+    public Task<IReadOnlyList<Job>> GetJobsAsync(string relation, JobKind? kind = null, CancellationToken cancellationToken = default) =>
+        UseAsync<IReadOnlyList<Job>>(
+            async (connection, catalog) =>
+            {
+                catalog.RequireTimescale($"GetJobsAsync(\"{relation}\")");
+                var name = await RelationName.ResolveAsync(connection, relation, "hypertable or continuous aggregate", cancellationToken).ConfigureAwait(false);
+                var jobs = await ReadJobsAsync(connection, catalog, null, cancellationToken).ConfigureAwait(false);
+                return jobs.Where(j => j.RelationSchema == name.Schema && j.RelationName == name.Name && (kind is null || j.Kind == kind)).ToList();
+            },
+            cancellationToken);
+
     /// <summary>One job.</summary>
     /// <param name="job">By id, name/procedure, or relation and kind.</param>
     /// <param name="cancellationToken">Cancels the read.</param>

@@ -1,0 +1,209 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Hourglass.Cli.Connection;
+using Hourglass.Cli.Info;
+using Spectre.Console;
+
+namespace Hourglass.Cli.Maintenance;
+
+/// <summary><c>hourglass chunks TABLE</c>: list chunks, convert them to or from the columnstore, or drop them.</summary>
+internal static class ChunksCommand
+{
+    private static readonly string[] s_columns = ["Chunk", "Range", "Size", "Columnstore", "Created"];
+
+    public static Command Create()
+    {
+        var connection = new ConnectionOptions();
+        var table = new Argument<string>("TABLE") { Description = "The hypertable: schema.name or name (found through the search path), as written." };
+        var compress = new Option<bool>("--compress") { Description = "Convert the selected rowstore chunks to the columnstore (convert_to_columnstore; compress_chunk before 2.18), one at a time." };
+        var decompress = new Option<bool>("--decompress") { Description = "Convert the selected columnstore chunks back to the rowstore." };
+        var drop = new Option<bool>("--drop") { Description = "Drop the selected chunks and their rows (drop_chunks). Needs a bound and confirmation (--yes)." };
+        var olderThan = new Option<string?>("--older-than") { Description = "Chunks whose range ends before now minus this age (7d, 12h, 1y), before a date (2026-11-01, UTC), or an integer." };
+        var newerThan = new Option<string?>("--newer-than") { Description = "Chunks whose range starts at or after now minus this age, a date, or an integer." };
+        var createdBefore = new Option<string?>("--created-before") { Description = "Chunks created before now minus this age, or a date (TimescaleDB 2.13+)." };
+        var createdAfter = new Option<string?>("--created-after") { Description = "Chunks created after now minus this age, or a date (TimescaleDB 2.13+)." };
+        var yes = new Option<bool>("--yes", "-y") { Description = "Confirm a destructive action without asking (for scripts)." };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Only print what would be done." };
+        var json = new Option<bool>("--json") { Description = "Write JSON (docs/cli.md) instead of tables." };
+        var command = new Command("chunks", "List the chunks of a hypertable (range, size, columnstore state), or compress, decompress or drop those an age or date selects.")
+        {
+            table, compress, decompress, drop, olderThan, newerThan, createdBefore, createdAfter, yes, dryRun, json,
+        };
+        connection.AddTo(command);
+        command.SetAction((result, cancellationToken) => CommandRunner.RunAsync(async () =>
+        {
+            var actions = new[] { (result.GetValue(compress), "compress"), (result.GetValue(decompress), "decompress"), (result.GetValue(drop), "drop") }.Where(a => a.Item1).Select(a => a.Item2).ToList();
+            if (actions.Count > 1)
+            {
+                throw new CliException($"Choose one of --compress, --decompress and --drop (got --{string.Join(" and --", actions)}).");
+            }
+
+            var action = actions.Count == 0 ? "list" : actions[0];
+            var filter = new ChunkFilter
+            {
+                OlderThan = MaintenanceArguments.ParseBound(result.GetValue(olderThan), "--older-than"),
+                NewerThan = MaintenanceArguments.ParseBound(result.GetValue(newerThan), "--newer-than"),
+                CreatedBefore = MaintenanceArguments.ParseBound(result.GetValue(createdBefore), "--created-before"),
+                CreatedAfter = MaintenanceArguments.ParseBound(result.GetValue(createdAfter), "--created-after"),
+            };
+            if (action == "drop" && filter.IsEmpty)
+            {
+                throw new CliException("--drop needs --older-than, --newer-than, --created-before or --created-after: it never drops every chunk.");
+            }
+
+            var asJson = result.GetValue(json);
+            var isDryRun = result.GetValue(dryRun);
+            var name = result.GetValue(table)!;
+            await using var resolved = await connection.ResolveAsync(result, cancellationToken);
+            await using var db = await resolved.OpenAsync(cancellationToken);
+            var client = db.Timescale();
+            var selected = await client.GetChunksAsync(name, filter, cancellationToken);
+            var hypertable = selected.Count > 0 ? $"{selected[0].HypertableSchema}.{selected[0].HypertableName}" : name;
+            var targets = action switch
+            {
+                "compress" => selected.Where(c => !c.IsColumnstore).ToList(),
+                "decompress" => selected.Where(c => c.IsColumnstore).ToList(),
+                _ => selected.ToList(),
+            };
+
+            if (!asJson)
+            {
+                AnsiConsole.MarkupLineInterpolated($"[grey]Connected to {Secrets.Redact(resolved.Describe())} (from {resolved.Source})[/]");
+            }
+
+            IReadOnlyList<string> done = [];
+            if (action != "list" && !isDryRun && targets.Count > 0)
+            {
+                done = action switch
+                {
+                    "drop" => await DropAsync(client, name, filter, targets, result.GetValue(yes), cancellationToken),
+                    _ => await ConvertAsync(client, name, filter, action == "compress", targets.Count, asJson, cancellationToken),
+                };
+            }
+
+            if (asJson)
+            {
+                var output = new ChunksOutput(hypertable, action, isDryRun, targets.Select(Line).ToList(), done);
+                Console.Out.WriteLine(Secrets.Redact(JsonSerializer.Serialize(output, MaintenanceJson.Readable.ChunksOutput)));
+                return 0;
+            }
+
+            var verb = action switch { "compress" => "convert to the columnstore", "decompress" => "convert to the rowstore", "drop" => "drop", _ => "" };
+            if (action == "list")
+            {
+                Render(targets, hypertable);
+            }
+            else if (targets.Count == 0)
+            {
+                AnsiConsole.MarkupLineInterpolated($"No chunk of {hypertable} to {verb}{(filter.IsEmpty ? "" : " with these bounds")}.");
+            }
+            else if (isDryRun)
+            {
+                AnsiConsole.MarkupLineInterpolated($"[yellow]Dry run[/]: would {verb} {targets.Count} chunk(s) of {hypertable}:");
+                Render(targets, hypertable);
+            }
+            else
+            {
+                AnsiConsole.MarkupLineInterpolated($"Done: {(action == "drop" ? "dropped" : "converted")} {done.Count} chunk(s) of {hypertable}.");
+                if (action == "compress")
+                {
+                    var stats = (await client.GetHypertableAsync(hypertable, cancellationToken)).ColumnstoreStats;
+                    if (stats?.Ratio is { } ratio)
+                    {
+                        AnsiConsole.MarkupLineInterpolated($"Columnstore now: {stats.ConvertedChunks} of {stats.TotalChunks} chunks, {InfoCommand.Bytes(stats.BeforeBytes ?? 0)} → {InfoCommand.Bytes(stats.AfterBytes ?? 0)} ({ratio.ToString("0.0", CultureInfo.InvariantCulture)}x smaller).");
+                    }
+                }
+            }
+
+            return 0;
+        }));
+        return command;
+    }
+
+    private static async Task<IReadOnlyList<string>> DropAsync(TimescaleClient client, string name, ChunkFilter filter, List<Chunk> targets, bool yes, CancellationToken cancellationToken)
+    {
+        MaintenanceArguments.Confirm(yes, $"Drop {targets.Count} chunk(s) of {targets[0].HypertableSchema}.{targets[0].HypertableName} and every row in them ({InfoCommand.Bytes(targets.Sum(c => c.Size.TotalBytes))})?");
+        return await client.DropChunksAsync(name, filter, cancellationToken);
+    }
+
+    /// <summary>A progress bar on a terminal; one line per chunk when piped (a CI log keeps a readable record).</summary>
+    private static async Task<IReadOnlyList<string>> ConvertAsync(TimescaleClient client, string name, ChunkFilter filter, bool toColumnstore, int count, bool quiet, CancellationToken cancellationToken)
+    {
+        Task<IReadOnlyList<string>> Run(IProgress<ChunkProgress>? progress) => toColumnstore
+            ? client.ConvertChunksToColumnstoreAsync(name, filter, progress, cancellationToken)
+            : client.ConvertChunksToRowstoreAsync(name, filter, progress, cancellationToken);
+
+        if (quiet)
+        {
+            return await Run(null);
+        }
+
+        if (!AnsiConsole.Profile.Capabilities.Interactive)
+        {
+            return await Run(new LineProgress());
+        }
+
+        IReadOnlyList<string> done = [];
+        await AnsiConsole.Progress().StartAsync(async context =>
+        {
+            var task = context.AddTask(toColumnstore ? "Converting to the columnstore" : "Converting to the rowstore", maxValue: count);
+            done = await Run(new BarProgress(task));
+        });
+        return done;
+    }
+
+    private static ChunkLine Line(Chunk c) => new(
+        c.QualifiedName,
+        $"{c.HypertableSchema}.{c.HypertableName}",
+        c.RangeStart is { } s ? InfoQuery.Iso(s) : c.RangeStartInteger?.ToString(CultureInfo.InvariantCulture),
+        c.RangeEnd is { } e ? InfoQuery.Iso(e) : c.RangeEndInteger?.ToString(CultureInfo.InvariantCulture),
+        c.IsColumnstore,
+        c.Size.TotalBytes,
+        c.BeforeColumnstoreBytes,
+        c.AfterColumnstoreBytes,
+        c.ColumnstoreRatio is { } r ? Math.Round(r, 2) : null,
+        InfoQuery.Iso(c.CreatedAt));
+
+    private static void Render(List<Chunk> chunks, string hypertable)
+    {
+        if (chunks.Count == 0)
+        {
+            AnsiConsole.MarkupLineInterpolated($"{hypertable} has no chunks with these bounds.");
+            return;
+        }
+
+        var table = new Table().Title($"Chunks of {Markup.Escape(hypertable)}").Border(TableBorder.Rounded);
+        foreach (var column in s_columns)
+        {
+            table.AddColumn(column);
+        }
+
+        foreach (var c in chunks)
+        {
+            var range = c.RangeStart is not null || c.RangeEnd is not null
+                ? $"{MaintenanceArguments.When(c.RangeStart)} → {MaintenanceArguments.When(c.RangeEnd)}"
+                : $"{c.RangeStartInteger} → {c.RangeEndInteger}";
+            var columnstore = !c.IsColumnstore ? "rowstore"
+                : c.ColumnstoreRatio is { } r ? $"{InfoCommand.Bytes(c.BeforeColumnstoreBytes ?? 0)} → {InfoCommand.Bytes(c.AfterColumnstoreBytes ?? 0)} ({r.ToString("0.0", CultureInfo.InvariantCulture)}x)" : "columnstore";
+            table.AddRow(new Text(c.QualifiedName), new Text(range), new Text(InfoCommand.Bytes(c.Size.TotalBytes)), new Text(columnstore), new Text(MaintenanceArguments.When(c.CreatedAt)));
+        }
+
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLineInterpolated($"{chunks.Count} chunk(s), {InfoCommand.Bytes(chunks.Sum(c => c.Size.TotalBytes))}.");
+    }
+
+    private sealed class BarProgress(ProgressTask task) : IProgress<ChunkProgress>
+    {
+        public void Report(ChunkProgress value)
+        {
+            task.Value = value.Done;
+            task.Description = $"{value.Done}/{value.Total} {value.Chunk}";
+        }
+    }
+
+    private sealed class LineProgress : IProgress<ChunkProgress>
+    {
+        public void Report(ChunkProgress value) => Console.Out.WriteLine($"[{value.Done}/{value.Total}] {value.Chunk}");
+    }
+}

@@ -1,0 +1,237 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Hourglass.Cli.Connection;
+using Hourglass.Cli.Info;
+using Spectre.Console;
+
+namespace Hourglass.Cli.Maintenance;
+
+/// <summary><c>hourglass jobs</c>: list jobs; run, pause, resume or delete one; read job errors.</summary>
+internal static class JobsCommand
+{
+    private static readonly string[] s_errorColumns = ["Job", "Procedure", "Started", "SQLSTATE", "Error"];
+    private static readonly string[] s_jobColumns = ["Id", "Kind", "Job", "On", "Schedule", "Last run", "Status", "Next start", "Runs", "Failed"];
+
+    public static Command Create()
+    {
+        var jobs = new Command("jobs", "List TimescaleDB jobs, or run, pause, resume or delete one, or show job errors. A job is an id, a job or procedure name, or TABLE KIND (kind: columnstore, retention, reorder, refresh).");
+        AddList(jobs);
+        var list = new Command("list", "List every job (policies, user-defined actions, TimescaleDB's own) with schedule, last run, status and failures.");
+        AddList(list);
+        jobs.Subcommands.Add(list);
+        jobs.Subcommands.Add(Action("run", "Run the job now, in this session (CALL run_job), and wait for it.", (c, j, ct) => c.RunJobAsync(j, ct), destructive: false));
+        jobs.Subcommands.Add(Action("pause", "Pause the job: the scheduler no longer starts it (alter_job scheduled => false).", (c, j, ct) => c.PauseJobAsync(j, ct), destructive: false));
+        jobs.Subcommands.Add(Action("resume", "Resume a paused job (alter_job scheduled => true).", (c, j, ct) => c.ResumeJobAsync(j, ct), destructive: false));
+        jobs.Subcommands.Add(Action("delete", "Delete the job (delete_job); for a policy, the policy is gone. Asks first (--yes for scripts).", (c, j, ct) => c.DeleteJobAsync(j, ct), destructive: true));
+        jobs.Subcommands.Add(Errors());
+        return jobs;
+    }
+
+    private static Option<bool> JsonOption() => new("--json") { Description = "Write JSON (docs/cli.md) instead of tables." };
+
+    private static void AddList(Command command)
+    {
+        var connection = new ConnectionOptions();
+        var json = JsonOption();
+        var schemas = InfoCommand.SchemaOption();
+        command.Options.Add(json);
+        command.Options.Add(schemas);
+        connection.AddTo(command);
+        command.SetAction((result, cancellationToken) => ListAsync(connection, result, json, schemas, cancellationToken));
+    }
+
+    private static Argument<string[]> JobArgument() => new("JOB")
+    {
+        Description = "An id (1000), a job or procedure name (refresh_scores), or TABLE KIND (metrics retention).",
+        Arity = new ArgumentArity(1, 2),
+    };
+
+    /// <summary>"1000" → id; "metrics retention" → the policy; anything else → a job or procedure name.</summary>
+    internal static JobSelector Selector(string[] parts)
+    {
+        if (parts.Length == 2)
+        {
+            var kind = parts[1].ToLowerInvariant() switch
+            {
+                "columnstore" or "compression" => JobKind.Columnstore,
+                "retention" => JobKind.Retention,
+                "reorder" => JobKind.Reorder,
+                "refresh" or "aggregate" => JobKind.ContinuousAggregateRefresh,
+                _ => throw new CliException($"Unknown job kind '{parts[1]}': use columnstore, retention, reorder or refresh (as in: hourglass jobs run metrics retention)."),
+            };
+            return JobSelector.Policy(parts[0], kind);
+        }
+
+        return int.TryParse(parts[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var id) ? JobSelector.Id(id) : JobSelector.Named(parts[0]);
+    }
+
+    private static Task<int> ListAsync(ConnectionOptions connection, ParseResult result, Option<bool> json, Option<string[]> schemas, CancellationToken cancellationToken) =>
+        CommandRunner.RunAsync(async () =>
+        {
+            await using var resolved = await connection.ResolveAsync(result, cancellationToken);
+            await using var db = await resolved.OpenAsync(cancellationToken);
+            var all = await db.Timescale().GetJobsAsync(result.GetValue(schemas), cancellationToken);
+            if (result.GetValue(json))
+            {
+                Write(new JobsOutput("list", false, all.Select(Line).ToList()));
+                return 0;
+            }
+
+            AnsiConsole.MarkupLineInterpolated($"[grey]Connected to {Secrets.Redact(resolved.Describe())} (from {resolved.Source})[/]");
+            Render(all);
+            return 0;
+        });
+
+    private static Command Action(string name, string description, Func<TimescaleClient, JobSelector, CancellationToken, Task<Job>> act, bool destructive)
+    {
+        var connection = new ConnectionOptions();
+        var json = JsonOption();
+        var job = JobArgument();
+        var yes = new Option<bool>("--yes", "-y") { Description = "Confirm without asking (for scripts)." };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Only print which job would be affected." };
+        var command = new Command(name, description) { job, dryRun, json };
+        connection.AddTo(command);
+        if (destructive)
+        {
+            command.Options.Add(yes);
+        }
+
+        command.SetAction((result, cancellationToken) => CommandRunner.RunAsync(async () =>
+        {
+            var selector = Selector(result.GetValue(job)!);
+            await using var resolved = await connection.ResolveAsync(result, cancellationToken);
+            await using var db = await resolved.OpenAsync(cancellationToken);
+            var client = db.Timescale();
+            var target = await client.GetJobAsync(selector, cancellationToken);
+            var asJson = result.GetValue(json);
+            if (result.GetValue(dryRun))
+            {
+                if (asJson)
+                {
+                    Write(new JobsOutput(name, true, [Line(target)]));
+                }
+                else
+                {
+                    AnsiConsole.MarkupLineInterpolated($"[yellow]Dry run[/]: would {name} job {target.Id} ({target.Name}{(target.Relation is null ? "" : $" on {target.Relation}")}).");
+                }
+
+                return 0;
+            }
+
+            if (destructive)
+            {
+                MaintenanceArguments.Confirm(result.GetValue(yes), $"{char.ToUpperInvariant(name[0])}{name[1..]} job {target.Id} ({target.Name}{(target.Relation is null ? "" : $" on {target.Relation}")})?");
+            }
+
+            Job after;
+            if (name == "run" && !asJson && AnsiConsole.Profile.Capabilities.Interactive)
+            {
+                after = await AnsiConsole.Status().StartAsync($"Running job {target.Id} ({target.Name})...", _ => act(client, target.Id, cancellationToken));
+            }
+            else
+            {
+                after = await act(client, target.Id, cancellationToken);
+            }
+
+            if (asJson)
+            {
+                Write(new JobsOutput(name, false, [Line(after)]));
+            }
+            else
+            {
+                var verb = name switch { "run" => "ran", "pause" => "paused", "resume" => "resumed", _ => "deleted" };
+                AnsiConsole.MarkupLineInterpolated($"Job {after.Id} ({after.Name}{(after.Relation is null ? "" : $" on {after.Relation}")}) {verb}.");
+            }
+
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Errors()
+    {
+        var connection = new ConnectionOptions();
+        var json = JsonOption();
+        var job = JobArgument();
+        job.Arity = new ArgumentArity(0, 2);
+        var limit = new Option<int>("--limit") { Description = "At most this many errors, newest first.", DefaultValueFactory = _ => 20 };
+        var command = new Command("errors", "Show the latest failed runs (timescaledb_information.job_errors, TimescaleDB 2.15+): of one job, or of all.") { job, limit, json };
+        connection.AddTo(command);
+        command.SetAction((result, cancellationToken) => CommandRunner.RunAsync(async () =>
+        {
+            var parts = result.GetValue(job) ?? [];
+            JobSelector? selector = parts.Length == 0 ? null : Selector(parts);
+            await using var resolved = await connection.ResolveAsync(result, cancellationToken);
+            await using var db = await resolved.OpenAsync(cancellationToken);
+            var errors = await db.Timescale().GetJobErrorsAsync(selector, result.GetValue(limit), cancellationToken);
+            if (result.GetValue(json))
+            {
+                var lines = errors.Select(e => new JobErrorLine(e.JobId, e.ProcedureName is null ? null : $"{e.ProcedureSchema}.{e.ProcedureName}", InfoQuery.Iso(e.StartedAt), InfoQuery.Iso(e.FinishedAt), e.SqlState, e.Message)).ToList();
+                Console.Out.WriteLine(Secrets.Redact(JsonSerializer.Serialize(lines, MaintenanceJson.Readable.ListJobErrorLine)));
+                return 0;
+            }
+
+            if (errors.Count == 0)
+            {
+                AnsiConsole.MarkupLine("No job errors recorded.");
+                return 0;
+            }
+
+            var table = new Table().Title("Job errors").Border(TableBorder.Rounded);
+            foreach (var column in s_errorColumns)
+            {
+                table.AddColumn(column);
+            }
+
+            foreach (var e in errors)
+            {
+                table.AddRow(new Text(e.JobId.ToString(CultureInfo.InvariantCulture)), new Text($"{e.ProcedureSchema}.{e.ProcedureName}"),
+                    new Text(MaintenanceArguments.When(e.StartedAt)), new Text(e.SqlState ?? "-"), new Text(Secrets.Redact(e.Message ?? "")));
+            }
+
+            AnsiConsole.Write(table);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static void Write(JobsOutput output) =>
+        Console.Out.WriteLine(Secrets.Redact(JsonSerializer.Serialize(output, MaintenanceJson.Readable.JobsOutput)));
+
+    private static JobLine Line(Job j) => new(
+        j.Id, j.Name, InfoQuery.KindName(j.Kind), j.Procedure, j.Relation, j.ScheduleIntervalText, j.Scheduled, j.Config,
+        InfoQuery.Iso(j.LastRunStartedAt), j.LastRunStatus, j.JobStatus, InfoQuery.Iso(j.NextStart), j.TotalRuns, j.TotalFailures);
+
+    private static void Render(IReadOnlyList<Job> jobs)
+    {
+        if (jobs.Count == 0)
+        {
+            AnsiConsole.MarkupLine("No jobs.");
+            return;
+        }
+
+        var table = new Table().Title("Jobs").Border(TableBorder.Rounded);
+        foreach (var column in s_jobColumns)
+        {
+            table.AddColumn(column);
+        }
+
+        foreach (var j in jobs)
+        {
+            table.AddRow(
+                new Text(j.Id.ToString(CultureInfo.InvariantCulture)),
+                new Text(InfoQuery.KindName(j.Kind)),
+                new Text(j.Name),
+                new Text(j.Relation ?? j.Procedure),
+                j.Scheduled ? new Text($"every {j.ScheduleIntervalText}") : new Markup("[yellow]paused[/]"),
+                new Text(j.LastRunStartedAt is null ? "never" : MaintenanceArguments.When(j.LastRunStartedAt)),
+                j.IsFailing ? new Markup("[red]Failed[/]") : new Text(j.LastRunStatus ?? "-"),
+                new Text(MaintenanceArguments.When(j.NextStart)),
+                new Text(j.TotalRuns.ToString(CultureInfo.InvariantCulture)),
+                j.TotalFailures > 0 ? new Markup($"[red]{j.TotalFailures}[/]") : new Text("0"));
+        }
+
+        AnsiConsole.Write(table);
+    }
+}
