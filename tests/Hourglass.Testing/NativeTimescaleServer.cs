@@ -16,7 +16,7 @@ public sealed class NativeTimescaleServer : NativeServer
     // Room for a scheduler per test database plus the jobs they run, and many parallel sessions.
     private const string Settings =
         "-c shared_preload_libraries=timescaledb -c timescaledb.telemetry_level=off " +
-        "-c max_worker_processes=16 -c timescaledb.max_background_workers=8";
+        "-c max_worker_processes=48 -c timescaledb.max_background_workers=32";
 
     private string _description = "native TimescaleDB";
 
