@@ -1,4 +1,5 @@
 using Hourglass.EntityFrameworkCore.Hypertables;
+using Hourglass.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Xunit;
 

@@ -1,3 +1,4 @@
+using Hourglass.EntityFrameworkCore.Infrastructure;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Hourglass.EntityFrameworkCore.Hypertables;

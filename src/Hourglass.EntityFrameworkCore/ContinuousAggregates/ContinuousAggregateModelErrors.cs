@@ -1,3 +1,4 @@
+using Hourglass.EntityFrameworkCore.Infrastructure;
 using Hourglass.EntityFrameworkCore.Hypertables;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata;

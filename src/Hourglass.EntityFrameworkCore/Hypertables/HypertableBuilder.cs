@@ -1,3 +1,4 @@
+using Hourglass.EntityFrameworkCore.Infrastructure;
 using System.Linq.Expressions;
 using Microsoft.EntityFrameworkCore.Metadata;
 

@@ -1,3 +1,4 @@
+using Hourglass.EntityFrameworkCore.Infrastructure;
 using System.Reflection;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using Microsoft.EntityFrameworkCore.Metadata.Conventions;

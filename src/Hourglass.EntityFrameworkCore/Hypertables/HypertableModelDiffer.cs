@@ -157,7 +157,7 @@ internal sealed record ResolvedHypertable(
     bool MigrateData,
     string? IntegerNowFunction)
 {
-    public string? EffectiveInterval => ChunkInterval ?? (IsIntegerTime ? null : Hypertables.ChunkInterval.TimescaleDefault);
+    public string? EffectiveInterval => ChunkInterval ?? (IsIntegerTime ? null : Infrastructure.ChunkInterval.TimescaleDefault);
 
     public static Dictionary<(string? Schema, string Table), ResolvedHypertable> All(IRelationalModel? model)
     {

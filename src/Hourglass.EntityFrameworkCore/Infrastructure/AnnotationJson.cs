@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Hourglass.EntityFrameworkCore.Hypertables;
 
 namespace Hourglass.EntityFrameworkCore.Infrastructure;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace Hourglass.EntityFrameworkCore.Hypertables;
+namespace Hourglass.EntityFrameworkCore.Infrastructure;
 
 /// <summary>
 /// Chunk intervals in one canonical text, so "7 days", "1 week", "168 hours" and <c>TimeSpan.FromDays(7)</c> compare equal:
