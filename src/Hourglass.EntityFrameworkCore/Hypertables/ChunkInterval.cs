@@ -143,6 +143,6 @@ internal static partial class ChunkInterval
         _ => null,
     };
 
-    [GeneratedRegex(@"^(?:\s*(?<amount>[+-]?\d+)\s*(?<unit>[a-z]+)\s*,?)+\s*$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^(?:\s*(?<amount>[+-]?[0-9]+)\s*(?<unit>[a-z]+)\s*,?)+\s*$", RegexOptions.CultureInvariant)]
     private static partial Regex IntervalText();
 }

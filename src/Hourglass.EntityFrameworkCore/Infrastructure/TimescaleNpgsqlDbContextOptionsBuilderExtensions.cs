@@ -16,6 +16,7 @@ public static class TimescaleNpgsqlDbContextOptionsBuilderExtensions
     /// <param name="optionsBuilder">The Npgsql options builder (the <c>o</c> of <c>UseNpgsql(cs, o =&gt; ...)</c>).</param>
     /// <param name="configure">Optional TimescaleDB options.</param>
     /// <returns>The same builder, for chaining.</returns>
+    /// <exception cref="InvalidOperationException">The connection string has an option Npgsql does not know or a value it does not accept; the message names the option and what it takes.</exception>
     public static NpgsqlDbContextOptionsBuilder UseTimescale(
         this NpgsqlDbContextOptionsBuilder optionsBuilder,
         Action<TimescaleDbContextOptionsBuilder>? configure = null)
@@ -26,6 +27,14 @@ public static class TimescaleNpgsqlDbContextOptionsBuilderExtensions
         var timescaleBuilder = new TimescaleDbContextOptionsBuilder(extension);
         configure?.Invoke(timescaleBuilder);
         ((IDbContextOptionsBuilderInfrastructure)coreBuilder).AddOrUpdateExtension(timescaleBuilder.Extension);
+
+        // Here rather than in the extension's Validate, which EF calls only when it builds a new service provider: the
+        // connection string is not part of that provider's cache key, so a second context with a bad one would pass.
+        if (coreBuilder.Options.Extensions.OfType<RelationalOptionsExtension>().FirstOrDefault()?.ConnectionString is { Length: > 0 } connectionString)
+        {
+            ConnectionStringCheck.Validate(connectionString);
+        }
+
         return optionsBuilder;
     }
 }
