@@ -40,13 +40,16 @@ internal static partial class PolicyInterval
     public static string Sql(string interval) => IsInteger(interval) ? interval : "INTERVAL " + TimescaleSqlContext.Literal(interval);
 
     /// <summary>
-    /// Canonical text of an interval read from the catalog as a typed value (<see cref="CatalogQueries"/> gives
-    /// <see cref="TimeSpan"/>, or <see cref="NpgsqlInterval"/> when it has months); null when it mixes months with days or time.
+    /// Canonical text of an interval read from the catalog as a typed value (a chunk interval as <see cref="TimeSpan"/>,
+    /// a policy's as <see cref="NpgsqlInterval"/>, which may have months); null when it mixes months with days or time.
     /// </summary>
-    public static string? FromCatalog(object? value) => value switch
+    public static string? FromCatalog(TimeSpan? value) => value is { } span ? ChunkInterval.Normalize(span, out _) : null;
+
+    /// <inheritdoc cref="FromCatalog(TimeSpan?)"/>
+    public static string? FromCatalog(NpgsqlInterval? value) => value switch
     {
-        TimeSpan span => ChunkInterval.Normalize(span, out _),
-        NpgsqlInterval { Days: 0, Time: 0, Months: > 0 } calendar => string.Create(CultureInfo.InvariantCulture, $"{calendar.Months} month{(calendar.Months == 1 ? "" : "s")}"),
+        { Months: 0 } span => FromCatalog(TimeSpan.FromDays(span.Days) + TimeSpan.FromTicks(span.Time * 10)),
+        { Days: 0, Time: 0, Months: > 0 } calendar => string.Create(CultureInfo.InvariantCulture, $"{calendar.Months} month{(calendar.Months == 1 ? "" : "s")}"),
         _ => null,
     };
 
@@ -214,6 +217,6 @@ internal static class ScaffoldedHypertables
     /// The scaffolded hypertable a catalog row names. Only tables the hypertable reader marked: the calls chain onto
     /// <c>IsHypertable</c>, and jobs can also belong to continuous aggregates.
     /// </summary>
-    public static DatabaseTable? Find(DatabaseModel model, object?[] row)
-        => model.Tables.FirstOrDefault(t => t.Schema == (string?)row[0] && t.Name == (string?)row[1] && t[HypertableScaffoldingReader.ScaffoldAnnotation] is not null);
+    public static DatabaseTable? Find(DatabaseModel model, string? schema, string? name)
+        => model.Tables.FirstOrDefault(t => t.Schema == schema && t.Name == name && t[HypertableScaffoldingReader.ScaffoldAnnotation] is not null);
 }

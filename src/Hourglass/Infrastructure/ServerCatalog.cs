@@ -59,7 +59,7 @@ internal sealed record ServerCatalog(
     public Version? TimescaleVersion => VersionText.Parse(TimescaleVersionText);
 
     /// <summary>Where internal helper functions live: _timescaledb_functions from 2.12, _timescaledb_internal before.</summary>
-    public string InternalSchema => Functions.Count > 0 && TimescaleVersion is { } v && v < new Version(2, 12) ? "_timescaledb_internal" : "_timescaledb_functions";
+    public string InternalSchema => InternalSchemaFor(Functions.Count > 0 ? TimescaleVersion : null);
 
     public string Fn => ExtensionSchema ?? "public";
 
@@ -75,6 +75,26 @@ internal sealed record ServerCatalog(
     public string ChunkColumnstoreStatsFunction => HasFunction("chunk_columnstore_stats") ? "chunk_columnstore_stats" : "chunk_compression_stats";
 
     public bool HasChunkCreationTime => ShowChunksHasCreatedBefore;
+
+    /// <summary>The table of jobs: <c>_timescaledb_catalog.bgw_job</c> from 2.25, <c>_timescaledb_config.bgw_job</c> before (2.25 left a view there).</summary>
+    public string JobTable => JobTableFor(TimescaleVersion);
+
+    /// <summary>
+    /// Where the columnstore's segmentby and orderby columns are read as typed rows (column, position, direction, nulls):
+    /// the per-column view <c>timescaledb_information.compression_settings</c>, which 2.13 through 2.29 keep with the same
+    /// columns; on a server without it, the arrays of <c>_timescaledb_catalog.compression_settings</c> (2.14+).
+    /// </summary>
+    public ColumnstoreColumnsSource ColumnstoreColumns => ColumnstoreColumnsFor(HasView("compression_settings"));
+
+    // The version choices as pure functions, so tests can check them for servers that are not at hand.
+    internal static string JobTableFor(Version? timescale) =>
+        timescale is not null && timescale < new Version(2, 25) ? "_timescaledb_config.bgw_job" : "_timescaledb_catalog.bgw_job";
+
+    internal static ColumnstoreColumnsSource ColumnstoreColumnsFor(bool hasPerColumnView) =>
+        hasPerColumnView ? ColumnstoreColumnsSource.PerColumnView : ColumnstoreColumnsSource.CatalogArrays;
+
+    internal static string InternalSchemaFor(Version? timescale) =>
+        timescale is not null && timescale < new Version(2, 12) ? "_timescaledb_internal" : "_timescaledb_functions";
 
     public void RequireTimescale(string call)
     {
@@ -133,6 +153,16 @@ internal sealed record ServerCatalog(
             }
         }
     }
+}
+
+/// <summary>Where <see cref="ServerCatalog.ColumnstoreColumns"/> reads the columnstore's columns.</summary>
+internal enum ColumnstoreColumnsSource
+{
+    /// <summary>timescaledb_information.compression_settings: one typed row per column.</summary>
+    PerColumnView,
+
+    /// <summary>_timescaledb_catalog.compression_settings: typed arrays per relation.</summary>
+    CatalogArrays,
 }
 
 /// <summary>Versions such as "2.23.0-dev" or "15.18 (Debian 15.18-0+deb12u1)" as <see cref="Version"/>.</summary>
