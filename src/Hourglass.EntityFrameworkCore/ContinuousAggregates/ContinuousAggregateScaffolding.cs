@@ -13,9 +13,9 @@ using NpgsqlTypes;
 namespace Hourglass.EntityFrameworkCore.ContinuousAggregates;
 
 /// <summary>
-/// Marks the views that are continuous aggregates (<c>timescaledb_information.continuous_aggregates</c>) with their query,
-/// materialized_only and refresh policy (<c>timescaledb_information.jobs</c>), so they scaffold as <c>IsContinuousAggregate</c>.
-/// Their materialization hypertables live in <c>_timescaledb_internal</c>, which scaffolding already leaves out.
+/// Marks the views that are continuous aggregates with their query, materialized_only and refresh policy (read by the
+/// Hourglass catalog library), so they scaffold as <c>IsContinuousAggregate</c>. Their materialization hypertables live
+/// in TimescaleDB's own schemas, which scaffolding already leaves out.
 /// </summary>
 internal sealed class ContinuousAggregateScaffoldingReader : ITimescaleScaffoldingReader
 {

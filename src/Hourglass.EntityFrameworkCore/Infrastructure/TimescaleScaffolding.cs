@@ -7,6 +7,7 @@ using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Scaffolding;
 using Microsoft.EntityFrameworkCore.Scaffolding.Metadata;
+using Hourglass.Infrastructure;
 using Npgsql;
 using Npgsql.EntityFrameworkCore.PostgreSQL.Design.Internal;
 using Npgsql.EntityFrameworkCore.PostgreSQL.Scaffolding.Internal;
@@ -41,12 +42,6 @@ internal sealed class TimescaleDatabaseModelFactory(
     IServiceProvider services,
     IEnumerable<ITimescaleScaffoldingReader> features) : IDatabaseModelFactory
 {
-    private static readonly string[] s_internalSchemas =
-    [
-        "_timescaledb_internal", "_timescaledb_catalog", "_timescaledb_config", "_timescaledb_cache",
-        "_timescaledb_functions", "timescaledb_information", "timescaledb_experimental",
-    ];
-
     private readonly ITimescaleScaffoldingReader[] _features = features.ToArray();
     private IDatabaseModelFactory? _inner;
 
@@ -83,7 +78,7 @@ internal sealed class TimescaleDatabaseModelFactory(
 
             var chunks = catalog.Chunks.ToHashSet();
             var removed = model.Tables
-                .Where(t => s_internalSchemas.Contains(t.Schema) || chunks.Contains((t.Schema!, t.Name)))
+                .Where(t => ServerCatalog.OwnSchemas.Contains(t.Schema) || chunks.Contains((t.Schema!, t.Name)))
                 .ToHashSet();
             foreach (var table in removed)
             {

@@ -18,7 +18,7 @@ internal sealed class JobScaffoldingReader : ITimescaleScaffoldingReader
     {
         // Only the jobs of the schemas asked for, as EF limits tables.
         var schemas = model[TimescaleDatabaseModelFactory.ScaffoldedSchemasAnnotation] as IReadOnlyList<string> ?? [];
-        foreach (var row in catalog.Jobs.Where(j => j.ProcedureSchema is not ("_timescaledb_functions" or "_timescaledb_internal")))
+        foreach (var row in catalog.Jobs.Where(j => !j.IsTimescaleProcedure))
         {
             if (schemas.Count > 0 && !schemas.Contains(row.ProcedureSchema))
             {

@@ -54,6 +54,13 @@ internal sealed record ServerCatalog(
         LEFT JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
         """;
 
+    /// <summary>The schemas TimescaleDB creates for itself (catalog, internals, views), across 2.13 to 2.29.</summary>
+    public static readonly IReadOnlyList<string> OwnSchemas =
+    [
+        "_timescaledb_internal", "_timescaledb_catalog", "_timescaledb_config", "_timescaledb_cache",
+        "_timescaledb_functions", "_timescaledb_debug", "timescaledb_information", "timescaledb_experimental",
+    ];
+
     public bool IsInstalled => TimescaleVersionText is not null;
 
     public Version? TimescaleVersion => VersionText.Parse(TimescaleVersionText);

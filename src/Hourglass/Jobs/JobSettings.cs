@@ -48,6 +48,9 @@ internal sealed record JobSettings(
 {
     /// <summary>What the job does, from its procedure.</summary>
     public JobKind Kind => Job.KindOf(ProcedureSchema, ProcedureName);
+
+    /// <summary>Whether TimescaleDB's own procedure runs it (a policy or housekeeping), not a user's.</summary>
+    public bool IsTimescaleProcedure => ProcedureSchema.StartsWith("_timescaledb", StringComparison.Ordinal);
 }
 
 public sealed partial class TimescaleClient
