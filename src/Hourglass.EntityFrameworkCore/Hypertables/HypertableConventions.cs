@@ -21,7 +21,7 @@ internal sealed class HypertableAttributeConvention : IEntityTypeAddedConvention
         entityTypeBuilder.HasAnnotation(HypertableAnnotationNames.TimeProperty, hypertable.TimeProperty, fromDataAnnotation: true);
         if (hypertable.ChunkInterval is not null)
         {
-            var interval = HypertableModelErrors.Interval(entityType, hypertable.TimeProperty, ChunkInterval.Normalize(hypertable.ChunkInterval, out var error), error);
+            var interval = HypertableModelErrors.Interval(entityType, hypertable.TimeProperty, hypertable.ChunkInterval);
             entityTypeBuilder.HasAnnotation(HypertableAnnotationNames.ChunkInterval, interval, fromDataAnnotation: true);
         }
 
@@ -50,7 +50,7 @@ internal sealed class HypertableAttributeConvention : IEntityTypeAddedConvention
         {
             var interval = range.Interval is null
                 ? null
-                : HypertableModelErrors.Interval(entityType, range.Property, ChunkInterval.Normalize(range.Interval, out var error), error);
+                : HypertableModelErrors.Interval(entityType, range.Property, range.Interval);
             dimensions.Add(new HypertableDimension(range.Property, null, interval));
         }
 

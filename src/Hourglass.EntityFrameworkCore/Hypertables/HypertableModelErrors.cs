@@ -11,10 +11,11 @@ namespace Hourglass.EntityFrameworkCore.Hypertables;
 internal static class HypertableModelErrors
 {
     public static InvalidOperationException Error(IReadOnlyEntityType entityType, string property, string problem, string fix)
-        => new($"Hypertable on entity '{entityType.DisplayName()}', property '{property}': {problem}. Fix: {fix}.");
+        => TimescaleModelError.Create("Hypertable", entityType, property, problem, fix);
 
-    public static string Interval(IReadOnlyEntityType entityType, string property, string? normalized, string? error)
-        => normalized ?? throw Error(entityType, property, error!, "give a positive interval such as TimeSpan.FromDays(1), \"1 day\" or \"12 hours\" (digits for integer time columns)");
+    /// <summary>The canonical text of a chunk or range interval (text, time span or integer), or the error naming entity, property and fix.</summary>
+    public static string Interval(IReadOnlyEntityType entityType, string property, object interval)
+        => IntervalUse.ChunkInterval.Require(interval, "Hypertable", entityType, property).ToString();
 
     public static HypertableDimension HashDimension(IReadOnlyEntityType entityType, string property, int partitions)
         => partitions >= 1
@@ -73,12 +74,12 @@ internal static class HypertableModelErrors
 
         if (HypertableColumnTypes.IsInteger(type))
         {
-            if (definition.ChunkInterval is null || !ChunkInterval.IsInteger(definition.ChunkInterval))
+            if (definition.ChunkInterval is null || !TimescaleInterval.Parse(definition.ChunkInterval).IsInteger)
             {
                 throw Error(entityType, name, $"the integer time column needs an integer chunk interval, not {definition.ChunkInterval ?? "none"}", "call WithChunkInterval(n) with the number of time units per chunk, e.g. WithChunkInterval(86_400_000) for milliseconds");
             }
         }
-        else if (definition.ChunkInterval is not null && ChunkInterval.IsInteger(definition.ChunkInterval))
+        else if (definition.ChunkInterval is not null && TimescaleInterval.Parse(definition.ChunkInterval).IsInteger)
         {
             throw Error(entityType, name, $"the chunk interval {definition.ChunkInterval} is a number but the time column is {type.Name}", "give a time interval such as TimeSpan.FromDays(1) or \"1 day\"");
         }
@@ -116,7 +117,7 @@ internal static class HypertableModelErrors
                 throw Error(entityType, dimension.Property, $"a range dimension cannot use the type {type.Name}", $"use {HypertableColumnTypes.SupportedList}, or PartitionByHash");
             }
 
-            if (dimension.Interval is not null && HypertableColumnTypes.IsInteger(type) != ChunkInterval.IsInteger(dimension.Interval))
+            if (dimension.Interval is not null && HypertableColumnTypes.IsInteger(type) != TimescaleInterval.Parse(dimension.Interval).IsInteger)
             {
                 throw Error(entityType, dimension.Property, $"the range interval {dimension.Interval} does not fit a {type.Name} column", "use digits for integer columns and interval text for time columns");
             }
