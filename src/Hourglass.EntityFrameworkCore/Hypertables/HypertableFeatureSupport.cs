@@ -189,7 +189,7 @@ internal static class HypertableFeatureChecks
             return;
         }
 
-        var integerTime = HypertableColumnTypes.IsInteger(HypertableColumnTypes.StoredType(time));
+        var integerTime = HypertableColumnTypes.IsInteger(time);
         if (integerTime != PolicyInterval.IsInteger(interval))
         {
             throw Error(
