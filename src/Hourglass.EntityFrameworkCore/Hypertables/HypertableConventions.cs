@@ -1,6 +1,7 @@
 using Hourglass.EntityFrameworkCore.Infrastructure;
 using System.Reflection;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.EntityFrameworkCore.Metadata.Conventions;
 using Microsoft.EntityFrameworkCore.Metadata.Conventions.Infrastructure;
 
@@ -62,20 +63,20 @@ internal sealed class HypertableAttributeConvention : IEntityTypeAddedConvention
 }
 
 /// <summary>Validates hypertable declarations once the model is complete, naming the entity, property and fix.</summary>
-internal sealed class HypertableValidationConvention : IModelFinalizingConvention
+internal sealed class HypertableValidationConvention(IRelationalTypeMappingSource typeMappings) : IModelFinalizingConvention
 {
     public void ProcessModelFinalizing(IConventionModelBuilder modelBuilder, IConventionContext<IConventionModelBuilder> context)
-        => HypertableModelErrors.Validate(modelBuilder.Metadata);
+        => HypertableModelErrors.Validate(modelBuilder.Metadata, typeMappings);
 }
 
 /// <summary>Adds the hypertable conventions to the provider's convention set.</summary>
-internal sealed class HypertableConventionSetPlugin : IConventionSetPlugin
+internal sealed class HypertableConventionSetPlugin(IRelationalTypeMappingSource typeMappings) : IConventionSetPlugin
 {
     public ConventionSet ModifyConventions(ConventionSet conventionSet)
     {
         ArgumentNullException.ThrowIfNull(conventionSet);
         conventionSet.Add(new HypertableAttributeConvention());
-        conventionSet.Add(new HypertableValidationConvention());
+        conventionSet.Add(new HypertableValidationConvention(typeMappings));
         return conventionSet;
     }
 }

@@ -136,7 +136,7 @@ internal static class HypertableFeatureChecks
             return;
         }
 
-        var integerTime = HypertableColumnTypes.IsInteger(HypertableColumnTypes.StoredType(time));
+        var integerTime = HypertableColumnTypes.IsInteger(time);
         if (integerTime != TimescaleInterval.Parse(interval).IsInteger)
         {
             throw Error(

@@ -191,7 +191,7 @@ internal sealed record ResolvedHypertable(
                     var property = entityType.FindProperty(dimension.Property);
                     if (property?.GetColumnName(storeObject) is { } column)
                     {
-                        dimensions.Add(new ResolvedDimension(column, dimension.Partitions, dimension.Interval, HypertableColumnTypes.IsInteger(HypertableColumnTypes.StoredType(property))));
+                        dimensions.Add(new ResolvedDimension(column, dimension.Partitions, dimension.Interval, HypertableColumnTypes.IsInteger(property)));
                     }
                 }
 
@@ -199,7 +199,7 @@ internal sealed record ResolvedHypertable(
                     table.Schema,
                     table.Name,
                     timeColumn,
-                    HypertableColumnTypes.IsInteger(HypertableColumnTypes.StoredType(timeProperty)),
+                    HypertableColumnTypes.IsInteger(timeProperty),
                     definition.ChunkInterval,
                     dimensions,
                     definition.CreateDefaultIndexes,
