@@ -50,10 +50,8 @@ internal sealed class HypertableScaffoldingReader : ITimescaleScaffoldingReader
 
     // The interval as the catalog types it (a TimeSpan, or a long for integer columns), never PostgreSQL's output text.
     private static string Interval(HypertableLayout hypertable, Dimension dimension)
-        => dimension.IntegerInterval is { } integer
-            ? integer.ToString(CultureInfo.InvariantCulture)
-            : PolicyInterval.FromCatalog(dimension.Interval)
-                ?? throw new InvalidOperationException($"The chunk interval of column {dimension.Column} of hypertable {hypertable.Schema}.{hypertable.Name} cannot be read.");
+        => TimescaleInterval.FromCatalog((object?)dimension.IntegerInterval ?? dimension.Interval)?.ToString()
+            ?? throw new InvalidOperationException($"Hypertable {hypertable.Schema}.{hypertable.Name} has no chunk interval for column {dimension.Column} in the catalog.");
 }
 
 /// <summary>
@@ -76,7 +74,7 @@ internal sealed class HypertableScaffoldingCodeGenerator : ITimescaleScaffolding
             yield return Call(scaffoldedTable with
             {
                 TimeProperty = Property(scaffoldedTable.TimeProperty),
-                ChunkInterval = scaffoldedTable.ChunkInterval == ChunkInterval.TimescaleDefault ? null : scaffoldedTable.ChunkInterval,
+                ChunkInterval = scaffoldedTable.ChunkInterval is { } interval && TimescaleInterval.Parse(interval) == TimescaleInterval.DefaultChunkInterval ? null : scaffoldedTable.ChunkInterval,
                 Dimensions = scaffoldedTable.Dimensions.Select(d => d with { Property = Property(d.Property) }).ToList(),
             });
         }
@@ -88,9 +86,8 @@ internal sealed class HypertableScaffoldingCodeGenerator : ITimescaleScaffolding
         var call = new MethodCallCodeFragment(s_isHypertable, definition.TimeProperty);
         if (definition.ChunkInterval is { } interval)
         {
-            call = ChunkInterval.IsInteger(interval)
-                ? call.Chain(builder.GetMethod(nameof(HypertableBuilder.WithChunkInterval), [typeof(long)])!, long.Parse(interval, CultureInfo.InvariantCulture))
-                : call.Chain(builder.GetMethod(nameof(HypertableBuilder.WithChunkInterval), [typeof(string)])!, interval);
+            var value = TimescaleInterval.Parse(interval).ToCodeValue();
+            call = call.Chain(builder.GetMethod(nameof(HypertableBuilder.WithChunkInterval), [value.GetType()])!, value);
         }
 
         foreach (var dimension in definition.Dimensions)

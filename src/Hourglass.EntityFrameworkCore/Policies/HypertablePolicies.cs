@@ -90,7 +90,7 @@ internal sealed class HypertablePolicySqlGenerator : ITimescaleOperationSqlGener
                 var kind = add.Kind;
                 var functions = kind.Functions(context.Target);
                 var regclass = context.RegClass(add.Table, add.Schema);
-                var argument = kind.ArgumentIsInterval ? PolicyInterval.Sql(add.Argument) : TimescaleSqlContext.Literal(add.Argument);
+                var argument = kind.ArgumentIsInterval ? TimescaleInterval.Parse(add.Argument).ToSql() : TimescaleSqlContext.Literal(add.Argument);
                 string[] arguments =
                 [
                     regclass,
@@ -142,8 +142,8 @@ internal sealed class HypertablePolicyScaffoldingReader(IEnumerable<HypertablePo
             {
                 // The argument as the catalog types it: a number (integer time columns), an interval, or the index name.
                 var value = job.ConfigValues.GetValueOrDefault(kind.ConfigKey);
-                var argument = value?.Integer is { } integer ? integer.ToString(CultureInfo.InvariantCulture)
-                    : kind.ArgumentIsInterval ? PolicyInterval.FromCatalog(value?.Interval)
+                var argument = kind.ArgumentIsInterval
+                    ? TimescaleInterval.FromCatalog((object?)value?.Integer ?? value?.Interval)?.ToString()
                     : value?.Text;
                 if (ScaffoldedHypertables.Find(model, job.RelationSchema, job.RelationName) is not { } table || argument is null)
                 {
@@ -179,9 +179,8 @@ internal sealed class HypertablePolicyScaffoldingCodeGenerator(IEnumerable<Hyper
             var closure = annotations.Remove(kind.ScaffoldAnnotation + ":Schedule", out var json) && json.Value is string text
                 ? JobScheduleCode.Closure(JobSchedule.Deserialize(text))
                 : null;
-            var integer = kind.ArgumentIsInterval && PolicyInterval.IsInteger(argument);
-            var method = kind.FluentType.GetMethod(kind.FluentMethod, [typeof(HypertableBuilder), integer ? typeof(long) : typeof(string), typeof(Action<JobScheduleBuilder>)])!;
-            object value = integer ? long.Parse(argument, CultureInfo.InvariantCulture) : argument;
+            var value = kind.ArgumentIsInterval ? TimescaleInterval.Parse(argument).ToCodeValue() : argument;
+            var method = kind.FluentType.GetMethod(kind.FluentMethod, [typeof(HypertableBuilder), value.GetType(), typeof(Action<JobScheduleBuilder>)])!;
             yield return closure is null ? new MethodCallCodeFragment(method, value) : new MethodCallCodeFragment(method, value, closure);
         }
     }
