@@ -60,9 +60,8 @@ internal sealed class HypertableScaffoldingReader : ITimescaleScaffoldingReader
 
     // The interval as a typed value (Npgsql's interval), never PostgreSQL's output text.
     private static string Interval(object?[] row)
-        => row[4] is long integer
-            ? integer.ToString(CultureInfo.InvariantCulture)
-            : PolicyInterval.FromCatalog(row[3]) ?? throw new InvalidOperationException($"The chunk interval {row[3]} of hypertable {row[0]}.{row[1]} cannot be read.");
+        => TimescaleInterval.FromCatalog(row[4] ?? row[3])?.ToString()
+            ?? throw new InvalidOperationException($"Hypertable {row[0]}.{row[1]} has no chunk interval in the catalog.");
 }
 
 /// <summary>
@@ -85,7 +84,7 @@ internal sealed class HypertableScaffoldingCodeGenerator : ITimescaleScaffolding
             yield return Call(scaffoldedTable with
             {
                 TimeProperty = Property(scaffoldedTable.TimeProperty),
-                ChunkInterval = scaffoldedTable.ChunkInterval == ChunkInterval.TimescaleDefault ? null : scaffoldedTable.ChunkInterval,
+                ChunkInterval = scaffoldedTable.ChunkInterval is { } interval && TimescaleInterval.Parse(interval) == TimescaleInterval.DefaultChunkInterval ? null : scaffoldedTable.ChunkInterval,
                 Dimensions = scaffoldedTable.Dimensions.Select(d => d with { Property = Property(d.Property) }).ToList(),
             });
         }
@@ -97,9 +96,8 @@ internal sealed class HypertableScaffoldingCodeGenerator : ITimescaleScaffolding
         var call = new MethodCallCodeFragment(s_isHypertable, definition.TimeProperty);
         if (definition.ChunkInterval is { } interval)
         {
-            call = ChunkInterval.IsInteger(interval)
-                ? call.Chain(builder.GetMethod(nameof(HypertableBuilder.WithChunkInterval), [typeof(long)])!, long.Parse(interval, CultureInfo.InvariantCulture))
-                : call.Chain(builder.GetMethod(nameof(HypertableBuilder.WithChunkInterval), [typeof(string)])!, interval);
+            var value = TimescaleInterval.Parse(interval).ToCodeValue();
+            call = call.Chain(builder.GetMethod(nameof(HypertableBuilder.WithChunkInterval), [value.GetType()])!, value);
         }
 
         foreach (var dimension in definition.Dimensions)

@@ -91,7 +91,7 @@ internal sealed class HypertablePolicySqlGenerator : ITimescaleOperationSqlGener
                 var kind = add.Kind;
                 var functions = kind.Functions(context.Target);
                 var regclass = context.RegClass(add.Table, add.Schema);
-                var argument = kind.ArgumentIsInterval ? PolicyInterval.Sql(add.Argument) : TimescaleSqlContext.Literal(add.Argument);
+                var argument = kind.ArgumentIsInterval ? TimescaleInterval.Parse(add.Argument).ToSql() : TimescaleSqlContext.Literal(add.Argument);
                 string[] arguments =
                 [
                     regclass,
@@ -154,9 +154,7 @@ internal sealed class HypertablePolicyScaffoldingReader(IEnumerable<HypertablePo
                 """);
             foreach (var row in rows)
             {
-                var argument = row[2] is long integer ? integer.ToString(CultureInfo.InvariantCulture)
-                    : kind.ArgumentIsInterval ? PolicyInterval.FromCatalog(row[3])
-                    : row[3] as string;
+                var argument = kind.ArgumentIsInterval ? TimescaleInterval.FromCatalog(row[2] ?? row[3])?.ToString() : row[3] as string;
                 if (ScaffoldedHypertables.Find(model, row) is not { } table || argument is null)
                 {
                     continue;
@@ -188,9 +186,8 @@ internal sealed class HypertablePolicyScaffoldingCodeGenerator(IEnumerable<Hyper
             var closure = annotations.Remove(kind.ScaffoldAnnotation + ":Schedule", out var json) && json.Value is string text
                 ? JobScheduleCode.Closure(JobSchedule.Deserialize(text))
                 : null;
-            var integer = kind.ArgumentIsInterval && PolicyInterval.IsInteger(argument);
-            var method = kind.FluentType.GetMethod(kind.FluentMethod, [typeof(HypertableBuilder), integer ? typeof(long) : typeof(string), typeof(Action<JobScheduleBuilder>)])!;
-            object value = integer ? long.Parse(argument, CultureInfo.InvariantCulture) : argument;
+            var value = kind.ArgumentIsInterval ? TimescaleInterval.Parse(argument).ToCodeValue() : argument;
+            var method = kind.FluentType.GetMethod(kind.FluentMethod, [typeof(HypertableBuilder), value.GetType(), typeof(Action<JobScheduleBuilder>)])!;
             yield return closure is null ? new MethodCallCodeFragment(method, value) : new MethodCallCodeFragment(method, value, closure);
         }
     }
