@@ -22,7 +22,7 @@ public static class ContinuousAggregateDbContextExtensions
     /// view is refreshed with <c>REFRESH MATERIALIZED VIEW</c>.
     /// <para>
     /// When another session refreshes an overlapping window at the same moment (typically the aggregate's refresh policy,
-    /// run by TimescaleDB's scheduler), TimescaleDB refuses the second refresh with SQLSTATE 55P03. This method then waits
+    /// run by TimescaleDB's scheduler), TimescaleDB 2.27+ refuses the second refresh with SQLSTATE 55P03. This method then waits
     /// and tries again (100 ms, doubling up to 2 s between tries) until the refresh runs, for at most the command timeout
     /// (the context's, else the connection string's; 30 s by default; 0 waits until cancelled). If the other refresh is
     /// still running after that, it throws a <see cref="TimeoutException"/> that names the aggregate and carries the
@@ -87,7 +87,7 @@ public static class ContinuousAggregateDbContextExtensions
         }
     }
 
-    // TimescaleDB 2.2x refuses a refresh whose window overlaps one in progress (55P03) instead of waiting for it; the
+    // TimescaleDB 2.27+ refuses a refresh whose window overlaps one in progress (55P03) instead of waiting for it; the
     // caller asked for their window to be materialized, so wait for the other refresh and run ours afterwards.
     private static async Task RefreshWaitingForConcurrentRefreshesAsync(Func<Task> refresh, int timeoutSeconds, string view, string entity, CancellationToken cancellationToken)
     {
