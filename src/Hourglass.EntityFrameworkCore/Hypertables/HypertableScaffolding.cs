@@ -59,8 +59,8 @@ internal sealed class HypertableScaffoldingReader : ITimescaleScaffoldingReader
     }
 
     // The interval as a typed value (Npgsql's interval), never PostgreSQL's output text.
-    private static string Interval(object?[] row)
-        => TimescaleInterval.FromCatalog(row[4] ?? row[3])?.ToString()
+    private static TimescaleInterval Interval(object?[] row)
+        => TimescaleInterval.FromCatalog(row[4] ?? row[3])
             ?? throw new InvalidOperationException($"Hypertable {row[0]}.{row[1]} has no chunk interval in the catalog.");
 }
 
@@ -84,7 +84,7 @@ internal sealed class HypertableScaffoldingCodeGenerator : ITimescaleScaffolding
             yield return Call(scaffoldedTable with
             {
                 TimeProperty = Property(scaffoldedTable.TimeProperty),
-                ChunkInterval = scaffoldedTable.ChunkInterval is { } interval && TimescaleInterval.Parse(interval) == TimescaleInterval.DefaultChunkInterval ? null : scaffoldedTable.ChunkInterval,
+                ChunkInterval = scaffoldedTable.ChunkInterval == TimescaleInterval.DefaultChunkInterval ? null : scaffoldedTable.ChunkInterval,
                 Dimensions = scaffoldedTable.Dimensions.Select(d => d with { Property = Property(d.Property) }).ToList(),
             });
         }
@@ -96,7 +96,7 @@ internal sealed class HypertableScaffoldingCodeGenerator : ITimescaleScaffolding
         var call = new MethodCallCodeFragment(s_isHypertable, definition.TimeProperty);
         if (definition.ChunkInterval is { } interval)
         {
-            var value = TimescaleInterval.Parse(interval).ToCodeValue();
+            var value = interval.ToCodeValue();
             call = call.Chain(builder.GetMethod(nameof(HypertableBuilder.WithChunkInterval), [value.GetType()])!, value);
         }
 
@@ -104,7 +104,7 @@ internal sealed class HypertableScaffoldingCodeGenerator : ITimescaleScaffolding
         {
             call = dimension.IsHash
                 ? call.Chain(builder.GetMethod(nameof(HypertableBuilder.PartitionByHash))!, dimension.Property, dimension.Partitions)
-                : call.Chain(builder.GetMethod(nameof(HypertableBuilder.PartitionByRange))!, dimension.Property, dimension.Interval);
+                : call.Chain(builder.GetMethod(nameof(HypertableBuilder.PartitionByRange))!, dimension.Property, dimension.Interval?.ToString());
         }
 
         if (!definition.CreateDefaultIndexes)
