@@ -140,13 +140,12 @@ public class ValidationTests
     [Fact]
     public void Interval_spellings_normalise_to_one_value()
     {
-        Assert.Equal("7 days", ChunkInterval.Normalize("7 days", out _));
-        Assert.Equal("7 days", ChunkInterval.Normalize("1 week", out _));
-        Assert.Equal("7 days", ChunkInterval.Normalize(TimeSpan.FromDays(7), out _));
-        Assert.Equal("7 days", ChunkInterval.Normalize("168 hours", out _));
-        Assert.Equal("90 minutes", ChunkInterval.Normalize("01:30:00", out _));
-        Assert.Null(ChunkInterval.Normalize("1 month", out var error));
-        Assert.Contains("months and years have no fixed length", error, StringComparison.Ordinal);
+        Assert.Equal("7 days", IntervalUse.ChunkInterval.Check("7 days").Value.ToString());
+        Assert.Equal("7 days", IntervalUse.ChunkInterval.Check("1 week").Value.ToString());
+        Assert.Equal("7 days", IntervalUse.ChunkInterval.Check(TimeSpan.FromDays(7)).Value.ToString());
+        Assert.Equal("7 days", IntervalUse.ChunkInterval.Check("168 hours").Value.ToString());
+        Assert.Equal("90 minutes", IntervalUse.ChunkInterval.Check("01:30:00").Value.ToString());
+        Assert.Contains("months and years have no fixed length", IntervalUse.ChunkInterval.Check("1 month").Problem, StringComparison.Ordinal);
     }
 
     [Fact]

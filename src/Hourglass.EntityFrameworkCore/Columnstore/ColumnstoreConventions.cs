@@ -35,8 +35,7 @@ internal sealed class ColumnstoreAttributeConvention : IEntityTypeAddedConventio
 
         if (columnstore.PolicyAfter is not null)
         {
-            var after = PolicyInterval.Normalize(columnstore.PolicyAfter, out var error)
-                ?? throw HypertableFeatureChecks.Error("Columnstore policy", entityType, nameof(ColumnstoreAttribute.PolicyAfter), error!, "give a positive interval such as \"7 days\" (digits for integer time columns)");
+            var after = ColumnstorePolicy.Kind.Interval(entityType, nameof(ColumnstoreAttribute.PolicyAfter), columnstore.PolicyAfter);
             entityTypeBuilder.HasAnnotation(ColumnstoreAnnotationNames.PolicyAfter, after, fromDataAnnotation: true);
         }
     }

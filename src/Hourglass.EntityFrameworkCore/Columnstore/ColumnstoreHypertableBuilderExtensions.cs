@@ -50,7 +50,7 @@ public static class ColumnstoreHypertableBuilderExtensions
     /// <param name="schedule">The policy's job schedule, e.g. <c>s =&gt; s.Every(TimeSpan.FromHours(6)).MaxRetries(3)</c>; null for TimescaleDB's (half the chunk interval).</param>
     /// <returns>The hypertable builder, for chaining.</returns>
     public static HypertableBuilder WithColumnstorePolicy(this HypertableBuilder hypertable, TimeSpan after, Action<JobScheduleBuilder>? schedule = null)
-        => ColumnstorePolicy.Kind.Set(hypertable, PolicyInterval.Normalize(after, out var error), error, schedule);
+        => ColumnstorePolicy.Kind.SetInterval(hypertable, after, schedule);
 
     /// <summary>Converts chunks older than <paramref name="after"/> to the columnstore; interval text such as "7 days" or "1 month".</summary>
     /// <param name="hypertable">The hypertable builder.</param>
@@ -60,7 +60,7 @@ public static class ColumnstoreHypertableBuilderExtensions
     public static HypertableBuilder WithColumnstorePolicy(this HypertableBuilder hypertable, string after, Action<JobScheduleBuilder>? schedule = null)
     {
         ArgumentNullException.ThrowIfNull(after);
-        return ColumnstorePolicy.Kind.Set(hypertable, PolicyInterval.Normalize(after, out var error), error, schedule);
+        return ColumnstorePolicy.Kind.SetInterval(hypertable, after, schedule);
     }
 
     /// <summary>Converts chunks older than <paramref name="after"/> time units to the columnstore (integer time columns).</summary>
@@ -69,7 +69,7 @@ public static class ColumnstoreHypertableBuilderExtensions
     /// <param name="schedule">The policy's job schedule; null for TimescaleDB's.</param>
     /// <returns>The hypertable builder, for chaining.</returns>
     public static HypertableBuilder WithColumnstorePolicy(this HypertableBuilder hypertable, long after, Action<JobScheduleBuilder>? schedule = null)
-        => ColumnstorePolicy.Kind.Set(hypertable, PolicyInterval.Normalize(after, out var error), error, schedule);
+        => ColumnstorePolicy.Kind.SetInterval(hypertable, after, schedule);
 
     /// <inheritdoc cref="WithColumnstorePolicy(HypertableBuilder, TimeSpan, Action{JobScheduleBuilder})"/>
     public static HypertableBuilder<TEntity> WithColumnstorePolicy<TEntity>(this HypertableBuilder<TEntity> hypertable, TimeSpan after, Action<JobScheduleBuilder>? schedule = null)

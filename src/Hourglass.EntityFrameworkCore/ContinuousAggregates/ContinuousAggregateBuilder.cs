@@ -22,9 +22,9 @@ public sealed class ContinuousAggregateBuilder
     public ContinuousAggregateBuilder WithRefreshPolicy(TimeSpan? startOffset, TimeSpan? endOffset, TimeSpan scheduleInterval, Action<JobScheduleBuilder>? schedule = null)
     {
         var policy = new ContinuousAggregatePolicy(
-            startOffset is { } start ? ContinuousAggregateModelErrors.Interval(EntityType, "startOffset", start) : null,
-            endOffset is { } end ? ContinuousAggregateModelErrors.Interval(EntityType, "endOffset", end) : null,
-            ContinuousAggregateModelErrors.Interval(EntityType, "scheduleInterval", scheduleInterval));
+            startOffset is { } start ? ContinuousAggregateModelErrors.Offset(EntityType, "startOffset", start) : null,
+            endOffset is { } end ? ContinuousAggregateModelErrors.Offset(EntityType, "endOffset", end) : null,
+            ContinuousAggregateModelErrors.ScheduleInterval(EntityType, scheduleInterval));
         EntityType.SetAnnotation(ContinuousAggregateAnnotationNames.RefreshPolicy, policy.ToString());
         var options = JobScheduleBuilder.Build($"Refresh policy of continuous aggregate entity '{EntityType.DisplayName()}'", JobSchedule.Empty, schedule);
         if (options.ScheduleInterval is not null)

@@ -1,5 +1,4 @@
 using Hourglass.EntityFrameworkCore.Infrastructure;
-using System.Globalization;
 using System.Text.RegularExpressions;
 using Hourglass.EntityFrameworkCore.Hypertables;
 using Microsoft.EntityFrameworkCore;
@@ -32,7 +31,7 @@ internal sealed record ContinuousAggregatePolicy(string? StartOffset, string? En
     public JobSchedule Schedule { get; init; } = JobSchedule.Empty;
 
     /// <summary>The whole job schedule, interval included.</summary>
-    public JobSchedule FullSchedule => Schedule with { ScheduleInterval = ChunkInterval.ToTimeSpan(ScheduleInterval) };
+    public JobSchedule FullSchedule => Schedule with { ScheduleInterval = TimescaleInterval.Parse(ScheduleInterval).ToTimeSpan() };
 
     public override string ToString() => $"start={StartOffset ?? "null"}; end={EndOffset ?? "null"}; schedule={ScheduleInterval}";
 
@@ -124,25 +123,6 @@ internal static partial class ContinuousAggregateSql
     {
         var match = TimescaleFunctionCall().Match(sql);
         return match.Success ? match.Groups["name"].Value : null;
-    }
-
-    /// <summary>An offset or schedule as canonical interval text; negative offsets (in the future) keep their sign.</summary>
-    public static string? Interval(TimeSpan value, out string? error)
-    {
-        if (value == TimeSpan.Zero)
-        {
-            error = null;
-            return "0 seconds";
-        }
-
-        var text = ChunkInterval.Normalize(value.Duration(), out error);
-        if (text is null)
-        {
-            error = error?.Replace("chunk interval", "interval", StringComparison.Ordinal);
-            return null;
-        }
-
-        return value < TimeSpan.Zero ? "-" + text : text;
     }
 
     [GeneratedRegex(@"\s+")]

@@ -15,11 +15,17 @@ namespace Hourglass.EntityFrameworkCore.ContinuousAggregates;
 internal static class ContinuousAggregateModelErrors
 {
     public static InvalidOperationException Error(IReadOnlyEntityType entityType, string property, string problem, string fix)
-        => new($"Continuous aggregate on entity '{entityType.DisplayName()}', property '{property}': {problem}. Fix: {fix}.");
+        => TimescaleModelError.Create("Continuous aggregate", entityType, property, problem, fix);
 
-    public static string Interval(IReadOnlyEntityType entityType, string parameter, TimeSpan value)
-        => ContinuousAggregateSql.Interval(value, out var error)
-            ?? throw Error(entityType, parameter, error!, "give a whole number of microseconds, e.g. TimeSpan.FromHours(1)");
+    /// <summary>A refresh window offset as canonical interval text: zero and negative (in the future) are allowed.</summary>
+    public static string Offset(IReadOnlyEntityType entityType, string parameter, TimeSpan value)
+        => IntervalUse.Offset("interval").Require(value, "Continuous aggregate", entityType, parameter).ToString();
+
+    /// <summary>The refresh policy's schedule interval as canonical interval text.</summary>
+    public static string ScheduleInterval(IReadOnlyEntityType entityType, TimeSpan value)
+        => s_scheduleInterval.Require(value, "Continuous aggregate", entityType, "scheduleInterval").ToString();
+
+    private static readonly IntervalUse s_scheduleInterval = IntervalUse.JobSetting("schedule interval", "give a positive interval, e.g. TimeSpan.FromHours(1)");
 
     /// <summary>Throws for the first problem in the model's continuous aggregate declarations.</summary>
     public static void Validate(IReadOnlyModel model)
@@ -64,7 +70,7 @@ internal static class ContinuousAggregateModelErrors
             }
 
             if (definition.Policy is { StartOffset: { } start, EndOffset: { } end }
-                && ChunkInterval.ToTimeSpan(start) <= ChunkInterval.ToTimeSpan(end))
+                && TimescaleInterval.Parse(start).ToTimeSpan() <= TimescaleInterval.Parse(end).ToTimeSpan())
             {
                 throw Error(
                     entityType,
@@ -73,7 +79,7 @@ internal static class ContinuousAggregateModelErrors
                     $"use e.g. WithRefreshPolicy(startOffset: TimeSpan.FromDays(3), endOffset: TimeSpan.FromHours(1), scheduleInterval: TimeSpan.FromHours(1))");
             }
 
-            if (definition.Policy is { } policy && ChunkInterval.ToTimeSpan(policy.ScheduleInterval) <= TimeSpan.Zero)
+            if (definition.Policy is { } policy && !TimescaleInterval.Parse(policy.ScheduleInterval).IsPositive)
             {
                 throw Error(entityType, "scheduleInterval", $"the schedule interval {policy.ScheduleInterval} is not positive", "give a positive interval, e.g. TimeSpan.FromHours(1)");
             }

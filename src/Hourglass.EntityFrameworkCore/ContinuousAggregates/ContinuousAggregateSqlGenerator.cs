@@ -74,5 +74,5 @@ internal sealed class ContinuousAggregateSqlGenerator : ITimescaleOperationSqlGe
 
     private static JobDefaults Defaults => PolicyJobs.Defaults(TimescalePolicy.ContinuousAggregateRefresh);
 
-    private static string Interval(string? interval) => interval is null ? "NULL" : HypertableSqlGenerator.IntervalSql(interval);
+    private static string Interval(string? interval) => interval is null ? "NULL" : TimescaleInterval.Parse(interval).ToSql();
 }

@@ -1,14 +1,20 @@
+using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Hourglass.EntityFrameworkCore.Hypertables;
 
-/// <summary>Which CLR types can partition a hypertable by range.</summary>
+/// <summary>
+/// Which columns can partition a hypertable by range: those stored as a timestamp, a date or an integer. The store type decides
+/// (so NodaTime, value converters and any other type plugin work without being named here); the CLR type is the fallback
+/// while the model has no type mappings yet.
+/// </summary>
 internal static class HypertableColumnTypes
 {
-    private static readonly HashSet<string> s_nodaTimeTypes = ["NodaTime.Instant", "NodaTime.LocalDateTime", "NodaTime.LocalDate"];
-
     public const string SupportedList =
         "DateTime, DateTimeOffset, DateOnly, NodaTime Instant/LocalDateTime/LocalDate, short, int or long";
+
+    private enum Kind { Unsupported, Time, Integer }
 
     /// <summary>The type the column stores: the provider type of a value converter, else the property type, without Nullable.</summary>
     public static Type StoredType(IReadOnlyProperty property)
@@ -17,11 +23,40 @@ internal static class HypertableColumnTypes
         return Nullable.GetUnderlyingType(type) ?? type;
     }
 
-    public static bool IsInteger(Type type) => type == typeof(int) || type == typeof(long) || type == typeof(short);
+    /// <summary>
+    /// Whether the column stores an integer. <paramref name="typeMappings"/> finds the store type while the model is still being
+    /// built; a finalized model's properties carry theirs.
+    /// </summary>
+    public static bool IsInteger(IReadOnlyProperty property, IRelationalTypeMappingSource? typeMappings = null)
+        => Classify(property, typeMappings) == Kind.Integer;
 
-    public static bool IsTime(Type type) =>
-        type == typeof(DateTime) || type == typeof(DateTimeOffset) || type == typeof(DateOnly)
-        || (type.FullName is { } name && s_nodaTimeTypes.Contains(name));
+    /// <summary>Whether the column can partition a hypertable by range.</summary>
+    public static bool IsSupported(IReadOnlyProperty property, IRelationalTypeMappingSource? typeMappings = null)
+        => Classify(property, typeMappings) != Kind.Unsupported;
 
-    public static bool IsSupported(Type type) => IsInteger(type) || IsTime(type);
+    private static Kind Classify(IReadOnlyProperty property, IRelationalTypeMappingSource? typeMappings)
+    {
+        var storeType = property[RelationalAnnotationNames.ColumnType] as string
+            ?? property.FindRelationalTypeMapping()?.StoreType
+            ?? typeMappings?.FindMapping(StoredType(property))?.StoreType;
+        return storeType is null ? ClassifyClrType(StoredType(property)) : ClassifyStoreType(storeType);
+    }
+
+    private static Kind ClassifyStoreType(string storeType)
+    {
+        var precision = storeType.IndexOf('(', StringComparison.Ordinal);
+        var name = (precision < 0 ? storeType : storeType.Remove(precision, storeType.IndexOf(')', precision) - precision + 1))
+            .Trim().ToLowerInvariant();
+        return name switch
+        {
+            "timestamp with time zone" or "timestamptz" or "timestamp without time zone" or "timestamp" or "date" => Kind.Time,
+            "smallint" or "integer" or "int" or "bigint" or "int2" or "int4" or "int8" => Kind.Integer,
+            _ => Kind.Unsupported,
+        };
+    }
+
+    private static Kind ClassifyClrType(Type type) =>
+        type == typeof(int) || type == typeof(long) || type == typeof(short) ? Kind.Integer
+        : type == typeof(DateTime) || type == typeof(DateTimeOffset) || type == typeof(DateOnly) ? Kind.Time
+        : Kind.Unsupported;
 }

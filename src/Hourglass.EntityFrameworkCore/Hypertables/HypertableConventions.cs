@@ -1,6 +1,7 @@
 using Hourglass.EntityFrameworkCore.Infrastructure;
 using System.Reflection;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.EntityFrameworkCore.Metadata.Conventions;
 using Microsoft.EntityFrameworkCore.Metadata.Conventions.Infrastructure;
 
@@ -21,7 +22,7 @@ internal sealed class HypertableAttributeConvention : IEntityTypeAddedConvention
         entityTypeBuilder.HasAnnotation(HypertableAnnotationNames.TimeProperty, hypertable.TimeProperty, fromDataAnnotation: true);
         if (hypertable.ChunkInterval is not null)
         {
-            var interval = HypertableModelErrors.Interval(entityType, hypertable.TimeProperty, ChunkInterval.Normalize(hypertable.ChunkInterval, out var error), error);
+            var interval = HypertableModelErrors.Interval(entityType, hypertable.TimeProperty, hypertable.ChunkInterval);
             entityTypeBuilder.HasAnnotation(HypertableAnnotationNames.ChunkInterval, interval, fromDataAnnotation: true);
         }
 
@@ -50,7 +51,7 @@ internal sealed class HypertableAttributeConvention : IEntityTypeAddedConvention
         {
             var interval = range.Interval is null
                 ? null
-                : HypertableModelErrors.Interval(entityType, range.Property, ChunkInterval.Normalize(range.Interval, out var error), error);
+                : HypertableModelErrors.Interval(entityType, range.Property, range.Interval);
             dimensions.Add(new HypertableDimension(range.Property, null, interval));
         }
 
@@ -62,20 +63,20 @@ internal sealed class HypertableAttributeConvention : IEntityTypeAddedConvention
 }
 
 /// <summary>Validates hypertable declarations once the model is complete, naming the entity, property and fix.</summary>
-internal sealed class HypertableValidationConvention : IModelFinalizingConvention
+internal sealed class HypertableValidationConvention(IRelationalTypeMappingSource typeMappings) : IModelFinalizingConvention
 {
     public void ProcessModelFinalizing(IConventionModelBuilder modelBuilder, IConventionContext<IConventionModelBuilder> context)
-        => HypertableModelErrors.Validate(modelBuilder.Metadata);
+        => HypertableModelErrors.Validate(modelBuilder.Metadata, typeMappings);
 }
 
 /// <summary>Adds the hypertable conventions to the provider's convention set.</summary>
-internal sealed class HypertableConventionSetPlugin : IConventionSetPlugin
+internal sealed class HypertableConventionSetPlugin(IRelationalTypeMappingSource typeMappings) : IConventionSetPlugin
 {
     public ConventionSet ModifyConventions(ConventionSet conventionSet)
     {
         ArgumentNullException.ThrowIfNull(conventionSet);
         conventionSet.Add(new HypertableAttributeConvention());
-        conventionSet.Add(new HypertableValidationConvention());
+        conventionSet.Add(new HypertableValidationConvention(typeMappings));
         return conventionSet;
     }
 }

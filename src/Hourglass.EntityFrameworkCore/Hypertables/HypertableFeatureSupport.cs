@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text.RegularExpressions;
 using Hourglass.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
@@ -7,59 +5,8 @@ using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Migrations.Operations;
 using Microsoft.EntityFrameworkCore.Scaffolding.Metadata;
-using NpgsqlTypes;
 
 namespace Hourglass.EntityFrameworkCore.Hypertables;
-
-/// <summary>
-/// Policy intervals in one canonical text so the model differ compares them: time spans as chunk intervals do
-/// ("7 days"), calendar units as "N months" (retention of "3 months" or "1 year" is common), integers as digits.
-/// </summary>
-internal static partial class PolicyInterval
-{
-    public static string? Normalize(TimeSpan interval, out string? error) => Reword(ChunkInterval.Normalize(interval, out error), ref error);
-
-    public static string? Normalize(long interval, out string? error) => Reword(ChunkInterval.Normalize(interval, out error), ref error);
-
-    public static string? Normalize(string text, out string? error)
-    {
-        var months = CalendarText().Match(text.Trim().ToLowerInvariant());
-        if (months.Success)
-        {
-            var count = int.Parse(months.Groups["amount"].Value, CultureInfo.InvariantCulture) * (months.Groups["unit"].Value.StartsWith('y') ? 12 : 1);
-            error = count > 0 ? null : $"the interval \"{text}\" is not positive";
-            return count > 0 ? string.Create(CultureInfo.InvariantCulture, $"{count} month{(count == 1 ? "" : "s")}") : null;
-        }
-
-        return Reword(ChunkInterval.Normalize(text, out error), ref error);
-    }
-
-    public static bool IsInteger(string normalized) => ChunkInterval.IsInteger(normalized);
-
-    /// <summary>An interval argument: <c>INTERVAL '7 days'</c>, or the bare number for integer time columns.</summary>
-    public static string Sql(string interval) => IsInteger(interval) ? interval : "INTERVAL " + TimescaleSqlContext.Literal(interval);
-
-    /// <summary>
-    /// Canonical text of an interval read from the catalog as a typed value (<see cref="CatalogQueries"/> gives
-    /// <see cref="TimeSpan"/>, or <see cref="NpgsqlInterval"/> when it has months); null when it mixes months with days or time.
-    /// </summary>
-    public static string? FromCatalog(object? value) => value switch
-    {
-        TimeSpan span => ChunkInterval.Normalize(span, out _),
-        NpgsqlInterval { Days: 0, Time: 0, Months: > 0 } calendar => string.Create(CultureInfo.InvariantCulture, $"{calendar.Months} month{(calendar.Months == 1 ? "" : "s")}"),
-        _ => null,
-    };
-
-    private static string? Reword(string? normalized, ref string? error)
-    {
-        error = error?.Replace("the chunk interval", "the interval", StringComparison.Ordinal)
-            .Replace("months and years have no fixed length, so use days, hours, minutes or seconds", "combine months or years with nothing else", StringComparison.Ordinal);
-        return normalized;
-    }
-
-    [GeneratedRegex(@"^(?<amount>\d+)\s*(?<unit>months?|mons?|years?|y)$", RegexOptions.CultureInvariant)]
-    private static partial Regex CalendarText();
-}
 
 /// <summary>A hypertable's entity type in the source and the target model of a migration, matched by table after EF's renames.</summary>
 /// <param name="Schema">The target table's schema (the source's when the table only exists there).</param>
@@ -174,7 +121,7 @@ internal static class HypertableFeatureChecks
 {
     /// <summary>"Feature on entity 'E', property 'P': problem. Fix: fix." as the hypertable errors read.</summary>
     public static InvalidOperationException Error(string feature, IReadOnlyEntityType entityType, string property, string problem, string fix)
-        => new($"{feature} on entity '{entityType.DisplayName()}', property '{property}': {problem}. Fix: {fix}.");
+        => TimescaleModelError.Create(feature, entityType, property, problem, fix);
 
     /// <summary>Throws unless the entity is a hypertable whose time column fits <paramref name="interval"/>.</summary>
     public static void RequireHypertableAndInterval(string feature, IReadOnlyEntityType entityType, string? interval, string method)
@@ -189,8 +136,8 @@ internal static class HypertableFeatureChecks
             return;
         }
 
-        var integerTime = HypertableColumnTypes.IsInteger(HypertableColumnTypes.StoredType(time));
-        if (integerTime != PolicyInterval.IsInteger(interval))
+        var integerTime = HypertableColumnTypes.IsInteger(time);
+        if (integerTime != TimescaleInterval.Parse(interval).IsInteger)
         {
             throw Error(
                 feature,
@@ -214,6 +161,6 @@ internal static class ScaffoldedHypertables
     /// The scaffolded hypertable a catalog row names. Only tables the hypertable reader marked: the calls chain onto
     /// <c>IsHypertable</c>, and jobs can also belong to continuous aggregates.
     /// </summary>
-    public static DatabaseTable? Find(DatabaseModel model, object?[] row)
-        => model.Tables.FirstOrDefault(t => t.Schema == (string?)row[0] && t.Name == (string?)row[1] && t[HypertableScaffoldingReader.ScaffoldAnnotation] is not null);
+    public static DatabaseTable? Find(DatabaseModel model, string? schema, string? name)
+        => model.Tables.FirstOrDefault(t => t.Schema == schema && t.Name == name && t[HypertableScaffoldingReader.ScaffoldAnnotation] is not null);
 }

@@ -67,7 +67,7 @@ internal sealed class HypertableModelDiffer : ITimescaleModelDiffer
 
             if (existing.EffectiveInterval != wanted.EffectiveInterval && wanted.EffectiveInterval is not null)
             {
-                after.Add(new SetHypertableChunkIntervalOperation { Schema = wanted.Schema, Table = wanted.Table, Interval = wanted.EffectiveInterval });
+                after.Add(new SetHypertableChunkIntervalOperation { Schema = wanted.Schema, Table = wanted.Table, Interval = wanted.EffectiveInterval.Value.ToString() });
             }
 
             if (wanted.IntegerNowFunction is not null && wanted.IntegerNowFunction != existing.IntegerNowFunction)
@@ -87,7 +87,7 @@ internal sealed class HypertableModelDiffer : ITimescaleModelDiffer
                 }
                 else if (!dimension.IsHash && old.EffectiveInterval != dimension.EffectiveInterval && dimension.EffectiveInterval is not null)
                 {
-                    after.Add(new SetHypertableChunkIntervalOperation { Schema = wanted.Schema, Table = wanted.Table, Column = dimension.Column, Interval = dimension.EffectiveInterval });
+                    after.Add(new SetHypertableChunkIntervalOperation { Schema = wanted.Schema, Table = wanted.Table, Column = dimension.Column, Interval = dimension.EffectiveInterval.Value.ToString() });
                 }
             }
         }
@@ -142,7 +142,8 @@ internal sealed record ResolvedDimension(string Column, int? Partitions, string?
     public bool IsHash => Partitions is not null;
 
     /// <summary>The interval TimescaleDB uses: the declared one, else its default for time columns.</summary>
-    public string? EffectiveInterval => Interval ?? (IsHash || IsInteger ? null : ChunkInterval.TimescaleDefault);
+    public TimescaleInterval? EffectiveInterval
+        => Interval is not null ? TimescaleInterval.Parse(Interval) : IsHash || IsInteger ? null : TimescaleInterval.DefaultChunkInterval;
 }
 
 /// <summary>A hypertable by table and column names, as a relational model maps it.</summary>
@@ -157,7 +158,8 @@ internal sealed record ResolvedHypertable(
     bool MigrateData,
     string? IntegerNowFunction)
 {
-    public string? EffectiveInterval => ChunkInterval ?? (IsIntegerTime ? null : Infrastructure.ChunkInterval.TimescaleDefault);
+    public TimescaleInterval? EffectiveInterval
+        => ChunkInterval is not null ? TimescaleInterval.Parse(ChunkInterval) : IsIntegerTime ? null : TimescaleInterval.DefaultChunkInterval;
 
     public static Dictionary<(string? Schema, string Table), ResolvedHypertable> All(IRelationalModel? model)
     {
@@ -189,7 +191,7 @@ internal sealed record ResolvedHypertable(
                     var property = entityType.FindProperty(dimension.Property);
                     if (property?.GetColumnName(storeObject) is { } column)
                     {
-                        dimensions.Add(new ResolvedDimension(column, dimension.Partitions, dimension.Interval, HypertableColumnTypes.IsInteger(HypertableColumnTypes.StoredType(property))));
+                        dimensions.Add(new ResolvedDimension(column, dimension.Partitions, dimension.Interval, HypertableColumnTypes.IsInteger(property)));
                     }
                 }
 
@@ -197,7 +199,7 @@ internal sealed record ResolvedHypertable(
                     table.Schema,
                     table.Name,
                     timeColumn,
-                    HypertableColumnTypes.IsInteger(HypertableColumnTypes.StoredType(timeProperty)),
+                    HypertableColumnTypes.IsInteger(timeProperty),
                     definition.ChunkInterval,
                     dimensions,
                     definition.CreateDefaultIndexes,

@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore.Storage;
 using Hourglass.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata;
@@ -11,10 +12,11 @@ namespace Hourglass.EntityFrameworkCore.Hypertables;
 internal static class HypertableModelErrors
 {
     public static InvalidOperationException Error(IReadOnlyEntityType entityType, string property, string problem, string fix)
-        => new($"Hypertable on entity '{entityType.DisplayName()}', property '{property}': {problem}. Fix: {fix}.");
+        => TimescaleModelError.Create("Hypertable", entityType, property, problem, fix);
 
-    public static string Interval(IReadOnlyEntityType entityType, string property, string? normalized, string? error)
-        => normalized ?? throw Error(entityType, property, error!, "give a positive interval such as TimeSpan.FromDays(1), \"1 day\" or \"12 hours\" (digits for integer time columns)");
+    /// <summary>The canonical text of a chunk or range interval (text, time span or integer), or the error naming entity, property and fix.</summary>
+    public static string Interval(IReadOnlyEntityType entityType, string property, object interval)
+        => IntervalUse.ChunkInterval.Require(interval, "Hypertable", entityType, property).ToString();
 
     public static HypertableDimension HashDimension(IReadOnlyEntityType entityType, string property, int partitions)
         => partitions >= 1
@@ -22,7 +24,7 @@ internal static class HypertableModelErrors
             : throw Error(entityType, property, $"a hash dimension needs at least 1 partition, not {partitions}", "pass a partition count of 1 or more, e.g. PartitionByHash(x => x." + property + ", 4)");
 
     /// <summary>Throws for the first problem in the model's hypertable declarations.</summary>
-    public static void Validate(IReadOnlyModel model)
+    public static void Validate(IReadOnlyModel model, IRelationalTypeMappingSource typeMappings)
     {
         var byTable = new Dictionary<(string? Schema, string Table), IReadOnlyEntityType>();
         foreach (var entityType in model.GetEntityTypes())
@@ -49,19 +51,19 @@ internal static class HypertableModelErrors
             }
 
             byTable[key] = entityType;
-            ValidateTimeColumn(entityType, definition);
-            ValidateDimensions(entityType, definition);
+            ValidateTimeColumn(entityType, definition, typeMappings);
+            ValidateDimensions(entityType, definition, typeMappings);
             ValidateUniqueness(entityType, definition);
         }
     }
 
-    private static void ValidateTimeColumn(IReadOnlyEntityType entityType, HypertableDefinition definition)
+    private static void ValidateTimeColumn(IReadOnlyEntityType entityType, HypertableDefinition definition, IRelationalTypeMappingSource typeMappings)
     {
         var name = definition.TimeProperty;
         var property = entityType.FindProperty(name)
             ?? throw Error(entityType, name, "the time property does not exist", $"point IsHypertable at an existing property of '{entityType.DisplayName()}'");
         var type = HypertableColumnTypes.StoredType(property);
-        if (!HypertableColumnTypes.IsSupported(type))
+        if (!HypertableColumnTypes.IsSupported(property, typeMappings))
         {
             throw Error(entityType, name, $"the time column type {type.Name} cannot partition a hypertable", $"use {HypertableColumnTypes.SupportedList}");
         }
@@ -71,25 +73,25 @@ internal static class HypertableModelErrors
             throw Error(entityType, name, "the time column is nullable and TimescaleDB requires NOT NULL", $"make '{name}' non-nullable (e.g. DateTime instead of DateTime?) or call Property(x => x.{name}).IsRequired()");
         }
 
-        if (HypertableColumnTypes.IsInteger(type))
+        if (HypertableColumnTypes.IsInteger(property, typeMappings))
         {
-            if (definition.ChunkInterval is null || !ChunkInterval.IsInteger(definition.ChunkInterval))
+            if (definition.ChunkInterval is null || !TimescaleInterval.Parse(definition.ChunkInterval).IsInteger)
             {
                 throw Error(entityType, name, $"the integer time column needs an integer chunk interval, not {definition.ChunkInterval ?? "none"}", "call WithChunkInterval(n) with the number of time units per chunk, e.g. WithChunkInterval(86_400_000) for milliseconds");
             }
         }
-        else if (definition.ChunkInterval is not null && ChunkInterval.IsInteger(definition.ChunkInterval))
+        else if (definition.ChunkInterval is not null && TimescaleInterval.Parse(definition.ChunkInterval).IsInteger)
         {
             throw Error(entityType, name, $"the chunk interval {definition.ChunkInterval} is a number but the time column is {type.Name}", "give a time interval such as TimeSpan.FromDays(1) or \"1 day\"");
         }
 
-        if (definition.IntegerNowFunction is not null && !HypertableColumnTypes.IsInteger(type))
+        if (definition.IntegerNowFunction is not null && !HypertableColumnTypes.IsInteger(property, typeMappings))
         {
             throw Error(entityType, name, "an integer-now function only applies to integer time columns", "remove WithIntegerNowFunction or use an integer time column");
         }
     }
 
-    private static void ValidateDimensions(IReadOnlyEntityType entityType, HypertableDefinition definition)
+    private static void ValidateDimensions(IReadOnlyEntityType entityType, HypertableDefinition definition, IRelationalTypeMappingSource typeMappings)
     {
         foreach (var dimension in definition.Dimensions)
         {
@@ -111,17 +113,17 @@ internal static class HypertableModelErrors
             }
 
             var type = HypertableColumnTypes.StoredType(property);
-            if (!HypertableColumnTypes.IsSupported(type))
+            if (!HypertableColumnTypes.IsSupported(property, typeMappings))
             {
                 throw Error(entityType, dimension.Property, $"a range dimension cannot use the type {type.Name}", $"use {HypertableColumnTypes.SupportedList}, or PartitionByHash");
             }
 
-            if (dimension.Interval is not null && HypertableColumnTypes.IsInteger(type) != ChunkInterval.IsInteger(dimension.Interval))
+            if (dimension.Interval is not null && HypertableColumnTypes.IsInteger(property, typeMappings) != TimescaleInterval.Parse(dimension.Interval).IsInteger)
             {
                 throw Error(entityType, dimension.Property, $"the range interval {dimension.Interval} does not fit a {type.Name} column", "use digits for integer columns and interval text for time columns");
             }
 
-            if (dimension.Interval is null && HypertableColumnTypes.IsInteger(type))
+            if (dimension.Interval is null && HypertableColumnTypes.IsInteger(property, typeMappings))
             {
                 throw Error(entityType, dimension.Property, "an integer range dimension needs an interval", $"call PartitionByRange(x => x.{dimension.Property}, \"1000\") with the units per chunk");
             }

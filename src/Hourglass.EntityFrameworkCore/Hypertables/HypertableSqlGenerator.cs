@@ -39,9 +39,8 @@ internal sealed class HypertableSqlGenerator : ITimescaleOperationSqlGenerator
         }
     }
 
-    /// <summary>An interval argument: <c>INTERVAL '1 day'</c>, or the bare number of an integer interval.</summary>
-    internal static string IntervalSql(string interval)
-        => ChunkInterval.IsInteger(interval) ? interval : "INTERVAL " + TimescaleSqlContext.Literal(interval);
+    /// <summary>An interval argument of an operation: <c>INTERVAL '1 day'</c>, or the bare number of an integer interval.</summary>
+    internal static string IntervalSql(string interval) => TimescaleInterval.Parse(interval).ToSql();
 
     private static void Generate(CreateHypertableOperation operation, TimescaleSqlContext context, MigrationCommandListBuilder builder)
     {

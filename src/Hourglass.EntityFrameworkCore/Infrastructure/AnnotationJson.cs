@@ -30,23 +30,13 @@ internal static class AnnotationJson
     /// <summary>Whether an annotation's text is this codec's (else it predates it).</summary>
     public static bool IsJson(string? text) => text is not null && text.TrimStart() is ['[' or '{', ..];
 
-    /// <summary>Canonical interval text ("90 minutes", "6 hours"), "0 seconds" for zero.</summary>
-    public static string IntervalText(TimeSpan interval)
-        => interval == TimeSpan.Zero ? "0 seconds" : ChunkInterval.Normalize(interval, out var error) ?? throw new InvalidOperationException($"The interval {interval}: {error}.");
-
-    /// <summary>Interval text ("6 hours", "0 seconds") as a time span.</summary>
-    public static TimeSpan ParseInterval(string text)
-        => text.Trim() is "0" or "0 seconds" or "00:00:00" ? TimeSpan.Zero
-            : ChunkInterval.Normalize(text, out var error) is { } canonical ? ChunkInterval.ToTimeSpan(canonical)
-            : throw new FormatException($"The interval \"{text}\" cannot be read: {error}.");
-
     private sealed class IntervalConverter : JsonConverter<TimeSpan>
     {
         public override TimeSpan Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
         {
             try
             {
-                return ParseInterval(reader.GetString() ?? "");
+                return TimescaleInterval.ParseTimeSpan(reader.GetString() ?? "")!.Value;
             }
             catch (FormatException ex)
             {
@@ -54,6 +44,6 @@ internal static class AnnotationJson
             }
         }
 
-        public override void Write(Utf8JsonWriter writer, TimeSpan value, JsonSerializerOptions options) => writer.WriteStringValue(IntervalText(value));
+        public override void Write(Utf8JsonWriter writer, TimeSpan value, JsonSerializerOptions options) => writer.WriteStringValue(TimescaleInterval.FromTimeSpan(value).ToString());
     }
 }

@@ -86,7 +86,7 @@ public class AddJobOperation : JobOperation, IScheduledOperation
     /// <inheritdoc />
     public override string Describe() => $"job {Procedure} (every {ScheduleInterval})";
 
-    private static string? Text(TimeSpan? interval) => interval is { } value ? JobScheduleSql.IntervalText(value) : null;
+    private static string? Text(TimeSpan? interval) => interval is { } value ? JobScheduleCode.Text(value) : null;
 }
 
 /// <summary>Changes every setting of a procedure's job in place with <c>alter_job</c>, keeping its id and run history.</summary>

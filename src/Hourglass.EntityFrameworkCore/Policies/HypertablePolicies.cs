@@ -1,4 +1,3 @@
-using System.Data.Common;
 using System.Globalization;
 using Hourglass.EntityFrameworkCore.Hypertables;
 using Hourglass.EntityFrameworkCore.Infrastructure;
@@ -91,7 +90,7 @@ internal sealed class HypertablePolicySqlGenerator : ITimescaleOperationSqlGener
                 var kind = add.Kind;
                 var functions = kind.Functions(context.Target);
                 var regclass = context.RegClass(add.Table, add.Schema);
-                var argument = kind.ArgumentIsInterval ? PolicyInterval.Sql(add.Argument) : TimescaleSqlContext.Literal(add.Argument);
+                var argument = kind.ArgumentIsInterval ? TimescaleInterval.Parse(add.Argument).ToSql() : TimescaleSqlContext.Literal(add.Argument);
                 string[] arguments =
                 [
                     regclass,
@@ -133,38 +132,30 @@ internal sealed class HypertablePolicyCSharpGenerator : ITimescaleOperationCShar
 /// <summary>Reads each scaffolded hypertable's policies (their jobs) from TimescaleDB's catalog, with their schedules.</summary>
 internal sealed class HypertablePolicyScaffoldingReader(IEnumerable<HypertablePolicyKind> kinds) : ITimescaleScaffoldingReader
 {
-    public void Read(DbConnection connection, DatabaseModel model)
+    public void Read(ScaffoldingCatalog catalog, DatabaseModel model)
     {
+        var chunkIntervals = catalog.Hypertables.ToDictionary(h => (h.Schema, h.Name), h => h.Dimensions.Count > 0 ? h.Dimensions[0].Interval : null);
         foreach (var kind in kinds)
         {
-            var key = TimescaleSqlContext.Literal(kind.ConfigKey);
-            // The argument as a typed value: an interval, a number (integer time columns) or the index name. The default
-            // interval of columnstore and reorder policies follows the chunk interval.
-            var rows = CatalogQueries.Rows(
-                connection,
-                $"""
-                SELECT j.hypertable_schema::text, j.hypertable_name::text,
-                       CASE jsonb_typeof(j.config -> {key}) WHEN 'number' THEN (j.config ->> {key})::bigint END,
-                       CASE WHEN jsonb_typeof(j.config -> {key}) = 'string' THEN {(kind.ArgumentIsInterval ? $"(j.config ->> {key})::interval" : $"j.config ->> {key}")} END,
-                       (SELECT {PolicyJobs.DefaultIntervalSql(kind.Policy)} FROM timescaledb_information.dimensions d
-                         WHERE d.hypertable_schema = j.hypertable_schema AND d.hypertable_name = j.hypertable_name AND d.dimension_number = 1),
-                       {JobScheduleCatalog.Columns}
-                FROM timescaledb_information.jobs j {JobScheduleCatalog.Join}
-                WHERE j.proc_name = '{PolicyJobs.ProcName(kind.Policy)}' AND j.hypertable_name IS NOT NULL
-                """);
-            foreach (var row in rows)
+            var procedure = PolicyJobs.ProcName(kind.Policy);
+            foreach (var job in catalog.Jobs.Where(j => j.ProcedureName == procedure && j.RelationName is not null))
             {
-                var argument = row[2] is long integer ? integer.ToString(CultureInfo.InvariantCulture)
-                    : kind.ArgumentIsInterval ? PolicyInterval.FromCatalog(row[3])
-                    : row[3] as string;
-                if (ScaffoldedHypertables.Find(model, row) is not { } table || argument is null)
+                // The argument as the catalog types it: a number (integer time columns), an interval, or the index name.
+                var value = job.ConfigValues.GetValueOrDefault(kind.ConfigKey);
+                var argument = kind.ArgumentIsInterval
+                    ? TimescaleInterval.FromCatalog((object?)value?.Integer ?? value?.Interval)?.ToString()
+                    : value?.Text;
+                if (ScaffoldedHypertables.Find(model, job.RelationSchema, job.RelationName) is not { } table || argument is null)
                 {
                     continue;
                 }
 
-                var defaults = row[4] is TimeSpan derived ? kind.Defaults with { ScheduleInterval = derived } : kind.Defaults;
+                // The default interval of columnstore and reorder policies follows the chunk interval.
+                var defaults = PolicyJobs.DefaultInterval(kind.Policy, chunkIntervals.GetValueOrDefault((job.RelationSchema!, job.RelationName!))) is { } derived
+                    ? kind.Defaults with { ScheduleInterval = derived }
+                    : kind.Defaults;
                 table[kind.ScaffoldAnnotation] = argument;
-                if (JobScheduleCatalog.Read(row, 5, defaults) is { IsEmpty: false } schedule)
+                if (JobScheduleCatalog.Read(job, defaults) is { IsEmpty: false } schedule)
                 {
                     table[kind.ScaffoldAnnotation + ":Schedule"] = schedule.Serialize();
                 }
@@ -188,9 +179,8 @@ internal sealed class HypertablePolicyScaffoldingCodeGenerator(IEnumerable<Hyper
             var closure = annotations.Remove(kind.ScaffoldAnnotation + ":Schedule", out var json) && json.Value is string text
                 ? JobScheduleCode.Closure(JobSchedule.Deserialize(text))
                 : null;
-            var integer = kind.ArgumentIsInterval && PolicyInterval.IsInteger(argument);
-            var method = kind.FluentType.GetMethod(kind.FluentMethod, [typeof(HypertableBuilder), integer ? typeof(long) : typeof(string), typeof(Action<JobScheduleBuilder>)])!;
-            object value = integer ? long.Parse(argument, CultureInfo.InvariantCulture) : argument;
+            var value = kind.ArgumentIsInterval ? TimescaleInterval.Parse(argument).ToCodeValue() : argument;
+            var method = kind.FluentType.GetMethod(kind.FluentMethod, [typeof(HypertableBuilder), value.GetType(), typeof(Action<JobScheduleBuilder>)])!;
             yield return closure is null ? new MethodCallCodeFragment(method, value) : new MethodCallCodeFragment(method, value, closure);
         }
     }

@@ -82,13 +82,28 @@ internal sealed class HypertablePolicyKind
             ? new PolicySettings(argument, entityType.FindAnnotation(ScheduleAnnotation)?.Value is string json ? JobSchedule.Deserialize(json) : JobSchedule.Empty)
             : null;
 
-    /// <summary>Stores the policy declared by the fluent API; <paramref name="argument"/> is null when <paramref name="error"/> says why it is invalid.</summary>
-    public HypertableBuilder Set(HypertableBuilder hypertable, string? argument, string? error, Action<JobScheduleBuilder>? schedule)
+    /// <summary>Where the policy's interval argument is used, for checks and errors.</summary>
+    public IntervalUse ArgumentUse => IntervalUse.PolicyArgument(ArgumentFix);
+
+    /// <summary>The canonical text of an interval argument (text, time span or integer), or the error naming entity, property and fix.</summary>
+    public string Interval(IReadOnlyEntityType entityType, string property, object interval)
+        => ArgumentUse.Require(interval, Feature, entityType, property).ToString();
+
+    /// <summary>Stores the policy with an interval argument declared by the fluent API (text, time span or integer).</summary>
+    public HypertableBuilder SetInterval(HypertableBuilder hypertable, object interval, Action<JobScheduleBuilder>? schedule)
+    {
+        ArgumentNullException.ThrowIfNull(hypertable);
+        ArgumentNullException.ThrowIfNull(interval);
+        var time = hypertable.EntityType[HypertableAnnotationNames.TimeProperty] as string ?? "(time)";
+        return Set(hypertable, Interval(hypertable.EntityType, time, interval), schedule);
+    }
+
+    /// <summary>Stores the policy declared by the fluent API, its argument already canonical.</summary>
+    public HypertableBuilder Set(HypertableBuilder hypertable, string argument, Action<JobScheduleBuilder>? schedule)
     {
         ArgumentNullException.ThrowIfNull(hypertable);
         var entityType = hypertable.EntityType;
-        var time = entityType[HypertableAnnotationNames.TimeProperty] as string ?? "(time)";
-        entityType.SetAnnotation(ArgumentAnnotation, argument ?? throw HypertableFeatureChecks.Error(Feature, entityType, time, error!, ArgumentFix));
+        entityType.SetAnnotation(ArgumentAnnotation, argument);
         var built = JobScheduleBuilder.Build($"{Feature} on entity '{entityType.DisplayName()}'", JobSchedule.Empty, schedule);
         if (built.IsEmpty)
         {

@@ -20,7 +20,7 @@ public static class ReorderHypertableBuilderExtensions
     public static HypertableBuilder WithReorderPolicy(this HypertableBuilder hypertable, string indexName, Action<JobScheduleBuilder>? schedule = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(indexName);
-        return ReorderPolicy.Kind.Set(hypertable, indexName, null, schedule);
+        return ReorderPolicy.Kind.Set(hypertable, indexName, schedule);
     }
 
     /// <inheritdoc cref="WithReorderPolicy(HypertableBuilder, string, Action{JobScheduleBuilder})"/>

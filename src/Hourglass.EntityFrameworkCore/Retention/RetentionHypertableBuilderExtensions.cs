@@ -16,7 +16,7 @@ public static class RetentionHypertableBuilderExtensions
     /// <param name="schedule">The policy's job schedule, e.g. <c>s =&gt; s.Every(TimeSpan.FromHours(6)).MaxRetries(3)</c>; null for TimescaleDB's (daily).</param>
     /// <returns>The hypertable builder, for chaining.</returns>
     public static HypertableBuilder WithRetentionPolicy(this HypertableBuilder hypertable, TimeSpan dropAfter, Action<JobScheduleBuilder>? schedule = null)
-        => RetentionPolicy.Kind.Set(hypertable, PolicyInterval.Normalize(dropAfter, out var error), error, schedule);
+        => RetentionPolicy.Kind.SetInterval(hypertable, dropAfter, schedule);
 
     /// <summary>Drops chunks older than <paramref name="dropAfter"/>, given as interval text such as "90 days" or "1 year".</summary>
     /// <param name="hypertable">The hypertable builder.</param>
@@ -26,7 +26,7 @@ public static class RetentionHypertableBuilderExtensions
     public static HypertableBuilder WithRetentionPolicy(this HypertableBuilder hypertable, string dropAfter, Action<JobScheduleBuilder>? schedule = null)
     {
         ArgumentNullException.ThrowIfNull(dropAfter);
-        return RetentionPolicy.Kind.Set(hypertable, PolicyInterval.Normalize(dropAfter, out var error), error, schedule);
+        return RetentionPolicy.Kind.SetInterval(hypertable, dropAfter, schedule);
     }
 
     /// <summary>Drops chunks older than <paramref name="dropAfter"/> time units (integer time columns).</summary>
@@ -35,7 +35,7 @@ public static class RetentionHypertableBuilderExtensions
     /// <param name="schedule">The policy's job schedule; null for TimescaleDB's.</param>
     /// <returns>The hypertable builder, for chaining.</returns>
     public static HypertableBuilder WithRetentionPolicy(this HypertableBuilder hypertable, long dropAfter, Action<JobScheduleBuilder>? schedule = null)
-        => RetentionPolicy.Kind.Set(hypertable, PolicyInterval.Normalize(dropAfter, out var error), error, schedule);
+        => RetentionPolicy.Kind.SetInterval(hypertable, dropAfter, schedule);
 
     /// <inheritdoc cref="WithRetentionPolicy(HypertableBuilder, TimeSpan, Action{JobScheduleBuilder})"/>
     public static HypertableBuilder<TEntity> WithRetentionPolicy<TEntity>(this HypertableBuilder<TEntity> hypertable, TimeSpan dropAfter, Action<JobScheduleBuilder>? schedule = null)

@@ -40,8 +40,7 @@ internal static class RetentionPolicy
     private static string? ReadAttribute(Microsoft.EntityFrameworkCore.Metadata.IReadOnlyEntityType entityType)
         => entityType.ClrType.GetCustomAttribute<RetentionPolicyAttribute>(inherit: true) is not { } retention
             ? null
-            : PolicyInterval.Normalize(retention.DropAfter, out var error)
-                ?? throw HypertableFeatureChecks.Error("Retention policy", entityType, nameof(RetentionPolicyAttribute.DropAfter), error!, "give a positive interval such as [RetentionPolicy(\"90 days\")] (digits for integer time columns)");
+            : Kind.Interval(entityType, nameof(RetentionPolicyAttribute.DropAfter), retention.DropAfter);
 }
 
 /// <summary>

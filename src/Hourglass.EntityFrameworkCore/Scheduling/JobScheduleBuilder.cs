@@ -1,3 +1,5 @@
+using Hourglass.EntityFrameworkCore.Infrastructure;
+
 namespace Hourglass.EntityFrameworkCore.Scheduling;
 
 /// <summary>
@@ -92,7 +94,7 @@ public sealed class JobScheduleBuilder
     }
 
     private TimeSpan Positive(TimeSpan value, string what, string example)
-        => value.Ticks > 0 && value.Ticks % 10 == 0
+        => TimescaleInterval.FromTimeSpan(value, out _) is { IsPositive: true }
             ? value
             : throw Error($"the {what} {value} is not a positive whole number of microseconds", $"pass a positive time span, e.g. {example}");
 

@@ -18,12 +18,12 @@ internal static class JobScheduleCode
     public static (string Name, string? Value)[] Arguments(JobSchedule schedule, ICSharpHelper code)
         =>
         [
-            ("scheduleInterval", schedule.ScheduleInterval is { } interval ? code.Literal(JobScheduleSql.IntervalText(interval)) : null),
+            ("scheduleInterval", schedule.ScheduleInterval is { } interval ? code.Literal(Text(interval)) : null),
             ("initialStart", schedule.InitialStart is { } start ? code.Literal(start) : null),
             ("timezone", schedule.Timezone is { } timezone ? code.Literal(timezone) : null),
-            ("maxRuntime", schedule.MaxRuntime is { } runtime ? code.Literal(JobScheduleSql.IntervalText(runtime)) : null),
+            ("maxRuntime", schedule.MaxRuntime is { } runtime ? code.Literal(Text(runtime)) : null),
             ("maxRetries", schedule.MaxRetries is { } retries ? code.Literal(retries) : null),
-            ("retryPeriod", schedule.RetryPeriod is { } period ? code.Literal(JobScheduleSql.IntervalText(period)) : null),
+            ("retryPeriod", schedule.RetryPeriod is { } period ? code.Literal(Text(period)) : null),
             ("fixedSchedule", schedule.FixedSchedule is { } isFixed ? code.Literal(isFixed) : null),
             ("scheduled", schedule.Scheduled is { } scheduled ? code.Literal(scheduled) : null),
         ];
@@ -56,7 +56,10 @@ internal static class JobScheduleCode
         };
 
     /// <summary>Interval text of a migration file ("6 hours", "0 seconds") as a time span.</summary>
-    public static TimeSpan? Interval(string? text) => text is null ? null : AnnotationJson.ParseInterval(text);
+    public static TimeSpan? Interval(string? text) => TimescaleInterval.ParseTimeSpan(text);
+
+    /// <summary>A job setting's canonical interval text, as migration files write it.</summary>
+    public static string Text(TimeSpan interval) => TimescaleInterval.FromTimeSpan(interval).ToString();
 
     /// <summary>The scaffolded lambda <c>s =&gt; s.Every(...).MaxRetries(...)</c>, or null for an empty schedule.</summary>
     public static NestedClosureCodeFragment? Closure(JobSchedule schedule)

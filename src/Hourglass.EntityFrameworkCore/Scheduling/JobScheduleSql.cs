@@ -104,11 +104,8 @@ internal static class JobScheduleSql
         }
     }
 
-    /// <summary><c>INTERVAL '6 hours'</c>.</summary>
-    public static string Interval(TimeSpan interval) => "INTERVAL " + TimescaleSqlContext.Literal(IntervalText(interval));
-
-    /// <summary>Canonical interval text, "0 seconds" for zero (no run limit).</summary>
-    public static string IntervalText(TimeSpan interval) => AnnotationJson.IntervalText(interval);
+    /// <summary><c>INTERVAL '6 hours'</c>; <c>INTERVAL '0 seconds'</c> for no run limit.</summary>
+    public static string Interval(TimeSpan interval) => TimescaleInterval.FromTimeSpan(interval).ToSql();
 
     /// <summary>A timestamptz literal in UTC, to the microsecond.</summary>
     public static string Timestamp(DateTimeOffset value)

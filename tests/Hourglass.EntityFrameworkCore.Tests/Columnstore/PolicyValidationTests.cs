@@ -141,15 +141,17 @@ public class PolicyValidationTests
     [Fact]
     public void Policy_interval_spellings_normalise_to_one_value()
     {
-        Assert.Equal("90 days", PolicyInterval.Normalize("90 days", out _));
-        Assert.Equal("90 days", PolicyInterval.Normalize(TimeSpan.FromDays(90), out _));
-        Assert.Equal("12 months", PolicyInterval.Normalize("1 year", out _));
-        Assert.Equal("3 months", PolicyInterval.Normalize("3 mons", out _));
-        Assert.Equal("12 months", PolicyInterval.FromCatalog(new NpgsqlTypes.NpgsqlInterval(12, 0, 0)));
-        Assert.Equal("14 months", PolicyInterval.FromCatalog(new NpgsqlTypes.NpgsqlInterval(14, 0, 0)));
-        Assert.Equal("7 days", PolicyInterval.FromCatalog(TimeSpan.FromDays(7)));
-        Assert.Equal("36 hours", PolicyInterval.FromCatalog(TimeSpan.FromHours(36)));
-        Assert.Null(PolicyInterval.FromCatalog(new NpgsqlTypes.NpgsqlInterval(1, 2, 0)));
+        var retention = RetentionPolicy.Kind.ArgumentUse;
+        Assert.Equal("90 days", retention.Check("90 days").Value.ToString());
+        Assert.Equal("90 days", retention.Check(TimeSpan.FromDays(90)).Value.ToString());
+        Assert.Equal("12 months", retention.Check("1 year").Value.ToString());
+        Assert.Equal("3 months", retention.Check("3 mons").Value.ToString());
+        Assert.Null(retention.Check("1 year").Problem);
+        Assert.Equal("12 months", TimescaleInterval.FromCatalog(new NpgsqlTypes.NpgsqlInterval(12, 0, 0)).ToString());
+        Assert.Equal("14 months", TimescaleInterval.FromCatalog(new NpgsqlTypes.NpgsqlInterval(14, 0, 0)).ToString());
+        Assert.Equal("7 days", TimescaleInterval.FromCatalog(TimeSpan.FromDays(7)).ToString());
+        Assert.Equal("36 hours", TimescaleInterval.FromCatalog(TimeSpan.FromHours(36)).ToString());
+        Assert.Equal("1 month 2 days", TimescaleInterval.FromCatalog(new NpgsqlTypes.NpgsqlInterval(1, 2, 0)).ToString());
         using var year = ModelContext.Create(NoServer, Hypertable<DateTime>(h => h.WithRetentionPolicy("1 year")));
         using var months = ModelContext.Create(NoServer, Hypertable<DateTime>(h => h.WithRetentionPolicy("12 months")));
         Assert.Empty(months.DiffFrom(year));
