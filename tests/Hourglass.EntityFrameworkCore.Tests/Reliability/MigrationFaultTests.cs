@@ -10,10 +10,80 @@ using Xunit;
 
 namespace Hourglass.EntityFrameworkCore.Tests.Reliability;
 
-/// <summary>Migrations under faults: the process running `database update` killed in the middle of it.</summary>
+/// <summary>Migrations under faults: a process killed mid-migration, and two application instances migrating at once.</summary>
 [Collection(ReliabilityTests.Name)]
 public sealed class MigrationFaultTests
 {
+    /// <summary>
+    /// The migration has a transactional part (table, hypertable, rows, the aggregate created empty, its policy) and a
+    /// step EF runs outside the transaction (the aggregate's refresh). Two instances start together on an empty database.
+    /// </summary>
+    [NativeTimescaleFact("two sessions migrating at once")]
+    public async Task Two_instances_migrating_at_once_leave_one_correct_schema()
+    {
+        var server = await TestServers.RequireNativeTimescaleAsync(NativeNeeds.ConcurrentSessions);
+        await using var database = await server.CreateDatabaseAsync("migrate2");
+
+        using var start = new Barrier(2);
+        var instances = Enumerable.Range(0, 2).Select(_ => Task.Run(async () =>
+        {
+            var options = new DbContextOptionsBuilder<CaggMigrateContext>()
+                .UseNpgsql(database.ConnectionString, o => o.UseTimescale())
+                .UseSnakeCaseNamingConvention()
+                .ConfigureWarnings(w => w.Ignore(RelationalEventId.PendingModelChangesWarning))
+                .Options;
+            await using var context = new CaggMigrateContext(options);
+            var migrator = context.GetService<IMigrator>();
+            start.SignalAndWait(TimeSpan.FromSeconds(30));
+            try
+            {
+                await migrator.MigrateAsync(CaggMigrateInitial.Id);
+                return (Exception?)null;
+            }
+            catch (Exception ex)
+            {
+                return ex;
+            }
+        })).ToList();
+        var errors = await Task.WhenAll(instances);
+
+        var history = await database.ScalarAsync<long>("SELECT count(*) FROM \"__EFMigrationsHistory\"");
+        var tables = await database.ScalarAsync<long>("SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'mig_metrics'");
+        var hypertables = await database.ScalarAsync<long>("SELECT count(*) FROM timescaledb_information.hypertables WHERE hypertable_schema = current_schema() AND hypertable_name = 'mig_metrics'");
+        var rows = await database.ScalarAsync<long>("SELECT count(*) FROM mig_metrics");
+        var aggregates = await database.ScalarAsync<long>("SELECT count(*) FROM timescaledb_information.continuous_aggregates WHERE view_schema = current_schema() AND view_name = 'mig_hourly'");
+        var buckets = await database.ScalarAsync<long>("SELECT count(*) FROM mig_hourly");
+        var policies = await database.ScalarAsync<long>("SELECT count(*) FROM timescaledb_information.jobs WHERE proc_name = 'policy_refresh_continuous_aggregate' AND hypertable_schema IS NOT NULL");
+
+        var failed = errors.Where(e => e is not null).ToList();
+        Assert.True(failed.Count == 0, string.Join("\n", failed));
+        Assert.Equal(1, history);
+        Assert.Equal(1, tables);
+        Assert.Equal(1, hypertables);
+        Assert.Equal(8 * 3 * 10, rows);
+        Assert.Equal(1, aggregates);
+        Assert.Equal(24, buckets);
+        Assert.Equal(1, policies);
+
+        await ReliabilityDoc.MatchesAsync("concurrent-migrate", string.Join("\n",
+            "Two instances of an application called `Database.MigrateAsync()` on an empty database at the same moment (two contexts, " +
+            "two sessions, native TimescaleDB). The migration creates a table, makes it a hypertable, inserts 240 rows, creates a " +
+            "continuous aggregate empty with its refresh policy inside EF's transaction, then refreshes the aggregate outside it. " +
+            "Npgsql's migration lock lasts one transaction, and EF commits before the refresh and records the migration after it; " +
+            "Hourglass holds a session-level advisory lock around the whole `MigrateAsync`, so the second instance waits for the first " +
+            "and then finds the migration applied.",
+            "",
+            ReliabilityDoc.Table(["measured", "value"],
+            [
+                ["instances that failed", failed.Count.ToString(CultureInfo.InvariantCulture)],
+                ["rows in __EFMigrationsHistory", history.ToString(CultureInfo.InvariantCulture)],
+                ["tables / hypertables mig_metrics", $"{tables} / {hypertables}"],
+                ["rows in mig_metrics (240 when inserted once)", rows.ToString(CultureInfo.InvariantCulture)],
+                ["continuous aggregates / refresh policies", $"{aggregates} / {policies}"],
+                ["buckets in the aggregate (24 expected)", buckets.ToString(CultureInfo.InvariantCulture)],
+            ])));
+    }
+
     /// <summary>Where the migrating process is killed: the step the kill target announces before sending its statement.</summary>
     public static TheoryData<string> KillPoints() => new() { "transaction", "refresh" };
 
