@@ -1,3 +1,4 @@
+using System.Reflection;
 using System.Globalization;
 using Hourglass.EntityFrameworkCore.Hypertables;
 using Hourglass.EntityFrameworkCore.Infrastructure;
@@ -196,11 +197,24 @@ internal sealed class HypertablePolicyConvention(IReadOnlyList<HypertablePolicyK
             return;
         }
 
+        var entityType = entityTypeBuilder.Metadata;
+        var schedules = entityType.ClrType.GetCustomAttributes<PolicyScheduleAttribute>(inherit: true).ToList();
         foreach (var kind in kinds)
         {
-            if (kind.ReadAttribute(entityTypeBuilder.Metadata) is { } argument)
+            if (kind.ReadAttribute(entityType) is { } argument)
             {
                 entityTypeBuilder.HasAnnotation(kind.ArgumentAnnotation, argument, fromDataAnnotation: true);
+            }
+
+            var declared = schedules.Where(s => s.Policy == kind.Policy).ToList();
+            if (declared.Count > 1)
+            {
+                throw TimescaleModelError.Create(kind.Feature, entityType, nameof(PolicyScheduleAttribute), $"{declared.Count} [PolicySchedule(TimescalePolicy.{kind.Policy})] attributes", "declare one schedule per policy");
+            }
+
+            if (declared.Count == 1 && declared[0].ToSchedule(entityType, kind.Feature) is { IsEmpty: false } schedule)
+            {
+                entityTypeBuilder.HasAnnotation(kind.ScheduleAnnotation, schedule.Serialize(), fromDataAnnotation: true);
             }
         }
     }
@@ -214,6 +228,15 @@ internal sealed class HypertablePolicyConvention(IReadOnlyList<HypertablePolicyK
                 if (kind.Find(entityType) is { } policy)
                 {
                     kind.Validate(entityType, policy.Argument);
+                }
+                else if (entityType.FindAnnotation(kind.ScheduleAnnotation) is not null)
+                {
+                    throw TimescaleModelError.Create(
+                        kind.Feature,
+                        entityType,
+                        nameof(PolicyScheduleAttribute),
+                        $"a schedule is declared for the {kind.Feature.ToLowerInvariant()}, but the entity has no such policy",
+                        $"declare the policy too ({kind.FluentMethod}(...) or its attribute), or remove [PolicySchedule(TimescalePolicy.{kind.Policy})]");
                 }
             }
         }
