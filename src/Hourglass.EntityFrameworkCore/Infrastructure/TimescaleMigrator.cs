@@ -116,7 +116,10 @@ internal sealed class TimescaleMigrator(IServiceProvider services, TimescaleServ
 
     private async Task RunAsync(string function, CancellationToken cancellationToken)
     {
-        await using var command = LockCommand(function);
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        var command = LockCommand(function);
+        await using (command.ConfigureAwait(false))
+        {
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 }
