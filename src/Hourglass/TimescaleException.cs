@@ -25,4 +25,7 @@ public sealed class TimescaleException : Exception
         : base(message, innerException)
     {
     }
+
+    /// <summary>Set when the object the call named (a job, so far) does not exist, so callers can word their own fix.</summary>
+    internal bool IsNotFound { get; init; }
 }

@@ -296,4 +296,24 @@ public class HypertableMigrationTests(TimescaleDatabaseFixture fixture) : IClass
             Assert.True(target.HasCommunityFeatures);
         }
     }
+
+    [Fact]
+    public async Task MigrateAsync_asks_the_server_asynchronously_before_the_run_and_the_generator_uses_that_answer()
+    {
+        await using var context = Context(Readings<DateTime>("detected_async"));
+        Assert.IsType<Hourglass.EntityFrameworkCore.Infrastructure.TimescaleMigrator>(context.GetService<IMigrator>());
+        var detector = context.GetService<Hourglass.EntityFrameworkCore.Infrastructure.TimescaleServerDetector>();
+        await detector.PrepareAsync(CancellationToken.None);
+
+        // Unreachable from here on: only the answer read ahead can say which TimescaleDB this is.
+        context.Database.SetConnectionString("Host=127.0.0.1;Port=1;Database=none;Username=none;Timeout=1");
+        var target = detector.Resolve([]);
+
+        Assert.Equal("server", target.Source);
+        Assert.True(target.IsAvailable);
+        Assert.True(target.Version >= new Version(2, 13), $"version {target.Version}");
+        Assert.Contains(target.License, new[] { "timescale", "apache" });
+        // Once installed the answer is kept for the run.
+        Assert.Same(target, detector.Resolve([]));
+    }
 }

@@ -22,7 +22,9 @@ internal static class DoctorChecks
         results.Add(CheckResult.Pass(CheckIds.Extension, $"TimescaleDB {server.TimescaleVersionText} is installed."));
         results.Add(CheckVersion(server));
         results.Add(CheckLicense(server.License));
-        results.Add(server.IsPreloaded
+        results.Add(server.IsPreloaded is null
+            ? CheckResult.Warn(CheckIds.Preload, $"shared_preload_libraries cannot be read by role '{server.User}' (it needs superuser or pg_read_all_settings), so whether timescaledb is preloaded is unknown. Run doctor as such a role, or GRANT pg_read_all_settings TO {server.User}.")
+            : server.IsPreloaded is true
             ? CheckResult.Pass(CheckIds.Preload, $"shared_preload_libraries = '{server.PreloadLibraries}'.")
             : CheckResult.Warn(CheckIds.Preload, $"timescaledb is not in shared_preload_libraries ('{server.PreloadLibraries}'): its background workers cannot start. Add it in postgresql.conf and restart. (The embedded server loads TimescaleDB without it and has no background workers.)"));
         results.Add(CheckWorkers(server, snapshot.Jobs));

@@ -1,4 +1,3 @@
-using System.Data.Common;
 using System.Reflection;
 using Hourglass.EntityFrameworkCore.Hypertables;
 using Hourglass.EntityFrameworkCore.Infrastructure;
@@ -16,30 +15,15 @@ internal sealed class ColumnstoreScaffoldingReader : ITimescaleScaffoldingReader
     /// <summary>Table annotation: "segmentby columns|orderby with column names".</summary>
     public const string SettingsAnnotation = "Hourglass:Scaffold:Columnstore";
 
-    public void Read(DbConnection connection, DatabaseModel model)
+    public void Read(ScaffoldingCatalog catalog, DatabaseModel model)
     {
-        // 2.18 renamed the view; both have the same columns.
-        var view = CatalogQueries.Scalar(connection, "SELECT to_regclass('timescaledb_information.hypertable_columnstore_settings') IS NOT NULL") is true
-            ? "timescaledb_information.hypertable_columnstore_settings"
-            : CatalogQueries.Scalar(connection, "SELECT to_regclass('timescaledb_information.hypertable_compression_settings') IS NOT NULL") is true
-                ? "timescaledb_information.hypertable_compression_settings"
-                : null;
-        var settings = view is null
-            ? []
-            : CatalogQueries.Rows(
-                connection,
-                $"""
-                SELECT h.hypertable_schema::text, h.hypertable_name::text, s.segmentby, s.orderby
-                FROM timescaledb_information.hypertables h
-                LEFT JOIN {view} s ON s.hypertable = format('%I.%I', h.hypertable_schema, h.hypertable_name)::regclass
-                WHERE h.compression_enabled
-                """);
-        foreach (var row in settings)
+        foreach (var hypertable in catalog.Hypertables.Where(h => h.ColumnstoreEnabled))
         {
-            if (ScaffoldedHypertables.Find(model, row) is { } table)
+            if (ScaffoldedHypertables.Find(model, hypertable.Schema, hypertable.Name) is { } table)
             {
-                var order = ColumnstoreOrder.Parse(row[3] as string, out _) ?? [];
-                table[SettingsAnnotation] = string.Join(", ", ColumnstoreDefinition.SplitList(row[2] as string)) + "|" + ColumnstoreOrder.Format(order);
+                // PostgreSQL's defaults (NULLS LAST ascending, NULLS FIRST descending) are left out, as the builder leaves them.
+                var order = hypertable.OrderBy.Select(o => new ColumnstoreOrder(o.Column, o.Descending, o.NullsFirst == o.Descending ? null : o.NullsFirst));
+                table[SettingsAnnotation] = string.Join(", ", hypertable.SegmentBy) + "|" + ColumnstoreOrder.Format(order);
             }
         }
     }

@@ -1,3 +1,4 @@
+using Hourglass;
 using System.Data.Common;
 using System.Diagnostics;
 using System.Globalization;
@@ -58,21 +59,27 @@ public static class ContinuousAggregateDbContextExtensions
                 + "Fix: commit or dispose the context's transaction first, or use a context without one.");
         }
 
-        var sql = context.GetService<ISqlGenerationHelper>();
-        var name = sql.DelimitIdentifier(view, entityType.GetViewSchema());
         await context.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var connection = context.Database.GetDbConnection();
-            using var probe = connection.CreateCommand();
-            probe.CommandText = "SELECT count(*) FROM pg_catalog.pg_extension WHERE extname = 'timescaledb'";
-            var hasTimescale = Convert.ToInt64(await probe.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture) > 0;
-            using var refresh = connection.CreateCommand();
-            refresh.CommandTimeout = context.Database.GetCommandTimeout() ?? refresh.CommandTimeout;
-            refresh.CommandText = hasTimescale
-                ? $"CALL refresh_continuous_aggregate({TimescaleSqlContext.Literal(name)}, {Window(from)}, {Window(to)})"
-                : $"REFRESH MATERIALIZED VIEW {name}";
-            await RefreshWaitingForConcurrentRefreshesAsync(refresh, view, entityType.DisplayName(), cancellationToken).ConfigureAwait(false);
+            var connection = (NpgsqlConnection)context.Database.GetDbConnection();
+            var client = connection.Timescale();
+            var timeout = context.Database.GetCommandTimeout() ?? connection.CommandTimeout;
+            Func<Task> refresh;
+            if ((await client.GetServerAsync(cancellationToken).ConfigureAwait(false)).IsInstalled)
+            {
+                var schema = entityType.GetViewSchema();
+                var aggregate = schema is null ? view : $"{schema}.{view}";
+                refresh = () => client.RefreshContinuousAggregateAsync(aggregate, from, to, cancellationToken);
+            }
+            else
+            {
+                // Degrade made a plain materialized view: refresh all of it.
+                var whole = "REFRESH MATERIALIZED VIEW " + context.GetService<ISqlGenerationHelper>().DelimitIdentifier(view, entityType.GetViewSchema());
+                refresh = () => context.Database.ExecuteSqlRawAsync(whole, cancellationToken);
+            }
+
+            await RefreshWaitingForConcurrentRefreshesAsync(refresh, timeout, view, entityType.DisplayName(), cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -82,9 +89,9 @@ public static class ContinuousAggregateDbContextExtensions
 
     // TimescaleDB 2.27+ refuses a refresh whose window overlaps one in progress (55P03) instead of waiting for it; the
     // caller asked for their window to be materialized, so wait for the other refresh and run ours afterwards.
-    private static async Task RefreshWaitingForConcurrentRefreshesAsync(DbCommand refresh, string view, string entity, CancellationToken cancellationToken)
+    private static async Task RefreshWaitingForConcurrentRefreshesAsync(Func<Task> refresh, int timeoutSeconds, string view, string entity, CancellationToken cancellationToken)
     {
-        var budget = refresh.CommandTimeout > 0 ? TimeSpan.FromSeconds(refresh.CommandTimeout) : Timeout.InfiniteTimeSpan;
+        var budget = timeoutSeconds > 0 ? TimeSpan.FromSeconds(timeoutSeconds) : Timeout.InfiniteTimeSpan;
         var waited = Stopwatch.StartNew();
         var pause = TimeSpan.FromMilliseconds(100);
         var tries = 1;
@@ -92,7 +99,7 @@ public static class ContinuousAggregateDbContextExtensions
         {
             try
             {
-                await refresh.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                await refresh().ConfigureAwait(false);
                 return;
             }
             catch (PostgresException busy) when (busy.SqlState == PostgresErrorCodes.LockNotAvailable)
@@ -113,8 +120,4 @@ public static class ContinuousAggregateDbContextExtensions
             }
         }
     }
-
-    // An untyped literal: TimescaleDB reads it as the bucket column's type (timestamptz, timestamp or date).
-    private static string Window(DateTimeOffset? value)
-        => value is { } v ? TimescaleSqlContext.Literal(v.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture) + "+00") : "NULL";
 }

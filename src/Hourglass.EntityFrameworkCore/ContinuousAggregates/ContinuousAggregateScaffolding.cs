@@ -1,4 +1,3 @@
-using System.Data.Common;
 using System.Globalization;
 using System.Reflection;
 using Hourglass.EntityFrameworkCore.Infrastructure;
@@ -9,13 +8,14 @@ using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using Microsoft.EntityFrameworkCore.Scaffolding.Metadata;
+using NpgsqlTypes;
 
 namespace Hourglass.EntityFrameworkCore.ContinuousAggregates;
 
 /// <summary>
-/// Marks the views that are continuous aggregates (<c>timescaledb_information.continuous_aggregates</c>) with their query,
-/// materialized_only and refresh policy (<c>timescaledb_information.jobs</c>), so they scaffold as <c>IsContinuousAggregate</c>.
-/// Their materialization hypertables live in <c>_timescaledb_internal</c>, which scaffolding already leaves out.
+/// Marks the views that are continuous aggregates with their query, materialized_only and refresh policy (read by the
+/// Hourglass catalog library), so they scaffold as <c>IsContinuousAggregate</c>. Their materialization hypertables live
+/// in TimescaleDB's own schemas, which scaffolding already leaves out.
 /// </summary>
 internal sealed class ContinuousAggregateScaffoldingReader : ITimescaleScaffoldingReader
 {
@@ -28,49 +28,39 @@ internal sealed class ContinuousAggregateScaffoldingReader : ITimescaleScaffoldi
     /// <summary>The policy's job schedule beyond its interval, as JSON.</summary>
     public const string ScheduleAnnotation = "Hourglass:Scaffold:ContinuousAggregate:Schedule";
 
-    public void Read(DbConnection connection, DatabaseModel model)
+    public void Read(ScaffoldingCatalog catalog, DatabaseModel model)
     {
-        // Offsets of integer-time aggregates are numbers, not intervals; their policy is left out (the view is still read).
-        var rows = CatalogQueries.Rows(
-            connection,
-            $"""
-            SELECT c.view_schema::text, c.view_name::text, c.materialized_only, c.view_definition,
-                   j.job_id IS NOT NULL AND jsonb_typeof(j.config -> 'start_offset') IS DISTINCT FROM 'number'
-                       AND jsonb_typeof(j.config -> 'end_offset') IS DISTINCT FROM 'number' AS has_policy,
-                   CASE WHEN jsonb_typeof(j.config -> 'start_offset') = 'string'
-                        THEN (extract(epoch FROM (j.config ->> 'start_offset')::interval) * 1000000)::bigint END,
-                   CASE WHEN jsonb_typeof(j.config -> 'end_offset') = 'string'
-                        THEN (extract(epoch FROM (j.config ->> 'end_offset')::interval) * 1000000)::bigint END,
-                   (extract(epoch FROM j.schedule_interval) * 1000000)::bigint,
-                   {JobScheduleCatalog.Columns}
-            FROM timescaledb_information.continuous_aggregates c
-            JOIN _timescaledb_catalog.hypertable h
-              ON h.schema_name = c.materialization_hypertable_schema AND h.table_name = c.materialization_hypertable_name
-            LEFT JOIN timescaledb_information.jobs j
-              ON j.proc_name = 'policy_refresh_continuous_aggregate' AND (j.config ->> 'mat_hypertable_id')::int = h.id
-            LEFT {JobScheduleCatalog.Join}
-            """);
-        foreach (var row in rows)
+        foreach (var aggregate in catalog.Aggregates)
         {
-            var view = model.Tables.FirstOrDefault(t => t is DatabaseView && t.Schema == (string)row[0]! && t.Name == (string)row[1]!);
+            var view = model.Tables.FirstOrDefault(t => t is DatabaseView && t.Schema == aggregate.Schema && t.Name == aggregate.Name);
             if (view is null)
             {
                 continue;
             }
 
-            view[SqlAnnotation] = ((string)row[3]!).Trim().TrimEnd(';');
-            view[MaterializedOnlyAnnotation] = (bool)row[2]!;
-            if (row[4] is true)
+            view[SqlAnnotation] = aggregate.Definition.Trim().TrimEnd(';');
+            view[MaterializedOnlyAnnotation] = aggregate.MaterializedOnly;
+            var job = catalog.Jobs.FirstOrDefault(j => j.Kind == JobKind.ContinuousAggregateRefresh && j.RelationSchema == aggregate.Schema && j.RelationName == aggregate.Name);
+            var start = job?.ConfigValues.GetValueOrDefault("start_offset");
+            var end = job?.ConfigValues.GetValueOrDefault("end_offset");
+            // Offsets of integer-time aggregates are numbers, not intervals; their policy is left out (the view is still read).
+            if (job is null || start?.Integer is not null || end?.Integer is not null)
             {
-                view[PolicyAnnotation] = string.Join('|', row[5], row[6], row[7]);
-                var schedule = JobScheduleCatalog.Read(row, 8, PolicyJobs.Defaults(TimescalePolicy.ContinuousAggregateRefresh)) with { ScheduleInterval = null };
-                if (!schedule.IsEmpty)
-                {
-                    view[ScheduleAnnotation] = schedule.Serialize();
-                }
+                continue;
+            }
+
+            view[PolicyAnnotation] = string.Join('|', Microseconds(start?.Interval), Microseconds(end?.Interval), Microseconds(job.ScheduleInterval));
+            var schedule = JobScheduleCatalog.Read(job, PolicyJobs.Defaults(TimescalePolicy.ContinuousAggregateRefresh)) with { ScheduleInterval = null };
+            if (!schedule.IsEmpty)
+            {
+                view[ScheduleAnnotation] = schedule.Serialize();
             }
         }
     }
+
+    // As PostgreSQL's extract(epoch ...) counts them: a month as 30 days, a day as 24 hours. Empty for an unbounded offset.
+    private static string Microseconds(NpgsqlInterval? interval)
+        => interval is { } i ? ((((i.Months * 30L) + i.Days) * 86_400_000_000L) + i.Time).ToString(CultureInfo.InvariantCulture) : "";
 }
 
 /// <summary>Writes scaffolded continuous aggregates as <c>IsContinuousAggregate("view", "SELECT ...").MaterializedOnly(...).WithRefreshPolicy(...)</c>.</summary>

@@ -161,6 +161,6 @@ internal static class ScaffoldedHypertables
     /// The scaffolded hypertable a catalog row names. Only tables the hypertable reader marked: the calls chain onto
     /// <c>IsHypertable</c>, and jobs can also belong to continuous aggregates.
     /// </summary>
-    public static DatabaseTable? Find(DatabaseModel model, object?[] row)
-        => model.Tables.FirstOrDefault(t => t.Schema == (string?)row[0] && t.Name == (string?)row[1] && t[HypertableScaffoldingReader.ScaffoldAnnotation] is not null);
+    public static DatabaseTable? Find(DatabaseModel model, string? schema, string? name)
+        => model.Tables.FirstOrDefault(t => t.Schema == schema && t.Name == name && t[HypertableScaffoldingReader.ScaffoldAnnotation] is not null);
 }

@@ -1,4 +1,3 @@
-using System.Data.Common;
 using System.Globalization;
 using System.Reflection;
 using Hourglass.EntityFrameworkCore.Infrastructure;
@@ -17,34 +16,25 @@ internal sealed class HypertableScaffoldingReader : ITimescaleScaffoldingReader
     /// <summary>Table annotation carrying a scaffolded hypertable by column names, as <see cref="HypertableDefinition"/> JSON.</summary>
     public const string ScaffoldAnnotation = "Hourglass:Scaffold:Hypertable";
 
-    public void Read(DbConnection connection, DatabaseModel model) => MarkHypertables(connection, model);
-
-    private static void MarkHypertables(DbConnection connection, DatabaseModel model)
+    public void Read(ScaffoldingCatalog catalog, DatabaseModel model)
     {
-        var catalog = CatalogQueries.Rows(
-            connection,
-            """
-            SELECT hypertable_schema::text, hypertable_name::text, column_name::text, time_interval, integer_interval, num_partitions
-            FROM timescaledb_information.dimensions
-            ORDER BY hypertable_schema, hypertable_name, dimension_number
-            """);
-        foreach (var hypertable in catalog.GroupBy(r => ((string)r[0]!, (string)r[1]!)))
+        foreach (var hypertable in catalog.Hypertables.Where(h => h.Dimensions.Count > 0))
         {
-            var table = model.Tables.FirstOrDefault(t => t.Schema == hypertable.Key.Item1 && t.Name == hypertable.Key.Item2);
+            var table = model.Tables.FirstOrDefault(t => t.Schema == hypertable.Schema && t.Name == hypertable.Name);
             if (table is null)
             {
                 continue;
             }
 
-            var rows = hypertable.ToList();
-            var time = (string)rows[0][2]!;
+            var time = hypertable.Dimensions[0].Column;
             var defaultIndexNames = new HashSet<string> { $"{table.Name}_{time}_idx" };
             var dimensions = new List<HypertableDimension>();
-            foreach (var row in rows.Skip(1))
+            foreach (var dimension in hypertable.Dimensions.Skip(1))
             {
-                var column = (string)row[2]!;
-                defaultIndexNames.Add($"{table.Name}_{column}_{time}_idx");
-                dimensions.Add(row[5] is short partitions ? new HypertableDimension(column, partitions, null) : new HypertableDimension(column, null, Interval(row)));
+                defaultIndexNames.Add($"{table.Name}_{dimension.Column}_{time}_idx");
+                dimensions.Add(dimension.Partitions is { } partitions
+                    ? new HypertableDimension(dimension.Column, partitions, null)
+                    : new HypertableDimension(dimension.Column, null, Interval(hypertable, dimension)));
             }
 
             var defaultIndexes = table.Indexes.Where(i => i.Name is not null && defaultIndexNames.Contains(i.Name)).ToList();
@@ -54,14 +44,14 @@ internal sealed class HypertableScaffoldingReader : ITimescaleScaffoldingReader
             }
 
             table[ScaffoldAnnotation] = AnnotationJson.Serialize(new HypertableDefinition(
-                time, Interval(rows[0]), dimensions, CreateDefaultIndexes: defaultIndexes.Count > 0, MigrateData: false, IntegerNowFunction: null));
+                time, Interval(hypertable, hypertable.Dimensions[0]), dimensions, CreateDefaultIndexes: defaultIndexes.Count > 0, MigrateData: false, IntegerNowFunction: null));
         }
     }
 
-    // The interval as a typed value (Npgsql's interval), never PostgreSQL's output text.
-    private static string Interval(object?[] row)
-        => TimescaleInterval.FromCatalog(row[4] ?? row[3])?.ToString()
-            ?? throw new InvalidOperationException($"Hypertable {row[0]}.{row[1]} has no chunk interval in the catalog.");
+    // The interval as the catalog types it (a TimeSpan, or a long for integer columns), never PostgreSQL's output text.
+    private static string Interval(HypertableLayout hypertable, Dimension dimension)
+        => TimescaleInterval.FromCatalog((object?)dimension.IntegerInterval ?? dimension.Interval)?.ToString()
+            ?? throw new InvalidOperationException($"Hypertable {hypertable.Schema}.{hypertable.Name} has no chunk interval for column {dimension.Column} in the catalog.");
 }
 
 /// <summary>

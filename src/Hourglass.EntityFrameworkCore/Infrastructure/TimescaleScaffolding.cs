@@ -7,21 +7,22 @@ using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Scaffolding;
 using Microsoft.EntityFrameworkCore.Scaffolding.Metadata;
+using Hourglass.Infrastructure;
 using Npgsql;
 using Npgsql.EntityFrameworkCore.PostgreSQL.Design.Internal;
 using Npgsql.EntityFrameworkCore.PostgreSQL.Scaffolding.Internal;
 
-using NpgsqlTypes;
 
 namespace Hourglass.EntityFrameworkCore.Infrastructure;
 
 /// <summary>
 /// A feature's part of <c>dotnet ef dbcontext scaffold</c>: reads its catalog and annotates the tables and views Npgsql
-/// read. Runs inside the snapshot the whole read shares, after TimescaleDB's own objects were removed.
+/// read, from the typed catalog the Hourglass library reads. Runs inside the snapshot the whole read shares, after
+/// TimescaleDB's own objects were removed.
 /// </summary>
 internal interface ITimescaleScaffoldingReader
 {
-    void Read(DbConnection connection, DatabaseModel model);
+    void Read(ScaffoldingCatalog catalog, DatabaseModel model);
 }
 
 /// <summary>Turns a feature's scaffolding annotations into fluent API calls, removing the annotations it handled.</summary>
@@ -41,12 +42,6 @@ internal sealed class TimescaleDatabaseModelFactory(
     IServiceProvider services,
     IEnumerable<ITimescaleScaffoldingReader> features) : IDatabaseModelFactory
 {
-    private static readonly string[] s_internalSchemas =
-    [
-        "_timescaledb_internal", "_timescaledb_catalog", "_timescaledb_config", "_timescaledb_cache",
-        "_timescaledb_functions", "timescaledb_information", "timescaledb_experimental",
-    ];
-
     private readonly ITimescaleScaffoldingReader[] _features = features.ToArray();
     private IDatabaseModelFactory? _inner;
 
@@ -76,15 +71,14 @@ internal sealed class TimescaleDatabaseModelFactory(
         try
         {
             var model = Inner.Create(connection, options);
-            if (CatalogQueries.Scalar(connection, "SELECT count(*) FROM pg_catalog.pg_extension WHERE extname = 'timescaledb'") is 0L)
+            if (ScaffoldingCatalog.Read(connection) is not { } catalog)
             {
                 return model;
             }
 
-            var chunks = CatalogQueries.Rows(connection, "SELECT chunk_schema, chunk_name FROM timescaledb_information.chunks")
-                .Select(r => ((string)r[0]!, (string)r[1]!)).ToHashSet();
+            var chunks = catalog.Chunks.ToHashSet();
             var removed = model.Tables
-                .Where(t => s_internalSchemas.Contains(t.Schema) || chunks.Contains((t.Schema!, t.Name)))
+                .Where(t => ServerCatalog.OwnSchemas.Contains(t.Schema) || chunks.Contains((t.Schema!, t.Name)))
                 .ToHashSet();
             foreach (var table in removed)
             {
@@ -103,7 +97,7 @@ internal sealed class TimescaleDatabaseModelFactory(
             model[ScaffoldedSchemasAnnotation] = options.Schemas.ToList();
             foreach (var feature in _features)
             {
-                feature.Read(connection, model);
+                feature.Read(catalog, model);
             }
 
             model.RemoveAnnotation(ScaffoldedSchemasAnnotation);
@@ -256,48 +250,4 @@ internal sealed class TimescaleAnnotationCodeGenerator(
     public IReadOnlyList<AttributeCodeFragment> GenerateDataAnnotationAttributes(IEntityType entityType, IDictionary<string, IAnnotation> annotations) => Inner.GenerateDataAnnotationAttributes(entityType, annotations);
 
     public IReadOnlyList<AttributeCodeFragment> GenerateDataAnnotationAttributes(IProperty property, IDictionary<string, IAnnotation> annotations) => Inner.GenerateDataAnnotationAttributes(property, annotations);
-}
-
-/// <summary>Small synchronous catalog reads for scaffolding (EF's scaffolding API is synchronous).</summary>
-internal static class CatalogQueries
-{
-    public static object? Scalar(DbConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return command.ExecuteScalar();
-    }
-
-    /// <summary>Every row as an array of values, SQL NULL as null.</summary>
-    public static List<object?[]> Rows(DbConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        using var reader = command.ExecuteReader();
-        var rows = new List<object?[]>();
-        while (reader.Read())
-        {
-            var row = new object?[reader.FieldCount];
-            for (var i = 0; i < row.Length; i++)
-            {
-                row[i] = reader.IsDBNull(i) ? null : Value(reader, i);
-            }
-
-            rows.Add(row);
-        }
-
-        return rows;
-    }
-
-    // An interval with months has no TimeSpan: it comes as Npgsql's own interval type instead of failing.
-    private static object Value(DbDataReader reader, int ordinal)
-    {
-        if (reader.GetDataTypeName(ordinal) != "interval")
-        {
-            return reader.GetValue(ordinal);
-        }
-
-        var interval = reader.GetFieldValue<NpgsqlInterval>(ordinal);
-        return interval.Months == 0 ? TimeSpan.FromDays(interval.Days) + TimeSpan.FromTicks(interval.Time * 10) : interval;
-    }
 }

@@ -1,9 +1,9 @@
-using System.Data;
 using System.Data.Common;
 using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.EntityFrameworkCore.Migrations.Operations;
 using Microsoft.EntityFrameworkCore.Storage;
-using Microsoft.EntityFrameworkCore.Migrations;
+using Npgsql;
 
 namespace Hourglass.EntityFrameworkCore.Infrastructure;
 
@@ -11,7 +11,9 @@ namespace Hourglass.EntityFrameworkCore.Infrastructure;
 /// Decides which TimescaleDB the SQL is generated for. A configured <c>TargetVersion</c> wins; scripts
 /// (<see cref="MigrationsSqlGenerationOptions.Script"/>) never ask a server, so the same migrations give the same script
 /// whichever server is reachable; migrations run against a database ask it once per context (one migration run), on the
-/// context's own connection and transaction.
+/// context's own connection and transaction, through the Hourglass catalog library (<c>GetServerAsync</c>).
+/// <c>MigrateAsync</c> asks asynchronously before the run (<see cref="TimescaleMigrator"/>); EF generates each
+/// migration's SQL synchronously, so other paths (<c>Migrate</c>, <c>dotnet ef database update</c>) ask then.
 /// </summary>
 internal sealed class TimescaleServerDetector(
     IDbContextOptions options,
@@ -20,6 +22,7 @@ internal sealed class TimescaleServerDetector(
 {
     private const string ExtensionAnnotation = "Npgsql:PostgresExtension:timescaledb";
     private TimescaleServerTarget? _detected;
+    private TimescaleServer? _prefetched;
     private bool _assumptionLogged;
 
     public TimescaleMissingBehavior MissingBehavior =>
@@ -54,60 +57,100 @@ internal sealed class TimescaleServerDetector(
         return _detected;
     }
 
-    private TimescaleServerTarget Detect(bool createdByMigration)
+    /// <summary>
+    /// Asks the server ahead of a migration run, without blocking a thread; the first <see cref="Resolve"/> of the run
+    /// then uses the answer. Does nothing when the answer would not be used (a configured version, or one already known).
+    /// A server that cannot be reached is left to <see cref="Resolve"/>, which reports it.
+    /// </summary>
+    public async Task PrepareAsync(CancellationToken cancellationToken)
     {
-        if (string.IsNullOrEmpty(connection.ConnectionString) && connection.DbConnection is null)
+        if (options.FindExtension<TimescaleOptionsExtension>()?.TargetVersion is not null || _detected is { IsAvailable: true } || !HasConnection)
         {
-            return Assume("no connection string is configured");
+            return;
         }
 
         bool opened;
         try
         {
-            opened = connection.Open();
+            opened = await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is DbException or InvalidOperationException or TimeoutException or System.Net.Sockets.SocketException)
+        catch (Exception ex) when (IsUnreachable(ex))
         {
-            return Assume($"the server could not be reached ({ex.Message})");
+            return;
         }
 
         try
         {
-            var installed = Query("SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'timescaledb'");
-            if (installed is not null)
-            {
-                var license = Query("SELECT current_setting('timescaledb.license', true)");
-                return new TimescaleServerTarget(true, TimescaleServerTarget.ParseVersion(installed), "server", license);
-            }
-
-            if (createdByMigration)
-            {
-                var available = Query("SELECT default_version FROM pg_catalog.pg_available_extensions WHERE name = 'timescaledb'");
-                if (available is not null)
-                {
-                    return new TimescaleServerTarget(true, TimescaleServerTarget.ParseVersion(available), "server");
-                }
-            }
-
-            return new TimescaleServerTarget(false, null, "server");
+            _prefetched = await ReadServerAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
         {
             if (opened)
             {
-                connection.Close();
+                await connection.CloseAsync().ConfigureAwait(false);
             }
         }
     }
 
-    private string? Query(string sql)
+    private bool HasConnection => !string.IsNullOrEmpty(connection.ConnectionString) || connection.DbConnection is not null;
+
+    private static bool IsUnreachable(Exception ex) => ex is DbException or InvalidOperationException or TimeoutException or System.Net.Sockets.SocketException;
+
+    private TimescaleServerTarget Detect(bool createdByMigration)
     {
-        using var command = connection.DbConnection.CreateCommand();
-        command.CommandText = sql;
-        command.Transaction = connection.CurrentTransaction?.GetDbTransaction();
-        command.CommandType = CommandType.Text;
-        return command.ExecuteScalar() as string;
+        if (!HasConnection)
+        {
+            return Assume("no connection string is configured");
+        }
+
+        var server = _prefetched;
+        _prefetched = null;
+        if (server is null)
+        {
+            bool opened;
+            try
+            {
+                opened = connection.Open();
+            }
+            catch (Exception ex) when (IsUnreachable(ex))
+            {
+                return Assume($"the server could not be reached ({ex.Message})");
+            }
+
+            try
+            {
+                // EF generates migration SQL synchronously; the catalog library is asynchronous, so wait for it off this thread's context.
+                server = Task.Run(() => ReadServerAsync(CancellationToken.None)).GetAwaiter().GetResult();
+            }
+            finally
+            {
+                if (opened)
+                {
+                    connection.Close();
+                }
+            }
+        }
+
+        if (server is null)
+        {
+            return Assume($"the connection is a {connection.DbConnection.GetType().Name}, not an NpgsqlConnection the catalog library can read through");
+        }
+
+        if (server.IsInstalled)
+        {
+            return new TimescaleServerTarget(true, server.TimescaleVersion, "server", server.License);
+        }
+
+        return createdByMigration && server.AvailableVersionText is { } available
+            ? new TimescaleServerTarget(true, TimescaleServerTarget.ParseVersion(available), "server")
+            : new TimescaleServerTarget(false, null, "server");
     }
+
+    // On the context's connection: Npgsql runs the read in the connection's current transaction, if any.
+    private async Task<TimescaleServer?> ReadServerAsync(CancellationToken cancellationToken)
+        => connection.DbConnection is NpgsqlConnection npgsql
+            ? await npgsql.Timescale().GetServerAsync(cancellationToken).ConfigureAwait(false)
+            : null;
 
     private TimescaleServerTarget Assume(string reason)
     {

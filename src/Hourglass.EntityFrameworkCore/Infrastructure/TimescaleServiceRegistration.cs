@@ -24,6 +24,8 @@ internal static class TimescaleServiceRegistration
                 + "Fix: call services.AddEntityFrameworkNpgsql() before services.AddEntityFrameworkTimescale(), or use UseNpgsql(..., o => o.UseTimescale()).");
         }
 
+        // Only for asking the server asynchronously in MigrateAsync; without the migrator the SQL generator asks itself.
+        ServiceDecoration.Decorate<IMigrator, TimescaleMigrator>(services);
         services.TryAddSingleton<TimescaleLoggingDefinitions>();
         services.TryAddScoped<TimescaleDiagnostics>();
         services.TryAddScoped<TimescaleServerDetector>();

@@ -1,4 +1,4 @@
-using Hourglass.EntityFrameworkCore.Jobs;
+using Hourglass;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Npgsql;
 
@@ -11,6 +11,8 @@ public static class JobDatabaseFacadeExtensions
     /// <summary>
     /// Runs the job of <paramref name="procedure"/> now, in this session (<c>CALL run_job(job_id)</c>), and waits for it. Useful in
     /// tests and on servers without the background scheduler. Must be called outside a transaction: policies commit as they go.
+    /// Runs through the Hourglass catalog library (<c>connection.Timescale().RunJobAsync</c>): as long as the job needs,
+    /// until <paramref name="cancellationToken"/> cancels it.
     /// </summary>
     /// <param name="database">The context's database facade.</param>
     /// <param name="procedure">The procedure, as declared with <c>HasJob</c>: <c>name</c> or <c>schema.name</c>.</param>
@@ -28,27 +30,20 @@ public static class JobDatabaseFacadeExtensions
         await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var connection = (NpgsqlConnection)database.GetDbConnection();
-            int jobId;
-            var find = new NpgsqlCommand($"SELECT job_id FROM {JobSqlGenerator.JobsOf(procedure)}", connection);
-            await using (find.ConfigureAwait(false))
+            var client = ((NpgsqlConnection)database.GetDbConnection()).Timescale();
+            Job job;
+            try
             {
-                jobId = await find.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as int?
-                    ?? throw new InvalidOperationException($"There is no TimescaleDB job for procedure {procedure} in this database. Fix: declare it with modelBuilder.HasJob(\"{procedure}\", ...) and apply the migration.");
+                job = await client.RunJobAsync(JobSelector.Named(procedure), cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimescaleException missing) when (missing.IsNotFound)
+            {
+                throw new InvalidOperationException(
+                    $"There is no TimescaleDB job for procedure {procedure} in this database. Fix: declare it with modelBuilder.HasJob(\"{procedure}\", ...) and apply the migration.",
+                    missing);
             }
 
-            var run = new NpgsqlCommand($"CALL run_job({jobId})", connection);
-            await using (run.ConfigureAwait(false))
-            {
-                if (database.GetCommandTimeout() is int timeout)
-                {
-                    run.CommandTimeout = timeout;
-                }
-
-                await run.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
-
-            return jobId;
+            return job.Id;
         }
         finally
         {

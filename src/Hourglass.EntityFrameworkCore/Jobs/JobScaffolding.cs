@@ -1,4 +1,3 @@
-using System.Data.Common;
 using System.Reflection;
 using Hourglass.EntityFrameworkCore.Scheduling;
 using Hourglass.EntityFrameworkCore.Infrastructure;
@@ -15,26 +14,23 @@ internal sealed class JobScaffoldingReader : ITimescaleScaffoldingReader
 {
     public const string ScaffoldPrefix = "Hourglass:Scaffold:Job:";
 
-    public void Read(DbConnection connection, DatabaseModel model)
+    public void Read(ScaffoldingCatalog catalog, DatabaseModel model)
     {
-        var rows = CatalogQueries.Rows(
-            connection,
-            $"""
-            SELECT j.proc_schema::text, j.proc_name::text, j.config::text, {JobScheduleCatalog.Columns}
-            FROM timescaledb_information.jobs j {JobScheduleCatalog.Join}
-            WHERE j.proc_schema NOT IN ('_timescaledb_functions', '_timescaledb_internal')
-            ORDER BY j.job_id
-            """);
         // Only the jobs of the schemas asked for, as EF limits tables.
         var schemas = model[TimescaleDatabaseModelFactory.ScaffoldedSchemasAnnotation] as IReadOnlyList<string> ?? [];
-        foreach (var row in rows.Where(r => schemas.Count == 0 || schemas.Contains((string)r[0]!)))
+        foreach (var row in catalog.Jobs.Where(j => !j.IsTimescaleProcedure))
         {
-            var procedure = (string)row[0]! == "public" ? (string)row[1]! : $"{row[0]}.{row[1]}";
+            if (schemas.Count > 0 && !schemas.Contains(row.ProcedureSchema))
+            {
+                continue;
+            }
+
+            var procedure = row.ProcedureSchema == "public" ? row.ProcedureName : $"{row.ProcedureSchema}.{row.ProcedureName}";
             var job = new JobDefinition
             {
                 Procedure = procedure,
-                Config = (string?)row[2],
-                Schedule = JobScheduleCatalog.Read(row, 3, JobDefinition.Defaults),
+                Config = row.Config,
+                Schedule = JobScheduleCatalog.Read(row, JobDefinition.Defaults),
             };
             model[ScaffoldPrefix + procedure] = job.Serialize();
         }

@@ -1,4 +1,4 @@
-using System.Data.Common;
+using System.Reflection;
 using System.Globalization;
 using Hourglass.EntityFrameworkCore.Hypertables;
 using Hourglass.EntityFrameworkCore.Infrastructure;
@@ -133,36 +133,30 @@ internal sealed class HypertablePolicyCSharpGenerator : ITimescaleOperationCShar
 /// <summary>Reads each scaffolded hypertable's policies (their jobs) from TimescaleDB's catalog, with their schedules.</summary>
 internal sealed class HypertablePolicyScaffoldingReader(IEnumerable<HypertablePolicyKind> kinds) : ITimescaleScaffoldingReader
 {
-    public void Read(DbConnection connection, DatabaseModel model)
+    public void Read(ScaffoldingCatalog catalog, DatabaseModel model)
     {
+        var chunkIntervals = catalog.Hypertables.ToDictionary(h => (h.Schema, h.Name), h => h.Dimensions.Count > 0 ? h.Dimensions[0].Interval : null);
         foreach (var kind in kinds)
         {
-            var key = TimescaleSqlContext.Literal(kind.ConfigKey);
-            // The argument as a typed value: an interval, a number (integer time columns) or the index name. The default
-            // interval of columnstore and reorder policies follows the chunk interval.
-            var rows = CatalogQueries.Rows(
-                connection,
-                $"""
-                SELECT j.hypertable_schema::text, j.hypertable_name::text,
-                       CASE jsonb_typeof(j.config -> {key}) WHEN 'number' THEN (j.config ->> {key})::bigint END,
-                       CASE WHEN jsonb_typeof(j.config -> {key}) = 'string' THEN {(kind.ArgumentIsInterval ? $"(j.config ->> {key})::interval" : $"j.config ->> {key}")} END,
-                       (SELECT {PolicyJobs.DefaultIntervalSql(kind.Policy)} FROM timescaledb_information.dimensions d
-                         WHERE d.hypertable_schema = j.hypertable_schema AND d.hypertable_name = j.hypertable_name AND d.dimension_number = 1),
-                       {JobScheduleCatalog.Columns}
-                FROM timescaledb_information.jobs j {JobScheduleCatalog.Join}
-                WHERE j.proc_name = '{PolicyJobs.ProcName(kind.Policy)}' AND j.hypertable_name IS NOT NULL
-                """);
-            foreach (var row in rows)
+            var procedure = PolicyJobs.ProcName(kind.Policy);
+            foreach (var job in catalog.Jobs.Where(j => j.ProcedureName == procedure && j.RelationName is not null))
             {
-                var argument = kind.ArgumentIsInterval ? TimescaleInterval.FromCatalog(row[2] ?? row[3])?.ToString() : row[3] as string;
-                if (ScaffoldedHypertables.Find(model, row) is not { } table || argument is null)
+                // The argument as the catalog types it: a number (integer time columns), an interval, or the index name.
+                var value = job.ConfigValues.GetValueOrDefault(kind.ConfigKey);
+                var argument = kind.ArgumentIsInterval
+                    ? TimescaleInterval.FromCatalog((object?)value?.Integer ?? value?.Interval)?.ToString()
+                    : value?.Text;
+                if (ScaffoldedHypertables.Find(model, job.RelationSchema, job.RelationName) is not { } table || argument is null)
                 {
                     continue;
                 }
 
-                var defaults = row[4] is TimeSpan derived ? kind.Defaults with { ScheduleInterval = derived } : kind.Defaults;
+                // The default interval of columnstore and reorder policies follows the chunk interval.
+                var defaults = PolicyJobs.DefaultInterval(kind.Policy, chunkIntervals.GetValueOrDefault((job.RelationSchema!, job.RelationName!))) is { } derived
+                    ? kind.Defaults with { ScheduleInterval = derived }
+                    : kind.Defaults;
                 table[kind.ScaffoldAnnotation] = argument;
-                if (JobScheduleCatalog.Read(row, 5, defaults) is { IsEmpty: false } schedule)
+                if (JobScheduleCatalog.Read(job, defaults) is { IsEmpty: false } schedule)
                 {
                     table[kind.ScaffoldAnnotation + ":Schedule"] = schedule.Serialize();
                 }
@@ -203,11 +197,24 @@ internal sealed class HypertablePolicyConvention(IReadOnlyList<HypertablePolicyK
             return;
         }
 
+        var entityType = entityTypeBuilder.Metadata;
+        var schedules = entityType.ClrType.GetCustomAttributes<PolicyScheduleAttribute>(inherit: true).ToList();
         foreach (var kind in kinds)
         {
-            if (kind.ReadAttribute(entityTypeBuilder.Metadata) is { } argument)
+            if (kind.ReadAttribute(entityType) is { } argument)
             {
                 entityTypeBuilder.HasAnnotation(kind.ArgumentAnnotation, argument, fromDataAnnotation: true);
+            }
+
+            var declared = schedules.Where(s => s.Policy == kind.Policy).ToList();
+            if (declared.Count > 1)
+            {
+                throw TimescaleModelError.Create(kind.Feature, entityType, nameof(PolicyScheduleAttribute), $"{declared.Count} [PolicySchedule(TimescalePolicy.{kind.Policy})] attributes", "declare one schedule per policy");
+            }
+
+            if (declared.Count == 1 && declared[0].ToSchedule(entityType, kind.Feature) is { IsEmpty: false } schedule)
+            {
+                entityTypeBuilder.HasAnnotation(kind.ScheduleAnnotation, schedule.Serialize(), fromDataAnnotation: true);
             }
         }
     }
@@ -221,6 +228,15 @@ internal sealed class HypertablePolicyConvention(IReadOnlyList<HypertablePolicyK
                 if (kind.Find(entityType) is { } policy)
                 {
                     kind.Validate(entityType, policy.Argument);
+                }
+                else if (entityType.FindAnnotation(kind.ScheduleAnnotation) is not null)
+                {
+                    throw TimescaleModelError.Create(
+                        kind.Feature,
+                        entityType,
+                        nameof(PolicyScheduleAttribute),
+                        $"a schedule is declared for the {kind.Feature.ToLowerInvariant()}, but the entity has no such policy",
+                        $"declare the policy too ({kind.FluentMethod}(...) or its attribute), or remove [PolicySchedule(TimescalePolicy.{kind.Policy})]");
                 }
             }
         }

@@ -32,14 +32,23 @@ internal static class JobScheduleSql
 
     /// <summary>The <c>alter_job</c> arguments for the settings the creating function does not take.</summary>
     public static List<string> SettingsAfterCreate(JobSchedule schedule, JobDefaults defaults)
-        => Settings(KeepingTimezone(
-            schedule with
-            {
-                ScheduleInterval = defaults.CreateTakesScheduleInterval ? null : schedule.ScheduleInterval,
-                InitialStart = null,
-                Timezone = null,
-            },
-            schedule.Timezone));
+        => Settings(KeepingStart(
+            KeepingTimezone(
+                schedule with
+                {
+                    ScheduleInterval = defaults.CreateTakesScheduleInterval ? null : schedule.ScheduleInterval,
+                    InitialStart = null,
+                    Timezone = null,
+                },
+                schedule.Timezone),
+            schedule.InitialStart));
+
+    /// <summary>
+    /// alter_job moves a job's start to now when it sets <c>fixed_schedule</c> without <c>initial_start</c>, so a call
+    /// that sets it on a job with a start passes the start again.
+    /// </summary>
+    public static JobSchedule KeepingStart(JobSchedule settings, DateTimeOffset? start)
+        => settings.FixedSchedule is null || settings.InitialStart is not null || start is null ? settings : settings with { InitialStart = start };
 
     /// <summary>
     /// alter_job clears a job's time zone when it is not passed (TimescaleDB 2.23 and 2.28 alike), so a call that
@@ -146,7 +155,9 @@ internal static class JobScheduleComparison
             Timezone = wanted.Timezone == existing.Timezone ? null : wanted.Timezone,
             FixedSchedule = oldFixed == newFixed ? null : newFixed,
         };
-        return intervalLost || runtimeLost || retriesLost || periodLost ? null : JobScheduleSql.KeepingTimezone(settings, wanted.Timezone);
+        return intervalLost || runtimeLost || retriesLost || periodLost
+            ? null
+            : JobScheduleSql.KeepingStart(JobScheduleSql.KeepingTimezone(settings, wanted.Timezone), wanted.InitialStart);
     }
 
     private static T? Changed<T>(T? existing, T? wanted, T? reset, out bool lost)

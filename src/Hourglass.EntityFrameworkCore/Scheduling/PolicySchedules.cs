@@ -63,14 +63,16 @@ internal static class PolicyJobs
     };
 
     /// <summary>
-    /// The schedule interval TimescaleDB gives a hypertable policy, as SQL over the hypertable's first dimension
-    /// <c>d</c> of <c>timescaledb_information.dimensions</c>.
+    /// The schedule interval TimescaleDB gives a hypertable policy from the hypertable's chunk interval (its first
+    /// dimension's). An integer time column has no such interval, and the kinds' fixed defaults apply (TimescaleDB's
+    /// compression_api.c and reorder_api.c).
     /// </summary>
-    public static string DefaultIntervalSql(TimescalePolicy policy) => policy switch
+    public static TimeSpan? DefaultInterval(TimescalePolicy policy, TimeSpan? chunkInterval) => (policy, chunkInterval) switch
     {
-        TimescalePolicy.Columnstore => "LEAST(d.time_interval / 2, INTERVAL '12 hours')",
-        TimescalePolicy.Reorder => "d.time_interval / 2",
-        _ => "INTERVAL '1 day'",
+        (TimescalePolicy.Columnstore, { } interval) => interval / 2 < TimeSpan.FromHours(12) ? interval / 2 : TimeSpan.FromHours(12),
+        (TimescalePolicy.Reorder, { } interval) => interval / 2,
+        (TimescalePolicy.Reorder, null) => TimeSpan.FromDays(4),
+        _ => TimeSpan.FromDays(1),
     };
 
     /// <summary>The policy's job as a FROM clause with a job_id column.</summary>
@@ -104,31 +106,20 @@ internal sealed class PolicyScheduleGenerator : ITimescaleOperationSqlGenerator,
             && JobScheduleCode.AppendWithSchedule(builder, code, alter.Schedule);
 }
 
-/// <summary>Reads a job's schedule from <c>timescaledb_information.jobs</c> (as <c>j</c>) and the job table (as <c>b</c>, for the time zone).</summary>
+/// <summary>A job's schedule from the catalog's typed job settings (read by the Hourglass library).</summary>
 internal static class JobScheduleCatalog
 {
-    /// <summary>The columns <see cref="Read"/> takes, in order.</summary>
-    public const string Columns = "j.schedule_interval, j.initial_start, b.timezone, j.max_runtime, j.max_retries, j.retry_period, j.fixed_schedule, j.scheduled";
-
-    /// <summary>The join that gives <c>b.timezone</c>.</summary>
-    public const string Join = "JOIN _timescaledb_config.bgw_job b ON b.id = j.job_id";
-
-    /// <summary>The schedule in <paramref name="row"/> from <paramref name="offset"/>, with the kind's defaults left out.</summary>
-    public static JobSchedule Read(object?[] row, int offset, JobDefaults defaults)
+    /// <summary>The schedule of <paramref name="job"/>, with the kind's defaults left out. An interval with months has no TimeSpan and is left out.</summary>
+    public static JobSchedule Read(Hourglass.JobSettings job, JobDefaults defaults)
         => new JobSchedule
         {
-            ScheduleInterval = row[offset] as TimeSpan?,
-            InitialStart = row[offset + 1] switch
-            {
-                DateTime start => new DateTimeOffset(DateTime.SpecifyKind(start, DateTimeKind.Utc)),
-                DateTimeOffset start => start,
-                _ => null,
-            },
-            Timezone = row[offset + 2] as string,
-            MaxRuntime = row[offset + 3] as TimeSpan?,
-            MaxRetries = row[offset + 4] as int?,
-            RetryPeriod = row[offset + 5] as TimeSpan?,
-            FixedSchedule = row[offset + 6] as bool?,
-            Scheduled = row[offset + 7] as bool?,
+            ScheduleInterval = ScaffoldingCatalog.Span(job.ScheduleInterval),
+            InitialStart = job.InitialStart,
+            Timezone = job.Timezone,
+            MaxRuntime = ScaffoldingCatalog.Span(job.MaxRuntime),
+            MaxRetries = job.MaxRetries,
+            RetryPeriod = ScaffoldingCatalog.Span(job.RetryPeriod),
+            FixedSchedule = job.FixedSchedule,
+            Scheduled = job.Scheduled,
         }.WithoutDefaults(defaults);
 }

@@ -49,28 +49,7 @@ public sealed partial class TimescaleClient
             (@schemas::text[] IS NULL OR h.hypertable_schema = ANY(@schemas))
             AND (@schema::text IS NULL OR (h.hypertable_schema = @schema AND h.hypertable_name = @name))
             """;
-        var dimensions = (await Db.QueryAsync(
-                connection,
-                $"""
-                SELECT h.hypertable_schema::text, h.hypertable_name::text, d.dimension_number::int, d.column_name::text, d.column_type::text,
-                       d.dimension_type::text, d.time_interval, d.integer_interval::bigint, d.num_partitions::int, d.integer_now_func::text
-                FROM timescaledb_information.dimensions d
-                JOIN timescaledb_information.hypertables h ON h.hypertable_schema = d.hypertable_schema AND h.hypertable_name = d.hypertable_name
-                WHERE {where}
-                ORDER BY 1, 2, 3
-                """,
-                Filter,
-                r => (Key: (r.GetString(0), r.GetString(1)), Dimension: new Dimension(
-                    r.GetInt32(2),
-                    r.GetString(3),
-                    r.GetString(4),
-                    r.GetString(5) is "Space" or "Hash" or "Closed" ? DimensionKind.Hash : DimensionKind.Range,
-                    r.Interval(6),
-                    r.Long(7),
-                    r.Int(8),
-                    r.Text(9))),
-                cancellationToken).ConfigureAwait(false))
-            .ToLookup(x => x.Key, x => x.Dimension);
+        var dimensions = await ReadDimensionsAsync(connection, schemas, only, cancellationToken).ConfigureAwait(false);
 
         var fn = catalog.Fn;
         var settingsJoin = catalog.HasView("hypertable_columnstore_settings")
@@ -133,4 +112,37 @@ public sealed partial class TimescaleClient
             },
             cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>Every hypertable's dimensions in order, typed: intervals as TimeSpan, integer intervals as long.</summary>
+    internal static async Task<ILookup<(string Schema, string Name), Dimension>> ReadDimensionsAsync(
+        NpgsqlConnection connection, IReadOnlyCollection<string>? schemas, RelationName? only, CancellationToken cancellationToken) =>
+        (await Db.QueryAsync(
+            connection,
+            """
+            SELECT h.hypertable_schema::text, h.hypertable_name::text, d.dimension_number::int, d.column_name::text, d.column_type::text,
+                   d.dimension_type::text, d.time_interval, d.integer_interval::bigint, d.num_partitions::int, d.integer_now_func::text
+            FROM timescaledb_information.dimensions d
+            JOIN timescaledb_information.hypertables h ON h.hypertable_schema = d.hypertable_schema AND h.hypertable_name = d.hypertable_name
+            WHERE (@schemas::text[] IS NULL OR h.hypertable_schema = ANY(@schemas))
+              AND (@schema::text IS NULL OR (h.hypertable_schema = @schema AND h.hypertable_name = @name))
+            ORDER BY 1, 2, 3
+            """,
+            p =>
+            {
+                p.Add(Db.TextArray("schemas", schemas));
+                p.Add(new NpgsqlParameter("schema", NpgsqlDbType.Text) { Value = (object?)only?.Schema ?? DBNull.Value });
+                p.Add(new NpgsqlParameter("name", NpgsqlDbType.Text) { Value = (object?)only?.Name ?? DBNull.Value });
+            },
+            r => (Key: (r.GetString(0), r.GetString(1)), Dimension: new Dimension(
+                r.GetInt32(2),
+                r.GetString(3),
+                r.GetString(4),
+                // 'Space' before 2.13's dimension builders renamed the kinds, 'Hash'/'Closed' after.
+                r.GetString(5) is "Space" or "Hash" or "Closed" ? DimensionKind.Hash : DimensionKind.Range,
+                r.Interval(6),
+                r.Long(7),
+                r.Int(8),
+                r.Text(9))),
+            cancellationToken).ConfigureAwait(false))
+        .ToLookup(x => x.Key, x => x.Dimension);
 }

@@ -59,6 +59,10 @@ internal static class Db
         return interval.Months != 0 ? null : TimeSpan.FromDays(interval.Days) + TimeSpan.FromTicks(interval.Time * 10);
     }
 
+    /// <summary>An interval as Npgsql types it (months, days and microseconds kept apart); null when NULL.</summary>
+    public static NpgsqlInterval? TypedInterval(this NpgsqlDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? null : reader.GetFieldValue<NpgsqlInterval>(ordinal);
+
     /// <summary>timestamptz SQL that yields NULL for ±infinity, which never-run jobs show on some versions.</summary>
     public static string Finite(string expression) => $"CASE WHEN isfinite({expression}) THEN {expression} END";
 

@@ -15,7 +15,7 @@ internal sealed record ServerCatalog(
     string? ExtensionSchema,
     string? AvailableVersionText,
     string? License,
-    string PreloadLibraries,
+    string? PreloadLibraries,
     int? MaxBackgroundWorkers,
     int MaxWorkerProcesses,
     int MaxParallelWorkers,
@@ -33,7 +33,8 @@ internal sealed record ServerCatalog(
                e.extversion::text, quote_ident(n.nspname),
                (SELECT default_version::text FROM pg_catalog.pg_available_extensions WHERE name = 'timescaledb'),
                current_setting('timescaledb.license', true),
-               current_setting('shared_preload_libraries'),
+               -- Only superusers and pg_read_all_settings may read it; pg_settings leaves it out for others.
+               (SELECT setting FROM pg_catalog.pg_settings WHERE name = 'shared_preload_libraries'),
                nullif(current_setting('timescaledb.max_background_workers', true), '')::int,
                current_setting('max_worker_processes')::int,
                coalesce(nullif(current_setting('max_parallel_workers', true), ''), '0')::int,
@@ -54,12 +55,19 @@ internal sealed record ServerCatalog(
         LEFT JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
         """;
 
+    /// <summary>The schemas TimescaleDB creates for itself (catalog, internals, views), across 2.13 to 2.29.</summary>
+    public static readonly IReadOnlyList<string> OwnSchemas =
+    [
+        "_timescaledb_internal", "_timescaledb_catalog", "_timescaledb_config", "_timescaledb_cache",
+        "_timescaledb_functions", "_timescaledb_debug", "timescaledb_information", "timescaledb_experimental",
+    ];
+
     public bool IsInstalled => TimescaleVersionText is not null;
 
     public Version? TimescaleVersion => VersionText.Parse(TimescaleVersionText);
 
     /// <summary>Where internal helper functions live: _timescaledb_functions from 2.12, _timescaledb_internal before.</summary>
-    public string InternalSchema => Functions.Count > 0 && TimescaleVersion is { } v && v < new Version(2, 12) ? "_timescaledb_internal" : "_timescaledb_functions";
+    public string InternalSchema => InternalSchemaFor(Functions.Count > 0 ? TimescaleVersion : null);
 
     public string Fn => ExtensionSchema ?? "public";
 
@@ -75,6 +83,26 @@ internal sealed record ServerCatalog(
     public string ChunkColumnstoreStatsFunction => HasFunction("chunk_columnstore_stats") ? "chunk_columnstore_stats" : "chunk_compression_stats";
 
     public bool HasChunkCreationTime => ShowChunksHasCreatedBefore;
+
+    /// <summary>The table of jobs: <c>_timescaledb_catalog.bgw_job</c> from 2.25, <c>_timescaledb_config.bgw_job</c> before (2.25 left a view there).</summary>
+    public string JobTable => JobTableFor(TimescaleVersion);
+
+    /// <summary>
+    /// Where the columnstore's segmentby and orderby columns are read as typed rows (column, position, direction, nulls):
+    /// the per-column view <c>timescaledb_information.compression_settings</c>, which 2.13 through 2.29 keep with the same
+    /// columns; on a server without it, the arrays of <c>_timescaledb_catalog.compression_settings</c> (2.14+).
+    /// </summary>
+    public ColumnstoreColumnsSource ColumnstoreColumns => ColumnstoreColumnsFor(HasView("compression_settings"));
+
+    // The version choices as pure functions, so tests can check them for servers that are not at hand.
+    internal static string JobTableFor(Version? timescale) =>
+        timescale is not null && timescale < new Version(2, 25) ? "_timescaledb_config.bgw_job" : "_timescaledb_catalog.bgw_job";
+
+    internal static ColumnstoreColumnsSource ColumnstoreColumnsFor(bool hasPerColumnView) =>
+        hasPerColumnView ? ColumnstoreColumnsSource.PerColumnView : ColumnstoreColumnsSource.CatalogArrays;
+
+    internal static string InternalSchemaFor(Version? timescale) =>
+        timescale is not null && timescale < new Version(2, 12) ? "_timescaledb_internal" : "_timescaledb_functions";
 
     public void RequireTimescale(string call)
     {
@@ -118,7 +146,7 @@ internal sealed record ServerCatalog(
                     Text(5),
                     Text(6),
                     installed is null ? null : Text(7),
-                    reader.GetString(8),
+                    Text(8),
                     reader.IsDBNull(9) ? null : reader.GetInt32(9),
                     reader.GetInt32(10),
                     reader.GetInt32(11),
@@ -133,6 +161,16 @@ internal sealed record ServerCatalog(
             }
         }
     }
+}
+
+/// <summary>Where <see cref="ServerCatalog.ColumnstoreColumns"/> reads the columnstore's columns.</summary>
+internal enum ColumnstoreColumnsSource
+{
+    /// <summary>timescaledb_information.compression_settings: one typed row per column.</summary>
+    PerColumnView,
+
+    /// <summary>_timescaledb_catalog.compression_settings: typed arrays per relation.</summary>
+    CatalogArrays,
 }
 
 /// <summary>Versions such as "2.23.0-dev" or "15.18 (Debian 15.18-0+deb12u1)" as <see cref="Version"/>.</summary>

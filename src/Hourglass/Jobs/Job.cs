@@ -133,7 +133,10 @@ public readonly record struct JobSelector
     /// <returns>The selector.</returns>
     public static JobSelector Id(int id) => new(id, null, null, JobKind.Custom);
 
-    /// <summary>The one job whose application_name, procedure name or "schema.procedure" is <paramref name="name"/>.</summary>
+    /// <summary>
+    /// The one job whose application_name, procedure name or "schema.procedure" is <paramref name="name"/>. A bare procedure
+    /// name that jobs in several schemas run is looked up along the connection's search_path, as PostgreSQL resolves functions.
+    /// </summary>
     /// <param name="name">A job name or procedure.</param>
     /// <returns>The selector.</returns>
     public static JobSelector Named(string name)

@@ -179,7 +179,12 @@ public sealed partial class TimescaleClient
         else if (selector.JobName is { } name)
         {
             matches = jobs.Where(j => j.Name == name || j.ProcedureName == name || j.Procedure == name).ToList();
-            fix = "Address it by id, or by relation and kind with JobSelector.Policy.";
+            if (matches.Count > 1 && !name.Contains('.', StringComparison.Ordinal))
+            {
+                matches = await AlongSearchPathAsync(connection, matches, cancellationToken).ConfigureAwait(false);
+            }
+
+            fix = "Address it by id, by \"schema.procedure\", or by relation and kind with JobSelector.Policy.";
         }
         else
         {
@@ -191,9 +196,28 @@ public sealed partial class TimescaleClient
         return matches.Count switch
         {
             1 => matches[0],
-            0 => throw new TimescaleException($"{call}: there is no {selector} in database '{catalog.Database}'. {fix}"),
+            0 => throw new TimescaleException($"{call}: there is no {selector} in database '{catalog.Database}'. {fix}") { IsNotFound = true },
             _ => throw new TimescaleException($"{call}: {matches.Count} jobs match {selector} (ids {string.Join(", ", matches.Select(j => j.Id))}). {fix}"),
         };
+    }
+
+    /// <summary>
+    /// Of the jobs whose bare procedure name matched, those of the first schema on the connection's search_path that has
+    /// any, as PostgreSQL resolves a bare function name; all of them when none is on the path.
+    /// </summary>
+    private static async Task<List<Job>> AlongSearchPathAsync(NpgsqlConnection connection, List<Job> matches, CancellationToken cancellationToken)
+    {
+        var path = await Db.QueryAsync(connection, "SELECT unnest(current_schemas(false))::text", null, r => r.GetString(0), cancellationToken).ConfigureAwait(false);
+        foreach (var schema in path)
+        {
+            var here = matches.Where(j => j.ProcedureSchema == schema).ToList();
+            if (here.Count > 0)
+            {
+                return here;
+            }
+        }
+
+        return matches;
     }
 
     internal static Task<List<Job>> ReadJobsAsync(NpgsqlConnection connection, ServerCatalog catalog, IReadOnlyCollection<string>? schemas, CancellationToken cancellationToken) =>

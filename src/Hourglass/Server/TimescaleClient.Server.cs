@@ -29,7 +29,7 @@ public sealed partial class TimescaleClient
             _ => TimescaleEdition.Unknown,
         },
         catalog.PreloadLibraries,
-        catalog.PreloadLibraries.Split(',').Any(l => l.Trim().Trim('"').StartsWith("timescaledb", StringComparison.Ordinal)),
+        catalog.PreloadLibraries?.Split(',').Any(l => l.Trim().Trim('"').StartsWith("timescaledb", StringComparison.Ordinal)),
         catalog.MaxBackgroundWorkers,
         catalog.MaxWorkerProcesses,
         catalog.MaxParallelWorkers,

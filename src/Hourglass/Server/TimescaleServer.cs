@@ -10,8 +10,8 @@ namespace Hourglass;
 /// <param name="AvailableVersionText">The version the server's package offers (pg_available_extensions); newer than the installed one until ALTER EXTENSION timescaledb UPDATE.</param>
 /// <param name="License">timescaledb.license: "timescale" (community) or "apache"; null without TimescaleDB.</param>
 /// <param name="Edition">The edition that license means.</param>
-/// <param name="PreloadLibraries">shared_preload_libraries.</param>
-/// <param name="IsPreloaded">Whether timescaledb is in shared_preload_libraries (needed for background workers).</param>
+/// <param name="PreloadLibraries">shared_preload_libraries; null when the role may not read it (only superusers and members of pg_read_all_settings may).</param>
+/// <param name="IsPreloaded">Whether timescaledb is in shared_preload_libraries (needed for background workers); null when the role may not read it.</param>
 /// <param name="MaxBackgroundWorkers">timescaledb.max_background_workers; null when the server has no such setting (no background workers, e.g. the embedded server).</param>
 /// <param name="MaxWorkerProcesses">max_worker_processes.</param>
 /// <param name="MaxParallelWorkers">max_parallel_workers.</param>
@@ -29,8 +29,8 @@ public sealed record TimescaleServer(
     string? AvailableVersionText,
     string? License,
     TimescaleEdition Edition,
-    string PreloadLibraries,
-    bool IsPreloaded,
+    string? PreloadLibraries,
+    bool? IsPreloaded,
     int? MaxBackgroundWorkers,
     int MaxWorkerProcesses,
     int MaxParallelWorkers,

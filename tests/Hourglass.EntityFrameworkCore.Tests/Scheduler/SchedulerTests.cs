@@ -89,6 +89,9 @@ public class SchedulerTests(TimescaleDatabaseFixture fixture) : IClassFixture<Ti
 
         await RunByTheSchedulerAsync(job);
 
+        // The policy reorders one chunk a run and asks for the next run at once while chunks remain, so the chunks are
+        // read with the job paused again.
+        await PauseAsync(job);
         var clustered = await ClusteredChunksAsync(chunks);
         Assert.NotEmpty(clustered);
         Assert.Equal(clustered, await StoredInIndexOrderAsync(chunks));

@@ -1,0 +1,118 @@
+using System.Globalization;
+using Hourglass.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Metadata;
+
+namespace Hourglass.EntityFrameworkCore.Scheduling;
+
+/// <summary>
+/// The job schedule of one of the entity's hypertable policies, declared with attributes: what the <c>schedule</c>
+/// argument of <c>WithColumnstorePolicy</c>, <c>WithRetentionPolicy</c> and <c>WithReorderPolicy</c> sets, e.g.
+/// <c>[PolicySchedule(TimescalePolicy.Retention, Every = "1 day", MaxRetries = 3)]</c> next to <c>[RetentionPolicy("90 days")]</c>.
+/// Settings left out stay TimescaleDB's defaults. A fluent policy call on the same entity replaces this attribute's schedule.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = true)]
+public sealed class PolicyScheduleAttribute(TimescalePolicy policy) : Attribute
+{
+    private int? _maxRetries;
+
+    /// <summary>The policy this schedule belongs to; the entity declares that policy too.</summary>
+    public TimescalePolicy Policy { get; } = policy;
+
+    /// <summary>How often the job runs (<c>schedule_interval</c>), as interval text such as <c>"1 day"</c> or <c>"6 hours"</c>.</summary>
+    public string? Every { get; set; }
+
+    /// <summary>The first run (<c>initial_start</c>), as an ISO 8601 time with its offset, e.g. <c>"2026-01-01T03:00:00+00:00"</c>.</summary>
+    public string? StartingAt { get; set; }
+
+    /// <summary>The IANA time zone a fixed schedule follows (<c>timezone</c>), e.g. <c>"Europe/Berlin"</c>.</summary>
+    public string? Timezone { get; set; }
+
+    /// <summary>How long a run may take before it is stopped (<c>max_runtime</c>), as interval text.</summary>
+    public string? MaxRuntime { get; set; }
+
+    /// <summary>How often a failed run is retried (<c>max_retries</c>); -1 retries forever.</summary>
+    public int MaxRetries { get => _maxRetries ?? 0; set => _maxRetries = value; }
+
+    /// <summary>How long to wait before retrying a failed run (<c>retry_period</c>), as interval text.</summary>
+    public string? RetryPeriod { get; set; }
+
+    /// <summary>Runs at initial start + n × interval (<c>fixed_schedule =&gt; true</c>).</summary>
+    public bool Fixed { get; set; }
+
+    /// <summary>Runs an interval after the previous run ended (<c>fixed_schedule =&gt; false</c>).</summary>
+    public bool Drifting { get; set; }
+
+    /// <summary>Leaves the job to <c>run_job</c> only (<c>scheduled =&gt; false</c>).</summary>
+    public bool Paused { get; set; }
+
+    /// <summary>The schedule this attribute declares, checked as the fluent builder checks it.</summary>
+    internal JobSchedule ToSchedule(IReadOnlyEntityType entityType, string feature)
+    {
+        var property = $"{nameof(PolicyScheduleAttribute)}({Policy})";
+        if (Fixed && Drifting)
+        {
+            throw TimescaleModelError.Create(feature, entityType, property, "the schedule is both Fixed and Drifting", "set one of Fixed = true or Drifting = true");
+        }
+
+        DateTimeOffset? initialStart = null;
+        if (StartingAt is not null)
+        {
+            initialStart = DateTimeOffset.TryParse(StartingAt, CultureInfo.InvariantCulture, DateTimeStyles.None, out var parsed)
+                ? parsed
+                : throw TimescaleModelError.Create(feature, entityType, property, $"StartingAt \"{StartingAt}\" is not a time", "write an ISO 8601 time with its offset, e.g. \"2026-01-01T03:00:00+00:00\"");
+        }
+
+        return JobScheduleBuilder.Build($"{feature} on entity '{entityType.DisplayName()}'", JobSchedule.Empty, schedule =>
+        {
+            if (Every is not null)
+            {
+                schedule.Every(Interval(Every, "schedule interval", nameof(Every)));
+            }
+
+            if (initialStart is { } start)
+            {
+                schedule.StartingAt(start);
+            }
+
+            if (Timezone is not null)
+            {
+                schedule.InTimezone(Timezone);
+            }
+
+            if (MaxRuntime is not null)
+            {
+                schedule.MaxRuntime(Interval(MaxRuntime, "max runtime", nameof(MaxRuntime)));
+            }
+
+            if (_maxRetries is { } retries)
+            {
+                schedule.MaxRetries(retries);
+            }
+
+            if (RetryPeriod is not null)
+            {
+                schedule.RetryPeriod(Interval(RetryPeriod, "retry period", nameof(RetryPeriod)));
+            }
+
+            if (Fixed)
+            {
+                schedule.Fixed();
+            }
+
+            if (Drifting)
+            {
+                schedule.Drifting();
+            }
+
+            if (Paused)
+            {
+                schedule.Paused();
+            }
+        });
+
+        TimeSpan Interval(string text, string name, string setting)
+            => IntervalUse.JobSetting(name, $"write a positive interval such as {setting} = \"1 hour\"")
+                .Require(text, feature, entityType, $"{property}.{setting}")
+                .ToTimeSpan();
+    }
+}
