@@ -50,30 +50,33 @@ public class PolicyScheduleAttributeTests(TimescaleDatabaseFixture fixture) : IC
         Assert.Equal("06:00:00|f", columnstore);
     }
 
-    [Fact]
-    public void A_schedule_without_its_policy_is_a_model_error()
+    public static TheoryData<Type, string, string> Mistakes => new()
     {
-        using var context = ModelContext.Create(NoServer, b => b.Entity<OrphanSchedule>().HasKey(x => x.Time));
-        var message = Assert.Throws<InvalidOperationException>(() => context.Model).Message;
-        Assert.Contains("Retention policy on entity 'OrphanSchedule', property 'PolicyScheduleAttribute': a schedule is declared for the retention policy, but the entity has no such policy", message, StringComparison.Ordinal);
-        Assert.Contains("Fix: declare the policy too (WithRetentionPolicy(...) or its attribute)", message, StringComparison.Ordinal);
-    }
+        {
+            typeof(OrphanSchedule),
+            "Retention policy on entity 'OrphanSchedule', property 'PolicyScheduleAttribute': a schedule is declared for the retention policy, but the entity has no such policy",
+            "Fix: declare the policy too (WithRetentionPolicy(...) or its attribute)"
+        },
+        {
+            typeof(BadScheduleText),
+            "Retention policy on entity 'BadScheduleText', property 'PolicyScheduleAttribute(Retention).Every'",
+            "Fix: write a positive interval such as Every = \"1 hour\""
+        },
+        {
+            typeof(FixedAndDrifting),
+            "Retention policy on entity 'FixedAndDrifting', property 'PolicyScheduleAttribute(Retention)': the schedule is both Fixed and Drifting",
+            "Fix: set one of Fixed = true or Drifting = true"
+        },
+    };
 
-    [Fact]
-    public void Interval_text_the_schedule_cannot_use_names_the_setting()
+    [Theory]
+    [MemberData(nameof(Mistakes))]
+    public void A_schedule_attribute_that_cannot_apply_is_a_model_error(Type entity, string problem, string fix)
     {
-        using var context = ModelContext.Create(NoServer, b => b.Entity<BadScheduleText>().HasKey(x => x.Time));
+        using var context = ModelContext.Create(NoServer, b => b.Entity(entity).HasKey("Time"));
         var message = Assert.Throws<InvalidOperationException>(() => context.Model).Message;
-        Assert.Contains("Retention policy on entity 'BadScheduleText', property 'PolicyScheduleAttribute(Retention).Every'", message, StringComparison.Ordinal);
-        Assert.Contains("Fix: write a positive interval such as Every = \"1 hour\"", message, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void Fixed_and_drifting_at_once_is_a_model_error()
-    {
-        using var context = ModelContext.Create(NoServer, b => b.Entity<FixedAndDrifting>().HasKey(x => x.Time));
-        var message = Assert.Throws<InvalidOperationException>(() => context.Model).Message;
-        Assert.Contains("Retention policy on entity 'FixedAndDrifting', property 'PolicyScheduleAttribute(Retention)': the schedule is both Fixed and Drifting", message, StringComparison.Ordinal);
+        Assert.Contains(problem, message, StringComparison.Ordinal);
+        Assert.Contains(fix, message, StringComparison.Ordinal);
     }
 }
 
