@@ -22,18 +22,18 @@ internal static class ContinuousAggregateAnnotationNames
 }
 
 /// <summary>
-/// A refresh policy in canonical interval text ("3 days", "1 hour"); a null offset means "unbounded" (TimescaleDB's NULL).
+/// A refresh policy; a null offset means "unbounded" (TimescaleDB's NULL).
 /// Stored as "start=3 days; end=1 hour; schedule=1 hour"; the rest of its job schedule (<see cref="Schedule"/>, without
 /// the interval) in the JSON of <see cref="ContinuousAggregateAnnotationNames.RefreshSchedule"/>.
 /// </summary>
-internal sealed record ContinuousAggregatePolicy(string? StartOffset, string? EndOffset, string ScheduleInterval)
+internal sealed record ContinuousAggregatePolicy(TimescaleInterval? StartOffset, TimescaleInterval? EndOffset, TimescaleInterval ScheduleInterval)
 {
     public JobSchedule Schedule { get; init; } = JobSchedule.Empty;
 
     /// <summary>The whole job schedule, interval included.</summary>
-    public JobSchedule FullSchedule => Schedule with { ScheduleInterval = TimescaleInterval.Parse(ScheduleInterval).ToTimeSpan() };
+    public JobSchedule FullSchedule => Schedule with { ScheduleInterval = ScheduleInterval.ToTimeSpan() };
 
-    public override string ToString() => $"start={StartOffset ?? "null"}; end={EndOffset ?? "null"}; schedule={ScheduleInterval}";
+    public override string ToString() => $"start={StartOffset?.ToString() ?? "null"}; end={EndOffset?.ToString() ?? "null"}; schedule={ScheduleInterval}";
 
     public static ContinuousAggregatePolicy? Parse(string? text)
     {
@@ -44,8 +44,8 @@ internal sealed record ContinuousAggregatePolicy(string? StartOffset, string? En
 
         var parts = text.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(p => p.Split('=', 2))
-            .ToDictionary(p => p[0], p => p[1] == "null" ? null : p[1]);
-        return new ContinuousAggregatePolicy(parts.GetValueOrDefault("start"), parts.GetValueOrDefault("end"), parts.GetValueOrDefault("schedule") ?? "1 hour");
+            .ToDictionary(p => p[0], p => p[1] == "null" ? (TimescaleInterval?)null : TimescaleInterval.Parse(p[1]));
+        return new ContinuousAggregatePolicy(parts.GetValueOrDefault("start"), parts.GetValueOrDefault("end"), parts.GetValueOrDefault("schedule") ?? TimescaleInterval.FromTimeSpan(TimeSpan.FromHours(1)));
     }
 }
 

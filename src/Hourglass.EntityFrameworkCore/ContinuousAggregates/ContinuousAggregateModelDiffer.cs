@@ -192,9 +192,9 @@ internal sealed class ContinuousAggregateModelDiffer : ITimescaleModelDiffer
         {
             Schema = view.Schema,
             Table = view.View,
-            StartOffset = policy.StartOffset,
-            EndOffset = policy.EndOffset,
-            ScheduleInterval = policy.ScheduleInterval,
+            StartOffset = policy.StartOffset?.ToString(),
+            EndOffset = policy.EndOffset?.ToString(),
+            ScheduleInterval = policy.ScheduleInterval.ToString(),
             Schedule = policy.Schedule,
         };
 }

@@ -17,13 +17,13 @@ internal static class ContinuousAggregateModelErrors
     public static InvalidOperationException Error(IReadOnlyEntityType entityType, string property, string problem, string fix)
         => TimescaleModelError.Create("Continuous aggregate", entityType, property, problem, fix);
 
-    /// <summary>A refresh window offset as canonical interval text: zero and negative (in the future) are allowed.</summary>
-    public static string Offset(IReadOnlyEntityType entityType, string parameter, TimeSpan value)
-        => IntervalUse.Offset("interval").Require(value, "Continuous aggregate", entityType, parameter).ToString();
+    /// <summary>A refresh window offset: zero and negative (in the future) are allowed.</summary>
+    public static TimescaleInterval Offset(IReadOnlyEntityType entityType, string parameter, TimeSpan value)
+        => IntervalUse.Offset("interval").Require(value, "Continuous aggregate", entityType, parameter);
 
-    /// <summary>The refresh policy's schedule interval as canonical interval text.</summary>
-    public static string ScheduleInterval(IReadOnlyEntityType entityType, TimeSpan value)
-        => s_scheduleInterval.Require(value, "Continuous aggregate", entityType, "scheduleInterval").ToString();
+    /// <summary>The refresh policy's schedule interval.</summary>
+    public static TimescaleInterval ScheduleInterval(IReadOnlyEntityType entityType, TimeSpan value)
+        => s_scheduleInterval.Require(value, "Continuous aggregate", entityType, "scheduleInterval");
 
     private static readonly IntervalUse s_scheduleInterval = IntervalUse.JobSetting("schedule interval", "give a positive interval, e.g. TimeSpan.FromHours(1)");
 
@@ -70,7 +70,7 @@ internal static class ContinuousAggregateModelErrors
             }
 
             if (definition.Policy is { StartOffset: { } start, EndOffset: { } end }
-                && TimescaleInterval.Parse(start).ToTimeSpan() <= TimescaleInterval.Parse(end).ToTimeSpan())
+                && start.ToTimeSpan() <= end.ToTimeSpan())
             {
                 throw Error(
                     entityType,
@@ -79,7 +79,7 @@ internal static class ContinuousAggregateModelErrors
                     $"use e.g. WithRefreshPolicy(startOffset: TimeSpan.FromDays(3), endOffset: TimeSpan.FromHours(1), scheduleInterval: TimeSpan.FromHours(1))");
             }
 
-            if (definition.Policy is { } policy && !TimescaleInterval.Parse(policy.ScheduleInterval).IsPositive)
+            if (definition.Policy is { } policy && !policy.ScheduleInterval.IsPositive)
             {
                 throw Error(entityType, "scheduleInterval", $"the schedule interval {policy.ScheduleInterval} is not positive", "give a positive interval, e.g. TimeSpan.FromHours(1)");
             }

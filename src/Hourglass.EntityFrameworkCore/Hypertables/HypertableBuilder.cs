@@ -15,7 +15,7 @@ public class HypertableBuilder
     /// <param name="interval">A positive time span, e.g. <c>TimeSpan.FromDays(1)</c>.</param>
     public HypertableBuilder WithChunkInterval(TimeSpan interval)
     {
-        SetAnnotation(HypertableAnnotationNames.ChunkInterval, HypertableModelErrors.Interval(EntityType, TimeProperty, interval));
+        SetAnnotation(HypertableAnnotationNames.ChunkInterval, HypertableModelErrors.Interval(EntityType, TimeProperty, interval).ToString());
         return this;
     }
 
@@ -24,7 +24,7 @@ public class HypertableBuilder
     public HypertableBuilder WithChunkInterval(string interval)
     {
         ArgumentNullException.ThrowIfNull(interval);
-        SetAnnotation(HypertableAnnotationNames.ChunkInterval, HypertableModelErrors.Interval(EntityType, TimeProperty, interval));
+        SetAnnotation(HypertableAnnotationNames.ChunkInterval, HypertableModelErrors.Interval(EntityType, TimeProperty, interval).ToString());
         return this;
     }
 
@@ -32,7 +32,7 @@ public class HypertableBuilder
     /// <param name="interval">A positive number of time units per chunk.</param>
     public HypertableBuilder WithChunkInterval(long interval)
     {
-        SetAnnotation(HypertableAnnotationNames.ChunkInterval, HypertableModelErrors.Interval(EntityType, TimeProperty, interval));
+        SetAnnotation(HypertableAnnotationNames.ChunkInterval, HypertableModelErrors.Interval(EntityType, TimeProperty, interval).ToString());
         return this;
     }
 
@@ -52,7 +52,7 @@ public class HypertableBuilder
     public HypertableBuilder PartitionByRange(string propertyName, string? interval = null)
     {
         ArgumentNullException.ThrowIfNull(propertyName);
-        var normalized = interval is null ? null : HypertableModelErrors.Interval(EntityType, propertyName, interval);
+        TimescaleInterval? normalized = interval is null ? null : HypertableModelErrors.Interval(EntityType, propertyName, interval);
         SetDimension(new HypertableDimension(propertyName, null, normalized));
         return this;
     }
@@ -142,7 +142,7 @@ public sealed class HypertableBuilder<TEntity> : HypertableBuilder
     public HypertableBuilder<TEntity> PartitionByRange<TProperty>(Expression<Func<TEntity, TProperty>> property, TimeSpan interval)
     {
         var name = PropertyName(property);
-        return PartitionByRange(property, HypertableModelErrors.Interval(EntityType, name, interval));
+        return PartitionByRange(property, HypertableModelErrors.Interval(EntityType, name, interval).ToString());
     }
 
     /// <inheritdoc cref="HypertableBuilder.WithoutDefaultIndexes"/>

@@ -23,7 +23,7 @@ internal sealed class HypertableAttributeConvention : IEntityTypeAddedConvention
         if (hypertable.ChunkInterval is not null)
         {
             var interval = HypertableModelErrors.Interval(entityType, hypertable.TimeProperty, hypertable.ChunkInterval);
-            entityTypeBuilder.HasAnnotation(HypertableAnnotationNames.ChunkInterval, interval, fromDataAnnotation: true);
+            entityTypeBuilder.HasAnnotation(HypertableAnnotationNames.ChunkInterval, interval.ToString(), fromDataAnnotation: true);
         }
 
         if (!hypertable.CreateDefaultIndexes)
@@ -49,7 +49,7 @@ internal sealed class HypertableAttributeConvention : IEntityTypeAddedConvention
 
         foreach (var range in clrType.GetCustomAttributes<HypertableRangeDimensionAttribute>(inherit: true))
         {
-            var interval = range.Interval is null
+            TimescaleInterval? interval = range.Interval is null
                 ? null
                 : HypertableModelErrors.Interval(entityType, range.Property, range.Interval);
             dimensions.Add(new HypertableDimension(range.Property, null, interval));

@@ -18,7 +18,7 @@ internal static class HypertableAnnotationNames
 }
 
 /// <summary>An extra partitioning dimension, by property: hash (with partitions) or range (with an optional interval).</summary>
-internal sealed record HypertableDimension(string Property, int? Partitions, string? Interval)
+internal sealed record HypertableDimension(string Property, int? Partitions, TimescaleInterval? Interval)
 {
     [System.Text.Json.Serialization.JsonIgnore]
     public bool IsHash => Partitions is not null;
@@ -47,7 +47,7 @@ internal sealed record HypertableDimension(string Property, int? Partitions, str
             var arguments = entry[(open + 1)..^1].Split(',', 2, StringSplitOptions.TrimEntries);
             result.Add(kind == "hash"
                 ? new HypertableDimension(arguments[0], int.Parse(arguments[1], CultureInfo.InvariantCulture), null)
-                : new HypertableDimension(arguments[0], null, arguments.Length > 1 ? arguments[1] : null));
+                : new HypertableDimension(arguments[0], null, arguments.Length > 1 ? TimescaleInterval.Parse(arguments[1]) : null));
         }
 
         return result;
@@ -57,7 +57,7 @@ internal sealed record HypertableDimension(string Property, int? Partitions, str
 /// <summary>A hypertable as declared on an entity type (by property names).</summary>
 internal sealed record HypertableDefinition(
     string TimeProperty,
-    string? ChunkInterval,
+    TimescaleInterval? ChunkInterval,
     IReadOnlyList<HypertableDimension> Dimensions,
     bool CreateDefaultIndexes,
     bool MigrateData,
@@ -72,7 +72,7 @@ internal sealed record HypertableDefinition(
 
         return new HypertableDefinition(
             timeProperty,
-            entityType.FindAnnotation(HypertableAnnotationNames.ChunkInterval)?.Value as string,
+            entityType.FindAnnotation(HypertableAnnotationNames.ChunkInterval)?.Value is string interval ? TimescaleInterval.Parse(interval) : null,
             HypertableDimension.Parse(entityType.FindAnnotation(HypertableAnnotationNames.Dimensions)?.Value as string),
             entityType.FindAnnotation(HypertableAnnotationNames.CreateDefaultIndexes)?.Value as bool? ?? true,
             entityType.FindAnnotation(HypertableAnnotationNames.MigrateData)?.Value as bool? ?? false,

@@ -117,7 +117,7 @@ internal sealed class HypertableModelDiffer : ITimescaleModelDiffer
             Schema = hypertable.Schema,
             Table = hypertable.Table,
             TimeColumn = hypertable.TimeColumn,
-            ChunkInterval = hypertable.ChunkInterval,
+            ChunkInterval = hypertable.ChunkInterval?.ToString(),
             CreateDefaultIndexes = hypertable.CreateDefaultIndexes,
             MigrateData = migrateData,
             IntegerNowFunction = hypertable.IntegerNowFunction,
@@ -132,18 +132,17 @@ internal sealed class HypertableModelDiffer : ITimescaleModelDiffer
             Table = hypertable.Table,
             Column = dimension.Column,
             NumberOfPartitions = dimension.Partitions,
-            Interval = dimension.Interval,
+            Interval = dimension.Interval?.ToString(),
         };
 }
 
 /// <summary>A dimension by column name.</summary>
-internal sealed record ResolvedDimension(string Column, int? Partitions, string? Interval, bool IsInteger)
+internal sealed record ResolvedDimension(string Column, int? Partitions, TimescaleInterval? Interval, bool IsInteger)
 {
     public bool IsHash => Partitions is not null;
 
     /// <summary>The interval TimescaleDB uses: the declared one, else its default for time columns.</summary>
-    public TimescaleInterval? EffectiveInterval
-        => Interval is not null ? TimescaleInterval.Parse(Interval) : IsHash || IsInteger ? null : TimescaleInterval.DefaultChunkInterval;
+    public TimescaleInterval? EffectiveInterval => Interval ?? (IsHash || IsInteger ? null : TimescaleInterval.DefaultChunkInterval);
 }
 
 /// <summary>A hypertable by table and column names, as a relational model maps it.</summary>
@@ -152,14 +151,13 @@ internal sealed record ResolvedHypertable(
     string Table,
     string TimeColumn,
     bool IsIntegerTime,
-    string? ChunkInterval,
+    TimescaleInterval? ChunkInterval,
     IReadOnlyList<ResolvedDimension> Dimensions,
     bool CreateDefaultIndexes,
     bool MigrateData,
     string? IntegerNowFunction)
 {
-    public TimescaleInterval? EffectiveInterval
-        => ChunkInterval is not null ? TimescaleInterval.Parse(ChunkInterval) : IsIntegerTime ? null : TimescaleInterval.DefaultChunkInterval;
+    public TimescaleInterval? EffectiveInterval => ChunkInterval ?? (IsIntegerTime ? null : TimescaleInterval.DefaultChunkInterval);
 
     public static Dictionary<(string? Schema, string Table), ResolvedHypertable> All(IRelationalModel? model)
     {

@@ -14,9 +14,9 @@ internal static class HypertableModelErrors
     public static InvalidOperationException Error(IReadOnlyEntityType entityType, string property, string problem, string fix)
         => TimescaleModelError.Create("Hypertable", entityType, property, problem, fix);
 
-    /// <summary>The canonical text of a chunk or range interval (text, time span or integer), or the error naming entity, property and fix.</summary>
-    public static string Interval(IReadOnlyEntityType entityType, string property, object interval)
-        => IntervalUse.ChunkInterval.Require(interval, "Hypertable", entityType, property).ToString();
+    /// <summary>A chunk or range interval (text, time span or integer), or the error naming entity, property and fix.</summary>
+    public static TimescaleInterval Interval(IReadOnlyEntityType entityType, string property, object interval)
+        => IntervalUse.ChunkInterval.Require(interval, "Hypertable", entityType, property);
 
     public static HypertableDimension HashDimension(IReadOnlyEntityType entityType, string property, int partitions)
         => partitions >= 1
@@ -75,12 +75,12 @@ internal static class HypertableModelErrors
 
         if (HypertableColumnTypes.IsInteger(property, typeMappings))
         {
-            if (definition.ChunkInterval is null || !TimescaleInterval.Parse(definition.ChunkInterval).IsInteger)
+            if (definition.ChunkInterval is not { IsInteger: true })
             {
-                throw Error(entityType, name, $"the integer time column needs an integer chunk interval, not {definition.ChunkInterval ?? "none"}", "call WithChunkInterval(n) with the number of time units per chunk, e.g. WithChunkInterval(86_400_000) for milliseconds");
+                throw Error(entityType, name, $"the integer time column needs an integer chunk interval, not {definition.ChunkInterval?.ToString() ?? "none"}", "call WithChunkInterval(n) with the number of time units per chunk, e.g. WithChunkInterval(86_400_000) for milliseconds");
             }
         }
-        else if (definition.ChunkInterval is not null && TimescaleInterval.Parse(definition.ChunkInterval).IsInteger)
+        else if (definition.ChunkInterval is { IsInteger: true })
         {
             throw Error(entityType, name, $"the chunk interval {definition.ChunkInterval} is a number but the time column is {type.Name}", "give a time interval such as TimeSpan.FromDays(1) or \"1 day\"");
         }
@@ -118,7 +118,7 @@ internal static class HypertableModelErrors
                 throw Error(entityType, dimension.Property, $"a range dimension cannot use the type {type.Name}", $"use {HypertableColumnTypes.SupportedList}, or PartitionByHash");
             }
 
-            if (dimension.Interval is not null && HypertableColumnTypes.IsInteger(property, typeMappings) != TimescaleInterval.Parse(dimension.Interval).IsInteger)
+            if (dimension.Interval is { } range && HypertableColumnTypes.IsInteger(property, typeMappings) != range.IsInteger)
             {
                 throw Error(entityType, dimension.Property, $"the range interval {dimension.Interval} does not fit a {type.Name} column", "use digits for integer columns and interval text for time columns");
             }

@@ -49,8 +49,8 @@ internal sealed class HypertableScaffoldingReader : ITimescaleScaffoldingReader
     }
 
     // The interval as the catalog types it (a TimeSpan, or a long for integer columns), never PostgreSQL's output text.
-    private static string Interval(HypertableLayout hypertable, Dimension dimension)
-        => TimescaleInterval.FromCatalog((object?)dimension.IntegerInterval ?? dimension.Interval)?.ToString()
+    private static TimescaleInterval Interval(HypertableLayout hypertable, Dimension dimension)
+        => TimescaleInterval.FromCatalog((object?)dimension.IntegerInterval ?? dimension.Interval)
             ?? throw new InvalidOperationException($"Hypertable {hypertable.Schema}.{hypertable.Name} has no chunk interval for column {dimension.Column} in the catalog.");
 }
 
@@ -74,7 +74,7 @@ internal sealed class HypertableScaffoldingCodeGenerator : ITimescaleScaffolding
             yield return Call(scaffoldedTable with
             {
                 TimeProperty = Property(scaffoldedTable.TimeProperty),
-                ChunkInterval = scaffoldedTable.ChunkInterval is { } interval && TimescaleInterval.Parse(interval) == TimescaleInterval.DefaultChunkInterval ? null : scaffoldedTable.ChunkInterval,
+                ChunkInterval = scaffoldedTable.ChunkInterval == TimescaleInterval.DefaultChunkInterval ? null : scaffoldedTable.ChunkInterval,
                 Dimensions = scaffoldedTable.Dimensions.Select(d => d with { Property = Property(d.Property) }).ToList(),
             });
         }
@@ -86,7 +86,7 @@ internal sealed class HypertableScaffoldingCodeGenerator : ITimescaleScaffolding
         var call = new MethodCallCodeFragment(s_isHypertable, definition.TimeProperty);
         if (definition.ChunkInterval is { } interval)
         {
-            var value = TimescaleInterval.Parse(interval).ToCodeValue();
+            var value = interval.ToCodeValue();
             call = call.Chain(builder.GetMethod(nameof(HypertableBuilder.WithChunkInterval), [value.GetType()])!, value);
         }
 
@@ -94,7 +94,7 @@ internal sealed class HypertableScaffoldingCodeGenerator : ITimescaleScaffolding
         {
             call = dimension.IsHash
                 ? call.Chain(builder.GetMethod(nameof(HypertableBuilder.PartitionByHash))!, dimension.Property, dimension.Partitions)
-                : call.Chain(builder.GetMethod(nameof(HypertableBuilder.PartitionByRange))!, dimension.Property, dimension.Interval);
+                : call.Chain(builder.GetMethod(nameof(HypertableBuilder.PartitionByRange))!, dimension.Property, dimension.Interval?.ToString());
         }
 
         if (!definition.CreateDefaultIndexes)

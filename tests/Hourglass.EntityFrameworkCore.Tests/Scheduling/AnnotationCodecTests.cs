@@ -35,9 +35,11 @@ public class AnnotationCodecTests
         Assert.Equal(schedule, JobSchedule.Deserialize(json));
         Assert.Equal("{}", JobSchedule.Empty.Serialize());
 
-        List<HypertableDimension> dimensions = [new("DeviceId", 4, null), new("Region", null, "1 day"), new("Site", null, null)];
+        List<HypertableDimension> dimensions = [new("DeviceId", 4, null), new("Region", null, TimescaleInterval.Parse("24 hours")), new("Site", null, null), new("Sequence", null, TimescaleInterval.FromInteger(1000))];
         var text = HypertableDimension.Format(dimensions);
         Assert.DoesNotContain("IsHash", text, StringComparison.Ordinal);
+        Assert.Contains("{\"Property\":\"Region\",\"Interval\":\"1 day\"}", text, StringComparison.Ordinal);
+        Assert.Contains("{\"Property\":\"Sequence\",\"Interval\":\"1000\"}", text, StringComparison.Ordinal);
         Assert.Equal(dimensions, HypertableDimension.Parse(text));
 
         List<ColumnstoreOrder> order = [new("Time", true, null), new("Quoted, \"Name\"", false, true)];
@@ -48,7 +50,7 @@ public class AnnotationCodecTests
     [Fact]
     public void Annotations_in_the_text_of_older_snapshots_still_load()
     {
-        Assert.Equal([new HypertableDimension("DeviceId", 4, null), new HypertableDimension("Region", null, "1 day")], HypertableDimension.Parse("hash(DeviceId, 4); range(Region, 1 day)"));
+        Assert.Equal([new HypertableDimension("DeviceId", 4, null), new HypertableDimension("Region", null, TimescaleInterval.Parse("1 day"))], HypertableDimension.Parse("hash(DeviceId, 4); range(Region, 1 day)"));
         Assert.Equal([new ColumnstoreOrder("Time", true, null), new ColumnstoreOrder("Sequence", false, null)], ColumnstoreOrder.FromAnnotation("Time DESC, Sequence"));
         Assert.Equal(["DeviceId", "Other"], ColumnstoreDefinition.SegmentByFromAnnotation("DeviceId, Other"));
 
