@@ -12,6 +12,12 @@ namespace Hourglass.EntityFrameworkCore.ContinuousAggregates;
 /// filling it (<c>CALL refresh_continuous_aggregate</c>) is a command of its own that EF runs outside the transaction,
 /// because TimescaleDB refuses to materialize inside a transaction block. (On the Apache-licensed edition every operation
 /// here is skipped or refused before SQL is generated: they all require community features.)
+/// <para>
+/// EF commits the transaction before the refresh and writes the migration's history row after it, so a process that dies
+/// during the refresh leaves the view and its policy committed with the migration not recorded. The rerun applies the
+/// migration again: the view is created <c>IF NOT EXISTS</c> and the policy added with <c>if_not_exists =&gt; true</c>,
+/// so it completes instead of failing on "already exists"; drops, removals and the refresh are idempotent anyway.
+/// </para>
 /// </summary>
 internal sealed class ContinuousAggregateSqlGenerator : ITimescaleOperationSqlGenerator
 {
@@ -30,7 +36,7 @@ internal sealed class ContinuousAggregateSqlGenerator : ITimescaleOperationSqlGe
         {
             case CreateContinuousAggregateOperation create:
                 builder
-                    .Append($"CREATE MATERIALIZED VIEW {view} WITH (timescaledb.continuous, timescaledb.materialized_only = {(create.MaterializedOnly ? "true" : "false")}) AS")
+                    .Append($"CREATE MATERIALIZED VIEW IF NOT EXISTS {view} WITH (timescaledb.continuous, timescaledb.materialized_only = {(create.MaterializedOnly ? "true" : "false")}) AS")
                     .AppendLine()
                     .AppendLine(create.Sql.Trim().TrimEnd(';').TrimEnd())
                     .AppendLine("WITH NO DATA;")
@@ -43,7 +49,7 @@ internal sealed class ContinuousAggregateSqlGenerator : ITimescaleOperationSqlGe
                 builder
                     .Append($"{context.SelectOrPerform} add_continuous_aggregate_policy({regclass}, ")
                     .Append($"start_offset => {Interval(add.StartOffset)}, end_offset => {Interval(add.EndOffset)}, ")
-                    .Append($"schedule_interval => {Interval(add.ScheduleInterval)}")
+                    .Append($"schedule_interval => {Interval(add.ScheduleInterval)}, if_not_exists => true")
                     .Append(string.Concat(JobScheduleSql.CreateArguments(add.Schedule with { ScheduleInterval = null }, Defaults).Select(a => ", " + a)))
                     .AppendLine(");")
                     .EndCommand();

@@ -1,14 +1,12 @@
 using System.Text;
-using Xunit;
-
-namespace Hourglass.EntityFrameworkCore.Tests.Reliability;
+namespace Hourglass.Testing;
 
 /// <summary>
 /// docs/reliability.md is made of sections that tests measure. Each test renders its section from what it measured and
 /// asserts that the document says exactly that; with HOURGLASS_WRITE_RELIABILITY=1 it writes the section instead. So the
-/// document cannot claim a figure that the last run did not measure.
+/// document cannot claim a figure that the last run did not measure. Shared by the test projects that measure a section.
 /// </summary>
-internal static class ReliabilityDoc
+public static class ReliabilityDoc
 {
     public const string WriteVariable = "HOURGLASS_WRITE_RELIABILITY";
 
@@ -49,8 +47,15 @@ internal static class ReliabilityDoc
                 return;
             }
 
-            Assert.True(current is not null, $"docs/reliability.md has no section '{section}'. Run the test with {WriteVariable}=1 to write it.");
-            Assert.True(current == measured, $"docs/reliability.md, section '{section}', does not say what the test measured. Run it with {WriteVariable}=1 to write the measured text.\n--- measured ---\n{measured}\n--- document ---\n{current}");
+            if (current is null)
+            {
+                throw new InvalidOperationException($"docs/reliability.md has no section '{section}'. Run the test with {WriteVariable}=1 to write it.");
+            }
+
+            if (current != measured)
+            {
+                throw new InvalidOperationException($"docs/reliability.md, section '{section}', does not say what the test measured. Run it with {WriteVariable}=1 to write the measured text.\n--- measured ---\n{measured}\n--- document ---\n{current}");
+            }
         }
         finally
         {

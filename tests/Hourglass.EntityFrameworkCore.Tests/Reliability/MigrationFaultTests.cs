@@ -1,0 +1,244 @@
+using System.Diagnostics;
+using System.Globalization;
+using Hourglass.EntityFrameworkCore.Tests.ContinuousAggregates;
+using Hourglass.Testing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
+using Xunit;
+
+namespace Hourglass.EntityFrameworkCore.Tests.Reliability;
+
+/// <summary>Migrations under faults: a process killed mid-migration, and two application instances migrating at once.</summary>
+[Collection(ReliabilityTests.Name)]
+public sealed class MigrationFaultTests
+{
+    /// <summary>
+    /// The migration has a transactional part (table, hypertable, rows, the aggregate created empty, its policy) and a
+    /// step EF runs outside the transaction (the aggregate's refresh). Two instances start together on an empty database.
+    /// </summary>
+    [NativeTimescaleFact("two sessions migrating at once")]
+    public async Task Two_instances_migrating_at_once_leave_one_correct_schema()
+    {
+        var server = await TestServers.RequireNativeTimescaleAsync(NativeNeeds.ConcurrentSessions);
+        await using var database = await server.CreateDatabaseAsync("migrate2");
+
+        using var start = new Barrier(2);
+        var instances = Enumerable.Range(0, 2).Select(_ => Task.Run(async () =>
+        {
+            var options = new DbContextOptionsBuilder<CaggMigrateContext>()
+                .UseNpgsql(database.ConnectionString, o => o.UseTimescale())
+                .UseSnakeCaseNamingConvention()
+                .ConfigureWarnings(w => w.Ignore(RelationalEventId.PendingModelChangesWarning))
+                .Options;
+            await using var context = new CaggMigrateContext(options);
+            var migrator = context.GetService<IMigrator>();
+            start.SignalAndWait(TimeSpan.FromSeconds(30));
+            try
+            {
+                await migrator.MigrateAsync(CaggMigrateInitial.Id);
+                return (Exception?)null;
+            }
+            catch (Exception ex)
+            {
+                return ex;
+            }
+        })).ToList();
+        var errors = await Task.WhenAll(instances);
+
+        var history = await database.ScalarAsync<long>("SELECT count(*) FROM \"__EFMigrationsHistory\"");
+        var tables = await database.ScalarAsync<long>("SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'mig_metrics'");
+        var hypertables = await database.ScalarAsync<long>("SELECT count(*) FROM timescaledb_information.hypertables WHERE hypertable_schema = current_schema() AND hypertable_name = 'mig_metrics'");
+        var rows = await database.ScalarAsync<long>("SELECT count(*) FROM mig_metrics");
+        var aggregates = await database.ScalarAsync<long>("SELECT count(*) FROM timescaledb_information.continuous_aggregates WHERE view_schema = current_schema() AND view_name = 'mig_hourly'");
+        var buckets = await database.ScalarAsync<long>("SELECT count(*) FROM mig_hourly");
+        var policies = await database.ScalarAsync<long>("SELECT count(*) FROM timescaledb_information.jobs WHERE proc_name = 'policy_refresh_continuous_aggregate' AND hypertable_schema IS NOT NULL");
+
+        var failed = errors.Where(e => e is not null).ToList();
+        Assert.True(failed.Count == 0, string.Join("\n", failed));
+        Assert.Equal(1, history);
+        Assert.Equal(1, tables);
+        Assert.Equal(1, hypertables);
+        Assert.Equal(8 * 3 * 10, rows);
+        Assert.Equal(1, aggregates);
+        Assert.Equal(24, buckets);
+        Assert.Equal(1, policies);
+
+        await ReliabilityDoc.MatchesAsync("concurrent-migrate", string.Join("\n",
+            "Two instances of an application called `Database.MigrateAsync()` on an empty database at the same moment (two contexts, " +
+            "two sessions, native TimescaleDB). The migration creates a table, makes it a hypertable, inserts 240 rows, creates a " +
+            "continuous aggregate empty with its refresh policy inside EF's transaction, then refreshes the aggregate outside it. " +
+            "Npgsql's migration lock lasts one transaction, and EF commits before the refresh and records the migration after it; " +
+            "Hourglass holds a session-level advisory lock around the whole `MigrateAsync`, so the second instance waits for the first " +
+            "and then finds the migration applied.",
+            "",
+            ReliabilityDoc.Table(["measured", "value"],
+            [
+                ["instances that failed", failed.Count.ToString(CultureInfo.InvariantCulture)],
+                ["rows in __EFMigrationsHistory", history.ToString(CultureInfo.InvariantCulture)],
+                ["tables / hypertables mig_metrics", $"{tables} / {hypertables}"],
+                ["rows in mig_metrics (240 when inserted once)", rows.ToString(CultureInfo.InvariantCulture)],
+                ["continuous aggregates / refresh policies", $"{aggregates} / {policies}"],
+                ["buckets in the aggregate (24 expected)", buckets.ToString(CultureInfo.InvariantCulture)],
+            ])));
+    }
+
+    /// <summary>Where the migrating process is killed: the step the kill target announces before sending its statement.</summary>
+    public static TheoryData<string> KillPoints() => new() { "transaction", "refresh" };
+
+    /// <summary>
+    /// `database update` in a child process, killed with SIGKILL while a step's statement runs on the server, then run
+    /// again. On the native server a second session sees the statement running before the kill; the embedded engine runs
+    /// one statement at a time, so there the kill comes a moment after the statement was sent, and the state after the
+    /// kill shows that it landed inside the step.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(KillPoints))]
+    public async Task Sigkill_during_database_update_then_update_again_completes_with_nothing_half_applied(string step)
+    {
+        var server = await TestServers.Timescale;
+        var native = server.IsNative;
+        var readingsPerDevice = native ? 100_000 : 50_000;
+        var totalRows = readingsPerDevice * 10L;
+        await using var database = await server.CreateDatabaseAsync("killmig");
+
+        using (var child = Process.Start(KillTarget(database.ConnectionString, readingsPerDevice))!)
+        {
+            var stderr = child.StandardError.ReadToEndAsync();
+            string? line;
+            do
+            {
+                line = await child.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            }
+            while (line is not null && line != $"step {step}");
+            if (line is null)
+            {
+                Assert.Fail($"the kill target ended before the step {step}: {await stderr}");
+            }
+
+            if (native)
+            {
+                // Wait until the server runs the step's statement, so that the kill lands inside it.
+                var pattern = step == "refresh" ? "CALL refresh_continuous_aggregate%" : "%kill point: in the transaction%";
+                var seen = false;
+                var deadline = DateTime.UtcNow.AddSeconds(30);
+                while (!seen && DateTime.UtcNow < deadline)
+                {
+                    seen = await database.ScalarAsync<long>($"SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '{pattern}' AND datname = current_database() AND pid <> pg_backend_pid()") == 1;
+                }
+
+                Assert.True(seen, $"the step {step} was not seen running");
+            }
+            else
+            {
+                await Task.Delay(100);
+            }
+
+            child.Kill(entireProcessTree: true); // SIGKILL: no rollback, no goodbye to the server
+            await child.WaitForExitAsync();
+            if (child.ExitCode == 0)
+            {
+                Assert.Fail($"the kill target ended by itself before it was killed: {await child.StandardOutput.ReadToEndAsync()}");
+            }
+        }
+
+        // The server aborts the killed session's transaction once it notices the closed socket.
+        if (native)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (await database.ScalarAsync<long>("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'") > 0 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
+        }
+
+        var afterKill = await StateAsync(database);
+        if (step == "transaction")
+        {
+            // Nothing of the first migration's transaction is left, and the second never started.
+            Assert.Equal(new MigrationState(0, null, 0, 0, null), afterKill);
+        }
+        else
+        {
+            // The first migration is recorded; the second's transactional part committed (EF commits before a step that
+            // must run outside a transaction), and the second migration is not recorded. The server finishes the refresh
+            // it was running (PostgreSQL notices a vanished client only when it next talks to it, unless
+            // client_connection_check_interval is set; the embedded engine drops the output): the aggregate is filled.
+            var buckets = await database.ScalarAsync<long>("SELECT count(*) FROM (SELECT DISTINCT time_bucket('1 hour', time), device FROM kill_readings) b");
+            Assert.Equal(new MigrationState(1, totalRows, 1, 1, buckets), afterKill);
+        }
+
+        using var rerun = Process.Start(KillTarget(database.ConnectionString, readingsPerDevice))!;
+        var rerunError = rerun.StandardError.ReadToEndAsync();
+        var rerunOutput = await rerun.StandardOutput.ReadToEndAsync();
+        await rerun.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
+        Assert.True(rerun.ExitCode == 0, $"the second `database update` failed ({rerun.ExitCode}): {rerunOutput}\n{await rerunError}");
+
+        var final = await StateAsync(database);
+        var expectedBuckets = await database.ScalarAsync<long>("SELECT count(*) FROM (SELECT DISTINCT time_bucket('1 hour', time), device FROM kill_readings) b");
+        var wrongBuckets = await database.ScalarAsync<long>("""
+            SELECT count(*) FROM (SELECT time_bucket('1 hour', time) AS bucket, device, count(*) AS samples FROM kill_readings GROUP BY 1, 2) r
+            FULL JOIN kill_hourly a USING (bucket, device) WHERE a.samples IS DISTINCT FROM r.samples
+            """);
+        Assert.Equal(new MigrationState(2, totalRows, 1, 1, expectedBuckets), final);
+        Assert.Equal(0, wrongBuckets);
+
+        var where = step == "transaction"
+            ? "while the first migration's `INSERT` ran inside EF's transaction"
+            : "while the second migration's `CALL refresh_continuous_aggregate` ran, outside the transaction, after EF had committed the aggregate's `CREATE MATERIALIZED VIEW ... WITH NO DATA` and its policy";
+        var serverName = native ? "native TimescaleDB" : "embedded TimescaleDB";
+        await ReliabilityDoc.MatchesAsync($"kill-{step}-{(native ? "native" : "embedded")}", string.Join("\n",
+            $"{serverName}: `Database.MigrateAsync()` in a child process (as `dotnet ef database update` runs it) was killed with SIGKILL " +
+            $"{where}, then run again. The first migration creates a hypertable and inserts {totalRows.ToString("N0", CultureInfo.InvariantCulture)} rows; " +
+            "the second creates a continuous aggregate with a refresh policy and refreshes it. " +
+            (step == "transaction"
+                ? "The server finished the running statement, then found the client gone and rolled the transaction back."
+                : "The server finished the running refresh (a server notices a vanished client only when it next talks to it), so the aggregate was filled while the migration was not recorded: the rerun applies the second migration again over the committed aggregate and policy."),
+            "",
+            ReliabilityDoc.Table(["measured", "after the kill", "after running again"],
+            [
+                ["migrations in __EFMigrationsHistory (of 2)", afterKill.History.ToString(CultureInfo.InvariantCulture), final.History.ToString(CultureInfo.InvariantCulture)],
+                ["rows in kill_readings", Count(afterKill.Rows, "no table"), Count(final.Rows, "no table")],
+                ["continuous aggregates / refresh policies", $"{afterKill.Aggregates} / {afterKill.Policies}", $"{final.Aggregates} / {final.Policies}"],
+                ["buckets in the aggregate", Count(afterKill.Buckets, "no aggregate"), $"{Count(final.Buckets, "no aggregate")} (the source has {expectedBuckets.ToString("N0", CultureInfo.InvariantCulture)}; {wrongBuckets} differ)"],
+                ["exit code of the second run", "", rerun.ExitCode.ToString(CultureInfo.InvariantCulture)],
+            ])));
+    }
+
+    private static string Count(long? value, string none) => value?.ToString("N0", CultureInfo.InvariantCulture) ?? none;
+
+    private sealed record MigrationState(long History, long? Rows, long Aggregates, long Policies, long? Buckets);
+
+    private static async Task<MigrationState> StateAsync(TestDatabase database)
+    {
+        var hasHistory = await database.ScalarAsync<bool>("SELECT to_regclass('\"__EFMigrationsHistory\"') IS NOT NULL");
+        var hasTable = await database.ScalarAsync<bool>("SELECT to_regclass('kill_readings') IS NOT NULL");
+        var aggregates = await database.ScalarAsync<long>("SELECT count(*) FROM timescaledb_information.continuous_aggregates WHERE view_schema = current_schema() AND view_name = 'kill_hourly'");
+        return new MigrationState(
+            hasHistory ? await database.ScalarAsync<long>("SELECT count(*) FROM \"__EFMigrationsHistory\"") : 0,
+            hasTable ? await database.ScalarAsync<long>("SELECT count(*) FROM kill_readings") : null,
+            aggregates,
+            await database.ScalarAsync<long>("SELECT count(*) FROM timescaledb_information.jobs WHERE proc_name = 'policy_refresh_continuous_aggregate' AND hypertable_schema = current_schema()"),
+            aggregates == 1 ? await database.ScalarAsync<long>("SELECT count(*) FROM kill_hourly") : null);
+    }
+
+    private static ProcessStartInfo KillTarget(string connectionString, int readingsPerDevice)
+    {
+        // tests/Hourglass.EntityFrameworkCore.Tests/bin/<Configuration>/<tfm>/ -> tests/Hourglass.Migrations.KillTarget/bin/<Configuration>/<tfm>/
+        var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var testsFolder = output.Parent!.Parent!.Parent!.Parent!.FullName;
+        var target = Path.Combine(testsFolder, "Hourglass.Migrations.KillTarget", "bin", output.Parent.Name, output.Name, "Hourglass.Migrations.KillTarget.dll");
+        Assert.True(File.Exists(target), $"{target} is missing; it is built with the test project.");
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(target);
+        start.ArgumentList.Add(connectionString);
+        start.ArgumentList.Add(readingsPerDevice.ToString(CultureInfo.InvariantCulture));
+        return start;
+    }
+}
