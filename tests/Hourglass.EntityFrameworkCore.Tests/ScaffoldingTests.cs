@@ -53,3 +53,38 @@ public class ScaffoldingTests(TimescaleDatabaseFixture fixture) : IClassFixture<
         Assert.DoesNotContain("_hyper_", code, StringComparison.Ordinal);
     }
 }
+
+/// <summary>`dbcontext scaffold` of PostgreSQL without TimescaleDB: the catalog library says so, and the tables come back plain.</summary>
+public class ScaffoldingWithoutTimescaleTests(PostgresDatabaseFixture fixture) : IClassFixture<PostgresDatabaseFixture>
+{
+    [Fact]
+    public async Task Scaffolding_plain_PostgreSQL_reads_tables_and_adds_no_TimescaleDB_calls()
+    {
+        var db = fixture.Database;
+        Assert.Equal(0L, await db.ScalarAsync<long>("SELECT count(*) FROM pg_extension WHERE extname = 'timescaledb'"));
+        await db.ExecuteAsync("CREATE TABLE plain_readings (\"Time\" timestamptz NOT NULL, \"Value\" double precision, PRIMARY KEY (\"Time\"))");
+        await using var context = ModelContext.Create(db.ConnectionString, b => b.Entity<Reading<DateTime>>(e => e.ToTable("unused").HasKey(x => new { x.Time, x.DeviceId })));
+
+        var assembly = typeof(ScaffoldingTests).Assembly;
+        var services = new DesignTimeServicesBuilder(assembly, assembly, new OperationReporter(null), []).Build(context);
+        var scaffolded = services.GetRequiredService<IReverseEngineerScaffolder>().ScaffoldModel(
+            db.ConnectionString,
+            new DatabaseModelFactoryOptions([], [db.Schema]),
+            new ModelReverseEngineerOptions(),
+            new ModelCodeGenerationOptions
+            {
+                ContextName = "PlainContext",
+                ContextNamespace = "Scaffolded",
+                ModelNamespace = "Scaffolded",
+                RootNamespace = "Scaffolded",
+                SuppressConnectionStringWarning = true,
+                SuppressOnConfiguring = true,
+            });
+
+        var code = scaffolded.ContextFile.Code;
+        Assert.Contains("plain_readings", code, StringComparison.Ordinal);
+        Assert.DoesNotContain("IsHypertable", code, StringComparison.Ordinal);
+        Assert.DoesNotContain("Hourglass:Scaffold", code, StringComparison.Ordinal);
+        Assert.Equal("PlainReading.cs", Assert.Single(scaffolded.AdditionalFiles).Path);
+    }
+}

@@ -1,6 +1,7 @@
 using Hourglass.EntityFrameworkCore.Hyperfunctions;
 using Hourglass.EntityFrameworkCore.Hypertables;
 using Hourglass.EntityFrameworkCore.Infrastructure;
+using Hourglass.Migrations.TestApp;
 using Hourglass.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
@@ -66,45 +67,6 @@ public sealed class SpatialContext(DbContextOptions options) : DbContext(options
             e.HasKey(x => new { x.At, x.StationId });
             e.IsHypertable(x => x.At).WithChunkInterval("1 day");
         });
-    }
-}
-
-/// <summary>A second extension that replaces the model differ with EF's stock one, as some extensions do.</summary>
-public sealed class StockDifferExtension : IDbContextOptionsExtension
-{
-    private DbContextOptionsExtensionInfo? _info;
-
-    public DbContextOptionsExtensionInfo Info => _info ??= new ExtensionInfo(this);
-
-    public void ApplyServices(IServiceCollection services)
-        => services.Replace(ServiceDescriptor.Scoped<IMigrationsModelDiffer, MigrationsModelDiffer>());
-
-    public void Validate(IDbContextOptions options)
-    {
-    }
-
-    private sealed class ExtensionInfo(IDbContextOptionsExtension extension) : DbContextOptionsExtensionInfo(extension)
-    {
-        public override bool IsDatabaseProvider => false;
-
-        public override string LogFragment => "stock differ ";
-
-        public override int GetServiceProviderHashCode() => 0;
-
-        public override bool ShouldUseSameServiceProvider(DbContextOptionsExtensionInfo other) => other is ExtensionInfo;
-
-        public override void PopulateDebugInfo(IDictionary<string, string> debugInfo) => debugInfo["Test:StockDiffer"] = "1";
-    }
-}
-
-/// <summary>An application's own SQL generator: Npgsql's, with a comment after every table it creates.</summary>
-public sealed class CommentingSqlGenerator(MigrationsSqlGeneratorDependencies dependencies, INpgsqlSingletonOptions npgsqlOptions)
-    : NpgsqlMigrationsSqlGenerator(dependencies, npgsqlOptions)
-{
-    protected override void Generate(CreateTableOperation operation, IModel? model, MigrationCommandListBuilder builder, bool terminate = true)
-    {
-        base.Generate(operation, model, builder, terminate);
-        builder.AppendLine("-- created by the application's generator").EndCommand();
     }
 }
 
