@@ -169,6 +169,11 @@ internal static partial class BulkIngestRunner
                     }
 
                     await RollBackAsync(own, outerTransaction).ConfigureAwait(false);
+                    if (failure is NpgsqlException or IOException && connection.FullState.HasFlag(System.Data.ConnectionState.Broken))
+                    {
+                        throw Lost(failure, map, options.CommitEvery is not null && batchStart > 0);
+                    }
+
                     if (failure is PostgresException server)
                     {
                         throw Translate(server, map, copyStart, options.CommitEvery is not null && batchStart > 0);
@@ -369,6 +374,19 @@ internal static partial class BulkIngestRunner
                 return (reader.GetInt64(0), reader.GetInt64(1));
             }
         }
+    }
+
+    /// <summary>The connection broke (the server went away, or an administrator ended the session): the server rolled the transaction back.</summary>
+    private static BulkIngestException Lost(Exception error, CopyTableMap map, bool earlierBatchesKept)
+    {
+        var reason = error is PostgresException server ? $"{server.MessageText} [SQLSTATE {server.SqlState}]" : error.InnerException?.Message ?? error.Message;
+        var kept = earlierBatchesKept
+            ? " Batches committed before it are kept; the batch in flight was rolled back by the server."
+            : " The server rolled the transaction back: nothing of it was written.";
+        return new BulkIngestException(
+            $"The connection to the server broke while the rows of {map.EntityName} were written into {map.QualifiedTable} ({reason}).{kept} " +
+            "Nothing is wrong with the rows: run the call again when the server is reachable.",
+            map.EntityName, null, null, error);
     }
 
     private static BulkIngestException Translate(PostgresException error, CopyTableMap map, long batchStart, bool earlierBatchesKept)

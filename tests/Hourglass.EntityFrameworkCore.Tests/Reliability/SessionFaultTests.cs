@@ -1,4 +1,5 @@
 using System.Globalization;
+using Hourglass.EntityFrameworkCore.BulkIngest;
 using Hourglass.EntityFrameworkCore.Tests.BulkIngest;
 using Hourglass.Testing;
 using Microsoft.EntityFrameworkCore;
@@ -158,7 +159,7 @@ public sealed class SessionFaultTests(TimescaleDatabaseFixture fixture) : IClass
         }
 
         killed.SetResult();
-        var error = await Assert.ThrowsAnyAsync<Exception>(() => upsert);
+        var error = await Assert.ThrowsAsync<BulkIngestException>(() => upsert);
 
         var after = await database.ScalarAsync<string>($"SELECT count(*) || ' rows, sum ' || sum(value) || ', units ' || string_agg(DISTINCT unit, ',') FROM metrics_{suffix}");
         var staging = await database.ScalarAsync<long>("SELECT count(*) FROM pg_class WHERE relname LIKE 'hourglass_stage_%'");
