@@ -6,6 +6,7 @@ using System.Text;
 using Hourglass.Testing;
 using Npgsql;
 using Xunit;
+using static Hourglass.Embedded.Tests.RawWire;
 
 namespace Hourglass.Embedded.Tests;
 
@@ -245,66 +246,5 @@ public sealed class EmbeddedFaultTests : IAsyncLifetime
         var bytes = new byte[count];
         new Random(seed).NextBytes(bytes);
         return bytes;
-    }
-
-    private static byte[] Startup()
-    {
-        var parameters = Encoding.UTF8.GetBytes("user\0postgres\0database\0postgres\0\0");
-        var message = new byte[8 + parameters.Length];
-        BinaryPrimitives.WriteInt32BigEndian(message, message.Length);
-        BinaryPrimitives.WriteInt32BigEndian(message.AsSpan(4), 196608);
-        parameters.CopyTo(message, 8);
-        return message;
-    }
-
-    private static byte[] Query(string sql)
-    {
-        var text = Encoding.UTF8.GetBytes(sql + "\0");
-        var message = new byte[5 + text.Length];
-        message[0] = (byte)'Q';
-        BinaryPrimitives.WriteInt32BigEndian(message.AsSpan(1), 4 + text.Length);
-        text.CopyTo(message, 5);
-        return message;
-    }
-
-    private static byte[] CopyData(byte[] data)
-    {
-        var message = new byte[5 + data.Length];
-        message[0] = (byte)'d';
-        BinaryPrimitives.WriteInt32BigEndian(message.AsSpan(1), 4 + data.Length);
-        data.CopyTo(message, 5);
-        return message;
-    }
-
-    /// <summary>Reads messages until ReadyForQuery and returns its transaction status.</summary>
-    private static async Task<byte> ReadUntilReadyAsync(NetworkStream stream)
-    {
-        var header = new byte[5];
-        while (true)
-        {
-            await stream.ReadExactlyAsync(header);
-            var body = new byte[BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(1)) - 4];
-            await stream.ReadExactlyAsync(body);
-            if (header[0] == (byte)'Z')
-            {
-                return body[0];
-            }
-        }
-    }
-
-    private static async Task<byte[]> ReadToEndAsync(NetworkStream stream)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        using var buffer = new MemoryStream();
-        try
-        {
-            await stream.CopyToAsync(buffer, timeout.Token);
-        }
-        catch (IOException)
-        {
-            // A reset after the server's last bytes: what arrived is the answer.
-        }
-
-        return buffer.ToArray();
     }
 }

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text;
 using Npgsql;
 using Xunit;
+using static Hourglass.Embedded.Tests.RawWire;
 
 namespace Hourglass.Embedded.Tests;
 
@@ -273,50 +274,6 @@ public sealed class EmbeddedServerTests : IAsyncLifetime
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         await batch.ExecuteNonQueryAsync(timeout.Token);
         Assert.Equal(1000L, await ScalarAsync(connection, "SELECT count(*) FROM wide"));
-    }
-
-    private static byte[] Startup()
-    {
-        var parameters = Encoding.UTF8.GetBytes("user\0postgres\0database\0postgres\0\0");
-        var message = new byte[8 + parameters.Length];
-        BinaryPrimitives.WriteInt32BigEndian(message, message.Length);
-        BinaryPrimitives.WriteInt32BigEndian(message.AsSpan(4), 196608);
-        parameters.CopyTo(message, 8);
-        return message;
-    }
-
-    private static byte[] Query(string sql)
-    {
-        var text = Encoding.UTF8.GetBytes(sql + "\0");
-        var message = new byte[5 + text.Length];
-        message[0] = (byte)'Q';
-        BinaryPrimitives.WriteInt32BigEndian(message.AsSpan(1), 4 + text.Length);
-        text.CopyTo(message, 5);
-        return message;
-    }
-
-    /// <summary>Reads messages until ReadyForQuery and returns its transaction status.</summary>
-    private static async Task<byte> ReadUntilReadyAsync(NetworkStream stream)
-    {
-        var header = new byte[5];
-        while (true)
-        {
-            await stream.ReadExactlyAsync(header);
-            var body = new byte[BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(1)) - 4];
-            await stream.ReadExactlyAsync(body);
-            if (header[0] == (byte)'Z')
-            {
-                return body[0];
-            }
-        }
-    }
-
-    private static async Task<byte[]> ReadToEndAsync(NetworkStream stream)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        using var buffer = new MemoryStream();
-        await stream.CopyToAsync(buffer, timeout.Token);
-        return buffer.ToArray();
     }
 }
 

@@ -23,8 +23,7 @@ public class DesignTimeTests
         }));
         // The builder `dotnet ef` uses: it finds TimescaleDesignTimeServices through the [DesignTimeServicesReference]
         // that Hourglass's build targets wrote into this test assembly.
-        var assembly = typeof(DesignTimeTests).Assembly;
-        var provider = new DesignTimeServicesBuilder(assembly, assembly, new OperationReporter(null), []).Build(context);
+        var provider = DesignTime.Services(context);
 
         var migration = provider.GetRequiredService<IMigrationsScaffolder>().ScaffoldMigration("Initial", "App");
 

@@ -35,22 +35,9 @@ public sealed class MultipleDatabaseScaffoldingTests(TimescaleDatabaseFixture fi
             await db.ExecuteAsync($"""CREATE MATERIALIZED VIEW {prefix}_daily WITH (timescaledb.continuous) AS SELECT time_bucket('1 day', "Time") AS "Bucket", count(*) AS "Count" FROM {prefix}_readings GROUP BY 1 WITH NO DATA""");
         }
 
-        var assembly = typeof(MultipleDatabaseScaffoldingTests).Assembly;
         await using var context = ModelContext.Create(mine.ConnectionString, _ => { });
-        var services = new DesignTimeServicesBuilder(assembly, assembly, new OperationReporter(null), []).Build(context);
-        var scaffolded = services.GetRequiredService<IReverseEngineerScaffolder>().ScaffoldModel(
-            mine.ConnectionString,
-            new DatabaseModelFactoryOptions([], []),
-            new ModelReverseEngineerOptions(),
-            new ModelCodeGenerationOptions
-            {
-                ContextName = "ScaffoldedContext",
-                ContextNamespace = "Scaffolded",
-                ModelNamespace = "Scaffolded",
-                RootNamespace = "Scaffolded",
-                SuppressConnectionStringWarning = true,
-                SuppressOnConfiguring = true,
-            });
+        var services = DesignTime.Services(context);
+        var scaffolded = DesignTime.Scaffold(services, mine.ConnectionString);
 
         var code = scaffolded.ContextFile.Code + string.Concat(scaffolded.AdditionalFiles.Select(f => f.Code));
         Assert.Contains("mine_readings", code, StringComparison.Ordinal);

@@ -26,21 +26,8 @@ public class ScaffoldingTests(TimescaleDatabaseFixture fixture) : IClassFixture<
         await db.ExecuteAsync("""INSERT INTO scaffold_readings ("Time", "DeviceId", "Recorded", "Value") SELECT timestamptz '2026-01-01' + i * interval '6 hours', i % 3, now(), i FROM generate_series(1, 40) i""");
         Assert.True(await db.ScalarAsync<long>("SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'scaffold_readings_Time_idx'") == 1);
 
-        var assembly = typeof(ScaffoldingTests).Assembly;
-        var services = new DesignTimeServicesBuilder(assembly, assembly, new OperationReporter(null), []).Build(context);
-        var scaffolded = services.GetRequiredService<IReverseEngineerScaffolder>().ScaffoldModel(
-            db.ConnectionString,
-            new DatabaseModelFactoryOptions([], [db.Schema, "_timescaledb_internal"]),
-            new ModelReverseEngineerOptions(),
-            new ModelCodeGenerationOptions
-            {
-                ContextName = "ScaffoldedContext",
-                ContextNamespace = "Scaffolded",
-                ModelNamespace = "Scaffolded",
-                RootNamespace = "Scaffolded",
-                SuppressConnectionStringWarning = true,
-                SuppressOnConfiguring = true,
-            });
+        var services = DesignTime.Services(context);
+        var scaffolded = DesignTime.Scaffold(services, db.ConnectionString, db.Schema, "_timescaledb_internal");
 
         var code = scaffolded.ContextFile.Code;
         Assert.Contains(".IsHypertable(\"Time\")", code, StringComparison.Ordinal);
@@ -65,21 +52,8 @@ public class ScaffoldingWithoutTimescaleTests(PostgresDatabaseFixture fixture) :
         await db.ExecuteAsync("CREATE TABLE plain_readings (\"Time\" timestamptz NOT NULL, \"Value\" double precision, PRIMARY KEY (\"Time\"))");
         await using var context = ModelContext.Create(db.ConnectionString, b => b.Entity<Reading<DateTime>>(e => e.ToTable("unused").HasKey(x => new { x.Time, x.DeviceId })));
 
-        var assembly = typeof(ScaffoldingTests).Assembly;
-        var services = new DesignTimeServicesBuilder(assembly, assembly, new OperationReporter(null), []).Build(context);
-        var scaffolded = services.GetRequiredService<IReverseEngineerScaffolder>().ScaffoldModel(
-            db.ConnectionString,
-            new DatabaseModelFactoryOptions([], [db.Schema]),
-            new ModelReverseEngineerOptions(),
-            new ModelCodeGenerationOptions
-            {
-                ContextName = "PlainContext",
-                ContextNamespace = "Scaffolded",
-                ModelNamespace = "Scaffolded",
-                RootNamespace = "Scaffolded",
-                SuppressConnectionStringWarning = true,
-                SuppressOnConfiguring = true,
-            });
+        var services = DesignTime.Services(context);
+        var scaffolded = DesignTime.Scaffold(services, db.ConnectionString, db.Schema);
 
         var code = scaffolded.ContextFile.Code;
         Assert.Contains("plain_readings", code, StringComparison.Ordinal);

@@ -16,7 +16,6 @@ namespace Hourglass.EntityFrameworkCore.Tests.Columnstore;
 /// <summary>Migration files, snapshots and `dbcontext scaffold` for columnstore, retention and reorder policies.</summary>
 public class PolicyDesignTimeTests(TimescaleDatabaseFixture fixture) : IClassFixture<TimescaleDatabaseFixture>
 {
-    private static readonly System.Reflection.Assembly s_assembly = typeof(PolicyDesignTimeTests).Assembly;
 
     private static Action<ModelBuilder> FullModel(string table) => Readings(table, h => h
         .WithColumnstore(c => c.SegmentBy(x => x.DeviceId).OrderBy("Time DESC"))
@@ -28,7 +27,7 @@ public class PolicyDesignTimeTests(TimescaleDatabaseFixture fixture) : IClassFix
     public void Migration_files_call_typed_policy_operations_and_the_snapshot_keeps_the_annotations()
     {
         using var context = ModelContext.Create("Host=127.0.0.1;Port=1;Username=nobody", FullModel("conditions"));
-        var provider = new DesignTimeServicesBuilder(s_assembly, s_assembly, new OperationReporter(null), []).Build(context);
+        var provider = DesignTime.Services(context);
 
         var migration = provider.GetRequiredService<IMigrationsScaffolder>().ScaffoldMigration("Initial", "App");
 
@@ -69,7 +68,7 @@ public class PolicyDesignTimeTests(TimescaleDatabaseFixture fixture) : IClassFix
     {
         using var full = ModelContext.Create("Host=127.0.0.1;Port=1;Username=nobody", FullModel("conditions"));
         using var bare = ModelContext.Create("Host=127.0.0.1;Port=1;Username=nobody", Readings("conditions", h => { }));
-        var provider = new DesignTimeServicesBuilder(s_assembly, s_assembly, new OperationReporter(null), []).Build(bare);
+        var provider = DesignTime.Services(bare);
         var generator = provider.GetRequiredService<IMigrationsCodeGenerator>();
 
         var up = bare.DiffFrom(full);
@@ -93,20 +92,8 @@ public class PolicyDesignTimeTests(TimescaleDatabaseFixture fixture) : IClassFix
         });
         await MigrateAsync(null, context);
 
-        var services = new DesignTimeServicesBuilder(s_assembly, s_assembly, new OperationReporter(null), []).Build(context);
-        var scaffolded = services.GetRequiredService<IReverseEngineerScaffolder>().ScaffoldModel(
-            db.ConnectionString,
-            new DatabaseModelFactoryOptions([], [db.Schema]),
-            new ModelReverseEngineerOptions(),
-            new ModelCodeGenerationOptions
-            {
-                ContextName = "ScaffoldedContext",
-                ContextNamespace = "Scaffolded",
-                ModelNamespace = "Scaffolded",
-                RootNamespace = "Scaffolded",
-                SuppressConnectionStringWarning = true,
-                SuppressOnConfiguring = true,
-            });
+        var services = DesignTime.Services(context);
+        var scaffolded = DesignTime.Scaffold(services, db.ConnectionString, db.Schema);
 
         var code = scaffolded.ContextFile.Code.ReplaceLineEndings("\n");
         Assert.Contains(".IsHypertable(\"Time\")", code, StringComparison.Ordinal);

@@ -98,8 +98,7 @@ public class CompositionTests
 
     private static string ScaffoldMigration(DbContext context)
     {
-        var assembly = typeof(CompositionTests).Assembly;
-        var provider = new DesignTimeServicesBuilder(assembly, assembly, new OperationReporter(null), []).Build(context);
+        var provider = DesignTime.Services(context);
         return provider.GetRequiredService<IMigrationsScaffolder>().ScaffoldMigration("Initial", "App").MigrationCode;
     }
 

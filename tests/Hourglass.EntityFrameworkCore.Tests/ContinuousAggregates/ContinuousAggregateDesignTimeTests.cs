@@ -21,8 +21,7 @@ public class ContinuousAggregateDesignTimeTests
     private static ScaffoldedMigration Scaffold(Action<Microsoft.EntityFrameworkCore.ModelBuilder> model)
     {
         using var context = CaggModels.Context("Host=127.0.0.1;Port=1;Username=nobody", model);
-        var assembly = typeof(ContinuousAggregateDesignTimeTests).Assembly;
-        var provider = new DesignTimeServicesBuilder(assembly, assembly, new OperationReporter(null), []).Build(context);
+        var provider = DesignTime.Services(context);
         return provider.GetRequiredService<IMigrationsScaffolder>().ScaffoldMigration("Initial", "App");
     }
 
@@ -33,8 +32,7 @@ public class ContinuousAggregateDesignTimeTests
             .WithRefreshPolicy(startOffset: TimeSpan.FromDays(3), endOffset: null, scheduleInterval: TimeSpan.FromMinutes(30))
             .MaterializedOnly(false));
         using var context = CaggModels.Context("Host=127.0.0.1;Port=1;Username=nobody", model);
-        var assembly = typeof(ContinuousAggregateDesignTimeTests).Assembly;
-        var provider = new DesignTimeServicesBuilder(assembly, assembly, new OperationReporter(null), []).Build(context);
+        var provider = DesignTime.Services(context);
         var migration = provider.GetRequiredService<IMigrationsScaffolder>().ScaffoldMigration("Initial", "App");
 
         // What `migrations add` does next time: read the snapshot's model and diff it with the current one.

@@ -13,21 +13,8 @@ public class ContinuousAggregateScaffoldingTests(TimescaleDatabaseFixture fixtur
 {
     private ScaffoldedModel Scaffold(ModelContext context)
     {
-        var assembly = typeof(ContinuousAggregateScaffoldingTests).Assembly;
-        var services = new DesignTimeServicesBuilder(assembly, assembly, new OperationReporter(null), []).Build(context);
-        return services.GetRequiredService<IReverseEngineerScaffolder>().ScaffoldModel(
-            fixture.Database.ConnectionString,
-            new DatabaseModelFactoryOptions([], [fixture.Database.Schema, "_timescaledb_internal"]),
-            new ModelReverseEngineerOptions(),
-            new ModelCodeGenerationOptions
-            {
-                ContextName = "ScaffoldedContext",
-                ContextNamespace = "Scaffolded",
-                ModelNamespace = "Scaffolded",
-                RootNamespace = "Scaffolded",
-                SuppressConnectionStringWarning = true,
-                SuppressOnConfiguring = true,
-            });
+        var services = DesignTime.Services(context);
+        return DesignTime.Scaffold(services, fixture.Database.ConnectionString, fixture.Database.Schema, "_timescaledb_internal");
     }
 
     [Fact]

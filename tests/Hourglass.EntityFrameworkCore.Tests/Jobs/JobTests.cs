@@ -121,8 +121,7 @@ public class JobTests(TimescaleDatabaseFixture fixture) : IClassFixture<Timescal
     {
         await CreateProcedureAsync("hg_scaffolded");
         await using var context = Model(b => b.HasJob("hg_scaffolded", TimeSpan.FromHours(6)).WithConfig(new { days = 3 }).WithRetryPeriod(TimeSpan.FromMinutes(1)).Paused());
-        var assembly = typeof(JobTests).Assembly;
-        var services = new DesignTimeServicesBuilder(assembly, assembly, new OperationReporter(null), []).Build(context);
+        var services = DesignTime.Services(context);
 
         var migration = services.GetRequiredService<IMigrationsScaffolder>().ScaffoldMigration("Jobs", "App");
         Assert.Contains(
@@ -140,19 +139,7 @@ public class JobTests(TimescaleDatabaseFixture fixture) : IClassFixture<Timescal
         Assert.Contains(".HasAnnotation(\"Hourglass:Job:hg_scaffolded\"", migration.SnapshotCode, StringComparison.Ordinal);
 
         await MigrateAsync(null, context);
-        var scaffolded = services.GetRequiredService<IReverseEngineerScaffolder>().ScaffoldModel(
-            Db.ConnectionString,
-            new DatabaseModelFactoryOptions([], [Db.Schema]),
-            new ModelReverseEngineerOptions(),
-            new ModelCodeGenerationOptions
-            {
-                ContextName = "ScaffoldedContext",
-                ContextNamespace = "Scaffolded",
-                ModelNamespace = "Scaffolded",
-                RootNamespace = "Scaffolded",
-                SuppressConnectionStringWarning = true,
-                SuppressOnConfiguring = true,
-            });
+        var scaffolded = DesignTime.Scaffold(services, Db.ConnectionString, Db.Schema);
         var code = scaffolded.ContextFile.Code;
         // Scaffolding names procedures of the default schema without it, as EF does tables.
         var procedure = Db.Schema == "public" ? "hg_scaffolded" : $"{Db.Schema}.hg_scaffolded";

@@ -132,31 +132,13 @@ public class JobScheduleTests(TimescaleDatabaseFixture fixture) : IClassFixture<
             FROM timescaledb_information.jobs j JOIN _timescaledb_config.bgw_job b ON b.id = j.job_id WHERE j.job_id = {jobId}
             """);
 
-    private static IServiceProvider DesignServices(ModelContext context)
-    {
-        var assembly = typeof(JobScheduleTests).Assembly;
-        return new DesignTimeServicesBuilder(assembly, assembly, new OperationReporter(null), []).Build(context);
-    }
-
     private static string MigrationCode(ModelContext context, IReadOnlyList<Microsoft.EntityFrameworkCore.Migrations.Operations.MigrationOperation> operations)
     {
         var builder = new IndentedStringBuilder();
-        DesignServices(context).GetRequiredService<ICSharpMigrationOperationGenerator>().Generate("migrationBuilder", operations, builder);
+        DesignTime.Services(context).GetRequiredService<ICSharpMigrationOperationGenerator>().Generate("migrationBuilder", operations, builder);
         return builder.ToString();
     }
 
     private string Scaffold(ModelContext context)
-        => DesignServices(context).GetRequiredService<IReverseEngineerScaffolder>().ScaffoldModel(
-            Db.ConnectionString,
-            new DatabaseModelFactoryOptions([], [Db.Schema]),
-            new ModelReverseEngineerOptions(),
-            new ModelCodeGenerationOptions
-            {
-                ContextName = "ScaffoldedContext",
-                ContextNamespace = "Scaffolded",
-                ModelNamespace = "Scaffolded",
-                RootNamespace = "Scaffolded",
-                SuppressConnectionStringWarning = true,
-                SuppressOnConfiguring = true,
-            }).ContextFile.Code;
+        => DesignTime.Scaffold(DesignTime.Services(context), Db.ConnectionString, Db.Schema).ContextFile.Code;
 }
