@@ -47,10 +47,6 @@ internal sealed class ScaffoldingCatalog
     /// <summary>Every continuous aggregate's definition.</summary>
     public IReadOnlyList<AggregateDefinition> Aggregates => _aggregates ??= Wait(ct => TimescaleClient.ReadAggregateDefinitionsAsync(_connection, _server, ct));
 
-    /// <summary>An interval without months as a TimeSpan; null when NULL or when it has months.</summary>
-    public static TimeSpan? Span(NpgsqlInterval? interval)
-        => interval is { Months: 0 } i ? TimeSpan.FromDays(i.Days) + TimeSpan.FromTicks(i.Time * 10) : null;
-
     // Off the caller's synchronization context: scaffolding may be started from one (a test, a tool's UI).
     private static T Wait<T>(Func<CancellationToken, Task<T>> read) => Task.Run(() => read(CancellationToken.None)).GetAwaiter().GetResult();
 }

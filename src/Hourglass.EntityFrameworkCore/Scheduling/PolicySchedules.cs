@@ -113,13 +113,16 @@ internal static class JobScheduleCatalog
     public static JobSchedule Read(Hourglass.JobSettings job, JobDefaults defaults)
         => new JobSchedule
         {
-            ScheduleInterval = ScaffoldingCatalog.Span(job.ScheduleInterval),
+            ScheduleInterval = Span(job.ScheduleInterval),
             InitialStart = job.InitialStart,
             Timezone = job.Timezone,
-            MaxRuntime = ScaffoldingCatalog.Span(job.MaxRuntime),
+            MaxRuntime = Span(job.MaxRuntime),
             MaxRetries = job.MaxRetries,
-            RetryPeriod = ScaffoldingCatalog.Span(job.RetryPeriod),
+            RetryPeriod = Span(job.RetryPeriod),
             FixedSchedule = job.FixedSchedule,
             Scheduled = job.Scheduled,
         }.WithoutDefaults(defaults);
+
+    private static TimeSpan? Span(NpgsqlTypes.NpgsqlInterval? interval)
+        => TimescaleInterval.FromCatalog(interval) is { HasMonths: false } value ? value.ToTimeSpan() : null;
 }
