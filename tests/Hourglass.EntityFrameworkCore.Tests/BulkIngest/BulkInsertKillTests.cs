@@ -26,7 +26,7 @@ public abstract class BulkInsertKillTests(TestDatabase database)
             await database.ExecuteAsync($"SELECT create_hypertable('{table}', by_range('time', INTERVAL '1 day'))");
         }
 
-        using var child = Process.Start(ChildStart(database.ConnectionString, table))!;
+        using var child = Process.Start(KillTargets.Start("Hourglass.BulkIngest.KillTarget", database.ConnectionString, table))!;
         var streamed = 0L;
         try
         {
@@ -72,26 +72,6 @@ public abstract class BulkInsertKillTests(TestDatabase database)
         Assert.Equal(1L, await database.ScalarAsync<long>($"SELECT count(*) FROM {table}"));
     }
 
-    private static ProcessStartInfo ChildStart(string connectionString, string table)
-    {
-        // tests/Hourglass.EntityFrameworkCore.Tests/bin/<Configuration>/<tfm>/ -> tests/Hourglass.BulkIngest.KillTarget/bin/<Configuration>/<tfm>/
-        var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        var tfm = output.Name;
-        var configuration = output.Parent!.Name;
-        var testsFolder = output.Parent.Parent!.Parent!.Parent!.FullName;
-        var target = Path.Combine(testsFolder, "Hourglass.BulkIngest.KillTarget", "bin", configuration, tfm, "Hourglass.BulkIngest.KillTarget.dll");
-        Assert.True(File.Exists(target), $"{target} is missing; it is built with the test project.");
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(target);
-        start.ArgumentList.Add(connectionString);
-        start.ArgumentList.Add(table);
-        return start;
-    }
 }
 
 public sealed class BulkInsertKillPostgresTests(PostgresDatabaseFixture fixture)

@@ -103,7 +103,7 @@ public sealed class MigrationFaultTests
         var totalRows = readingsPerDevice * 10L;
         await using var database = await server.CreateDatabaseAsync("killmig");
 
-        using (var child = Process.Start(KillTarget(database.ConnectionString, readingsPerDevice))!)
+        using (var child = Process.Start(KillTargets.Start("Hourglass.Migrations.KillTarget", database.ConnectionString, readingsPerDevice.ToString(CultureInfo.InvariantCulture)))!)
         {
             var stderr = child.StandardError.ReadToEndAsync();
             string? line;
@@ -169,7 +169,7 @@ public sealed class MigrationFaultTests
             Assert.Equal(new MigrationState(1, totalRows, 1, 1, buckets), afterKill);
         }
 
-        using var rerun = Process.Start(KillTarget(database.ConnectionString, readingsPerDevice))!;
+        using var rerun = Process.Start(KillTargets.Start("Hourglass.Migrations.KillTarget", database.ConnectionString, readingsPerDevice.ToString(CultureInfo.InvariantCulture)))!;
         var rerunError = rerun.StandardError.ReadToEndAsync();
         var rerunOutput = await rerun.StandardOutput.ReadToEndAsync();
         await rerun.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
@@ -221,24 +221,5 @@ public sealed class MigrationFaultTests
             aggregates,
             await database.ScalarAsync<long>("SELECT count(*) FROM timescaledb_information.jobs WHERE proc_name = 'policy_refresh_continuous_aggregate' AND hypertable_schema = current_schema()"),
             aggregates == 1 ? await database.ScalarAsync<long>("SELECT count(*) FROM kill_hourly") : null);
-    }
-
-    private static ProcessStartInfo KillTarget(string connectionString, int readingsPerDevice)
-    {
-        // tests/Hourglass.EntityFrameworkCore.Tests/bin/<Configuration>/<tfm>/ -> tests/Hourglass.Migrations.KillTarget/bin/<Configuration>/<tfm>/
-        var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        var testsFolder = output.Parent!.Parent!.Parent!.Parent!.FullName;
-        var target = Path.Combine(testsFolder, "Hourglass.Migrations.KillTarget", "bin", output.Parent.Name, output.Name, "Hourglass.Migrations.KillTarget.dll");
-        Assert.True(File.Exists(target), $"{target} is missing; it is built with the test project.");
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(target);
-        start.ArgumentList.Add(connectionString);
-        start.ArgumentList.Add(readingsPerDevice.ToString(CultureInfo.InvariantCulture));
-        return start;
     }
 }
