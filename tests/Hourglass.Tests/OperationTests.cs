@@ -55,8 +55,10 @@ public sealed class OperationTests(TimescaleDatabaseFixture fixture) : IClassFix
         var rows = await ScalarAsync<long>($"SELECT count(*) FROM {table}");
         var client = _dataSource.Timescale();
         var reports = new List<ChunkProgress>();
-        // Today's chunk ends tomorrow, so it is not older than an hour; the three before it are.
-        var converted = await client.ConvertChunksToColumnstoreAsync(table, new ChunkFilter { OlderThan = TimeSpan.FromHours(1) }, new SyncProgress(reports));
+        // The chunks end on the data's day boundaries (UTC midnight): the three before today's end by this midnight, today's
+        // ends tomorrow. (An age such as one hour would miss yesterday's chunk in the first hour after midnight.)
+        var midnight = new DateTimeOffset(DateTime.UtcNow.Date, TimeSpan.Zero);
+        var converted = await client.ConvertChunksToColumnstoreAsync(table, new ChunkFilter { OlderThan = ChunkBound.At(midnight) }, new SyncProgress(reports));
         Assert.Equal(3, converted.Count);
         Assert.Equal([1, 2, 3], reports.Select(r => r.Done));
         Assert.All(reports, r => Assert.Equal(3, r.Total));
