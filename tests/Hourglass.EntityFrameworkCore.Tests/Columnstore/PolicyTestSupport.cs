@@ -47,7 +47,23 @@ internal static class PolicyTestSupport
     public static async Task RunJobAsync(TestDatabase db, string table, string procName)
     {
         var id = await JobIdAsync(db, table, procName);
-        await db.ExecuteAsync($"CALL run_job({id})");
+
+        // A native scheduler runs a new policy at once; paused and idle, the run by hand is the only one.
+        await db.ExecuteAsync($"SELECT alter_job({id}, scheduled => false)");
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while (await db.ScalarAsync<bool>($"SELECT EXISTS (SELECT FROM timescaledb_information.job_stats WHERE job_id = {id} AND job_status = 'Running')") && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        try
+        {
+            await db.ExecuteAsync($"CALL run_job({id})");
+        }
+        finally
+        {
+            await db.ExecuteAsync($"SELECT alter_job({id}, scheduled => true)");
+        }
     }
 
     /// <summary>"segmentby|orderby" from hypertable_columnstore_settings, or null when the columnstore is disabled.</summary>
