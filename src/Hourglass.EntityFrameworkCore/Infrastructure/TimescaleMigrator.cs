@@ -128,7 +128,7 @@ internal sealed class TimescaleMigrator(
                     // Not the caller's token: the lock is released even when the migration was cancelled.
                     await LockAsync("SELECT pg_advisory_unlock", async, CancellationToken.None).ConfigureAwait(false);
                 }
-                catch (DbException) when (failed)
+                catch (Exception) when (failed)
                 {
                     // The migration's own error is the one to report. A connection broken enough to fail the unlock
                     // has ended its session, and the server released the session's lock with it.

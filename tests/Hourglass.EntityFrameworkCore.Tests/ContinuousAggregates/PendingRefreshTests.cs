@@ -82,6 +82,23 @@ public class PendingRefreshTests
         Assert.DoesNotContain("__HourglassPendingRefreshes", script, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_migration_creating_an_aggregate_whose_name_is_taken_fails_and_applies_nothing()
+    {
+        await using var db = await (await TestServers.Timescale).CreateDatabaseAsync("pendingclash");
+        await db.ExecuteAsync("CREATE TABLE clash_metrics (time timestamptz NOT NULL, value int NOT NULL); SELECT create_hypertable('clash_metrics', by_range('time'));");
+        await db.ExecuteAsync("CREATE MATERIALIZED VIEW clash_hourly WITH (timescaledb.continuous) AS SELECT time_bucket('1 hour', time) AS bucket, max(value) AS other FROM clash_metrics GROUP BY 1 WITH NO DATA");
+        await using var context = new PendingClashContext(Options<PendingClashContext>(db, []));
+
+        var failure = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => context.Database.MigrateAsync());
+
+        Assert.Equal(Npgsql.PostgresErrorCodes.DuplicateTable, failure.SqlState);
+        Assert.Contains("clash_hourly", failure.MessageText, StringComparison.Ordinal);
+        Assert.False(await db.ScalarAsync<bool>("SELECT to_regclass('clash_devices') IS NOT NULL"));
+        Assert.Equal(0, await db.ScalarAsync<long>("SELECT count(*) FROM \"__EFMigrationsHistory\""));
+        Assert.Contains("max(", await db.ScalarAsync<string>("SELECT view_definition FROM timescaledb_information.continuous_aggregates WHERE view_schema = current_schema() AND view_name = 'clash_hourly'"), StringComparison.Ordinal);
+    }
+
     private static DbContextOptions<PendingRefreshContext> Options(TestDatabase db, List<string> logged) => Options<PendingRefreshContext>(db, logged);
 
     private static DbContextOptions<T> Options<T>(TestDatabase db, List<string> logged)
@@ -148,4 +165,24 @@ public sealed class PendingDropCreate : Migration
 public sealed class PendingDropDrop : Migration
 {
     protected override void Up(MigrationBuilder migrationBuilder) => migrationBuilder.DropContinuousAggregate(name: "pending_hourly");
+}
+
+public sealed class PendingClashContext(DbContextOptions<PendingClashContext> options) : DbContext(options);
+
+[DbContext(typeof(PendingClashContext))]
+[Migration("20261129000021_Clash")]
+public sealed class PendingClashMigration : Migration
+{
+    protected override void Up(MigrationBuilder migrationBuilder)
+    {
+        migrationBuilder.CreateTable(
+            name: "clash_devices",
+            columns: table => new { id = table.Column<int>(type: "integer", nullable: false) },
+            constraints: table => table.PrimaryKey("pk_clash_devices", x => x.id));
+        migrationBuilder.CreateContinuousAggregate(
+            name: "clash_hourly",
+            sql: "SELECT time_bucket('1 hour', time) AS bucket, sum(value) AS total FROM clash_metrics GROUP BY 1",
+            materializedOnly: true);
+        migrationBuilder.RefreshContinuousAggregate(name: "clash_hourly");
+    }
 }

@@ -87,6 +87,58 @@ public sealed class MigrationFaultTests
             ])));
     }
 
+    /// <summary>
+    /// The migrating session is terminated by the server mid-migration. The caller gets that error, not the error of
+    /// releasing the migration lock on the broken connection afterwards, and the next run applies the migration.
+    /// </summary>
+    [NativeTimescaleFact("pg_terminate_backend from a second session")]
+    public async Task A_migration_whose_session_is_terminated_reports_the_termination_and_the_next_run_applies_it()
+    {
+        var server = await TestServers.RequireNativeTimescaleAsync(NativeNeeds.ConcurrentSessions);
+        await using var database = await server.CreateDatabaseAsync("migterm");
+        var options = new DbContextOptionsBuilder<TerminatedMigrationContext>()
+            .UseNpgsql(database.ConnectionString, o => o.UseTimescale())
+            .ConfigureWarnings(w => w.Ignore(RelationalEventId.PendingModelChangesWarning))
+            .Options;
+
+        Exception failure;
+        await using (var context = new TerminatedMigrationContext(options))
+        {
+            var migrate = Task.Run(() => context.Database.MigrateAsync());
+            var terminated = false;
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (!terminated && DateTime.UtcNow < deadline)
+            {
+                terminated = await database.ScalarAsync<bool>(
+                    "SELECT coalesce(bool_or(pg_terminate_backend(pid)), false) FROM pg_stat_activity WHERE query LIKE '%terminate me%' AND state = 'active' AND pid <> pg_backend_pid()");
+            }
+
+            Assert.True(terminated, "the migration's statement was not seen running");
+            failure = await Assert.ThrowsAnyAsync<Exception>(() => migrate);
+        }
+
+        // Npgsql's execution strategy wraps it as a transient failure; the server's error is the one inside.
+        var postgres = failure as Npgsql.PostgresException ?? failure.InnerException as Npgsql.PostgresException;
+        Assert.True(postgres?.SqlState == Npgsql.PostgresErrorCodes.AdminShutdown, failure.ToString());
+        Assert.Equal(0, await database.ScalarAsync<long>("SELECT count(*) FROM pg_tables WHERE tablename = 'terminated_metrics'"));
+
+        await using (var rerun = new TerminatedMigrationContext(options))
+        {
+            TerminatedMigration.Sleep = false;
+            try
+            {
+                await rerun.Database.MigrateAsync();
+            }
+            finally
+            {
+                TerminatedMigration.Sleep = true;
+            }
+        }
+
+        Assert.Equal(1, await database.ScalarAsync<long>("SELECT count(*) FROM \"__EFMigrationsHistory\""));
+        Assert.Equal(1, await database.ScalarAsync<long>("SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'terminated_metrics'"));
+    }
+
     /// <summary>Where the migrating process is killed: the step the kill target announces before sending its statement.</summary>
     public static TheoryData<string> KillPoints() => new() { "transaction", "refresh" };
 
@@ -232,5 +284,21 @@ public sealed class MigrationFaultTests
             await database.ScalarAsync<long>("SELECT count(*) FROM timescaledb_information.jobs WHERE proc_name = 'policy_refresh_continuous_aggregate' AND hypertable_schema = current_schema()"),
             aggregates == 1 ? await database.ScalarAsync<long>("SELECT count(*) FROM kill_hourly") : null,
             hasPending ? await database.ScalarAsync<long>("SELECT count(*) FROM \"__HourglassPendingRefreshes\"") : null);
+    }
+}
+
+public sealed class TerminatedMigrationContext(DbContextOptions<TerminatedMigrationContext> options) : DbContext(options);
+
+[DbContext(typeof(TerminatedMigrationContext))]
+[Migration("20261129000001_Terminated")]
+public sealed class TerminatedMigration : Migration
+{
+    /// <summary>Whether the migration waits long enough for a second session to terminate it.</summary>
+    public static bool Sleep { get; set; } = true;
+
+    protected override void Up(MigrationBuilder migrationBuilder)
+    {
+        migrationBuilder.Sql("CREATE TABLE terminated_metrics (time timestamptz NOT NULL, value double precision);");
+        migrationBuilder.Sql($"SELECT pg_sleep({(Sleep ? 30 : 0)}) /* terminate me */;");
     }
 }
