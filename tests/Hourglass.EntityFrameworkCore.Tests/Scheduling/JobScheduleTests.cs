@@ -1,3 +1,5 @@
+using Hourglass.EntityFrameworkCore.ContinuousAggregates;
+using Hourglass.EntityFrameworkCore.Infrastructure;
 using Hourglass.EntityFrameworkCore.Jobs;
 using Hourglass.EntityFrameworkCore.Scheduling;
 using Hourglass.EntityFrameworkCore.Tests.ContinuousAggregates;
@@ -156,6 +158,42 @@ public class JobScheduleTests(TimescaleDatabaseFixture fixture) : IClassFixture<
         await using var none = ModelContext.Create(Db.ConnectionString, b => b.HasDefaultSchema(Db.Schema));
         await none.ApplyAsync(none.DiffFrom(context));
         Assert.Equal(0, await Db.ScalarAsync<long>($"SELECT count(*) FROM timescaledb_information.jobs WHERE proc_name = '{name}' OR hypertable_name = '{name}'"));
+    }
+
+    [Fact]
+    public async Task A_monthly_refresh_policy_reaches_the_server_and_scaffolds_back_with_its_months()
+    {
+        await using var context = CaggModels.Context(Db.ConnectionString, CaggModels.Model("jsm_refresh_source", "jsm_refresh", c => c
+            .WithRefreshPolicy(TimeSpan.FromDays(3), TimeSpan.FromHours(1), "1 month", s => s.MaxRuntime("1 month").RetryPeriod("2 months"))
+            .WithNoData()));
+        var create = context.DiffFrom(null);
+        Assert.Contains("scheduleInterval: \"1 month\"", MigrationCode(context, create), StringComparison.Ordinal);
+        var sql = context.Sql(create);
+        foreach (var expected in new[] { "schedule_interval => INTERVAL '1 month'", "max_runtime => INTERVAL '1 month'", "retry_period => INTERVAL '2 months'" })
+        {
+            Assert.Contains(expected, sql, StringComparison.Ordinal);
+        }
+
+        await context.ApplyAsync(create);
+        Assert.StartsWith("1 mon|1 mon|-1|2 mons|", await SettingsAsync(await JobIdAsync("refresh", "jsm_refresh")), StringComparison.Ordinal);
+        Assert.Empty(context.DiffFrom(context));
+
+        var scaffolded = DesignTime.Scaffold(DesignTime.Services(context), Db.ConnectionString, Db.Schema);
+        // Compared without whitespace: the generator breaks the chain over lines.
+        Assert.Contains(
+            ".WithRefreshPolicy(newTimeSpan(3,0,0,0,0),newTimeSpan(0,1,0,0,0),\"1month\",s=>s.MaxRuntime(\"1month\").RetryPeriod(\"2months\"))",
+            System.Text.RegularExpressions.Regex.Replace(scaffolded.ContextFile.Code, @"\s+", ""),
+            StringComparison.Ordinal);
+
+        // The scaffolded view's query is PostgreSQL's spelling of it, so the policies are compared, not the whole models.
+        await using var scaffoldedContext = DesignTime.Compile(Db.ConnectionString, scaffolded);
+        var original = ContinuousAggregateDefinition.Find(context.DesignModel.GetEntityTypes().Single(e => ContinuousAggregateDefinition.Find(e) is not null))!.Policy;
+        var read = ContinuousAggregateDefinition.Find(scaffoldedContext.GetService<Microsoft.EntityFrameworkCore.Metadata.IDesignTimeModel>().Model.GetEntityTypes().Single(e => ContinuousAggregateDefinition.Find(e) is not null))!.Policy;
+        Assert.Equal(original, read);
+        Assert.Equal(TimescaleInterval.FromMonths(1), read!.ScheduleInterval);
+
+        await using var none = ModelContext.Create(Db.ConnectionString, _ => { });
+        await none.ApplyAsync(none.DiffFrom(context));
     }
 
     [Fact]
