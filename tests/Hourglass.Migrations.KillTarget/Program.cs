@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
+using Hourglass.EntityFrameworkCore.Infrastructure;
 
 // Usage: Hourglass.Migrations.KillTarget <connection string> <readings per device>
 // Applies the two migrations below as `dotnet ef database update` does (Database.MigrateAsync) and prints
@@ -12,6 +13,7 @@ Size.ReadingsPerDevice = int.Parse(args[1], CultureInfo.InvariantCulture);
 var options = new DbContextOptionsBuilder<KillMigrationContext>()
     .UseNpgsql(args[0], o => o.UseTimescale())
     .AddInterceptors(new StepAnnouncer())
+    .LogTo(Console.WriteLine, [TimescaleEventId.PendingStepResumed])
     .ConfigureWarnings(w => w.Ignore(RelationalEventId.PendingModelChangesWarning))
     .Options;
 await using var context = new KillMigrationContext(options);
@@ -80,8 +82,10 @@ internal sealed class Readings : Migration
 }
 
 /// <summary>
-/// A continuous aggregate as the differ writes it: created empty with its refresh policy in the transaction (which EF
-/// commits before the refresh), then refreshed outside it; the refresh is a kill point.
+/// A plain EF table beside a continuous aggregate as the differ writes it: created empty with its refresh policy in the
+/// transaction, then refreshed outside it once the migration is recorded; the refresh is a kill point. (EF alone would
+/// commit the table before the refresh and record the migration after it, so a rerun after a kill there failed on the
+/// table.)
 /// </summary>
 [DbContext(typeof(KillMigrationContext))]
 [Migration("20261128000002_Hourly")]
@@ -89,6 +93,14 @@ internal sealed class Hourly : Migration
 {
     protected override void Up(MigrationBuilder migrationBuilder)
     {
+        migrationBuilder.CreateTable(
+            name: "kill_devices",
+            columns: table => new
+            {
+                id = table.Column<int>(type: "integer", nullable: false),
+                name = table.Column<string>(type: "text", nullable: false),
+            },
+            constraints: table => table.PrimaryKey("pk_kill_devices", x => x.id));
         migrationBuilder.CreateContinuousAggregate(
             name: "kill_hourly",
             sql: "SELECT time_bucket('1 hour', time) AS bucket, device, avg(value) AS avg_value, count(*) AS samples FROM kill_readings GROUP BY 1, 2",

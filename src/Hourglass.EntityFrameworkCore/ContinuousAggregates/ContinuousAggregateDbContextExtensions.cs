@@ -1,6 +1,5 @@
 using Hourglass;
 using System.Data.Common;
-using System.Diagnostics;
 using System.Globalization;
 using Hourglass.EntityFrameworkCore.ContinuousAggregates;
 using Hourglass.EntityFrameworkCore.Infrastructure;
@@ -79,45 +78,17 @@ public static class ContinuousAggregateDbContextExtensions
                 refresh = () => context.Database.ExecuteSqlRawAsync(whole, cancellationToken);
             }
 
-            await RefreshWaitingForConcurrentRefreshesAsync(refresh, timeout, view, entityType.DisplayName(), cancellationToken).ConfigureAwait(false);
+            await ConcurrentRefreshes.WaitOutAsync(
+                refresh,
+                timeout,
+                $"Continuous aggregate '{view}' (entity '{entityType.DisplayName()}')",
+                "Fix: call RefreshContinuousAggregateAsync again later, or raise the command timeout (it bounds this wait).",
+                async: true,
+                cancellationToken).ConfigureAwait(false);
         }
         finally
         {
             await context.Database.CloseConnectionAsync().ConfigureAwait(false);
-        }
-    }
-
-    // TimescaleDB 2.27+ refuses a refresh whose window overlaps one in progress (55P03) instead of waiting for it; the
-    // caller asked for their window to be materialized, so wait for the other refresh and run ours afterwards.
-    private static async Task RefreshWaitingForConcurrentRefreshesAsync(Func<Task> refresh, int timeoutSeconds, string view, string entity, CancellationToken cancellationToken)
-    {
-        var budget = timeoutSeconds > 0 ? TimeSpan.FromSeconds(timeoutSeconds) : Timeout.InfiniteTimeSpan;
-        var waited = Stopwatch.StartNew();
-        var pause = TimeSpan.FromMilliseconds(100);
-        var tries = 1;
-        while (true)
-        {
-            try
-            {
-                await refresh().ConfigureAwait(false);
-                return;
-            }
-            catch (PostgresException busy) when (busy.SqlState == PostgresErrorCodes.LockNotAvailable)
-            {
-                if (budget != Timeout.InfiniteTimeSpan && waited.Elapsed + pause > budget)
-                {
-                    throw new TimeoutException(
-                        $"Continuous aggregate '{view}' (entity '{entity}') could not be refreshed: another session kept refreshing an overlapping window "
-                        + $"(usually its refresh policy, run by TimescaleDB's scheduler) for {waited.Elapsed.TotalSeconds:0.#} s, over {tries} tries. "
-                        + $"Server: {busy.MessageText} {busy.Detail} "
-                        + "Fix: call RefreshContinuousAggregateAsync again later, or raise the command timeout (it bounds this wait).",
-                        busy);
-                }
-
-                await Task.Delay(pause, cancellationToken).ConfigureAwait(false);
-                pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
-                tries++;
-            }
         }
     }
 }

@@ -20,6 +20,8 @@ internal sealed class ContinuousAggregateServices : ITimescaleFeature
         services.TryAddEnumerable(ServiceDescriptor.Scoped<ITimescaleModelDiffer, ContinuousAggregateModelDiffer>());
         services.TryAddEnumerable(ServiceDescriptor.Scoped<ITimescaleOperationSqlGenerator, ContinuousAggregateSqlGenerator>());
         services.TryAddEnumerable(ServiceDescriptor.Scoped<ITimescaleOperationSqlGenerator, PolicyScheduleGenerator>());
+        services.TryAddScoped<PendingRefreshes>();
+        services.TryAddEnumerable(ServiceDescriptor.Scoped<ITimescaleMigrationCompletion, PendingRefreshes>(s => s.GetRequiredService<PendingRefreshes>()));
     }
 
     public void AddDesignTimeServices(IServiceCollection services)

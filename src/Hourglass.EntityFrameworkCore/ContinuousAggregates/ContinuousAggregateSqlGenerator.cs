@@ -8,18 +8,15 @@ using Hourglass.EntityFrameworkCore.Scheduling;
 namespace Hourglass.EntityFrameworkCore.ContinuousAggregates;
 
 /// <summary>
-/// SQL for continuous aggregate operations. The view is created <c>WITH NO DATA</c> inside the migration's transaction;
-/// filling it (<c>CALL refresh_continuous_aggregate</c>) is a command of its own that EF runs outside the transaction,
-/// because TimescaleDB refuses to materialize inside a transaction block. (On the Apache-licensed edition every operation
-/// here is skipped or refused before SQL is generated: they all require community features.)
-/// <para>
-/// EF commits the transaction before the refresh and writes the migration's history row after it, so a process that dies
-/// during the refresh leaves the view and its policy committed with the migration not recorded. The rerun applies the
-/// migration again: the view is created <c>IF NOT EXISTS</c> and the policy added with <c>if_not_exists =&gt; true</c>,
-/// so it completes instead of failing on "already exists"; drops, removals and the refresh are idempotent anyway.
-/// </para>
+/// SQL for continuous aggregate operations. The view is created <c>WITH NO DATA</c> inside the migration's transaction.
+/// Filling it (<c>CALL refresh_continuous_aggregate</c>) cannot run in a transaction: while Hourglass's migrator applies
+/// the migration, the refresh is only recorded in the transaction (<see cref="PendingRefreshes"/>) and runs after the
+/// migration is committed with its history row, so a process that dies midway never leaves half a migration behind.
+/// In scripts and <c>EnsureCreated</c> the refresh is a command of its own, which EF runs outside the transaction.
+/// (On the Apache-licensed edition every operation here is skipped or refused before SQL is generated: they all
+/// require community features.)
 /// </summary>
-internal sealed class ContinuousAggregateSqlGenerator : ITimescaleOperationSqlGenerator
+internal sealed class ContinuousAggregateSqlGenerator(PendingRefreshes pendingRefreshes) : ITimescaleOperationSqlGenerator
 {
     public bool TryGenerate(MigrationOperation operation, IModel? model, TimescaleSqlContext context, MigrationCommandListBuilder builder)
     {
@@ -36,7 +33,7 @@ internal sealed class ContinuousAggregateSqlGenerator : ITimescaleOperationSqlGe
         {
             case CreateContinuousAggregateOperation create:
                 builder
-                    .Append($"CREATE MATERIALIZED VIEW IF NOT EXISTS {view} WITH (timescaledb.continuous, timescaledb.materialized_only = {(create.MaterializedOnly ? "true" : "false")}) AS")
+                    .Append($"CREATE MATERIALIZED VIEW {view} WITH (timescaledb.continuous, timescaledb.materialized_only = {(create.MaterializedOnly ? "true" : "false")}) AS")
                     .AppendLine()
                     .AppendLine(create.Sql.Trim().TrimEnd(';').TrimEnd())
                     .AppendLine("WITH NO DATA;")
@@ -49,7 +46,7 @@ internal sealed class ContinuousAggregateSqlGenerator : ITimescaleOperationSqlGe
                 builder
                     .Append($"{context.SelectOrPerform} add_continuous_aggregate_policy({regclass}, ")
                     .Append($"start_offset => {Interval(add.StartOffset)}, end_offset => {Interval(add.EndOffset)}, ")
-                    .Append($"schedule_interval => {Interval(add.ScheduleInterval)}, if_not_exists => true")
+                    .Append($"schedule_interval => {Interval(add.ScheduleInterval)}")
                     .Append(string.Concat(JobScheduleSql.CreateArguments(add.Schedule with { ScheduleInterval = null }, Defaults).Select(a => ", " + a)))
                     .AppendLine(");")
                     .EndCommand();
@@ -60,6 +57,9 @@ internal sealed class ContinuousAggregateSqlGenerator : ITimescaleOperationSqlGe
                 break;
             case SetContinuousAggregateMaterializedOnlyOperation set:
                 builder.AppendLine($"ALTER MATERIALIZED VIEW {view} SET (timescaledb.materialized_only = {(set.MaterializedOnly ? "true" : "false")});").EndCommand();
+                break;
+            case RefreshContinuousAggregateOperation when context.CompletedByMigrator:
+                pendingRefreshes.AppendRecord(builder, regclass);
                 break;
             case RefreshContinuousAggregateOperation:
                 // A single statement in a command of its own: Npgsql would send several as one implicit transaction.

@@ -28,6 +28,10 @@ internal sealed class TimescaleLoggingDefinitions(ILoggingOptions options)
     public EventDefinition<string, string> ServerDetected { get; } = Define<string, string>(
         options, TimescaleEventId.ServerDetected, LogLevel.Debug, "Migrating for TimescaleDB {Version} ({Edition} edition).");
 
+    public EventDefinition<string, string> PendingStepResumed { get; } = Define<string, string>(
+        options, TimescaleEventId.PendingStepResumed, LogLevel.Warning,
+        "An earlier migration run recorded its migrations but was interrupted before it finished {Step} (pending since {Since}); finishing it now.");
+
     private static EventDefinition<string> Define(ILoggingOptions options, EventId id, LogLevel level, string format)
         => new(options, id, level, id.Name!, l => LoggerMessage.Define<string>(l, id, format));
 
@@ -47,6 +51,8 @@ internal sealed class TimescaleDiagnostics(IDiagnosticsLogger<DbLoggerCategory.M
     public void TargetVersionAssumed(string reason) => Log(definitions.TargetVersionAssumed, reason);
 
     public void ServerDetected(string version, string edition) => Log(definitions.ServerDetected, version, edition);
+
+    public void PendingStepResumed(string step, string since) => Log(definitions.PendingStepResumed, step, since);
 
     private void Log(EventDefinition<string> definition, string argument)
     {

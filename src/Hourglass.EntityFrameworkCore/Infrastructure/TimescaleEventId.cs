@@ -48,5 +48,12 @@ public static class TimescaleEventId
     /// <summary>Debug: the TimescaleDB version and edition of the server a migration runs against, detected once per run.</summary>
     public static readonly EventId ServerDetected = Make(4, nameof(ServerDetected));
 
+    /// <summary>
+    /// Warning: an earlier migration run was interrupted (the process killed, the connection lost, the step failed)
+    /// after it recorded a migration but before it finished a step that runs outside the migration's transaction (a
+    /// continuous aggregate's refresh); this run finishes it.
+    /// </summary>
+    public static readonly EventId PendingStepResumed = Make(5, nameof(PendingStepResumed));
+
     private static EventId Make(int offset, string name) => new(BaseId + offset, s_migrationsPrefix + name);
 }

@@ -6,10 +6,20 @@ using Microsoft.EntityFrameworkCore.Storage;
 namespace Hourglass.EntityFrameworkCore.Infrastructure;
 
 /// <summary>What a feature's SQL generation gets to work with.</summary>
+/// <param name="Target">The server the SQL is for.</param>
+/// <param name="Sql">The provider's identifier and literal helper.</param>
+/// <param name="Idempotent">An idempotent script, whose statements run inside DO blocks.</param>
+/// <param name="CompletedByMigrator">
+/// True while <see cref="TimescaleMigrator"/> applies migrations: a step TimescaleDB refuses to run in a transaction is
+/// then only recorded in the migration's transaction, for an <see cref="ITimescaleMigrationCompletion"/> to run once the
+/// migration is committed. False for scripts and <c>EnsureCreated</c>, where the step is a command of its own outside
+/// the transaction.
+/// </param>
 internal sealed record TimescaleSqlContext(
     TimescaleServerTarget Target,
     ISqlGenerationHelper Sql,
-    bool Idempotent)
+    bool Idempotent,
+    bool CompletedByMigrator = false)
 {
     /// <summary>Idempotent scripts wrap statements in DO blocks, where a bare SELECT is an error.</summary>
     public string SelectOrPerform => Idempotent ? "PERFORM" : "SELECT";
@@ -45,4 +55,19 @@ internal interface ITimescaleModelDiffer
         IReadOnlyList<MigrationOperation> efOperations,
         List<MigrationOperation> before,
         List<MigrationOperation> after);
+}
+
+/// <summary>
+/// A feature's work that <see cref="TimescaleMigrator"/> finishes after EF's migrator has applied and recorded the
+/// migrations, under the migration lock: steps TimescaleDB refuses to run inside a transaction (a continuous
+/// aggregate's refresh), which a migration only records inside its own transaction, so a process that dies midway
+/// leaves them pending, never half-applied, for the next run to finish.
+/// </summary>
+internal interface ITimescaleMigrationCompletion
+{
+    /// <summary>Before the migrations: reports work an earlier, interrupted run left pending.</summary>
+    Task ReportLeftoversAsync(bool async, CancellationToken cancellationToken);
+
+    /// <summary>After the migrations: runs every pending step and forgets each one once it has run.</summary>
+    Task CompleteAsync(bool async, CancellationToken cancellationToken);
 }

@@ -17,6 +17,7 @@ internal sealed class TimescaleMigrationsSqlGenerator(
     MigrationsSqlGeneratorDependencies dependencies,
     TimescaleServerDetector detector,
     TimescaleDiagnostics diagnostics,
+    TimescaleMigrationRun migrationRun,
     IEnumerable<ITimescaleOperationSqlGenerator> featureGenerators)
     : IMigrationsSqlGenerator
 {
@@ -49,7 +50,11 @@ internal sealed class TimescaleMigrationsSqlGenerator(
             operations = WithoutCommunityFeatures(operations, timescaleOperations, target);
         }
 
-        var context = new TimescaleSqlContext(target, dependencies.SqlGenerationHelper, options.HasFlag(MigrationsSqlGenerationOptions.Idempotent));
+        var context = new TimescaleSqlContext(
+            target,
+            dependencies.SqlGenerationHelper,
+            options.HasFlag(MigrationsSqlGenerationOptions.Idempotent),
+            CompletedByMigrator: migrationRun.IsApplying && !options.HasFlag(MigrationsSqlGenerationOptions.Script));
         var commands = new List<MigrationCommand>();
         var run = new List<MigrationOperation>();
         foreach (var operation in operations)

@@ -24,8 +24,10 @@ internal static class TimescaleServiceRegistration
                 + "Fix: call services.AddEntityFrameworkNpgsql() before services.AddEntityFrameworkTimescale(), or use UseNpgsql(..., o => o.UseTimescale()).");
         }
 
-        // Only for asking the server asynchronously in MigrateAsync; without the migrator the SQL generator asks itself.
+        // For the asynchronous server ask, the session lock and the steps finished after the migrations; without the
+        // migrator the SQL generator asks the server itself and writes those steps outside the transaction, as EF does.
         ServiceDecoration.Decorate<IMigrator, TimescaleMigrator>(services);
+        services.TryAddScoped<TimescaleMigrationRun>();
         services.TryAddSingleton<TimescaleLoggingDefinitions>();
         services.TryAddScoped<TimescaleDiagnostics>();
         services.TryAddScoped<TimescaleServerDetector>();

@@ -78,9 +78,9 @@ public class ContinuousAggregateMigrationTests(TimescaleDatabaseFixture fixture)
             [nameof(CreateHypertableOperation), nameof(CreateContinuousAggregateOperation), nameof(AddContinuousAggregatePolicyOperation), nameof(RefreshContinuousAggregateOperation)],
             names.Skip(names.IndexOf(nameof(CreateHypertableOperation))));
         var sql = context.Sql(operations);
-        Assert.Contains("CREATE MATERIALIZED VIEW IF NOT EXISTS m_order_hourly WITH (timescaledb.continuous, timescaledb.materialized_only = false) AS", sql, StringComparison.Ordinal);
+        Assert.Contains("CREATE MATERIALIZED VIEW m_order_hourly WITH (timescaledb.continuous, timescaledb.materialized_only = false) AS", sql, StringComparison.Ordinal);
         Assert.Contains("WITH NO DATA;", sql, StringComparison.Ordinal);
-        Assert.Contains("SELECT add_continuous_aggregate_policy('m_order_hourly', start_offset => INTERVAL '3 days', end_offset => INTERVAL '1 hour', schedule_interval => INTERVAL '1 hour', if_not_exists => true);", sql, StringComparison.Ordinal);
+        Assert.Contains("SELECT add_continuous_aggregate_policy('m_order_hourly', start_offset => INTERVAL '3 days', end_offset => INTERVAL '1 hour', schedule_interval => INTERVAL '1 hour');", sql, StringComparison.Ordinal);
         Assert.Contains("CALL refresh_continuous_aggregate('m_order_hourly', NULL, NULL);", sql, StringComparison.Ordinal);
 
         await context.ApplyAsync(operations);
@@ -307,7 +307,7 @@ public class ContinuousAggregateMigrationTests(TimescaleDatabaseFixture fixture)
         var script = context.Database.GenerateCreateScript();
         await context.GetService<IRelationalDatabaseCreator>().CreateTablesAsync();
 
-        Assert.Contains("CREATE MATERIALIZED VIEW IF NOT EXISTS m_ensure_hourly WITH (timescaledb.continuous", script, StringComparison.Ordinal);
+        Assert.Contains("CREATE MATERIALIZED VIEW m_ensure_hourly WITH (timescaledb.continuous", script, StringComparison.Ordinal);
         Assert.Contains("CALL refresh_continuous_aggregate('m_ensure_hourly', NULL, NULL);", script, StringComparison.Ordinal);
         Assert.False((await CatalogAsync("m_ensure_hourly"))!.Value.MaterializedOnly);
         Assert.NotNull(await PolicyAsync("m_ensure_hourly"));
@@ -372,7 +372,7 @@ public class ContinuousAggregateMigrationTests(TimescaleDatabaseFixture fixture)
         {
             var operations = context.DiffFrom(null);
             Assert.Contains(operations, o => o is EnsureSchemaOperation { Name: var name } && name == schema);
-            Assert.Contains($"CREATE MATERIALIZED VIEW IF NOT EXISTS {schema}.\"Hourly Metrics\" WITH", context.Sql(operations), StringComparison.Ordinal);
+            Assert.Contains($"CREATE MATERIALIZED VIEW {schema}.\"Hourly Metrics\" WITH", context.Sql(operations), StringComparison.Ordinal);
             await context.ApplyAsync(operations);
             var rows = CaggModels.Rows(Start, hours: 3);
             context.Set<Metric>().AddRange(rows);

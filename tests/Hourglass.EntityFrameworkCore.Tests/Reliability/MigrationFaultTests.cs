@@ -54,6 +54,7 @@ public sealed class MigrationFaultTests
         var aggregates = await database.ScalarAsync<long>("SELECT count(*) FROM timescaledb_information.continuous_aggregates WHERE view_schema = current_schema() AND view_name = 'mig_hourly'");
         var buckets = await database.ScalarAsync<long>("SELECT count(*) FROM mig_hourly");
         var policies = await database.ScalarAsync<long>("SELECT count(*) FROM timescaledb_information.jobs WHERE proc_name = 'policy_refresh_continuous_aggregate' AND hypertable_schema IS NOT NULL");
+        var pendingLeft = await database.ScalarAsync<bool>("SELECT to_regclass('\"__HourglassPendingRefreshes\"') IS NOT NULL");
 
         var failed = errors.Where(e => e is not null).ToList();
         Assert.True(failed.Count == 0, string.Join("\n", failed));
@@ -64,14 +65,15 @@ public sealed class MigrationFaultTests
         Assert.Equal(1, aggregates);
         Assert.Equal(24, buckets);
         Assert.Equal(1, policies);
+        Assert.False(pendingLeft);
 
         await ReliabilityDoc.MatchesAsync("concurrent-migrate", string.Join("\n",
             "Two instances of an application called `Database.MigrateAsync()` on an empty database at the same moment (two contexts, " +
             "two sessions, native TimescaleDB). The migration creates a table, makes it a hypertable, inserts 240 rows, creates a " +
             "continuous aggregate empty with its refresh policy inside EF's transaction, then refreshes the aggregate outside it. " +
-            "Npgsql's migration lock lasts one transaction, and EF commits before the refresh and records the migration after it; " +
-            "Hourglass holds a session-level advisory lock around the whole `MigrateAsync`, so the second instance waits for the first " +
-            "and then finds the migration applied.",
+            "Npgsql's migration lock lasts one transaction, and the refresh runs after the migration's commit; Hourglass holds a " +
+            "session-level advisory lock around the whole `MigrateAsync`, refresh included, so the second instance waits for the first " +
+            "and then finds the migration applied and nothing pending.",
             "",
             ReliabilityDoc.Table(["measured", "value"],
             [
@@ -81,6 +83,7 @@ public sealed class MigrationFaultTests
                 ["rows in mig_metrics (240 when inserted once)", rows.ToString(CultureInfo.InvariantCulture)],
                 ["continuous aggregates / refresh policies", $"{aggregates} / {policies}"],
                 ["buckets in the aggregate (24 expected)", buckets.ToString(CultureInfo.InvariantCulture)],
+                ["refreshes left pending", pendingLeft ? "some" : "none"],
             ])));
     }
 
@@ -157,16 +160,17 @@ public sealed class MigrationFaultTests
         if (step == "transaction")
         {
             // Nothing of the first migration's transaction is left, and the second never started.
-            Assert.Equal(new MigrationState(0, null, 0, 0, null), afterKill);
+            Assert.Equal(new MigrationState(0, null, false, 0, 0, null, null), afterKill);
         }
         else
         {
-            // The first migration is recorded; the second's transactional part committed (EF commits before a step that
-            // must run outside a transaction), and the second migration is not recorded. The server finishes the refresh
-            // it was running (PostgreSQL notices a vanished client only when it next talks to it, unless
-            // client_connection_check_interval is set; the embedded engine drops the output): the aggregate is filled.
+            // Both migrations are recorded, each with everything its transaction held: the second's plain table, the
+            // aggregate created empty, its policy, and the record of the refresh it asked for, which is still there.
+            // The server finishes the refresh it was running (PostgreSQL notices a vanished client only when it next
+            // talks to it, unless client_connection_check_interval is set; the embedded engine drops the output): the
+            // aggregate is filled.
             var buckets = await database.ScalarAsync<long>("SELECT count(*) FROM (SELECT DISTINCT time_bucket('1 hour', time), device FROM kill_readings) b");
-            Assert.Equal(new MigrationState(1, totalRows, 1, 1, buckets), afterKill);
+            Assert.Equal(new MigrationState(2, totalRows, true, 1, 1, buckets, 1), afterKill);
         }
 
         using var rerun = Process.Start(KillTargets.Start("Hourglass.Migrations.KillTarget", database.ConnectionString, readingsPerDevice.ToString(CultureInfo.InvariantCulture)))!;
@@ -174,6 +178,8 @@ public sealed class MigrationFaultTests
         var rerunOutput = await rerun.StandardOutput.ReadToEndAsync();
         await rerun.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
         Assert.True(rerun.ExitCode == 0, $"the second `database update` failed ({rerun.ExitCode}): {rerunOutput}\n{await rerunError}");
+        // The rerun says that it finishes what the killed run left pending, and only then.
+        Assert.Equal(step == "refresh", rerunOutput.Contains("interrupted before it finished the refresh of continuous aggregate", StringComparison.Ordinal));
 
         var final = await StateAsync(database);
         var expectedBuckets = await database.ScalarAsync<long>("SELECT count(*) FROM (SELECT DISTINCT time_bucket('1 hour', time), device FROM kill_readings) b");
@@ -181,45 +187,50 @@ public sealed class MigrationFaultTests
             SELECT count(*) FROM (SELECT time_bucket('1 hour', time) AS bucket, device, count(*) AS samples FROM kill_readings GROUP BY 1, 2) r
             FULL JOIN kill_hourly a USING (bucket, device) WHERE a.samples IS DISTINCT FROM r.samples
             """);
-        Assert.Equal(new MigrationState(2, totalRows, 1, 1, expectedBuckets), final);
+        Assert.Equal(new MigrationState(2, totalRows, true, 1, 1, expectedBuckets, null), final);
         Assert.Equal(0, wrongBuckets);
 
         var where = step == "transaction"
             ? "while the first migration's `INSERT` ran inside EF's transaction"
-            : "while the second migration's `CALL refresh_continuous_aggregate` ran, outside the transaction, after EF had committed the aggregate's `CREATE MATERIALIZED VIEW ... WITH NO DATA` and its policy";
+            : "while the second migration's `CALL refresh_continuous_aggregate` ran, outside the transaction, after the migration (a plain table, the aggregate's `CREATE MATERIALIZED VIEW ... WITH NO DATA`, its policy and the record of the pending refresh) had been committed with its history row";
         var serverName = native ? "native TimescaleDB" : "embedded TimescaleDB";
         await ReliabilityDoc.MatchesAsync($"kill-{step}-{(native ? "native" : "embedded")}", string.Join("\n",
             $"{serverName}: `Database.MigrateAsync()` in a child process (as `dotnet ef database update` runs it) was killed with SIGKILL " +
             $"{where}, then run again. The first migration creates a hypertable and inserts {totalRows.ToString("N0", CultureInfo.InvariantCulture)} rows; " +
-            "the second creates a continuous aggregate with a refresh policy and refreshes it. " +
+            "the second creates a plain table (EF's `CreateTable`) and a continuous aggregate with a refresh policy, and refreshes the aggregate. " +
             (step == "transaction"
                 ? "The server finished the running statement, then found the client gone and rolled the transaction back."
-                : "The server finished the running refresh (a server notices a vanished client only when it next talks to it), so the aggregate was filled while the migration was not recorded: the rerun applies the second migration again over the committed aggregate and policy."),
+                : "Hourglass records the refresh inside the migration's transaction and runs it once the migration is committed, so the kill left both migrations recorded and the refresh recorded as pending (the server itself finished the running refresh: a server notices a vanished client only when it next talks to it). The rerun finds no migration to apply, runs the pending refresh again with a `PendingStepResumed` warning, and drops the record."),
             "",
             ReliabilityDoc.Table(["measured", "after the kill", "after running again"],
             [
                 ["migrations in __EFMigrationsHistory (of 2)", afterKill.History.ToString(CultureInfo.InvariantCulture), final.History.ToString(CultureInfo.InvariantCulture)],
                 ["rows in kill_readings", Count(afterKill.Rows, "no table"), Count(final.Rows, "no table")],
+                ["table kill_devices (the second migration's `CreateTable`)", afterKill.Devices ? "exists" : "absent", final.Devices ? "exists" : "absent"],
                 ["continuous aggregates / refresh policies", $"{afterKill.Aggregates} / {afterKill.Policies}", $"{final.Aggregates} / {final.Policies}"],
                 ["buckets in the aggregate", Count(afterKill.Buckets, "no aggregate"), $"{Count(final.Buckets, "no aggregate")} (the source has {expectedBuckets.ToString("N0", CultureInfo.InvariantCulture)}; {wrongBuckets} differ)"],
+                ["refreshes recorded as pending", Count(afterKill.PendingRefreshes, "none (no table)"), Count(final.PendingRefreshes, "none (no table)")],
                 ["exit code of the second run", "", rerun.ExitCode.ToString(CultureInfo.InvariantCulture)],
             ])));
     }
 
     private static string Count(long? value, string none) => value?.ToString("N0", CultureInfo.InvariantCulture) ?? none;
 
-    private sealed record MigrationState(long History, long? Rows, long Aggregates, long Policies, long? Buckets);
+    private sealed record MigrationState(long History, long? Rows, bool Devices, long Aggregates, long Policies, long? Buckets, long? PendingRefreshes);
 
     private static async Task<MigrationState> StateAsync(TestDatabase database)
     {
         var hasHistory = await database.ScalarAsync<bool>("SELECT to_regclass('\"__EFMigrationsHistory\"') IS NOT NULL");
         var hasTable = await database.ScalarAsync<bool>("SELECT to_regclass('kill_readings') IS NOT NULL");
         var aggregates = await database.ScalarAsync<long>("SELECT count(*) FROM timescaledb_information.continuous_aggregates WHERE view_schema = current_schema() AND view_name = 'kill_hourly'");
+        var hasPending = await database.ScalarAsync<bool>("SELECT to_regclass('\"__HourglassPendingRefreshes\"') IS NOT NULL");
         return new MigrationState(
             hasHistory ? await database.ScalarAsync<long>("SELECT count(*) FROM \"__EFMigrationsHistory\"") : 0,
             hasTable ? await database.ScalarAsync<long>("SELECT count(*) FROM kill_readings") : null,
+            await database.ScalarAsync<bool>("SELECT to_regclass('kill_devices') IS NOT NULL"),
             aggregates,
             await database.ScalarAsync<long>("SELECT count(*) FROM timescaledb_information.jobs WHERE proc_name = 'policy_refresh_continuous_aggregate' AND hypertable_schema = current_schema()"),
-            aggregates == 1 ? await database.ScalarAsync<long>("SELECT count(*) FROM kill_hourly") : null);
+            aggregates == 1 ? await database.ScalarAsync<long>("SELECT count(*) FROM kill_hourly") : null,
+            hasPending ? await database.ScalarAsync<long>("SELECT count(*) FROM \"__HourglassPendingRefreshes\"") : null);
     }
 }
