@@ -21,7 +21,7 @@ internal static class DoctorCommand
             Arity = ArgumentArity.ZeroOrMore,
         };
         var json = new Option<bool>("--json") { Description = "Write the checks as JSON: { exitCode, checks: [{ id, level, message }] }." };
-        var command = new Command("doctor", "Check the TimescaleDB setup: extension and version, license, shared_preload_libraries, background workers, failing or never-run jobs, hypertables without columnstore/retention, chunk size against memory, never-refreshed aggregates. Exit code 0 = healthy, 1 = warnings, 2 = failures.")
+        var command = new Command("doctor", "Check the TimescaleDB setup: extension and version, license, shared_preload_libraries, background workers, failing or never-run jobs, hypertables without columnstore/retention, chunk size against memory, never-refreshed aggregates and refreshes migrations left pending. Exit code 0 = healthy, 1 = warnings, 2 = failures.")
         {
             schemas,
             ignore,
