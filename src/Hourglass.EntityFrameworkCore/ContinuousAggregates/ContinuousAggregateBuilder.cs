@@ -20,18 +20,38 @@ public sealed class ContinuousAggregateBuilder
     /// <param name="scheduleInterval">How often the policy runs, e.g. <c>TimeSpan.FromHours(1)</c>.</param>
     /// <param name="schedule">The rest of the policy's job schedule, e.g. <c>s =&gt; s.MaxRetries(3).StartingAt(...)</c>; null for TimescaleDB's.</param>
     public ContinuousAggregateBuilder WithRefreshPolicy(TimeSpan? startOffset, TimeSpan? endOffset, TimeSpan scheduleInterval, Action<JobScheduleBuilder>? schedule = null)
+        => SetRefreshPolicy(startOffset, endOffset, scheduleInterval, schedule);
+
+    /// <summary>
+    /// Adds a refresh policy as <see cref="WithRefreshPolicy(TimeSpan?, TimeSpan?, TimeSpan, Action{JobScheduleBuilder}?)"/>
+    /// does, with the schedule interval given as text: the way to refresh by calendar months, e.g. <c>"1 month"</c>.
+    /// </summary>
+    /// <param name="startOffset">How far back the refreshed window starts, e.g. <c>TimeSpan.FromDays(3)</c>; null for the oldest data.</param>
+    /// <param name="endOffset">How far back the refreshed window ends, e.g. <c>TimeSpan.FromHours(1)</c>; null for the newest data.</param>
+    /// <param name="scheduleInterval">How often the policy runs, as interval text such as "1 month" or "6 hours".</param>
+    /// <param name="schedule">The rest of the policy's job schedule, e.g. <c>s =&gt; s.MaxRetries(3).StartingAt(...)</c>; null for TimescaleDB's.</param>
+    public ContinuousAggregateBuilder WithRefreshPolicy(TimeSpan? startOffset, TimeSpan? endOffset, string scheduleInterval, Action<JobScheduleBuilder>? schedule = null)
+    {
+        ArgumentNullException.ThrowIfNull(scheduleInterval);
+        return SetRefreshPolicy(startOffset, endOffset, scheduleInterval, schedule);
+    }
+
+    private ContinuousAggregateBuilder SetRefreshPolicy(TimeSpan? startOffset, TimeSpan? endOffset, object scheduleInterval, Action<JobScheduleBuilder>? schedule)
     {
         var policy = new ContinuousAggregatePolicy(
             startOffset is { } start ? ContinuousAggregateModelErrors.Offset(EntityType, "startOffset", start) : null,
             endOffset is { } end ? ContinuousAggregateModelErrors.Offset(EntityType, "endOffset", end) : null,
             ContinuousAggregateModelErrors.ScheduleInterval(EntityType, scheduleInterval));
         EntityType.SetAnnotation(ContinuousAggregateAnnotationNames.RefreshPolicy, policy.ToString());
-        var options = JobScheduleBuilder.Build($"Refresh policy of continuous aggregate entity '{EntityType.DisplayName()}'", JobSchedule.Empty, schedule);
+        var owner = $"Refresh policy of continuous aggregate entity '{EntityType.DisplayName()}'";
+        var options = JobScheduleBuilder.Build(owner, JobSchedule.Empty, schedule);
         if (options.ScheduleInterval is not null)
         {
             throw new InvalidOperationException(
-                $"Refresh policy of continuous aggregate entity '{EntityType.DisplayName()}': the schedule sets its interval twice. Fix: pass it as scheduleInterval only, not with Every(...).");
+                $"{owner}: the schedule sets its interval twice. Fix: pass it as scheduleInterval only, not with Every(...).");
         }
+
+        JobScheduleBuilder.Check(owner, (policy with { Schedule = options }).FullSchedule, PolicyJobs.Defaults(TimescalePolicy.ContinuousAggregateRefresh));
 
         if (options.IsEmpty)
         {

@@ -31,7 +31,7 @@ internal sealed record ContinuousAggregatePolicy(TimescaleInterval? StartOffset,
     public JobSchedule Schedule { get; init; } = JobSchedule.Empty;
 
     /// <summary>The whole job schedule, interval included.</summary>
-    public JobSchedule FullSchedule => Schedule with { ScheduleInterval = ScheduleInterval.ToTimeSpan() };
+    public JobSchedule FullSchedule => Schedule with { ScheduleInterval = ScheduleInterval };
 
     public override string ToString() => $"start={StartOffset?.ToString() ?? "null"}; end={EndOffset?.ToString() ?? "null"}; schedule={ScheduleInterval}";
 

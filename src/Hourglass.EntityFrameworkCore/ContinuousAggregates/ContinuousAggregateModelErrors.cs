@@ -21,11 +21,11 @@ internal static class ContinuousAggregateModelErrors
     public static TimescaleInterval Offset(IReadOnlyEntityType entityType, string parameter, TimeSpan value)
         => IntervalUse.Offset("interval").Require(value, "Continuous aggregate", entityType, parameter);
 
-    /// <summary>The refresh policy's schedule interval.</summary>
-    public static TimescaleInterval ScheduleInterval(IReadOnlyEntityType entityType, TimeSpan value)
+    /// <summary>The refresh policy's schedule interval: a time span, or interval text (which may have months).</summary>
+    public static TimescaleInterval ScheduleInterval(IReadOnlyEntityType entityType, object value)
         => s_scheduleInterval.Require(value, "Continuous aggregate", entityType, "scheduleInterval");
 
-    private static readonly IntervalUse s_scheduleInterval = IntervalUse.JobSetting("schedule interval", "give a positive interval, e.g. TimeSpan.FromHours(1)");
+    private static readonly IntervalUse s_scheduleInterval = IntervalUse.JobSetting("schedule interval", "give a positive interval, e.g. TimeSpan.FromHours(1) or \"1 month\"");
 
     /// <summary>Throws for the first problem in the model's continuous aggregate declarations.</summary>
     public static void Validate(IReadOnlyModel model)

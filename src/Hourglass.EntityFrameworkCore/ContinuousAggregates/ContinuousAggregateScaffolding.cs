@@ -22,7 +22,7 @@ internal sealed class ContinuousAggregateScaffoldingReader : ITimescaleScaffoldi
     public const string SqlAnnotation = "Hourglass:Scaffold:ContinuousAggregate:Sql";
     public const string MaterializedOnlyAnnotation = "Hourglass:Scaffold:ContinuousAggregate:MaterializedOnly";
 
-    /// <summary>The policy as microseconds: "start|end|schedule", empty for an unbounded offset.</summary>
+    /// <summary>The policy: "start|end|schedule", the offsets as microseconds (empty when unbounded), the schedule interval as interval text.</summary>
     public const string PolicyAnnotation = "Hourglass:Scaffold:ContinuousAggregate:Policy";
 
     /// <summary>The policy's job schedule beyond its interval, as JSON.</summary>
@@ -49,7 +49,8 @@ internal sealed class ContinuousAggregateScaffoldingReader : ITimescaleScaffoldi
                 continue;
             }
 
-            view[PolicyAnnotation] = string.Join('|', Microseconds(start?.Interval), Microseconds(end?.Interval), Microseconds(job.ScheduleInterval));
+            // The schedule interval keeps its months ("1 mon" is not 30 days to the scheduler).
+            view[PolicyAnnotation] = string.Join('|', Microseconds(start?.Interval), Microseconds(end?.Interval), TimescaleInterval.FromCatalog(job.ScheduleInterval)?.ToString() ?? "");
             var schedule = JobScheduleCatalog.Read(job, PolicyJobs.Defaults(TimescalePolicy.ContinuousAggregateRefresh)) with { ScheduleInterval = null };
             if (!schedule.IsEmpty)
             {
@@ -94,8 +95,11 @@ internal sealed class ContinuousAggregateScaffoldingCodeGenerator : ITimescaleSc
             var schedule = annotations.Remove(ContinuousAggregateScaffoldingReader.ScheduleAnnotation, out var json) && json.Value is string text
                 ? JobScheduleCode.Closure(JobSchedule.Deserialize(text))
                 : null;
-            object?[] arguments = [Span(parts[0]), Span(parts[1]), Span(parts[2]) ?? TimeSpan.FromHours(1)];
-            call = call.Chain(builder.GetMethod(nameof(ContinuousAggregateBuilder.WithRefreshPolicy))!, schedule is null ? arguments : [.. arguments, schedule]);
+            // A time span as users write it; interval text when the interval has months.
+            var interval = JobScheduleCode.CodeValue(parts[2].Length == 0 ? TimescaleInterval.FromTimeSpan(TimeSpan.FromHours(1)) : TimescaleInterval.Parse(parts[2]));
+            object?[] arguments = [Span(parts[0]), Span(parts[1]), interval];
+            var withRefreshPolicy = builder.GetMethod(nameof(ContinuousAggregateBuilder.WithRefreshPolicy), [typeof(TimeSpan?), typeof(TimeSpan?), interval.GetType(), typeof(Action<JobScheduleBuilder>)])!;
+            call = call.Chain(withRefreshPolicy, schedule is null ? arguments : [.. arguments, schedule]);
         }
 
         yield return call;

@@ -6,7 +6,8 @@ namespace Hourglass.EntityFrameworkCore.Infrastructure;
 /// <summary>
 /// The one codec of structured annotations (hypertable dimensions, columnstore segmentby and orderby, job schedules,
 /// scaffolded hypertables): JSON, which the model snapshot keeps as a plain string and the differ compares as values.
-/// Intervals are canonical interval text ("6 hours"), "0 seconds" for zero. Annotations written before this codec
+/// Intervals are canonical interval text ("6 hours", "1 month"), "0 seconds" for zero (<see cref="TimescaleInterval"/>'s
+/// converter; job settings use <see cref="Scheduling.JobIntervalJsonConverter"/>, which also reads older zeros). Annotations written before this codec
 /// (text such as <c>hash(DeviceId, 4)</c>) are read by the legacy reader next to each type.
 /// </summary>
 internal static class AnnotationJson
@@ -14,7 +15,6 @@ internal static class AnnotationJson
     private static readonly JsonSerializerOptions s_options = new()
     {
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Converters = { new IntervalConverter() },
     };
 
     public static string Serialize<T>(T value) => JsonSerializer.Serialize(value, s_options);
@@ -29,21 +29,4 @@ internal static class AnnotationJson
 
     /// <summary>Whether an annotation's text is this codec's (else it predates it).</summary>
     public static bool IsJson(string? text) => text is not null && text.TrimStart() is ['[' or '{', ..];
-
-    private sealed class IntervalConverter : JsonConverter<TimeSpan>
-    {
-        public override TimeSpan Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
-        {
-            try
-            {
-                return TimescaleInterval.ParseTimeSpan(reader.GetString() ?? "")!.Value;
-            }
-            catch (FormatException ex)
-            {
-                throw new JsonException(ex.Message, ex);
-            }
-        }
-
-        public override void Write(Utf8JsonWriter writer, TimeSpan value, JsonSerializerOptions options) => writer.WriteStringValue(TimescaleInterval.FromTimeSpan(value).ToString());
-    }
 }

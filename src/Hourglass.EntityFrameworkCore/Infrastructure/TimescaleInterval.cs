@@ -202,16 +202,17 @@ internal readonly partial record struct TimescaleInterval
     }
 
     /// <summary>
-    /// Interval text of a time length (job settings in migration files and annotations: "6 hours", "0 seconds", "0") as
-    /// a time span; null for null.
+    /// Interval text of a time length (job settings in migration files and annotations: "6 hours", "1 month", "0 seconds",
+    /// and "0", which older snapshots wrote for zero); null for null. Any other bare number is refused: a job setting is
+    /// never an amount of an integer column's units.
     /// </summary>
-    public static TimeSpan? ParseTimeSpan(string? text)
+    public static TimescaleInterval? ParseLength(string? text)
         => text is null ? null
             : Parse(text) switch
             {
-                { IsInteger: true, Microseconds: 0 } => TimeSpan.Zero,
-                { IsInteger: false, HasMonths: false } interval => interval.ToTimeSpan(),
-                var other => throw new FormatException($"The interval \"{text}\" is not a time length: {other} has no fixed length as a time span."),
+                { IsInteger: true, Microseconds: 0 } => Zero,
+                { IsInteger: false } interval => interval,
+                var other => throw new FormatException($"The interval \"{text}\" is not a time length: {other} is a bare number; write it with a unit, e.g. \"{other} seconds\"."),
             };
 
     /// <summary>The length as a time span; throws for months and integer amounts, which have none.</summary>
@@ -337,8 +338,11 @@ internal sealed record IntervalUse(string Name, string Fix)
     /// <summary>A continuous aggregate's refresh window offset: zero or negative (in the future) allowed.</summary>
     public static IntervalUse Offset(string name) => new(name, "give a whole number of microseconds, e.g. TimeSpan.FromHours(1)") { AllowsInteger = false, AllowsZero = true, AllowsNegative = true };
 
-    /// <summary>A job's schedule interval, max runtime or retry period.</summary>
-    public static IntervalUse JobSetting(string name, string fix) => new(name, fix) { AllowsInteger = false };
+    /// <summary>
+    /// A job's schedule interval, max runtime or retry period: a positive length, months and years included, as
+    /// TimescaleDB's alter_job takes them for all three (2.23 and 2.28 alike).
+    /// </summary>
+    public static IntervalUse JobSetting(string name, string fix) => new(name, fix) { AllowsInteger = false, AllowsMonths = true };
 
     /// <summary>
     /// The interval <paramref name="value"/> (text, time span, integer) where this use takes it, or the model error that

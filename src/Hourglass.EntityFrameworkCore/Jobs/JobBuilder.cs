@@ -50,7 +50,7 @@ public sealed class JobBuilder
 
     /// <summary>
     /// Sets the job's schedule with the options every policy shares, e.g. <c>s =&gt; s.MaxRetries(3).RetryPeriod(TimeSpan.FromMinutes(1))</c>;
-    /// the interval is <c>HasJob</c>'s unless <see cref="JobScheduleBuilder.Every"/> changes it.
+    /// the interval is <c>HasJob</c>'s unless <c>Every(...)</c> changes it.
     /// </summary>
     /// <param name="schedule">Sets the options.</param>
     /// <returns>This builder.</returns>

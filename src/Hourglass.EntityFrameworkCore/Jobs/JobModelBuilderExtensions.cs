@@ -18,6 +18,20 @@ public static partial class JobModelBuilderExtensions
     /// <param name="scheduleInterval">How often the job runs.</param>
     /// <returns>A builder for the job's config, retries and schedule.</returns>
     public static JobBuilder HasJob(this ModelBuilder modelBuilder, string procedure, TimeSpan scheduleInterval)
+        => Job(modelBuilder, procedure).WithSchedule(s => s.Every(scheduleInterval));
+
+    /// <summary>
+    /// Schedules a procedure as a TimescaleDB job, as <see cref="HasJob(ModelBuilder, string, TimeSpan)"/> does, with the
+    /// interval given as text: the way to run a job by calendar months, e.g. <c>HasJob("close_books", "1 month")</c>.
+    /// </summary>
+    /// <param name="modelBuilder">The model builder.</param>
+    /// <param name="procedure">The procedure, as <c>name</c> (found through the search path) or <c>schema.name</c>.</param>
+    /// <param name="scheduleInterval">How often the job runs, as interval text such as "1 month", "1 year" or "6 hours".</param>
+    /// <returns>A builder for the job's config, retries and schedule.</returns>
+    public static JobBuilder HasJob(this ModelBuilder modelBuilder, string procedure, string scheduleInterval)
+        => Job(modelBuilder, procedure).WithSchedule(s => s.Every(scheduleInterval));
+
+    private static JobBuilder Job(ModelBuilder modelBuilder, string procedure)
     {
         ArgumentNullException.ThrowIfNull(modelBuilder);
         ArgumentNullException.ThrowIfNull(procedure);
@@ -30,7 +44,7 @@ public static partial class JobModelBuilderExtensions
         var existing = modelBuilder.Model.FindAnnotation(JobDefinition.AnnotationPrefix + procedure)?.Value is string json
             ? JobDefinition.Deserialize(json)
             : new JobDefinition { Procedure = procedure };
-        return new JobBuilder(modelBuilder.Model, existing).WithSchedule(s => s.Every(scheduleInterval));
+        return new JobBuilder(modelBuilder.Model, existing);
     }
 
     [GeneratedRegex(@"^([a-z_][a-z0-9_$]*\.)?[a-z_][a-z0-9_$]*$")]

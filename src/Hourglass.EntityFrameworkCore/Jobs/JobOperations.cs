@@ -24,7 +24,7 @@ public class AddJobOperation : JobOperation, IScheduledOperation
         set => ((IScheduledOperation)this).Schedule = value;
     }
 
-    /// <summary>Interval text, e.g. "1 hour".</summary>
+    /// <summary>Interval text, e.g. "1 hour" or "1 month".</summary>
     public string ScheduleInterval
     {
         get => Text(Schedule.ScheduleInterval) ?? "";
@@ -86,7 +86,7 @@ public class AddJobOperation : JobOperation, IScheduledOperation
     /// <inheritdoc />
     public override string Describe() => $"job {Procedure} (every {ScheduleInterval})";
 
-    private static string? Text(TimeSpan? interval) => interval is { } value ? JobScheduleCode.Text(value) : null;
+    private static string? Text(TimescaleInterval? interval) => interval is { } value ? JobScheduleCode.Text(value) : null;
 }
 
 /// <summary>Changes every setting of a procedure's job in place with <c>alter_job</c>, keeping its id and run history.</summary>

@@ -37,11 +37,9 @@ internal sealed class JobScaffoldingReader : ITimescaleScaffoldingReader
     }
 }
 
-/// <summary>Writes scaffolded jobs as <c>modelBuilder.HasJob("proc", TimeSpan).WithConfig(...).WithSchedule(s =&gt; ...)</c>.</summary>
+/// <summary>Writes scaffolded jobs as <c>modelBuilder.HasJob("proc", TimeSpan or "1 month").WithConfig(...).WithSchedule(s =&gt; ...)</c>.</summary>
 internal sealed class JobScaffoldingCodeGenerator : ITimescaleScaffoldingCodeGenerator
 {
-    private static readonly MethodInfo s_hasJob = typeof(JobModelBuilderExtensions).GetMethod(nameof(JobModelBuilderExtensions.HasJob))!;
-
     public IEnumerable<MethodCallCodeFragment> GenerateFluentApiCalls(IEntityType entityType, IDictionary<string, IAnnotation> annotations) => [];
 
     public IEnumerable<MethodCallCodeFragment> GenerateFluentApiCalls(IModel model, IDictionary<string, IAnnotation> annotations)
@@ -50,7 +48,10 @@ internal sealed class JobScaffoldingCodeGenerator : ITimescaleScaffoldingCodeGen
         {
             annotations.Remove(name, out var annotation);
             var job = JobDefinition.Deserialize((string)annotation!.Value!);
-            var call = new MethodCallCodeFragment(s_hasJob, job.Procedure, job.Schedule.ScheduleInterval);
+            // A time span as users write it; interval text when it has months (HasJob("p", "1 month")).
+            var interval = JobScheduleCode.CodeValue(job.Schedule.ScheduleInterval ?? TimescaleInterval.Zero);
+            var hasJob = typeof(JobModelBuilderExtensions).GetMethod(nameof(JobModelBuilderExtensions.HasJob), [typeof(ModelBuilder), typeof(string), interval.GetType()])!;
+            var call = new MethodCallCodeFragment(hasJob, job.Procedure, interval);
             if (job.Config is not null)
             {
                 call = call.Chain(typeof(JobBuilder).GetMethod(nameof(JobBuilder.WithConfig), [typeof(string)])!, job.Config);

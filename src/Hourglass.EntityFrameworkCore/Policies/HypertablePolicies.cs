@@ -152,9 +152,7 @@ internal sealed class HypertablePolicyScaffoldingReader(IEnumerable<HypertablePo
                 }
 
                 // The default interval of columnstore and reorder policies follows the chunk interval.
-                var defaults = PolicyJobs.DefaultInterval(kind.Policy, chunkIntervals.GetValueOrDefault((job.RelationSchema!, job.RelationName!))) is { } derived
-                    ? kind.Defaults with { ScheduleInterval = derived }
-                    : kind.Defaults;
+                var defaults = kind.Defaults with { ScheduleInterval = PolicyJobs.DefaultInterval(kind.Policy, chunkIntervals.GetValueOrDefault((job.RelationSchema!, job.RelationName!))) };
                 table[kind.ScaffoldAnnotation] = argument;
                 if (JobScheduleCatalog.Read(job, defaults) is { IsEmpty: false } schedule)
                 {
@@ -212,7 +210,7 @@ internal sealed class HypertablePolicyConvention(IReadOnlyList<HypertablePolicyK
                 throw TimescaleModelError.Create(kind.Feature, entityType, nameof(PolicyScheduleAttribute), $"{declared.Count} [PolicySchedule(TimescalePolicy.{kind.Policy})] attributes", "declare one schedule per policy");
             }
 
-            if (declared.Count == 1 && declared[0].ToSchedule(entityType, kind.Feature) is { IsEmpty: false } schedule)
+            if (declared.Count == 1 && declared[0].ToSchedule(entityType, kind.Feature, kind.Defaults) is { IsEmpty: false } schedule)
             {
                 entityTypeBuilder.HasAnnotation(kind.ScheduleAnnotation, schedule.Serialize(), fromDataAnnotation: true);
             }

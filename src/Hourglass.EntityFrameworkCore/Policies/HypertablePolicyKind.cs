@@ -104,7 +104,7 @@ internal sealed class HypertablePolicyKind
         ArgumentNullException.ThrowIfNull(hypertable);
         var entityType = hypertable.EntityType;
         entityType.SetAnnotation(ArgumentAnnotation, argument);
-        var built = JobScheduleBuilder.Build($"{Feature} on entity '{entityType.DisplayName()}'", JobSchedule.Empty, schedule);
+        var built = JobScheduleBuilder.Build($"{Feature} on entity '{entityType.DisplayName()}'", JobSchedule.Empty, schedule, Defaults);
         if (built.IsEmpty)
         {
             entityType.RemoveAnnotation(ScheduleAnnotation);

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Hourglass.EntityFrameworkCore.Infrastructure;
@@ -14,8 +15,9 @@ namespace Hourglass.EntityFrameworkCore.Scheduling;
 /// <remarks>The JSON property names are those the job annotation has always used, so older snapshots still load.</remarks>
 internal sealed record JobSchedule
 {
-    /// <summary>How often the job runs (<c>schedule_interval</c>).</summary>
-    public TimeSpan? ScheduleInterval { get; init; }
+    /// <summary>How often the job runs (<c>schedule_interval</c>); months and years are allowed, as TimescaleDB allows them.</summary>
+    [JsonConverter(typeof(JobIntervalJsonConverter))]
+    public TimescaleInterval? ScheduleInterval { get; init; }
 
     /// <summary>The first run (<c>initial_start</c>); a fixed schedule counts its runs from it.</summary>
     public DateTimeOffset? InitialStart { get; init; }
@@ -24,13 +26,15 @@ internal sealed record JobSchedule
     public string? Timezone { get; init; }
 
     /// <summary>How long a run may take before it is stopped (<c>max_runtime</c>); zero is no limit.</summary>
-    public TimeSpan? MaxRuntime { get; init; }
+    [JsonConverter(typeof(JobIntervalJsonConverter))]
+    public TimescaleInterval? MaxRuntime { get; init; }
 
     /// <summary>How often a failed run is retried (<c>max_retries</c>); -1 retries forever.</summary>
     public int? MaxRetries { get; init; }
 
     /// <summary>How long to wait before retrying a failed run (<c>retry_period</c>).</summary>
-    public TimeSpan? RetryPeriod { get; init; }
+    [JsonConverter(typeof(JobIntervalJsonConverter))]
+    public TimescaleInterval? RetryPeriod { get; init; }
 
     /// <summary>True: runs at initial start + n × interval; false: an interval after the previous run ended (<c>fixed_schedule</c>).</summary>
     public bool? FixedSchedule { get; init; }
@@ -74,6 +78,15 @@ internal sealed record JobSchedule
         };
     }
 
+    /// <summary>
+    /// Why TimescaleDB would refuse this schedule as <paramref name="defaults"/>' kind of job, or null: the interval of a
+    /// fixed schedule has whole months or a fixed length, not both ("month intervals cannot have day or time component").
+    /// </summary>
+    public string? FixedScheduleProblem(JobDefaults defaults)
+        => ScheduleInterval is { HasMonths: true, Microseconds: not 0 } interval && (FixedSchedule ?? defaults.FixedSchedule ?? InitialStart is not null)
+            ? $"the schedule interval \"{interval}\" mixes months with days or time, which TimescaleDB refuses on a fixed schedule"
+            : null;
+
     /// <summary>The schedule as one JSON object (<see cref="AnnotationJson"/>).</summary>
     public string Serialize() => AnnotationJson.Serialize(this);
 
@@ -98,16 +111,16 @@ internal sealed record JobSchedule
 /// <param name="RetryPeriodIsScheduleInterval">True when the retry period defaults to the schedule interval (refresh policies).</param>
 /// <param name="CreateTakesScheduleInterval">Whether the creating function takes <c>schedule_interval</c> (add_reorder_policy does not).</param>
 internal sealed record JobDefaults(
-    TimeSpan? ScheduleInterval,
-    TimeSpan MaxRuntime,
+    TimescaleInterval? ScheduleInterval,
+    TimescaleInterval MaxRuntime,
     int MaxRetries,
-    TimeSpan? RetryPeriod,
+    TimescaleInterval? RetryPeriod,
     bool? FixedSchedule,
     bool RetryPeriodIsScheduleInterval = false,
     bool CreateTakesScheduleInterval = true)
 {
     /// <summary><c>add_job</c>: fixed schedule, no run limit, retries forever every 5 minutes.</summary>
-    public static JobDefaults UserJob { get; } = new(null, TimeSpan.Zero, -1, TimeSpan.FromMinutes(5), true);
+    public static JobDefaults UserJob { get; } = new(null, TimescaleInterval.Zero, -1, TimescaleInterval.FromTimeSpan(TimeSpan.FromMinutes(5)), true);
 
     /// <summary>The value a setting returns to when the model stops naming it, or null when only recreating the job resets it.</summary>
     public JobSchedule ResetValues(JobSchedule current) => new()
@@ -119,4 +132,43 @@ internal sealed record JobDefaults(
         FixedSchedule = FixedSchedule ?? (current.InitialStart is not null),
         Scheduled = true,
     };
+}
+
+/// <summary>
+/// A job setting's interval in the annotation JSON: canonical interval text ("6 hours", "1 month", "0 seconds"). Older
+/// snapshots wrote zero as "0", "0 seconds" or "00:00:00"; all read as zero. A job setting is never an integer amount.
+/// </summary>
+internal sealed class JobIntervalJsonConverter : JsonConverter<TimescaleInterval?>
+{
+    public override bool HandleNull => true;
+
+    public override TimescaleInterval? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            return null;
+        }
+
+        var text = reader.TokenType == JsonTokenType.String ? reader.GetString() ?? "" : Encoding.UTF8.GetString(reader.ValueSpan);
+        try
+        {
+            return TimescaleInterval.ParseLength(text);
+        }
+        catch (FormatException ex)
+        {
+            throw new JsonException(ex.Message, ex);
+        }
+    }
+
+    public override void Write(Utf8JsonWriter writer, TimescaleInterval? value, JsonSerializerOptions options)
+    {
+        if (value is { } interval)
+        {
+            writer.WriteStringValue(interval.ToString());
+        }
+        else
+        {
+            writer.WriteNullValue();
+        }
+    }
 }

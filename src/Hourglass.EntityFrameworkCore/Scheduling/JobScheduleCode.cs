@@ -55,23 +55,23 @@ internal static class JobScheduleCode
             Scheduled = scheduled,
         };
 
-    /// <summary>Interval text of a migration file ("6 hours", "0 seconds") as a time span.</summary>
-    public static TimeSpan? Interval(string? text) => TimescaleInterval.ParseTimeSpan(text);
+    /// <summary>Interval text of a migration file ("6 hours", "1 month", "0 seconds") as an interval.</summary>
+    public static TimescaleInterval? Interval(string? text) => TimescaleInterval.ParseLength(text);
 
     /// <summary>A job setting's canonical interval text, as migration files write it.</summary>
-    public static string Text(TimeSpan interval) => TimescaleInterval.FromTimeSpan(interval).ToString();
+    public static string Text(TimescaleInterval interval) => interval.ToString();
 
     /// <summary>The scaffolded lambda <c>s =&gt; s.Every(...).MaxRetries(...)</c>, or null for an empty schedule.</summary>
     public static NestedClosureCodeFragment? Closure(JobSchedule schedule)
     {
         (string Method, object? Argument)?[] calls =
         [
-            schedule.ScheduleInterval is { } interval ? (nameof(JobScheduleBuilder.Every), interval) : null,
+            schedule.ScheduleInterval is { } interval ? (nameof(JobScheduleBuilder.Every), CodeValue(interval)) : null,
             schedule.InitialStart is { } start ? (nameof(JobScheduleBuilder.StartingAt), start) : null,
             schedule.Timezone is { } timezone ? (nameof(JobScheduleBuilder.InTimezone), timezone) : null,
-            schedule.MaxRuntime is { } runtime ? (nameof(JobScheduleBuilder.MaxRuntime), runtime) : null,
+            schedule.MaxRuntime is { } runtime ? (nameof(JobScheduleBuilder.MaxRuntime), CodeValue(runtime)) : null,
             schedule.MaxRetries is { } retries ? (nameof(JobScheduleBuilder.MaxRetries), retries) : null,
-            schedule.RetryPeriod is { } period ? (nameof(JobScheduleBuilder.RetryPeriod), period) : null,
+            schedule.RetryPeriod is { } period ? (nameof(JobScheduleBuilder.RetryPeriod), CodeValue(period)) : null,
             schedule.FixedSchedule is { } isFixed ? (isFixed ? nameof(JobScheduleBuilder.Fixed) : nameof(JobScheduleBuilder.Drifting), null) : null,
             schedule.Scheduled is false ? (nameof(JobScheduleBuilder.Paused), null) : null,
         ];
@@ -79,11 +79,17 @@ internal static class JobScheduleCode
         foreach (var (method, argument) in calls.OfType<(string, object?)>())
         {
             var call = new MethodCallCodeFragment(
-                typeof(JobScheduleBuilder).GetMethod(method, BindingFlags.Public | BindingFlags.Instance)!,
+                typeof(JobScheduleBuilder).GetMethod(method, BindingFlags.Public | BindingFlags.Instance, argument is null ? Type.EmptyTypes : [argument.GetType()])!,
                 argument is null ? [] : [argument]);
             chain = chain is null ? call : chain.Chain(call);
         }
 
         return chain is null ? null : new NestedClosureCodeFragment("s", chain);
     }
+
+    /// <summary>
+    /// The argument scaffolded code passes for a job setting: a <see cref="TimeSpan"/> for a fixed length, as users write
+    /// it, and interval text ("1 month") for one with months, which no time span can hold.
+    /// </summary>
+    public static object CodeValue(TimescaleInterval interval) => interval.HasMonths ? interval.ToString() : interval.ToTimeSpan();
 }

@@ -24,7 +24,7 @@ public sealed class ScheduledOperationBuilder<TOperation> : OperationBuilder<TOp
     /// Sets the job schedule: the creating call takes the interval, start and time zone, <c>alter_job</c> the rest.
     /// Settings left out keep TimescaleDB's value.
     /// </summary>
-    /// <param name="scheduleInterval">Interval text such as "6 hours" (<c>schedule_interval</c>).</param>
+    /// <param name="scheduleInterval">Interval text such as "6 hours" or "1 month" (<c>schedule_interval</c>).</param>
     /// <param name="initialStart">The first run (<c>initial_start</c>).</param>
     /// <param name="timezone">The time zone a fixed schedule follows.</param>
     /// <param name="maxRuntime">Interval text after which a run is stopped; "0 seconds" for no limit.</param>

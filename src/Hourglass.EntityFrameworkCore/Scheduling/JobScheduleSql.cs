@@ -113,8 +113,8 @@ internal static class JobScheduleSql
         }
     }
 
-    /// <summary><c>INTERVAL '6 hours'</c>; <c>INTERVAL '0 seconds'</c> for no run limit.</summary>
-    public static string Interval(TimeSpan interval) => TimescaleInterval.FromTimeSpan(interval).ToSql();
+    /// <summary><c>INTERVAL '6 hours'</c>, <c>INTERVAL '1 month'</c>; <c>INTERVAL '0 seconds'</c> for no run limit.</summary>
+    public static string Interval(TimescaleInterval interval) => interval.ToSql();
 
     /// <summary>A timestamptz literal in UTC, to the microsecond.</summary>
     public static string Timestamp(DateTimeOffset value)

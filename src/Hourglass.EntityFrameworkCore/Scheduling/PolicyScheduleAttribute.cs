@@ -18,7 +18,7 @@ public sealed class PolicyScheduleAttribute(TimescalePolicy policy) : Attribute
     /// <summary>The policy this schedule belongs to; the entity declares that policy too.</summary>
     public TimescalePolicy Policy { get; } = policy;
 
-    /// <summary>How often the job runs (<c>schedule_interval</c>), as interval text such as <c>"1 day"</c> or <c>"6 hours"</c>.</summary>
+    /// <summary>How often the job runs (<c>schedule_interval</c>), as interval text such as <c>"1 day"</c>, <c>"6 hours"</c> or <c>"1 month"</c>.</summary>
     public string? Every { get; set; }
 
     /// <summary>The first run (<c>initial_start</c>), as an ISO 8601 time with its offset, e.g. <c>"2026-01-01T03:00:00+00:00"</c>.</summary>
@@ -46,7 +46,7 @@ public sealed class PolicyScheduleAttribute(TimescalePolicy policy) : Attribute
     public bool Paused { get; set; }
 
     /// <summary>The schedule this attribute declares, checked as the fluent builder checks it.</summary>
-    internal JobSchedule ToSchedule(IReadOnlyEntityType entityType, string feature)
+    internal JobSchedule ToSchedule(IReadOnlyEntityType entityType, string feature, JobDefaults defaults)
     {
         var property = $"{nameof(PolicyScheduleAttribute)}({Policy})";
         if (Fixed && Drifting)
@@ -62,7 +62,7 @@ public sealed class PolicyScheduleAttribute(TimescalePolicy policy) : Attribute
                 : throw TimescaleModelError.Create(feature, entityType, property, $"StartingAt \"{StartingAt}\" is not a time", "write an ISO 8601 time with its offset, e.g. \"2026-01-01T03:00:00+00:00\"");
         }
 
-        return JobScheduleBuilder.Build($"{feature} on entity '{entityType.DisplayName()}'", JobSchedule.Empty, schedule =>
+        return JobScheduleBuilder.Build($"{feature} on entity '{entityType.DisplayName()}', property '{property}'", JobSchedule.Empty, schedule =>
         {
             if (Every is not null)
             {
@@ -108,11 +108,12 @@ public sealed class PolicyScheduleAttribute(TimescalePolicy policy) : Attribute
             {
                 schedule.Paused();
             }
-        });
+        }, defaults);
 
-        TimeSpan Interval(string text, string name, string setting)
+        // Checked here, so an error names the attribute's property; the builder gets the canonical text.
+        string Interval(string text, string name, string setting)
             => IntervalUse.JobSetting(name, $"write a positive interval such as {setting} = \"1 hour\"")
                 .Require(text, feature, entityType, $"{property}.{setting}")
-                .ToTimeSpan();
+                .ToString();
     }
 }

@@ -55,11 +55,11 @@ internal static class PolicyJobs
     /// <summary>What TimescaleDB gives each policy's job when a setting is not given (the same from 2.13 to 2.28).</summary>
     public static JobDefaults Defaults(TimescalePolicy policy) => policy switch
     {
-        TimescalePolicy.Retention => new(TimeSpan.FromDays(1), TimeSpan.FromMinutes(5), -1, TimeSpan.FromMinutes(5), null),
+        TimescalePolicy.Retention => new(Length(TimeSpan.FromDays(1)), Length(TimeSpan.FromMinutes(5)), -1, Length(TimeSpan.FromMinutes(5)), null),
         // The interval defaults to half the chunk interval.
-        TimescalePolicy.Columnstore => new(null, TimeSpan.Zero, -1, TimeSpan.FromHours(1), null),
-        TimescalePolicy.Reorder => new(null, TimeSpan.Zero, -1, TimeSpan.FromMinutes(5), null, CreateTakesScheduleInterval: false),
-        _ => new(null, TimeSpan.Zero, -1, null, null, RetryPeriodIsScheduleInterval: true),
+        TimescalePolicy.Columnstore => new(null, TimescaleInterval.Zero, -1, Length(TimeSpan.FromHours(1)), null),
+        TimescalePolicy.Reorder => new(null, TimescaleInterval.Zero, -1, Length(TimeSpan.FromMinutes(5)), null, CreateTakesScheduleInterval: false),
+        _ => new(null, TimescaleInterval.Zero, -1, null, null, RetryPeriodIsScheduleInterval: true),
     };
 
     /// <summary>
@@ -67,13 +67,16 @@ internal static class PolicyJobs
     /// dimension's). An integer time column has no such interval, and the kinds' fixed defaults apply (TimescaleDB's
     /// compression_api.c and reorder_api.c).
     /// </summary>
-    public static TimeSpan? DefaultInterval(TimescalePolicy policy, TimeSpan? chunkInterval) => (policy, chunkInterval) switch
+    public static TimescaleInterval DefaultInterval(TimescalePolicy policy, TimeSpan? chunkInterval) => Length((policy, chunkInterval) switch
     {
         (TimescalePolicy.Columnstore, { } interval) => interval / 2 < TimeSpan.FromHours(12) ? interval / 2 : TimeSpan.FromHours(12),
         (TimescalePolicy.Reorder, { } interval) => interval / 2,
         (TimescalePolicy.Reorder, null) => TimeSpan.FromDays(4),
         _ => TimeSpan.FromDays(1),
-    };
+    });
+
+    // Whole microseconds, as the server divides them (half of an odd chunk interval rounds down).
+    private static TimescaleInterval Length(TimeSpan value) => TimescaleInterval.FromMicroseconds(value.Ticks / TimeSpan.TicksPerMicrosecond);
 
     /// <summary>The policy's job as a FROM clause with a job_id column.</summary>
     public static string JobsOf(TimescalePolicy policy, string regclass)
@@ -109,20 +112,17 @@ internal sealed class PolicyScheduleGenerator : ITimescaleOperationSqlGenerator,
 /// <summary>A job's schedule from the catalog's typed job settings (read by the Hourglass library).</summary>
 internal static class JobScheduleCatalog
 {
-    /// <summary>The schedule of <paramref name="job"/>, with the kind's defaults left out. An interval with months has no TimeSpan and is left out.</summary>
+    /// <summary>The schedule of <paramref name="job"/>, months included, with the kind's defaults left out.</summary>
     public static JobSchedule Read(Hourglass.JobSettings job, JobDefaults defaults)
         => new JobSchedule
         {
-            ScheduleInterval = Span(job.ScheduleInterval),
+            ScheduleInterval = TimescaleInterval.FromCatalog(job.ScheduleInterval),
             InitialStart = job.InitialStart,
             Timezone = job.Timezone,
-            MaxRuntime = Span(job.MaxRuntime),
+            MaxRuntime = TimescaleInterval.FromCatalog(job.MaxRuntime),
             MaxRetries = job.MaxRetries,
-            RetryPeriod = Span(job.RetryPeriod),
+            RetryPeriod = TimescaleInterval.FromCatalog(job.RetryPeriod),
             FixedSchedule = job.FixedSchedule,
             Scheduled = job.Scheduled,
         }.WithoutDefaults(defaults);
-
-    private static TimeSpan? Span(NpgsqlTypes.NpgsqlInterval? interval)
-        => TimescaleInterval.FromCatalog(interval) is { HasMonths: false } value ? value.ToTimeSpan() : null;
 }

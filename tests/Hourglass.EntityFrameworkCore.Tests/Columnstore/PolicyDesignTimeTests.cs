@@ -103,37 +103,12 @@ public class PolicyDesignTimeTests(TimescaleDatabaseFixture fixture) : IClassFix
         Assert.DoesNotContain("Hourglass:Scaffold", code, StringComparison.Ordinal);
 
         // Round trip: the scaffolded code compiles, and its model makes no TimescaleDB migration from the original.
-        await using var scaffoldedContext = CompileContext(db.ConnectionString, [scaffolded.ContextFile.Code, .. scaffolded.AdditionalFiles.Select(f => f.Code)]);
+        await using var scaffoldedContext = DesignTime.Compile(db.ConnectionString, scaffolded);
         var scaffoldedModel = scaffoldedContext.GetService<Microsoft.EntityFrameworkCore.Metadata.IDesignTimeModel>().Model.GetRelationalModel();
         var differences = context.GetService<Microsoft.EntityFrameworkCore.Migrations.IMigrationsModelDiffer>()
             .GetDifferences(context.DesignModel.GetRelationalModel(), scaffoldedModel);
         Assert.DoesNotContain(differences, o => o is Hourglass.EntityFrameworkCore.Infrastructure.TimescaleMigrationOperation);
         // EF scaffolds the default schema ("public") as no schema at all.
         Assert.Contains(scaffoldedModel.FindTable("scaffold_policies", db.Schema == "public" ? null : db.Schema)!.EntityTypeMappings, m => m.TypeBase.FindAnnotation("Hourglass:Retention:DropAfter")?.Value is "90 days");
-    }
-
-    private static DbContext CompileContext(string connectionString, IEnumerable<string> sources)
-    {
-        foreach (var name in new[] { "Hourglass.EntityFrameworkCore", "Npgsql.EntityFrameworkCore.PostgreSQL", "Microsoft.EntityFrameworkCore.Relational" })
-        {
-            System.Reflection.Assembly.Load(name);
-        }
-
-        var references = AppDomain.CurrentDomain.GetAssemblies()
-            .Where(a => !a.IsDynamic && a.Location.Length > 0)
-            .Select(a => Microsoft.CodeAnalysis.MetadataReference.CreateFromFile(a.Location));
-        var compilation = Microsoft.CodeAnalysis.CSharp.CSharpCompilation.Create(
-            "Scaffolded" + Guid.NewGuid().ToString("N"),
-            sources.Select(code => Microsoft.CodeAnalysis.CSharp.CSharpSyntaxTree.ParseText(code)),
-            references,
-            new Microsoft.CodeAnalysis.CSharp.CSharpCompilationOptions(Microsoft.CodeAnalysis.OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: Microsoft.CodeAnalysis.NullableContextOptions.Enable));
-        using var image = new MemoryStream();
-        var emitted = compilation.Emit(image);
-        Assert.True(emitted.Success, string.Join("\n", emitted.Diagnostics.Where(d => d.Severity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error)));
-        var assembly = System.Reflection.Assembly.Load(image.ToArray());
-        var contextType = assembly.GetTypes().Single(t => typeof(DbContext).IsAssignableFrom(t));
-        var options = (DbContextOptionsBuilder)Activator.CreateInstance(typeof(DbContextOptionsBuilder<>).MakeGenericType(contextType))!;
-        options.UseNpgsql(connectionString, o => o.UseNodaTime().UseTimescale());
-        return (DbContext)Activator.CreateInstance(contextType, options.Options)!;
     }
 }

@@ -122,9 +122,12 @@ public sealed class TimescaleIntervalTests(TimescaleDatabaseFixture fixture) : I
 
         Assert.Equal("\"7 days\"", JsonSerializer.Serialize(TimescaleInterval.Parse("1 week")));
         Assert.Equal(TimescaleInterval.Parse("1 week"), JsonSerializer.Deserialize<TimescaleInterval>("\"168 hours\""));
-        Assert.Equal(TimeSpan.FromHours(6), TimescaleInterval.ParseTimeSpan("6 hours"));
-        Assert.Equal(TimeSpan.Zero, TimescaleInterval.ParseTimeSpan("0"));
-        Assert.Throws<FormatException>(() => TimescaleInterval.ParseTimeSpan("1 month"));
+        Assert.Equal(TimescaleInterval.FromTimeSpan(TimeSpan.FromHours(6)), TimescaleInterval.ParseLength("6 hours"));
+        Assert.Equal(TimescaleInterval.Zero, TimescaleInterval.ParseLength("0"));
+        Assert.Equal(TimescaleInterval.Zero, TimescaleInterval.ParseLength("00:00:00"));
+        Assert.Equal(TimescaleInterval.FromMonths(1), TimescaleInterval.ParseLength("1 mon"));
+        Assert.Null(TimescaleInterval.ParseLength(null));
+        Assert.Contains("bare number", Assert.Throws<FormatException>(() => TimescaleInterval.ParseLength("5")).Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -19,12 +19,12 @@ public class AnnotationCodecTests
     {
         var schedule = new JobSchedule
         {
-            ScheduleInterval = TimeSpan.FromHours(6),
+            ScheduleInterval = TimescaleInterval.FromTimeSpan(TimeSpan.FromHours(6)),
             InitialStart = new DateTimeOffset(2026, 1, 1, 3, 0, 0, TimeSpan.Zero),
             Timezone = "Europe/Berlin",
-            MaxRuntime = TimeSpan.Zero,
+            MaxRuntime = TimescaleInterval.Zero,
             MaxRetries = 3,
-            RetryPeriod = TimeSpan.FromMilliseconds(1500),
+            RetryPeriod = TimescaleInterval.FromTimeSpan(TimeSpan.FromMilliseconds(1500)),
             FixedSchedule = false,
             Scheduled = false,
         };
@@ -34,6 +34,11 @@ public class AnnotationCodecTests
         Assert.Contains("\"RetryPeriod\":\"1500 milliseconds\"", json, StringComparison.Ordinal);
         Assert.Equal(schedule, JobSchedule.Deserialize(json));
         Assert.Equal("{}", JobSchedule.Empty.Serialize());
+
+        var monthly = new JobSchedule { ScheduleInterval = TimescaleInterval.FromMonths(1), MaxRuntime = TimescaleInterval.Parse("1 year 2 days"), RetryPeriod = TimescaleInterval.FromMonths(2) };
+        var monthlyJson = monthly.Serialize();
+        Assert.Equal("""{"ScheduleInterval":"1 month","MaxRuntime":"12 months 2 days","RetryPeriod":"2 months"}""", monthlyJson);
+        Assert.Equal(monthly, JobSchedule.Deserialize(monthlyJson));
 
         List<HypertableDimension> dimensions = [new("DeviceId", 4, null), new("Region", null, TimescaleInterval.Parse("24 hours")), new("Site", null, null), new("Sequence", null, TimescaleInterval.FromInteger(1000))];
         var text = HypertableDimension.Format(dimensions);
@@ -56,7 +61,13 @@ public class AnnotationCodecTests
 
         // A job annotation as snapshots wrote it before the shared schedule: every setting spelled out, defaults included.
         var job = JobDefinition.Deserialize("""{"Procedure":"p","ScheduleInterval":"1 hour","MaxRetries":3,"FixedSchedule":true,"Scheduled":true}""");
-        Assert.Equal(new JobSchedule { ScheduleInterval = TimeSpan.FromHours(1), MaxRetries = 3 }, job.Schedule);
+        Assert.Equal(new JobSchedule { ScheduleInterval = TimescaleInterval.FromTimeSpan(TimeSpan.FromHours(1)), MaxRetries = 3 }, job.Schedule);
+
+        // Zero as the schedule codecs before this one wrote it ("0", "00:00:00"), and as it is written today, are one value.
+        var zero = new JobSchedule { MaxRuntime = TimescaleInterval.Zero, RetryPeriod = TimescaleInterval.Zero };
+        Assert.Equal(zero, JobSchedule.Deserialize("""{"MaxRuntime":"0","RetryPeriod":"00:00:00"}"""));
+        Assert.Equal(zero, JobSchedule.Deserialize(zero.Serialize()));
+        Assert.Equal("""{"MaxRuntime":"0 seconds","RetryPeriod":"0 seconds"}""", zero.Serialize());
     }
 
     [Fact]

@@ -1,3 +1,5 @@
+using Hourglass.EntityFrameworkCore.ContinuousAggregates;
+using Hourglass.EntityFrameworkCore.Infrastructure;
 using Hourglass.EntityFrameworkCore.Jobs;
 using Hourglass.EntityFrameworkCore.Scheduling;
 using Hourglass.EntityFrameworkCore.Tests.ContinuousAggregates;
@@ -94,6 +96,140 @@ public class JobScheduleTests(TimescaleDatabaseFixture fixture) : IClassFixture<
         var error = Assert.Throws<InvalidOperationException>(() => ModelContext.Create(NoServer, Readings("js_bad", h => h.WithRetentionPolicy(TimeSpan.FromDays(1), s => s.Drifting().InTimezone("UTC")))).Model);
         Assert.Contains("Retention policy on entity 'Reading<DateTime>': a time zone only applies to a fixed schedule", error.Message, StringComparison.Ordinal);
         Assert.Contains("Fix:", error.Message, StringComparison.Ordinal);
+    }
+
+    public static TheoryData<string> MonthlyKinds => ["columnstore", "retention", "reorder", "job"];
+
+    [Theory]
+    [MemberData(nameof(MonthlyKinds))]
+    public async Task A_monthly_schedule_reaches_the_server_and_scaffolds_back_to_the_same_model(string kind)
+    {
+        var name = "jsm_" + kind;
+        if (kind == "job")
+        {
+            await Db.ExecuteAsync($"CREATE OR REPLACE PROCEDURE {name}(job_id int, config jsonb) LANGUAGE plpgsql AS $$ BEGIN END $$");
+        }
+
+        // Months in all three interval settings; a user job's fixed schedule counts whole months from its start.
+        Action<JobScheduleBuilder> monthly = s => s.Every("1 month").MaxRuntime("1 month").RetryPeriod("2 months");
+        await using var context = ModelContext.Create(Db.ConnectionString, b =>
+        {
+            b.HasDefaultSchema(Db.Schema);
+            switch (kind)
+            {
+                case "columnstore": Readings(name, h => h.WithColumnstore().WithColumnstorePolicy(TimeSpan.FromDays(7), monthly))(b); break;
+                case "retention": Readings(name, h => h.WithRetentionPolicy(TimeSpan.FromDays(365), monthly))(b); break;
+                case "reorder": Readings(name, h => h.WithReorderPolicy("ix_" + name + "_device_time", monthly))(b); break;
+                // Scaffolding names a procedure outside "public" with its schema.
+                default: b.HasJob(Db.Schema == "public" ? name : $"{Db.Schema}.{name}", "1 month").WithSchedule(s => monthly(s.StartingAt(January))); break;
+            }
+        });
+
+        var create = context.DiffFrom(null);
+        var code = MigrationCode(context, create);
+        foreach (var expected in new[] { "scheduleInterval: \"1 month\"", "maxRuntime: \"1 month\"", "retryPeriod: \"2 months\"" })
+        {
+            Assert.Contains(expected, code, StringComparison.Ordinal);
+        }
+
+        var sql = context.Sql(create);
+        foreach (var expected in new[] { "schedule_interval => INTERVAL '1 month'", "max_runtime => INTERVAL '1 month'", "retry_period => INTERVAL '2 months'" })
+        {
+            Assert.Contains(expected, sql, StringComparison.Ordinal);
+        }
+
+        await context.ApplyAsync(create);
+        var id = await JobIdAsync(kind, name);
+        Assert.StartsWith("1 mon|1 mon|-1|2 mons|", await SettingsAsync(id), StringComparison.Ordinal);
+        Assert.Empty(context.DiffFrom(context));
+
+        var scaffolded = DesignTime.Scaffold(DesignTime.Services(context), Db.ConnectionString, Db.Schema);
+        var scaffoldedCode = scaffolded.ContextFile.Code;
+        Assert.Contains(kind == "job" ? $".HasJob(\"{(Db.Schema == "public" ? name : $"{Db.Schema}.{name}")}\", \"1 month\")" : ".Every(\"1 month\")", scaffoldedCode, StringComparison.Ordinal);
+        Assert.Contains(".MaxRuntime(\"1 month\")", scaffoldedCode, StringComparison.Ordinal);
+        Assert.Contains(".RetryPeriod(\"2 months\")", scaffoldedCode, StringComparison.Ordinal);
+
+        // The scaffolded code compiles to a model that needs no TimescaleDB migration from the original.
+        await using var scaffoldedContext = DesignTime.Compile(Db.ConnectionString, scaffolded);
+        var scaffoldedModel = scaffoldedContext.GetService<Microsoft.EntityFrameworkCore.Metadata.IDesignTimeModel>().Model.GetRelationalModel();
+        var differences = context.GetService<Microsoft.EntityFrameworkCore.Migrations.IMigrationsModelDiffer>().GetDifferences(context.DesignModel.GetRelationalModel(), scaffoldedModel);
+        Assert.DoesNotContain(differences, o => o is Hourglass.EntityFrameworkCore.Infrastructure.TimescaleMigrationOperation);
+
+        await using var none = ModelContext.Create(Db.ConnectionString, b => b.HasDefaultSchema(Db.Schema));
+        await none.ApplyAsync(none.DiffFrom(context));
+        Assert.Equal(0, await Db.ScalarAsync<long>($"SELECT count(*) FROM timescaledb_information.jobs WHERE proc_name = '{name}' OR hypertable_name = '{name}'"));
+    }
+
+    [Fact]
+    public async Task A_monthly_refresh_policy_reaches_the_server_and_scaffolds_back_with_its_months()
+    {
+        await using var context = CaggModels.Context(Db.ConnectionString, CaggModels.Model("jsm_refresh_source", "jsm_refresh", c => c
+            .WithRefreshPolicy(TimeSpan.FromDays(3), TimeSpan.FromHours(1), "1 month", s => s.MaxRuntime("1 month").RetryPeriod("2 months"))
+            .WithNoData()));
+        var create = context.DiffFrom(null);
+        Assert.Contains("scheduleInterval: \"1 month\"", MigrationCode(context, create), StringComparison.Ordinal);
+        var sql = context.Sql(create);
+        foreach (var expected in new[] { "schedule_interval => INTERVAL '1 month'", "max_runtime => INTERVAL '1 month'", "retry_period => INTERVAL '2 months'" })
+        {
+            Assert.Contains(expected, sql, StringComparison.Ordinal);
+        }
+
+        await context.ApplyAsync(create);
+        Assert.StartsWith("1 mon|1 mon|-1|2 mons|", await SettingsAsync(await JobIdAsync("refresh", "jsm_refresh")), StringComparison.Ordinal);
+        Assert.Empty(context.DiffFrom(context));
+
+        var scaffolded = DesignTime.Scaffold(DesignTime.Services(context), Db.ConnectionString, Db.Schema);
+        // Compared without whitespace: the generator breaks the chain over lines.
+        Assert.Contains(
+            ".WithRefreshPolicy(newTimeSpan(3,0,0,0,0),newTimeSpan(0,1,0,0,0),\"1month\",s=>s.MaxRuntime(\"1month\").RetryPeriod(\"2months\"))",
+            System.Text.RegularExpressions.Regex.Replace(scaffolded.ContextFile.Code, @"\s+", ""),
+            StringComparison.Ordinal);
+
+        // The scaffolded view's query is PostgreSQL's spelling of it, so the policies are compared, not the whole models.
+        await using var scaffoldedContext = DesignTime.Compile(Db.ConnectionString, scaffolded);
+        var original = ContinuousAggregateDefinition.Find(context.DesignModel.GetEntityTypes().Single(e => ContinuousAggregateDefinition.Find(e) is not null))!.Policy;
+        var read = ContinuousAggregateDefinition.Find(scaffoldedContext.GetService<Microsoft.EntityFrameworkCore.Metadata.IDesignTimeModel>().Model.GetEntityTypes().Single(e => ContinuousAggregateDefinition.Find(e) is not null))!.Policy;
+        Assert.Equal(original, read);
+        Assert.Equal(TimescaleInterval.FromMonths(1), read!.ScheduleInterval);
+
+        await using var none = ModelContext.Create(Db.ConnectionString, _ => { });
+        await none.ApplyAsync(none.DiffFrom(context));
+    }
+
+    [Fact]
+    public async Task A_fixed_schedule_of_months_and_days_is_refused_as_the_server_refuses_it()
+    {
+        // The server's rule, which the model check follows: a fixed schedule takes whole months or a fixed length.
+        await Db.ExecuteAsync("CREATE OR REPLACE PROCEDURE jsm_mixed(job_id int, config jsonb) LANGUAGE plpgsql AS $$ BEGIN END $$");
+        var refused = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => Db.ExecuteAsync("SELECT add_job('jsm_mixed', interval '1 month 1 day')"));
+        Assert.Contains("month intervals cannot have day or time component", refused.MessageText, StringComparison.Ordinal);
+        var drifting = await Db.ScalarAsync<int>("SELECT add_job('jsm_mixed', interval '1 month 1 day', fixed_schedule => false)");
+        await Db.ExecuteAsync($"SELECT delete_job({drifting})");
+
+        var job = Assert.Throws<InvalidOperationException>(() => ModelContext.Create(NoServer, b => b.HasJob("jsm_mixed", "1 month 1 day")).Model).Message;
+        Assert.Contains("Job jsm_mixed: the schedule interval \"1 month 1 day\" mixes months with days or time, which TimescaleDB refuses on a fixed schedule", job, StringComparison.Ordinal);
+        Assert.Contains("Fix: schedule by whole months (Every(\"1 month\"))", job, StringComparison.Ordinal);
+
+        var policy = Assert.Throws<InvalidOperationException>(() => ModelContext.Create(NoServer, Readings("jsm_mixed", h => h.WithRetentionPolicy(TimeSpan.FromDays(90), s => s.Every("1 month 12 hours").StartingAt(January)))).Model).Message;
+        Assert.Contains("Retention policy on entity 'Reading<DateTime>': the schedule interval \"1 month 12 hours\" mixes months with days or time", policy, StringComparison.Ordinal);
+        Assert.Contains("Fix:", policy, StringComparison.Ordinal);
+
+        // Drifting, in any order of the calls, the server takes it, and so does the model.
+        using var driftingJob = ModelContext.Create(NoServer, b => b.HasJob("jsm_mixed", "1 month 1 day").AfterPreviousRun());
+        Assert.Single(driftingJob.DiffFrom(null));
+        using var driftingPolicy = ModelContext.Create(NoServer, Readings("jsm_mixed", h => h.WithRetentionPolicy(TimeSpan.FromDays(90), s => s.Every("1 month 12 hours"))));
+        Assert.NotEmpty(driftingPolicy.DiffFrom(null));
+    }
+
+    [Theory]
+    [InlineData("monthly", "the schedule interval \"monthly\" is not an interval")]
+    [InlineData("5", "the schedule interval \"5\" is a number, not a time interval")]
+    [InlineData("-1 month", "the schedule interval \"-1 month\" is not positive")]
+    public void Interval_text_that_is_no_positive_length_fails_when_the_model_is_built(string interval, string problem)
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => new ModelBuilder().HasJob("jsm_bad", interval)).Message;
+        Assert.Contains($"Job jsm_bad: {problem}", error, StringComparison.Ordinal);
+        Assert.Contains("Fix: pass positive interval text, e.g. Every(\"1 month\")", error, StringComparison.Ordinal);
     }
 
     private const string NoServer = "Host=127.0.0.1;Port=1;Database=none";

@@ -50,6 +50,22 @@ public class PolicyScheduleAttributeTests(TimescaleDatabaseFixture fixture) : IC
         Assert.Equal("06:00:00|f", columnstore);
     }
 
+    [Fact]
+    public void A_monthly_attribute_schedule_is_the_fluent_monthly_schedule()
+    {
+        using var attribute = ModelContext.Create(Db.ConnectionString, b => b.Entity<MonthlyReading>().HasKey(x => new { x.Time, x.DeviceId }));
+        using var fluent = ModelContext.Create(Db.ConnectionString, b => b.Entity<MonthlyReading>(e =>
+        {
+            e.HasKey(x => new { x.Time, x.DeviceId });
+            e.IsHypertable(x => x.Time).WithRetentionPolicy("1 year", s => s.Every("1 month").RetryPeriod("1 month"));
+        }));
+        Assert.Empty(fluent.DiffFrom(attribute));
+        Assert.Empty(attribute.DiffFrom(fluent));
+        var add = Assert.Single(attribute.DiffFrom(null).OfType<Hourglass.EntityFrameworkCore.Policies.AddHypertablePolicyOperation>());
+        Assert.Contains("schedule_interval => INTERVAL '1 month'", attribute.Sql([add]), StringComparison.Ordinal);
+        Assert.Contains("retry_period => INTERVAL '1 month'", attribute.Sql([add]), StringComparison.Ordinal);
+    }
+
     public static TheoryData<Type, string, string> Mistakes => new()
     {
         {
@@ -115,4 +131,15 @@ public class BadScheduleText
 public class FixedAndDrifting
 {
     public DateTime Time { get; set; }
+}
+
+[Table("monthly_readings")]
+[Hypertable(nameof(Time))]
+[RetentionPolicy("1 year")]
+[PolicySchedule(TimescalePolicy.Retention, Every = "1 month", RetryPeriod = "1 month")]
+public class MonthlyReading
+{
+    public DateTime Time { get; set; }
+
+    public int DeviceId { get; set; }
 }
