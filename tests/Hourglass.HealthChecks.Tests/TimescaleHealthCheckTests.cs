@@ -147,3 +147,31 @@ public class PlainPostgresHealthCheckTests
         Assert.NotNull(entry.Exception);
     }
 }
+
+/// <summary>On a native TimescaleDB started with timescaledb.license = 'apache' (the Apache-licensed edition).</summary>
+public class ApacheEditionHealthCheckTests
+{
+    [NativeTimescaleFact("a second native TimescaleDB started with timescaledb.license=apache (HOURGLASS_TIMESCALEDB_HOME)")]
+    public async Task The_apache_edition_is_healthy_and_reported_and_its_license_failing_job_does_not_degrade_it()
+    {
+        await using var db = await (await TestServers.RequireNativeApacheAsync()).CreateDatabaseAsync("apachehealth");
+        await db.ExecuteAsync("CREATE TABLE metrics (time timestamptz NOT NULL, v float8); SELECT create_hypertable('metrics', by_range('time'));");
+
+        // TimescaleDB's own job-history retention job is community-licensed: the scheduler runs it once it starts and it fails.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!await db.ScalarAsync<bool>("SELECT EXISTS (SELECT FROM timescaledb_information.job_stats s JOIN timescaledb_information.jobs j USING (job_id) WHERE j.proc_name = 'policy_job_stat_history_retention' AND s.last_run_status = 'Failed')"))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The job-history retention job did not run (and fail) within 60 s of CREATE EXTENSION on the Apache edition.");
+            await Task.Delay(250);
+        }
+
+        var entry = await Health.CheckAsync(h => h.AddTimescaleDb(db.ConnectionString));
+
+        Assert.Equal(HealthStatus.Healthy, entry.Status);
+        Assert.Equal("apache", entry.Data["license"]);
+        Assert.Equal("Apache", entry.Data["edition"]);
+        Assert.True((bool)entry.Data["scheduler_running"]);
+        Assert.False(entry.Data.ContainsKey("failing_jobs"));
+        Assert.Contains("(apache)", entry.Description, StringComparison.Ordinal);
+    }
+}

@@ -20,10 +20,17 @@ public sealed class NativeTimescaleServer : NativeServer
 
     private string _description = "native TimescaleDB";
 
-    private NativeTimescaleServer(string binDirectory, string root, bool asRoot, int port)
-        : base(binDirectory, root, asRoot, port, Settings)
+    private NativeTimescaleServer(string binDirectory, string root, bool asRoot, int port, string? license)
+        : base(binDirectory, root, asRoot, port, license is null ? Settings : $"{Settings} -c timescaledb.license={license}")
     {
+        License = license;
     }
+
+    /// <summary>
+    /// The <c>timescaledb.license</c> the server was started with ("apache" for the Apache-licensed edition), or null
+    /// for the tree's default (the community edition).
+    /// </summary>
+    public string? License { get; }
 
     /// <inheritdoc />
     public override string Description => _description;
@@ -34,11 +41,15 @@ public sealed class NativeTimescaleServer : NativeServer
     /// <inheritdoc />
     public override TestServerKind Kind => TestServerKind.NativeTimescale;
 
-    internal static async Task<NativeTimescaleServer> StartAsync(string home)
+    /// <summary>
+    /// Starts an instance from <paramref name="home"/>; with <paramref name="license"/> the server starts with that
+    /// <c>timescaledb.license</c> (a session cannot change it, and <c>ALTER DATABASE ... SET</c> is refused).
+    /// </summary>
+    internal static async Task<NativeTimescaleServer> StartAsync(string home, string? license = null)
     {
         var bin = await LocateBinDirectoryAsync(home);
-        var (root, asRoot, port) = await InitAsync(bin, "tsdb");
-        var server = new NativeTimescaleServer(bin, root, asRoot, port);
+        var (root, asRoot, port) = await InitAsync(bin, license is null ? "tsdb" : $"tsdb-{license}");
+        var server = new NativeTimescaleServer(bin, root, asRoot, port, license);
         await server.StartAgainAsync();
         server.StopAndDeleteAtExit();
 
@@ -50,9 +61,17 @@ public sealed class NativeTimescaleServer : NativeServer
             await create.ExecuteNonQueryAsync();
         }
 
-        await using (var version = new NpgsqlCommand("SELECT extversion || ' (PostgreSQL ' || current_setting('server_version') || ')' FROM pg_extension WHERE extname = 'timescaledb'", admin))
+        await using (var version = new NpgsqlCommand("SELECT extversion || ' (PostgreSQL ' || current_setting('server_version') || ')', current_setting('timescaledb.license') FROM pg_extension WHERE extname = 'timescaledb'", admin))
+        await using (var reader = await version.ExecuteReaderAsync())
         {
-            server._description = $"native TimescaleDB {await version.ExecuteScalarAsync()}";
+            await reader.ReadAsync();
+            var running = reader.GetString(1);
+            if (license is not null && running != license)
+            {
+                throw new InvalidOperationException($"The native TimescaleDB in {bin} was started with timescaledb.license={license} but runs as '{running}'.");
+            }
+
+            server._description = $"native TimescaleDB {reader.GetString(0)}{(license is null ? "" : $", {running} license")}";
         }
 
         return server;

@@ -8,6 +8,7 @@ public static class TestServers
 
     private static readonly Lazy<Task<TestServer>> s_timescale = new(StartTimescaleAsync);
     private static readonly Lazy<Task<NativePostgresServer>> s_postgres = new(NativePostgresServer.StartAsync);
+    private static readonly Lazy<Task<NativeTimescaleServer>> s_apache = new(StartApacheAsync);
 
     /// <summary>
     /// The TimescaleDB every TimescaleDB test uses: the server named by HOURGLASS_TEST_CONNECTION when set, else a
@@ -78,6 +79,27 @@ public static class TestServers
 
         return server;
     }
+
+    /// <summary>
+    /// A second native TimescaleDB from HOURGLASS_TIMESCALEDB_HOME, started with <c>timescaledb.license = 'apache'</c>
+    /// (TimescaleDB's Apache-licensed edition: hypertables, but no columnstore, policies, jobs or continuous
+    /// aggregates). Started on first use, once per test process, and stopped at exit. For tests marked
+    /// <see cref="NativeTimescaleFactAttribute"/>; fails loudly (never skips) when HOURGLASS_TIMESCALEDB_HOME is not set,
+    /// since a server named by HOURGLASS_TEST_CONNECTION cannot be restarted with another license.
+    /// </summary>
+    public static Task<NativeTimescaleServer> RequireNativeApacheAsync()
+    {
+        if (NativeHome is null)
+        {
+            throw new InvalidOperationException(
+                $"This test needs TimescaleDB's Apache-licensed edition, which the harness starts from {NativeTimescaleServer.HomeVariable} " +
+                $"(a second instance with timescaledb.license=apache); it is not set{(ExternalConnection is null ? "" : $" ({ConnectionVariable} alone names one server of one license)")}.");
+        }
+
+        return s_apache.Value;
+    }
+
+    private static Task<NativeTimescaleServer> StartApacheAsync() => NativeTimescaleServer.StartAsync(NativeHome!, license: "apache");
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 

@@ -28,7 +28,7 @@ internal static class DoctorChecks
             ? CheckResult.Pass(CheckIds.Preload, $"shared_preload_libraries = '{server.PreloadLibraries}'.")
             : CheckResult.Warn(CheckIds.Preload, $"timescaledb is not in shared_preload_libraries ('{server.PreloadLibraries}'): its background workers cannot start. Add it in postgresql.conf and restart. (The embedded server loads TimescaleDB without it and has no background workers.)"));
         results.Add(CheckWorkers(server, snapshot.Jobs));
-        results.Add(await CheckJobsAsync(connection, snapshot.Jobs, cancellationToken));
+        results.Add(await CheckJobsAsync(connection, server, snapshot.Jobs, cancellationToken));
         results.Add(CheckPolicies(snapshot));
         results.Add(CheckChunkSize(snapshot));
         results.Add(CheckAggregates(snapshot.Aggregates, await PendingMigrationRefreshesAsync(connection, schemas, cancellationToken)));
@@ -124,8 +124,13 @@ internal static class DoctorChecks
         return CheckResult.Pass(CheckIds.Workers, $"timescaledb.max_background_workers = {server.MaxBackgroundWorkers} for {databases} database(s) with TimescaleDB (one scheduler each) and {scheduled} scheduled job(s) here; the scheduler of '{server.Database}' is {(server.IsSchedulerRunning ? "running" : "idle")}.");
     }
 
-    private static async Task<CheckResult> CheckJobsAsync(NpgsqlConnection connection, IReadOnlyList<Job> jobs, CancellationToken cancellationToken)
+    private static async Task<CheckResult> CheckJobsAsync(NpgsqlConnection connection, TimescaleServer server, IReadOnlyList<Job> allJobs, CancellationToken cancellationToken)
     {
+        // Jobs the license cannot run (the Apache edition's job-history retention) fail at every run; the license check
+        // already says what the edition lacks, so they are named here but are no failure to fix and rerun.
+        var forbidden = allJobs.Where(server.LicenseForbids).ToList();
+        var jobs = allJobs.Except(forbidden).ToList();
+        var licenseNote = forbidden.Count == 0 ? "" : $" Not counted: {string.Join(", ", forbidden.Select(j => $"job {j.Id} ({j.Name})"))}, TimescaleDB's own, which the '{server.License}' license cannot run.";
         var failing = jobs.Where(j => j.IsFailing).ToList();
         if (failing.Count > 0)
         {
@@ -136,7 +141,7 @@ internal static class DoctorChecks
                 details.Add($"job {job.Id} ({job.Procedure}) failed {job.TotalFailures} time(s){(error is null ? "" : $": {error}")}");
             }
 
-            return CheckResult.Fail(CheckIds.Jobs, $"Failing jobs: {string.Join("; ", details)}. See `hourglass jobs errors`; fix the cause and run it again (hourglass jobs run ID).");
+            return CheckResult.Fail(CheckIds.Jobs, $"Failing jobs: {string.Join("; ", details)}. See `hourglass jobs errors`; fix the cause and run it again (hourglass jobs run ID).{licenseNote}");
         }
 
         // Paused jobs and TimescaleDB's telemetry job (never started when telemetry is off) are not "never ran".
@@ -145,14 +150,14 @@ internal static class DoctorChecks
             && (j.NextStart is null || j.NextStart < now.AddMinutes(-5))).ToList();
         if (neverRun.Count > 0)
         {
-            return CheckResult.Warn(CheckIds.Jobs, $"Jobs that never ran: {string.Join(", ", neverRun.Select(j => $"{j.Id} ({j.Name})"))}. Without background workers they run only with CALL run_job(id) (hourglass jobs run ID).");
+            return CheckResult.Warn(CheckIds.Jobs, $"Jobs that never ran: {string.Join(", ", neverRun.Select(j => $"{j.Id} ({j.Name})"))}. Without background workers they run only with CALL run_job(id) (hourglass jobs run ID).{licenseNote}");
         }
 
         var recovered = jobs.Where(j => j.TotalFailures > 0).ToList();
         var paused = jobs.Count(j => !j.Scheduled);
         return recovered.Count > 0
-            ? CheckResult.Warn(CheckIds.Jobs, $"Jobs that failed before but succeeded last: {string.Join(", ", recovered.Select(j => $"{j.Id} ({j.TotalFailures} failure(s))"))}.")
-            : CheckResult.Pass(CheckIds.Jobs, $"{jobs.Count} job(s), none failing{(paused > 0 ? $", {paused} paused" : "")}.");
+            ? CheckResult.Warn(CheckIds.Jobs, $"Jobs that failed before but succeeded last: {string.Join(", ", recovered.Select(j => $"{j.Id} ({j.TotalFailures} failure(s))"))}.{licenseNote}")
+            : CheckResult.Pass(CheckIds.Jobs, $"{jobs.Count} job(s), none failing{(paused > 0 ? $", {paused} paused" : "")}.{licenseNote}");
     }
 
     private static async Task<string?> LastErrorAsync(NpgsqlConnection connection, int jobId, CancellationToken cancellationToken)
@@ -189,8 +194,12 @@ internal static class DoctorChecks
             }
         }
 
+        // The Apache edition has no columnstore and no policies: only dropping old chunks by hand (or a cron of one's own) bounds the growth.
+        var fix = snapshot.Server.Edition == TimescaleEdition.Apache
+            ? $"The '{snapshot.Server.License}' license has no columnstore or policies: drop old chunks on a schedule of your own (hourglass chunks TABLE --drop --older-than 90d, or drop_chunks()), or set timescaledb.license = 'timescale' for policies."
+            : "Add add_columnstore_policy or add_retention_policy (or compress now: hourglass chunks TABLE --compress --older-than 7d).";
         return unmanaged.Count > 0
-            ? CheckResult.Warn(CheckIds.Policies, $"Hypertables with chunks older than their interval but no columnstore or retention policy (they grow uncompressed forever): {string.Join(", ", unmanaged)}. Add add_columnstore_policy or add_retention_policy (or compress now: hourglass chunks TABLE --compress --older-than 7d).")
+            ? CheckResult.Warn(CheckIds.Policies, $"Hypertables with chunks older than their interval but no columnstore or retention policy (they grow uncompressed forever): {string.Join(", ", unmanaged)}. {fix}")
             : CheckResult.Pass(CheckIds.Policies, $"{checkedCount} time-partitioned hypertable(s): none keeps chunks older than its interval without a columnstore or retention policy.");
     }
 

@@ -136,6 +136,12 @@ public sealed partial class TimescaleClient
             async (connection, catalog) =>
             {
                 var target = await ResolveHypertableAsync(connection, catalog, $"{call}(\"{hypertable}\")", hypertable, cancellationToken).ConfigureAwait(false);
+                if (toColumnstore && !target.ColumnstoreEnabled && catalog.License == "apache")
+                {
+                    // Enabling it would fail too: say why rather than send the caller to an ALTER TABLE the server refuses.
+                    throw new TimescaleException($"{call}(\"{hypertable}\"): the columnstore is a community-licensed feature, and this server runs TimescaleDB's Apache edition (timescaledb.license = 'apache'), which lacks it. Set timescaledb.license = 'timescale' in postgresql.conf and restart the server to use it.");
+                }
+
                 if (toColumnstore && !target.ColumnstoreEnabled)
                 {
                     throw new TimescaleException($"{call}: the columnstore of '{target.Name}' is not enabled. Enable it first: ALTER TABLE {target.Name.Sql} SET (timescaledb.enable_columnstore, timescaledb.segmentby = '...') (WithColumnstore in the EF Core model).");

@@ -44,6 +44,19 @@ public sealed record TimescaleServer(
 
     /// <summary>PostgreSQL's major version (15, 16, 17...).</summary>
     public int PostgresMajor => PostgresVersion.Major;
+
+    /// <summary>
+    /// Whether <paramref name="job"/> cannot succeed under this server's license, so its failures are the license's, not
+    /// something to fix and rerun: on the Apache edition TimescaleDB's own job-history retention job is
+    /// community-licensed and fails at every run ("not supported under the current "apache" license").
+    /// </summary>
+    /// <param name="job">A job of this database.</param>
+    /// <returns>True when the license forbids the job.</returns>
+    public bool LicenseForbids(Job job)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        return Edition == TimescaleEdition.Apache && job.Kind == JobKind.JobHistoryRetention;
+    }
 }
 
 /// <summary>The TimescaleDB edition, from timescaledb.license.</summary>

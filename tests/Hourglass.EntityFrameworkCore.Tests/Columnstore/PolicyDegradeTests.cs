@@ -1,8 +1,6 @@
-using Hourglass.EntityFrameworkCore.Hypertables;
 using Hourglass.EntityFrameworkCore.Infrastructure;
 using Hourglass.Testing;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.Extensions.Logging;
 using Xunit;
 using static Hourglass.EntityFrameworkCore.Tests.Columnstore.PolicyTestSupport;
@@ -62,28 +60,23 @@ public class PolicyDegradeTests(PostgresDatabaseFixture fixture) : IClassFixture
 }
 
 /// <summary>
-/// The Apache edition of TimescaleDB has hypertables but no columnstore or policies. The embedded server is the
-/// community edition, so the detected edition is overridden on the context's detector; the migration then runs on the
-/// embedded server through the same generator as always.
+/// The Apache edition of TimescaleDB has hypertables but no columnstore or policies: on a native TimescaleDB started with
+/// timescaledb.license = 'apache', the model's policies are dropped from the SQL before anything runs.
+/// (The full migration, with aggregates and jobs, through <c>MigrateAsync</c>: <see cref="ApacheEditionServerTests"/>.)
 /// </summary>
-public class ApacheEditionTests(TimescaleDatabaseFixture fixture) : IClassFixture<TimescaleDatabaseFixture>
+public class ApacheEditionTests
 {
-    private static ModelContext AsApache(ModelContext context)
-    {
-        // The detector asks the server once per context and keeps the answer; answer for it.
-        var detector = context.GetService<TimescaleServerDetector>();
-        typeof(TimescaleServerDetector).GetField("_detected", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!
-            .SetValue(detector, new TimescaleServerTarget(true, new Version(2, 23), "server", "apache"));
-        return context;
-    }
+    private const string Why = "a second native TimescaleDB started with timescaledb.license=apache (HOURGLASS_TIMESCALEDB_HOME)";
 
-    [Fact]
+    private static async Task<TestDatabase> DatabaseAsync(string hint) => await (await TestServers.RequireNativeApacheAsync()).CreateDatabaseAsync(hint);
+
+    [NativeTimescaleFact(Why)]
     public async Task Degrade_creates_the_hypertable_and_skips_columnstore_and_policies_with_warnings()
     {
-        var db = fixture.Database;
+        await using var db = await DatabaseAsync("apachepolicies");
         var logs = new CollectingLoggerProvider();
         using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(logs));
-        await using var context = AsApache(ModelContext.Create(db.ConnectionString, PolicyModels.Full("apache_policies"), loggerFactory: loggerFactory));
+        await using var context = ModelContext.Create(db.ConnectionString, PolicyModels.Full("apache_policies"), loggerFactory: loggerFactory);
         var operations = context.DiffFrom(null);
 
         var sql = context.Sql(operations);
@@ -102,10 +95,11 @@ public class ApacheEditionTests(TimescaleDatabaseFixture fixture) : IClassFixtur
         Assert.Null(await ColumnstoreSettingsAsync(db, "apache_policies"));
     }
 
-    [Fact]
+    [NativeTimescaleFact(Why)]
     public async Task Strict_refuses_columnstore_and_policies_before_creating_anything()
     {
-        await using var context = AsApache(ModelContext.Create(fixture.Database.ConnectionString, PolicyModels.Full("apache_strict"), t => t.WhenTimescaleMissing(TimescaleMissingBehavior.Strict)));
+        await using var db = await DatabaseAsync("apachestrictpol");
+        await using var context = ModelContext.Create(db.ConnectionString, PolicyModels.Full("apache_strict"), t => t.WhenTimescaleMissing(TimescaleMissingBehavior.Strict));
 
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => context.ApplyAsync(context.DiffFrom(null)));
 
@@ -113,6 +107,6 @@ public class ApacheEditionTests(TimescaleDatabaseFixture fixture) : IClassFixtur
         Assert.Contains("columnstore settings of hypertable \"apache_strict\"", error.Message, StringComparison.Ordinal);
         Assert.Contains("retention policy (drop after 90 days) of hypertable \"apache_strict\"", error.Message, StringComparison.Ordinal);
         Assert.Contains("Nothing was changed", error.Message, StringComparison.Ordinal);
-        Assert.Equal(0, await fixture.Database.ScalarAsync<long>("SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'apache_strict'"));
+        Assert.Equal(0, await db.ScalarAsync<long>("SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'apache_strict'"));
     }
 }
