@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.EntityFrameworkCore.Storage;
+using Npgsql;
 
 namespace Hourglass.EntityFrameworkCore.ContinuousAggregates;
 
@@ -95,7 +96,7 @@ internal sealed class PendingRefreshes(
         {
             await ConcurrentRefreshes.WaitOutAsync(
                 () => ExecuteAsync($"CALL refresh_continuous_aggregate({literal}, NULL, NULL);", async, cancellationToken),
-                connection.CommandTimeout ?? 30,
+                connection.CommandTimeout ?? (connection.DbConnection as NpgsqlConnection)?.CommandTimeout ?? 30,
                 subject,
                 "Fix: run the migrations again later (the refresh stays pending until it has run), or raise the command timeout.",
                 async,
@@ -103,11 +104,14 @@ internal sealed class PendingRefreshes(
         }
         catch (Exception failure) when (failure is not (OperationCanceledException or TimeoutException))
         {
+            var fix = failure.InnerException is TimeoutException
+                ? "Fix: a first refresh over much data can outlast the command timeout; raise it (UseNpgsql(..., o => o.CommandTimeout(seconds)), "
+                    + "or context.Database.SetCommandTimeout before migrating) and run the migrations again."
+                : "Fix: correct the cause above (the server's error) and run the migrations again, or refresh the aggregate yourself and delete its row.";
             throw new InvalidOperationException(
                 $"The migrations were applied and recorded, but the refresh of continuous aggregate {refresh.View} that one of them asked for failed: "
                 + $"{failure.Message} The aggregate exists and stays empty for the windows it has not materialized; the refresh stays recorded in {Table}, "
-                + "and the next Migrate(), MigrateAsync() or `dotnet ef database update` runs it again. Fix: correct the cause above (the server's error) "
-                + "and run the migrations again, or refresh the aggregate yourself and delete its row.",
+                + $"and the next Migrate(), MigrateAsync() or `dotnet ef database update` runs it again. {fix}",
                 failure);
         }
     }

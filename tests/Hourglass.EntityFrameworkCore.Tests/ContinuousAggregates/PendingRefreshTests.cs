@@ -60,6 +60,35 @@ public class PendingRefreshTests
         Assert.Single(logged);
     }
 
+    /// <summary>Native only: a command timeout cancels the refresh on the server; the embedded engine runs it to the end.</summary>
+    [NativeTimescaleFact("a command timeout that cancels a running refresh")]
+    public async Task A_refresh_that_outlasts_the_command_timeout_stays_pending_and_says_to_raise_the_timeout()
+    {
+        var server = await TestServers.RequireNativeTimescaleAsync(NativeNeeds.ConcurrentSessions);
+        await using var db = await server.CreateDatabaseAsync("pendingtimeout");
+        await db.ExecuteAsync("""
+            CREATE TABLE pending_metrics (time timestamptz NOT NULL, device_id int NOT NULL, value int NOT NULL);
+            SELECT create_hypertable('pending_metrics', by_range('time', INTERVAL '30 days'));
+            INSERT INTO pending_metrics SELECT timestamptz '2025-01-01' + s * interval '1 second', s % 50, s % 1000 FROM generate_series(1, 4000000) s;
+            """);
+        await using var context = new PendingDropContext(Options<PendingDropContext>(db, []));
+        context.Database.SetCommandTimeout(1);
+
+        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => context.Database.MigrateAsync("20261129000011_Create"));
+
+        Assert.Contains("the refresh stays recorded", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("outlast the command timeout; raise it", failure.Message, StringComparison.Ordinal);
+        Assert.Equal(1, await db.ScalarAsync<long>($"SELECT count(*) FROM {PendingTable}"));
+
+        context.Database.SetCommandTimeout(0);
+        await context.Database.MigrateAsync("20261129000011_Create");
+
+        Assert.False(await db.ScalarAsync<bool>($"SELECT to_regclass('{PendingTable}') IS NOT NULL"));
+        Assert.Equal(
+            await db.ScalarAsync<long>("SELECT count(DISTINCT (time_bucket('1 hour', time), device_id)) FROM pending_metrics"),
+            await db.ScalarAsync<long>("SELECT count(*) FROM pending_hourly"));
+    }
+
     [Fact]
     public async Task An_aggregate_created_and_dropped_in_one_run_leaves_nothing_pending()
     {
