@@ -22,7 +22,7 @@ internal sealed class ContinuousAggregateScaffoldingReader : ITimescaleScaffoldi
     public const string SqlAnnotation = "Hourglass:Scaffold:ContinuousAggregate:Sql";
     public const string MaterializedOnlyAnnotation = "Hourglass:Scaffold:ContinuousAggregate:MaterializedOnly";
 
-    /// <summary>The policy: "start|end|schedule", the offsets as microseconds (empty when unbounded), the schedule interval as interval text.</summary>
+    /// <summary>The policy: "start|end|schedule" as canonical interval text, months kept; an offset is empty when unbounded.</summary>
     public const string PolicyAnnotation = "Hourglass:Scaffold:ContinuousAggregate:Policy";
 
     /// <summary>The policy's job schedule beyond its interval, as JSON.</summary>
@@ -49,8 +49,8 @@ internal sealed class ContinuousAggregateScaffoldingReader : ITimescaleScaffoldi
                 continue;
             }
 
-            // The schedule interval keeps its months ("1 mon" is not 30 days to the scheduler).
-            view[PolicyAnnotation] = string.Join('|', Microseconds(start?.Interval), Microseconds(end?.Interval), TimescaleInterval.FromCatalog(job.ScheduleInterval)?.ToString() ?? "");
+            // Offsets and schedule keep their months, typed as the catalog holds them ("3 mons" is not 90 days to the server).
+            view[PolicyAnnotation] = string.Join('|', Text(start?.Interval), Text(end?.Interval), Text(job.ScheduleInterval));
             var schedule = JobScheduleCatalog.Read(job, PolicyJobs.Defaults(TimescalePolicy.ContinuousAggregateRefresh)) with { ScheduleInterval = null };
             if (!schedule.IsEmpty)
             {
@@ -59,9 +59,8 @@ internal sealed class ContinuousAggregateScaffoldingReader : ITimescaleScaffoldi
         }
     }
 
-    // As PostgreSQL's extract(epoch ...) counts them: a month as 30 days, a day as 24 hours. Empty for an unbounded offset.
-    private static string Microseconds(NpgsqlInterval? interval)
-        => interval is { } i ? ((((i.Months * 30L) + i.Days) * 86_400_000_000L) + i.Time).ToString(CultureInfo.InvariantCulture) : "";
+    // Empty for an unbounded offset (SQL NULL, or a key the config does not have).
+    private static string Text(NpgsqlInterval? interval) => TimescaleInterval.FromCatalog(interval)?.ToString() ?? "";
 }
 
 /// <summary>Writes scaffolded continuous aggregates as <c>IsContinuousAggregate("view", "SELECT ...").MaterializedOnly(...).WithRefreshPolicy(...)</c>.</summary>
@@ -95,16 +94,23 @@ internal sealed class ContinuousAggregateScaffoldingCodeGenerator : ITimescaleSc
             var schedule = annotations.Remove(ContinuousAggregateScaffoldingReader.ScheduleAnnotation, out var json) && json.Value is string text
                 ? JobScheduleCode.Closure(JobSchedule.Deserialize(text))
                 : null;
-            // A time span as users write it; interval text when the interval has months.
-            var interval = JobScheduleCode.CodeValue(parts[2].Length == 0 ? TimescaleInterval.FromTimeSpan(TimeSpan.FromHours(1)) : TimescaleInterval.Parse(parts[2]));
-            object?[] arguments = [Span(parts[0]), Span(parts[1]), interval];
-            var withRefreshPolicy = builder.GetMethod(nameof(ContinuousAggregateBuilder.WithRefreshPolicy), [typeof(TimeSpan?), typeof(TimeSpan?), interval.GetType(), typeof(Action<JobScheduleBuilder>)])!;
+            var start = Offset(parts[0]);
+            var end = Offset(parts[1]);
+            var interval = parts[2].Length == 0 ? TimescaleInterval.FromTimeSpan(TimeSpan.FromHours(1)) : TimescaleInterval.Parse(parts[2]);
+            // Time spans as users write them; all three as interval text when an offset has months, which no time span
+            // holds (the schedule interval alone is text when only it has months).
+            object?[] arguments = start?.HasMonths == true || end?.HasMonths == true
+                ? [start?.ToString(), end?.ToString(), interval.ToString()]
+                : [start?.ToTimeSpan(), end?.ToTimeSpan(), JobScheduleCode.CodeValue(interval)];
+            Type[] parameters = arguments[0] is string || arguments[1] is string
+                ? [typeof(string), typeof(string), typeof(string), typeof(Action<JobScheduleBuilder>)]
+                : [typeof(TimeSpan?), typeof(TimeSpan?), arguments[2]!.GetType(), typeof(Action<JobScheduleBuilder>)];
+            var withRefreshPolicy = builder.GetMethod(nameof(ContinuousAggregateBuilder.WithRefreshPolicy), parameters)!;
             call = call.Chain(withRefreshPolicy, schedule is null ? arguments : [.. arguments, schedule]);
         }
 
         yield return call;
     }
 
-    private static TimeSpan? Span(string microseconds)
-        => microseconds.Length == 0 ? null : TimeSpan.FromMicroseconds(long.Parse(microseconds, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture));
+    private static TimescaleInterval? Offset(string text) => text.Length == 0 ? null : TimescaleInterval.Parse(text);
 }
