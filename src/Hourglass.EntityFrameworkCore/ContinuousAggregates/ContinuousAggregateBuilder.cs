@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore.Metadata;
 using Hourglass.EntityFrameworkCore.Scheduling;
 using Microsoft.EntityFrameworkCore;
+using System.Runtime.CompilerServices;
 
 namespace Hourglass.EntityFrameworkCore.ContinuousAggregates;
 
@@ -13,7 +14,9 @@ public sealed class ContinuousAggregateBuilder
 
     /// <summary>
     /// Adds a refresh policy: <c>add_continuous_aggregate_policy(view, start_offset, end_offset, schedule_interval)</c>.
-    /// Every <paramref name="scheduleInterval"/>, TimescaleDB refreshes the buckets between now − start offset and now − end offset.
+    /// Every <paramref name="scheduleInterval"/>, TimescaleDB refreshes the buckets between now − start offset and now − end offset,
+    /// a window that must cover at least two buckets. Offsets in calendar months take the text overload,
+    /// <see cref="WithRefreshPolicy(string?, string?, string, Action{JobScheduleBuilder}?)"/>.
     /// </summary>
     /// <param name="startOffset">How far back the refreshed window starts, e.g. <c>TimeSpan.FromDays(3)</c>; null for the oldest data.</param>
     /// <param name="endOffset">How far back the refreshed window ends, e.g. <c>TimeSpan.FromHours(1)</c>; null for the newest data.</param>
@@ -30,17 +33,50 @@ public sealed class ContinuousAggregateBuilder
     /// <param name="endOffset">How far back the refreshed window ends, e.g. <c>TimeSpan.FromHours(1)</c>; null for the newest data.</param>
     /// <param name="scheduleInterval">How often the policy runs, as interval text such as "1 month" or "6 hours".</param>
     /// <param name="schedule">The rest of the policy's job schedule, e.g. <c>s =&gt; s.MaxRetries(3).StartingAt(...)</c>; null for TimescaleDB's.</param>
+    // Chosen for WithRefreshPolicy(null, null, "1 month"), which the text and integer overloads take as well: all mean the same.
+    [OverloadResolutionPriority(1)]
     public ContinuousAggregateBuilder WithRefreshPolicy(TimeSpan? startOffset, TimeSpan? endOffset, string scheduleInterval, Action<JobScheduleBuilder>? schedule = null)
     {
         ArgumentNullException.ThrowIfNull(scheduleInterval);
         return SetRefreshPolicy(startOffset, endOffset, scheduleInterval, schedule);
     }
 
-    private ContinuousAggregateBuilder SetRefreshPolicy(TimeSpan? startOffset, TimeSpan? endOffset, object scheduleInterval, Action<JobScheduleBuilder>? schedule)
+    /// <summary>
+    /// Adds a refresh policy as <see cref="WithRefreshPolicy(TimeSpan?, TimeSpan?, TimeSpan, Action{JobScheduleBuilder}?)"/>
+    /// does, with every interval given as text: the way to set offsets in calendar months, which no time span can hold,
+    /// e.g. <c>WithRefreshPolicy("3 months", "1 day", "1 day")</c>. TimescaleDB counts a month as 30 days when it checks
+    /// that the window covers at least two buckets.
+    /// </summary>
+    /// <param name="startOffset">How far back the refreshed window starts, as interval text such as "3 months" or "7 days"; null for the oldest data.</param>
+    /// <param name="endOffset">How far back the refreshed window ends, as interval text such as "1 day" or "1 month"; null for the newest data.</param>
+    /// <param name="scheduleInterval">How often the policy runs, as interval text such as "1 day" or "1 month".</param>
+    /// <param name="schedule">The rest of the policy's job schedule, e.g. <c>s =&gt; s.MaxRetries(3).StartingAt(...)</c>; null for TimescaleDB's.</param>
+    public ContinuousAggregateBuilder WithRefreshPolicy(string? startOffset, string? endOffset, string scheduleInterval, Action<JobScheduleBuilder>? schedule = null)
+    {
+        ArgumentNullException.ThrowIfNull(scheduleInterval);
+        return SetRefreshPolicy(startOffset, endOffset, scheduleInterval, schedule);
+    }
+
+    /// <summary>
+    /// Adds a refresh policy to an aggregate over an integer time column (<c>time_bucket(10, time)</c>): its offsets are
+    /// amounts of the column's units, counted back from the hypertable's integer now function
+    /// (<c>WithIntegerNowFunction</c>), e.g. <c>WithRefreshPolicy(100, 10, "1 hour")</c>.
+    /// </summary>
+    /// <param name="startOffset">How far back the refreshed window starts, in the time column's units; null for the oldest data.</param>
+    /// <param name="endOffset">How far back the refreshed window ends, in the time column's units; null for the newest data.</param>
+    /// <param name="scheduleInterval">How often the policy runs, as interval text such as "1 hour" (a time interval, whatever the column).</param>
+    /// <param name="schedule">The rest of the policy's job schedule, e.g. <c>s =&gt; s.MaxRetries(3).StartingAt(...)</c>; null for TimescaleDB's.</param>
+    public ContinuousAggregateBuilder WithRefreshPolicy(long? startOffset, long? endOffset, string scheduleInterval, Action<JobScheduleBuilder>? schedule = null)
+    {
+        ArgumentNullException.ThrowIfNull(scheduleInterval);
+        return SetRefreshPolicy(startOffset, endOffset, scheduleInterval, schedule);
+    }
+
+    private ContinuousAggregateBuilder SetRefreshPolicy(object? startOffset, object? endOffset, object scheduleInterval, Action<JobScheduleBuilder>? schedule)
     {
         var policy = new ContinuousAggregatePolicy(
-            startOffset is { } start ? ContinuousAggregateModelErrors.Offset(EntityType, "startOffset", start) : null,
-            endOffset is { } end ? ContinuousAggregateModelErrors.Offset(EntityType, "endOffset", end) : null,
+            startOffset is null ? null : ContinuousAggregateModelErrors.Offset(EntityType, "startOffset", startOffset),
+            endOffset is null ? null : ContinuousAggregateModelErrors.Offset(EntityType, "endOffset", endOffset),
             ContinuousAggregateModelErrors.ScheduleInterval(EntityType, scheduleInterval));
         EntityType.SetAnnotation(ContinuousAggregateAnnotationNames.RefreshPolicy, policy.ToString());
         var owner = $"Refresh policy of continuous aggregate entity '{EntityType.DisplayName()}'";

@@ -125,8 +125,47 @@ internal static partial class ContinuousAggregateSql
         return match.Success ? match.Groups["name"].Value : null;
     }
 
+    /// <summary>
+    /// The bucket width of the query's time_bucket calls when it is a constant they all share: interval text as users
+    /// write it ('1 hour', INTERVAL '1 day', '1 mon'::interval as PostgreSQL stores it) or a number for integer time
+    /// columns; null when there is none or it cannot be read, and then nothing is checked against it.
+    /// </summary>
+    public static TimescaleInterval? BucketWidth(string sql)
+    {
+        var calls = TimeBucketCall().Matches(sql);
+        if (calls.Count != TimeBucketName().Count(sql))
+        {
+            return null;
+        }
+
+        TimescaleInterval? width = null;
+        foreach (Match call in calls)
+        {
+            var isInteger = call.Groups["integer"].Success;
+            if (!TimescaleInterval.TryParse(isInteger ? call.Groups["integer"].Value : call.Groups["text"].Value, out var parsed, out _)
+                || parsed.IsInteger != isInteger || (width is { } seen && seen != parsed))
+            {
+                return null;
+            }
+
+            width = parsed;
+        }
+
+        return width;
+    }
+
     [GeneratedRegex(@"\s+")]
     private static partial Regex Whitespace();
+
+    // time_bucket( '1 hour' | INTERVAL '1 hour' | '1 hour'::interval | 10 | 10::bigint , ...; any other first argument
+    // (a parameter, an expression) does not match, so the width counts as unknown.
+    [GeneratedRegex(
+        @"(?<![A-Za-z0-9_$""])time_bucket\s*\(\s*(?:(?:interval\s*)?'(?<text>[^']*)'(?:\s*::\s*interval)?|(?<integer>[0-9]+)(?:\s*::\s*(?:smallint|integer|int|bigint|int2|int4|int8))?)\s*,",
+        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex TimeBucketCall();
+
+    [GeneratedRegex(@"(?<![A-Za-z0-9_$""])time_bucket\s*\(", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex TimeBucketName();
 
     [GeneratedRegex("\"(?<quoted>(?:[^\"]|\"\")+)\"|(?<bare>[A-Za-z_][A-Za-z0-9_$]*)")]
     private static partial Regex Identifier();

@@ -17,9 +17,12 @@ internal static class ContinuousAggregateModelErrors
     public static InvalidOperationException Error(IReadOnlyEntityType entityType, string property, string problem, string fix)
         => TimescaleModelError.Create("Continuous aggregate", entityType, property, problem, fix);
 
-    /// <summary>A refresh window offset: zero and negative (in the future) are allowed.</summary>
-    public static TimescaleInterval Offset(IReadOnlyEntityType entityType, string parameter, TimeSpan value)
-        => IntervalUse.Offset("interval").Require(value, "Continuous aggregate", entityType, parameter);
+    /// <summary>
+    /// A refresh window offset: a time span or interval text (months, zero and negative, in the future, allowed), or an
+    /// amount of an integer time column's units (any number).
+    /// </summary>
+    public static TimescaleInterval Offset(IReadOnlyEntityType entityType, string parameter, object value)
+        => value is long amount ? TimescaleInterval.FromInteger(amount) : IntervalUse.Offset("interval").Require(value, "Continuous aggregate", entityType, parameter);
 
     /// <summary>The refresh policy's schedule interval: a time span, or interval text (which may have months).</summary>
     public static TimescaleInterval ScheduleInterval(IReadOnlyEntityType entityType, object value)
@@ -69,20 +72,69 @@ internal static class ContinuousAggregateModelErrors
                 throw Error(entityType, "ViewName", $"the name '{view}' is also used by entity '{clash.DisplayName()}' ({(clash.GetTableName() == view ? "table" : "view")})", "choose a view name no table or other view of the model uses");
             }
 
-            if (definition.Policy is { StartOffset: { } start, EndOffset: { } end }
-                && start.ToTimeSpan() <= end.ToTimeSpan())
+            if (definition.Policy is { } refresh)
             {
-                throw Error(
-                    entityType,
-                    "startOffset",
-                    $"the refresh policy's start offset ({start}) must be greater than its end offset ({end}): the window runs from now − start to now − end",
-                    $"use e.g. WithRefreshPolicy(startOffset: TimeSpan.FromDays(3), endOffset: TimeSpan.FromHours(1), scheduleInterval: TimeSpan.FromHours(1))");
+                CheckWindow(entityType, definition.Sql, refresh);
             }
 
             if (definition.Policy is { } policy && !policy.ScheduleInterval.IsPositive)
             {
                 throw Error(entityType, "scheduleInterval", $"the schedule interval {policy.ScheduleInterval} is not positive", "give a positive interval, e.g. TimeSpan.FromHours(1)");
             }
+        }
+    }
+
+    /// <summary>
+    /// The refresh window as TimescaleDB's add_continuous_aggregate_policy checks it: start after end, time offsets for
+    /// a time bucket, and at least two buckets between the offsets, a month counted as 30 days (as the server counts it).
+    /// </summary>
+    private static void CheckWindow(IReadOnlyEntityType entityType, string sql, ContinuousAggregatePolicy policy)
+    {
+        const string Example = "use e.g. WithRefreshPolicy(startOffset: TimeSpan.FromDays(3), endOffset: TimeSpan.FromHours(1), scheduleInterval: TimeSpan.FromHours(1)), or WithRefreshPolicy(\"3 months\", \"1 day\", \"1 day\") for months";
+        var bucket = ContinuousAggregateSql.BucketWidth(sql);
+        if (policy is { StartOffset: { } first, EndOffset: { } second } && first.IsInteger != second.IsInteger)
+        {
+            throw Error(entityType, "endOffset", $"one offset is an integer amount and the other a time interval ({first}, {second})", "give both as integers for an integer time column, or both as time intervals");
+        }
+
+        if (bucket is { } kind && (policy.StartOffset ?? policy.EndOffset) is { } offset && offset.IsInteger != kind.IsInteger)
+        {
+            throw Error(
+                entityType,
+                policy.StartOffset is null ? "endOffset" : "startOffset",
+                kind.IsInteger
+                    ? $"the query buckets an integer time column (time_bucket({kind}, ...)), so TimescaleDB takes integer offsets for its refresh policy, not the interval {offset}"
+                    : $"the query buckets a time column (time_bucket('{kind}', ...)), so TimescaleDB takes time intervals for its refresh policy's offsets, not the integer {offset}",
+                kind.IsInteger
+                    ? "give the offsets in the time column's units, e.g. WithRefreshPolicy(100, 10, \"1 hour\")"
+                    : "give time spans or interval text, e.g. WithRefreshPolicy(TimeSpan.FromDays(3), TimeSpan.FromHours(1), TimeSpan.FromHours(1))");
+        }
+
+        if (policy is not { StartOffset: { } start, EndOffset: { } end })
+        {
+            return;
+        }
+
+        var window = start.PolicyCheckLength - end.PolicyCheckLength;
+        if (window <= 0)
+        {
+            throw Error(
+                entityType,
+                "startOffset",
+                $"the refresh policy's start offset ({start}) must be greater than its end offset ({end}): the window runs from now − start to now − end{(start.HasMonths || end.HasMonths ? ", and TimescaleDB counts a month as 30 days" : "")}",
+                Example);
+        }
+
+        if (bucket is { } width && window < 2 * width.PolicyCheckLength)
+        {
+            var twoBuckets = width.IsInteger ? TimescaleInterval.FromInteger(2 * width.Microseconds)
+                : width.HasMonths && width.Microseconds == 0 ? TimescaleInterval.FromMonths(2 * width.Months)
+                : TimescaleInterval.FromMicroseconds(2 * width.PolicyCheckLength);
+            throw Error(
+                entityType,
+                "startOffset",
+                $"the refresh window from now − {start} to now − {end} is shorter than two of the query's {(width.IsInteger ? $"buckets of {width}" : $"{width} buckets")}, and TimescaleDB refuses such a policy (\"policy refresh window too small\"{(width.IsInteger ? "" : "; it counts a month as 30 days")})",
+                $"make the start offset at least {twoBuckets} more than the end offset ({end}), or remove one of them for an unbounded window");
         }
     }
 }

@@ -22,7 +22,7 @@ internal sealed class ContinuousAggregateScaffoldingReader : ITimescaleScaffoldi
     public const string SqlAnnotation = "Hourglass:Scaffold:ContinuousAggregate:Sql";
     public const string MaterializedOnlyAnnotation = "Hourglass:Scaffold:ContinuousAggregate:MaterializedOnly";
 
-    /// <summary>The policy: "start|end|schedule", the offsets as microseconds (empty when unbounded), the schedule interval as interval text.</summary>
+    /// <summary>The policy: "start|end|schedule" as canonical interval text, months kept; an offset is empty when unbounded.</summary>
     public const string PolicyAnnotation = "Hourglass:Scaffold:ContinuousAggregate:Policy";
 
     /// <summary>The policy's job schedule beyond its interval, as JSON.</summary>
@@ -43,14 +43,14 @@ internal sealed class ContinuousAggregateScaffoldingReader : ITimescaleScaffoldi
             var job = catalog.Jobs.FirstOrDefault(j => j.Kind == JobKind.ContinuousAggregateRefresh && j.RelationSchema == aggregate.Schema && j.RelationName == aggregate.Name);
             var start = job?.ConfigValues.GetValueOrDefault("start_offset");
             var end = job?.ConfigValues.GetValueOrDefault("end_offset");
-            // Offsets of integer-time aggregates are numbers, not intervals; their policy is left out (the view is still read).
-            if (job is null || start?.Integer is not null || end?.Integer is not null)
+            if (job is null)
             {
                 continue;
             }
 
-            // The schedule interval keeps its months ("1 mon" is not 30 days to the scheduler).
-            view[PolicyAnnotation] = string.Join('|', Microseconds(start?.Interval), Microseconds(end?.Interval), TimescaleInterval.FromCatalog(job.ScheduleInterval)?.ToString() ?? "");
+            // Offsets typed as the catalog holds them: numbers for integer-time aggregates, intervals with their months
+            // ("3 mons" is not 90 days to the server) otherwise; so is the schedule.
+            view[PolicyAnnotation] = string.Join('|', Text((object?)start?.Integer ?? start?.Interval), Text((object?)end?.Integer ?? end?.Interval), Text(job.ScheduleInterval));
             var schedule = JobScheduleCatalog.Read(job, PolicyJobs.Defaults(TimescalePolicy.ContinuousAggregateRefresh)) with { ScheduleInterval = null };
             if (!schedule.IsEmpty)
             {
@@ -59,9 +59,8 @@ internal sealed class ContinuousAggregateScaffoldingReader : ITimescaleScaffoldi
         }
     }
 
-    // As PostgreSQL's extract(epoch ...) counts them: a month as 30 days, a day as 24 hours. Empty for an unbounded offset.
-    private static string Microseconds(NpgsqlInterval? interval)
-        => interval is { } i ? ((((i.Months * 30L) + i.Days) * 86_400_000_000L) + i.Time).ToString(CultureInfo.InvariantCulture) : "";
+    // Empty for an unbounded offset (SQL NULL, or a key the config does not have).
+    private static string Text(object? value) => TimescaleInterval.FromCatalog(value)?.ToString() ?? "";
 }
 
 /// <summary>Writes scaffolded continuous aggregates as <c>IsContinuousAggregate("view", "SELECT ...").MaterializedOnly(...).WithRefreshPolicy(...)</c>.</summary>
@@ -95,16 +94,26 @@ internal sealed class ContinuousAggregateScaffoldingCodeGenerator : ITimescaleSc
             var schedule = annotations.Remove(ContinuousAggregateScaffoldingReader.ScheduleAnnotation, out var json) && json.Value is string text
                 ? JobScheduleCode.Closure(JobSchedule.Deserialize(text))
                 : null;
-            // A time span as users write it; interval text when the interval has months.
-            var interval = JobScheduleCode.CodeValue(parts[2].Length == 0 ? TimescaleInterval.FromTimeSpan(TimeSpan.FromHours(1)) : TimescaleInterval.Parse(parts[2]));
-            object?[] arguments = [Span(parts[0]), Span(parts[1]), interval];
-            var withRefreshPolicy = builder.GetMethod(nameof(ContinuousAggregateBuilder.WithRefreshPolicy), [typeof(TimeSpan?), typeof(TimeSpan?), interval.GetType(), typeof(Action<JobScheduleBuilder>)])!;
+            var start = Offset(parts[0]);
+            var end = Offset(parts[1]);
+            var interval = parts[2].Length == 0 ? TimescaleInterval.FromTimeSpan(TimeSpan.FromHours(1)) : TimescaleInterval.Parse(parts[2]);
+            // Time spans as users write them; all three as interval text when an offset has months, which no time span
+            // holds (the schedule interval alone is text when only it has months); numbers for integer offsets.
+            Type? offsetType = start?.IsInteger == true || end?.IsInteger == true ? typeof(long?)
+                : start?.HasMonths == true || end?.HasMonths == true ? typeof(string)
+                : null;
+            object?[] arguments = offsetType == typeof(long?) ? [start?.Microseconds, end?.Microseconds, interval.ToString()]
+                : offsetType == typeof(string) ? [start?.ToString(), end?.ToString(), interval.ToString()]
+                : [start?.ToTimeSpan(), end?.ToTimeSpan(), JobScheduleCode.CodeValue(interval)];
+            Type[] parameters = offsetType is null
+                ? [typeof(TimeSpan?), typeof(TimeSpan?), arguments[2]!.GetType(), typeof(Action<JobScheduleBuilder>)]
+                : [offsetType, offsetType, typeof(string), typeof(Action<JobScheduleBuilder>)];
+            var withRefreshPolicy = builder.GetMethod(nameof(ContinuousAggregateBuilder.WithRefreshPolicy), parameters)!;
             call = call.Chain(withRefreshPolicy, schedule is null ? arguments : [.. arguments, schedule]);
         }
 
         yield return call;
     }
 
-    private static TimeSpan? Span(string microseconds)
-        => microseconds.Length == 0 ? null : TimeSpan.FromMicroseconds(long.Parse(microseconds, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture));
+    private static TimescaleInterval? Offset(string text) => text.Length == 0 ? null : TimescaleInterval.Parse(text);
 }

@@ -215,6 +215,13 @@ internal readonly partial record struct TimescaleInterval
                 var other => throw new FormatException($"The interval \"{text}\" is not a time length: {other} is a bare number; write it with a unit, e.g. \"{other} seconds\"."),
             };
 
+    /// <summary>
+    /// The length TimescaleDB's policy checks measure, in microseconds (the amount for integer intervals): a month
+    /// counts as 30 days there, as in PostgreSQL's <c>extract(epoch ...)</c>. For comparing a refresh window's offsets
+    /// and bucket width as the server does; never a length to store.
+    /// </summary>
+    public long PolicyCheckLength => checked((Months * 30L * MicrosecondsPerDay) + Microseconds);
+
     /// <summary>The length as a time span; throws for months and integer amounts, which have none.</summary>
     public TimeSpan ToTimeSpan()
         => IsInteger || HasMonths
@@ -280,7 +287,8 @@ internal readonly partial record struct TimescaleInterval
             return $"the {use.Name} {display} has months or years, and months and years have no fixed length, so use days, hours, minutes or seconds";
         }
 
-        if (IsZero ? !use.AllowsZero : IsNegative ? !use.AllowsNegative : !IsPositive)
+        // Where negative lengths are allowed, so are mixed signs ("1 month -1 day"), which the server takes as well.
+        if (IsZero ? !use.AllowsZero : !IsPositive && !use.AllowsNegative)
         {
             return $"the {use.Name} {display} is not positive";
         }
@@ -335,8 +343,11 @@ internal sealed record IntervalUse(string Name, string Fix)
     /// <summary>A policy's age argument (drop_after, compress_after): months and years are allowed.</summary>
     public static IntervalUse PolicyArgument(string fix) => new("interval", fix) { AllowsMonths = true };
 
-    /// <summary>A continuous aggregate's refresh window offset: zero or negative (in the future) allowed.</summary>
-    public static IntervalUse Offset(string name) => new(name, "give a whole number of microseconds, e.g. TimeSpan.FromHours(1)") { AllowsInteger = false, AllowsZero = true, AllowsNegative = true };
+    /// <summary>
+    /// A continuous aggregate's refresh window offset: months and years allowed (TimescaleDB takes "3 months"), zero and
+    /// negative (in the future) too.
+    /// </summary>
+    public static IntervalUse Offset(string name) => new(name, "give a time span of whole microseconds, e.g. TimeSpan.FromHours(1), or interval text such as \"3 months\" or \"1 hour\"") { AllowsInteger = false, AllowsMonths = true, AllowsZero = true, AllowsNegative = true };
 
     /// <summary>
     /// A job's schedule interval, max runtime or retry period: a positive length, months and years included, as

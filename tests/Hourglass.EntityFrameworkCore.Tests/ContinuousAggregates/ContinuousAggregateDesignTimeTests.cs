@@ -117,6 +117,40 @@ public class ContinuousAggregateDesignTimeTests
     }
 
     [Fact]
+    public void Offsets_in_months_are_written_as_text_and_the_snapshot_compares_equal()
+    {
+        var model = CaggModels.Model("metrics", "hourly_metrics", c => c.WithRefreshPolicy("3 months", "1 month", "1 day"));
+        using var context = CaggModels.Context("Host=127.0.0.1;Port=1;Username=nobody", model);
+        var provider = DesignTime.Services(context);
+        var migration = provider.GetRequiredService<IMigrationsScaffolder>().ScaffoldMigration("Initial", "App");
+
+        Assert.Contains(
+            """
+                        migrationBuilder.AddContinuousAggregatePolicy(
+                            name: "hourly_metrics",
+                            startOffset: "3 months",
+                            endOffset: "1 month",
+                            scheduleInterval: "1 day");
+            """,
+            migration.MigrationCode,
+            StringComparison.Ordinal);
+        // The annotation keeps its format, with the months in it.
+        Assert.Contains(".HasAnnotation(\"Hourglass:ContinuousAggregate:RefreshPolicy\", \"start=3 months; end=1 month; schedule=1 day\")", migration.SnapshotCode, StringComparison.Ordinal);
+
+        var compiled = Compile(migration.SnapshotCode, migration.MigrationCode, migration.MetadataCode);
+        var snapshot = (ModelSnapshot)Activator.CreateInstance(compiled.GetTypes().Single(t => t.IsSubclassOf(typeof(ModelSnapshot))))!;
+        var lastModel = provider.GetRequiredService<ISnapshotModelProcessor>().Process(snapshot.Model)!;
+        var differ = provider.GetRequiredService<IMigrationsModelDiffer>();
+        Assert.Empty(differ.GetDifferences(lastModel.GetRelationalModel(), context.DesignModel.GetRelationalModel()));
+
+        // 3 months is not 90 days: changing one into the other is a change of policy.
+        using var days = CaggModels.Context("Host=127.0.0.1;Port=1;Username=nobody", CaggModels.Model("metrics", "hourly_metrics", c => c.WithRefreshPolicy(TimeSpan.FromDays(90), TimeSpan.FromDays(30), TimeSpan.FromDays(1))));
+        Assert.Equal(
+            [nameof(RemoveContinuousAggregatePolicyOperation), nameof(AddContinuousAggregatePolicyOperation)],
+            differ.GetDifferences(lastModel.GetRelationalModel(), days.DesignModel.GetRelationalModel()).Select(o => o.GetType().Name));
+    }
+
+    [Fact]
     public void Without_data_the_migration_does_not_refresh()
     {
         var code = Scaffold(CaggModels.Model("metrics", "hourly_metrics", c => c.WithNoData())).MigrationCode;
