@@ -129,7 +129,7 @@ internal static class ContinuousAggregateModelErrors
         {
             var twoBuckets = width.IsInteger ? TimescaleInterval.FromInteger(2 * width.Microseconds)
                 : width.HasMonths && width.Microseconds == 0 ? TimescaleInterval.FromMonths(2 * width.Months)
-                : TimescaleInterval.FromMicroseconds(2 * width.PolicyCheckLength);
+                : TimescaleInterval.FromMicroseconds((long)(2 * width.PolicyCheckLength));
             throw Error(
                 entityType,
                 "startOffset",
