@@ -33,7 +33,7 @@ public sealed class ContinuousAggregateBuilder
     /// <param name="endOffset">How far back the refreshed window ends, e.g. <c>TimeSpan.FromHours(1)</c>; null for the newest data.</param>
     /// <param name="scheduleInterval">How often the policy runs, as interval text such as "1 month" or "6 hours".</param>
     /// <param name="schedule">The rest of the policy's job schedule, e.g. <c>s =&gt; s.MaxRetries(3).StartingAt(...)</c>; null for TimescaleDB's.</param>
-    // Chosen for WithRefreshPolicy(null, null, "1 month"), which the all-text overload takes as well: both mean the same.
+    // Chosen for WithRefreshPolicy(null, null, "1 month"), which the text and integer overloads take as well: all mean the same.
     [OverloadResolutionPriority(1)]
     public ContinuousAggregateBuilder WithRefreshPolicy(TimeSpan? startOffset, TimeSpan? endOffset, string scheduleInterval, Action<JobScheduleBuilder>? schedule = null)
     {
@@ -52,6 +52,21 @@ public sealed class ContinuousAggregateBuilder
     /// <param name="scheduleInterval">How often the policy runs, as interval text such as "1 day" or "1 month".</param>
     /// <param name="schedule">The rest of the policy's job schedule, e.g. <c>s =&gt; s.MaxRetries(3).StartingAt(...)</c>; null for TimescaleDB's.</param>
     public ContinuousAggregateBuilder WithRefreshPolicy(string? startOffset, string? endOffset, string scheduleInterval, Action<JobScheduleBuilder>? schedule = null)
+    {
+        ArgumentNullException.ThrowIfNull(scheduleInterval);
+        return SetRefreshPolicy(startOffset, endOffset, scheduleInterval, schedule);
+    }
+
+    /// <summary>
+    /// Adds a refresh policy to an aggregate over an integer time column (<c>time_bucket(10, time)</c>): its offsets are
+    /// amounts of the column's units, counted back from the hypertable's integer now function
+    /// (<c>WithIntegerNowFunction</c>), e.g. <c>WithRefreshPolicy(100, 10, "1 hour")</c>.
+    /// </summary>
+    /// <param name="startOffset">How far back the refreshed window starts, in the time column's units; null for the oldest data.</param>
+    /// <param name="endOffset">How far back the refreshed window ends, in the time column's units; null for the newest data.</param>
+    /// <param name="scheduleInterval">How often the policy runs, as interval text such as "1 hour" (a time interval, whatever the column).</param>
+    /// <param name="schedule">The rest of the policy's job schedule, e.g. <c>s =&gt; s.MaxRetries(3).StartingAt(...)</c>; null for TimescaleDB's.</param>
+    public ContinuousAggregateBuilder WithRefreshPolicy(long? startOffset, long? endOffset, string scheduleInterval, Action<JobScheduleBuilder>? schedule = null)
     {
         ArgumentNullException.ThrowIfNull(scheduleInterval);
         return SetRefreshPolicy(startOffset, endOffset, scheduleInterval, schedule);

@@ -17,9 +17,12 @@ internal static class ContinuousAggregateModelErrors
     public static InvalidOperationException Error(IReadOnlyEntityType entityType, string property, string problem, string fix)
         => TimescaleModelError.Create("Continuous aggregate", entityType, property, problem, fix);
 
-    /// <summary>A refresh window offset (a time span or interval text): months, zero and negative (in the future) are allowed.</summary>
+    /// <summary>
+    /// A refresh window offset: a time span or interval text (months, zero and negative, in the future, allowed), or an
+    /// amount of an integer time column's units (any number).
+    /// </summary>
     public static TimescaleInterval Offset(IReadOnlyEntityType entityType, string parameter, object value)
-        => IntervalUse.Offset("interval").Require(value, "Continuous aggregate", entityType, parameter);
+        => value is long amount ? TimescaleInterval.FromInteger(amount) : IntervalUse.Offset("interval").Require(value, "Continuous aggregate", entityType, parameter);
 
     /// <summary>The refresh policy's schedule interval: a time span, or interval text (which may have months).</summary>
     public static TimescaleInterval ScheduleInterval(IReadOnlyEntityType entityType, object value)
@@ -89,13 +92,22 @@ internal static class ContinuousAggregateModelErrors
     {
         const string Example = "use e.g. WithRefreshPolicy(startOffset: TimeSpan.FromDays(3), endOffset: TimeSpan.FromHours(1), scheduleInterval: TimeSpan.FromHours(1)), or WithRefreshPolicy(\"3 months\", \"1 day\", \"1 day\") for months";
         var bucket = ContinuousAggregateSql.BucketWidth(sql);
-        if (bucket is { IsInteger: true } && (policy.StartOffset ?? policy.EndOffset) is { } timeOffset)
+        if (policy is { StartOffset: { } first, EndOffset: { } second } && first.IsInteger != second.IsInteger)
+        {
+            throw Error(entityType, "endOffset", $"one offset is an integer amount and the other a time interval ({first}, {second})", "give both as integers for an integer time column, or both as time intervals");
+        }
+
+        if (bucket is { } kind && (policy.StartOffset ?? policy.EndOffset) is { } offset && offset.IsInteger != kind.IsInteger)
         {
             throw Error(
                 entityType,
                 policy.StartOffset is null ? "endOffset" : "startOffset",
-                $"the query buckets an integer time column (time_bucket({bucket}, ...)), so TimescaleDB takes only integer offsets for its refresh policy, not the interval {timeOffset}, and WithRefreshPolicy declares time offsets only",
-                "remove WithRefreshPolicy and add the policy in a migration with migrationBuilder.Sql(\"SELECT add_continuous_aggregate_policy('view', start_offset => 100, end_offset => 10, schedule_interval => INTERVAL '1 hour')\")");
+                kind.IsInteger
+                    ? $"the query buckets an integer time column (time_bucket({kind}, ...)), so TimescaleDB takes integer offsets for its refresh policy, not the interval {offset}"
+                    : $"the query buckets a time column (time_bucket('{kind}', ...)), so TimescaleDB takes time intervals for its refresh policy's offsets, not the integer {offset}",
+                kind.IsInteger
+                    ? "give the offsets in the time column's units, e.g. WithRefreshPolicy(100, 10, \"1 hour\")"
+                    : "give time spans or interval text, e.g. WithRefreshPolicy(TimeSpan.FromDays(3), TimeSpan.FromHours(1), TimeSpan.FromHours(1))");
         }
 
         if (policy is not { StartOffset: { } start, EndOffset: { } end })
@@ -113,13 +125,15 @@ internal static class ContinuousAggregateModelErrors
                 Example);
         }
 
-        if (bucket is { IsInteger: false } width && window < 2 * width.PolicyCheckLength)
+        if (bucket is { } width && window < 2 * width.PolicyCheckLength)
         {
-            var twoBuckets = width.HasMonths && width.Microseconds == 0 ? TimescaleInterval.FromMonths(2 * width.Months) : TimescaleInterval.FromMicroseconds(2 * width.PolicyCheckLength);
+            var twoBuckets = width.IsInteger ? TimescaleInterval.FromInteger(2 * width.Microseconds)
+                : width.HasMonths && width.Microseconds == 0 ? TimescaleInterval.FromMonths(2 * width.Months)
+                : TimescaleInterval.FromMicroseconds((long)(2 * width.PolicyCheckLength));
             throw Error(
                 entityType,
                 "startOffset",
-                $"the refresh window from now − {start} to now − {end} is shorter than two of the query's {width} buckets, and TimescaleDB refuses such a policy (\"policy refresh window too small\"; it counts a month as 30 days)",
+                $"the refresh window from now − {start} to now − {end} is shorter than two of the query's {(width.IsInteger ? $"buckets of {width}" : $"{width} buckets")}, and TimescaleDB refuses such a policy (\"policy refresh window too small\"{(width.IsInteger ? "" : "; it counts a month as 30 days")})",
                 $"make the start offset at least {twoBuckets} more than the end offset ({end}), or remove one of them for an unbounded window");
         }
     }

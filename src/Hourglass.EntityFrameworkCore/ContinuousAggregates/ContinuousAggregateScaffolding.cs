@@ -43,14 +43,14 @@ internal sealed class ContinuousAggregateScaffoldingReader : ITimescaleScaffoldi
             var job = catalog.Jobs.FirstOrDefault(j => j.Kind == JobKind.ContinuousAggregateRefresh && j.RelationSchema == aggregate.Schema && j.RelationName == aggregate.Name);
             var start = job?.ConfigValues.GetValueOrDefault("start_offset");
             var end = job?.ConfigValues.GetValueOrDefault("end_offset");
-            // Offsets of integer-time aggregates are numbers, not intervals; their policy is left out (the view is still read).
-            if (job is null || start?.Integer is not null || end?.Integer is not null)
+            if (job is null)
             {
                 continue;
             }
 
-            // Offsets and schedule keep their months, typed as the catalog holds them ("3 mons" is not 90 days to the server).
-            view[PolicyAnnotation] = string.Join('|', Text(start?.Interval), Text(end?.Interval), Text(job.ScheduleInterval));
+            // Offsets typed as the catalog holds them: numbers for integer-time aggregates, intervals with their months
+            // ("3 mons" is not 90 days to the server) otherwise; so is the schedule.
+            view[PolicyAnnotation] = string.Join('|', Text((object?)start?.Integer ?? start?.Interval), Text((object?)end?.Integer ?? end?.Interval), Text(job.ScheduleInterval));
             var schedule = JobScheduleCatalog.Read(job, PolicyJobs.Defaults(TimescalePolicy.ContinuousAggregateRefresh)) with { ScheduleInterval = null };
             if (!schedule.IsEmpty)
             {
@@ -60,7 +60,7 @@ internal sealed class ContinuousAggregateScaffoldingReader : ITimescaleScaffoldi
     }
 
     // Empty for an unbounded offset (SQL NULL, or a key the config does not have).
-    private static string Text(NpgsqlInterval? interval) => TimescaleInterval.FromCatalog(interval)?.ToString() ?? "";
+    private static string Text(object? value) => TimescaleInterval.FromCatalog(value)?.ToString() ?? "";
 }
 
 /// <summary>Writes scaffolded continuous aggregates as <c>IsContinuousAggregate("view", "SELECT ...").MaterializedOnly(...).WithRefreshPolicy(...)</c>.</summary>
@@ -98,13 +98,16 @@ internal sealed class ContinuousAggregateScaffoldingCodeGenerator : ITimescaleSc
             var end = Offset(parts[1]);
             var interval = parts[2].Length == 0 ? TimescaleInterval.FromTimeSpan(TimeSpan.FromHours(1)) : TimescaleInterval.Parse(parts[2]);
             // Time spans as users write them; all three as interval text when an offset has months, which no time span
-            // holds (the schedule interval alone is text when only it has months).
-            object?[] arguments = start?.HasMonths == true || end?.HasMonths == true
-                ? [start?.ToString(), end?.ToString(), interval.ToString()]
+            // holds (the schedule interval alone is text when only it has months); numbers for integer offsets.
+            Type? offsetType = start?.IsInteger == true || end?.IsInteger == true ? typeof(long?)
+                : start?.HasMonths == true || end?.HasMonths == true ? typeof(string)
+                : null;
+            object?[] arguments = offsetType == typeof(long?) ? [start?.Microseconds, end?.Microseconds, interval.ToString()]
+                : offsetType == typeof(string) ? [start?.ToString(), end?.ToString(), interval.ToString()]
                 : [start?.ToTimeSpan(), end?.ToTimeSpan(), JobScheduleCode.CodeValue(interval)];
-            Type[] parameters = arguments[0] is string || arguments[1] is string
-                ? [typeof(string), typeof(string), typeof(string), typeof(Action<JobScheduleBuilder>)]
-                : [typeof(TimeSpan?), typeof(TimeSpan?), arguments[2]!.GetType(), typeof(Action<JobScheduleBuilder>)];
+            Type[] parameters = offsetType is null
+                ? [typeof(TimeSpan?), typeof(TimeSpan?), arguments[2]!.GetType(), typeof(Action<JobScheduleBuilder>)]
+                : [offsetType, offsetType, typeof(string), typeof(Action<JobScheduleBuilder>)];
             var withRefreshPolicy = builder.GetMethod(nameof(ContinuousAggregateBuilder.WithRefreshPolicy), parameters)!;
             call = call.Chain(withRefreshPolicy, schedule is null ? arguments : [.. arguments, schedule]);
         }

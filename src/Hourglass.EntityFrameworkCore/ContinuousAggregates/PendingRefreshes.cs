@@ -76,18 +76,21 @@ internal sealed class PendingRefreshes(
                 await RefreshAsync(refresh, literal, async, cancellationToken).ConfigureAwait(false);
             }
 
-            // Dropped by a later migration of the same run: nothing is left to refresh.
+            // Also when the view is gone (dropped by a later migration of the same run): nothing is left to refresh.
             await ExecuteAsync(
-                $"DELETE FROM {Table} WHERE view_schema = {TimescaleSqlContext.Literal(refresh.Schema)} AND view_name = {TimescaleSqlContext.Literal(refresh.Name)};",
+                IfTableExists($"DELETE FROM {Table} WHERE view_schema = {TimescaleSqlContext.Literal(refresh.Schema)} AND view_name = {TimescaleSqlContext.Literal(refresh.Name)};"),
                 async,
                 cancellationToken).ConfigureAwait(false);
         }
 
-        await ExecuteAsync(
-            $"DO $hourglass$ BEGIN IF NOT EXISTS (SELECT FROM {Table}) THEN DROP TABLE {Table}; END IF; END $hourglass$;",
-            async,
-            cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(IfTableExists($"IF NOT EXISTS (SELECT FROM {Table}) THEN DROP TABLE {Table}; END IF;"), async, cancellationToken).ConfigureAwait(false);
     }
+
+    // Where the session lock does not exclude a second migrating client (the embedded engine's one session holds every
+    // client's advisory locks), that client may finish the same refreshes and drop the table first. Each statement is
+    // one DO block, and PL/pgSQL plans the inner statement only when it runs.
+    private string IfTableExists(string statement)
+        => $"DO $hourglass$ BEGIN IF to_regclass({TimescaleSqlContext.Literal(Table)}) IS NOT NULL THEN {statement} END IF; END $hourglass$;";
 
     private async Task RefreshAsync(PendingRefresh refresh, string literal, bool async, CancellationToken cancellationToken)
     {
@@ -125,9 +128,18 @@ internal sealed class PendingRefreshes(
 
         var found = new List<PendingRefresh>();
         var command = commands.Build($"SELECT view_schema::text, view_name::text, requested_at FROM {Table} ORDER BY requested_at, view_schema, view_name;");
-        var reader = async
-            ? await command.ExecuteReaderAsync(Parameters, cancellationToken).ConfigureAwait(false)
-            : command.ExecuteReader(Parameters);
+        RelationalDataReader reader;
+        try
+        {
+            reader = async
+                ? await command.ExecuteReaderAsync(Parameters, cancellationToken).ConfigureAwait(false)
+                : command.ExecuteReader(Parameters);
+        }
+        catch (PostgresException gone) when (gone.SqlState == PostgresErrorCodes.UndefinedTable)
+        {
+            return []; // another client finished the refreshes and dropped the table since the check above
+        }
+
         await using (reader.ConfigureAwait(false))
         {
             while (async ? await reader.ReadAsync(cancellationToken).ConfigureAwait(false) : reader.Read())

@@ -216,11 +216,11 @@ internal readonly partial record struct TimescaleInterval
             };
 
     /// <summary>
-    /// The length TimescaleDB's policy checks measure, in microseconds (the amount for integer intervals): a month
-    /// counts as 30 days there, as in PostgreSQL's <c>extract(epoch ...)</c>. For comparing a refresh window's offsets
-    /// and bucket width as the server does; never a length to store.
+    /// The length TimescaleDB's policy checks measure, in microseconds (the amount for integer intervals): a month counts
+    /// as 30 days there, as in PostgreSQL's <c>extract(epoch ...)</c>. For comparing a refresh window's offsets and bucket
+    /// width as the server does, never a length to store; a decimal, so that any two subtract without overflow.
     /// </summary>
-    public long PolicyCheckLength => checked((Months * 30L * MicrosecondsPerDay) + Microseconds);
+    public decimal PolicyCheckLength => ((decimal)Months * 30 * MicrosecondsPerDay) + Microseconds;
 
     /// <summary>The length as a time span; throws for months and integer amounts, which have none.</summary>
     public TimeSpan ToTimeSpan()

@@ -122,13 +122,44 @@ public class ContinuousAggregateValidationTests
     }
 
     [Fact]
+    public void Offsets_of_any_size_are_compared_without_overflow()
+    {
+        var message = ErrorOf(CaggModels.Model("metrics", "hourly", c => c.WithRefreshPolicy("-100000000 years", "100000000 years", "1 day")));
+        Assert.Contains("start offset (-1200000000 months) must be greater than its end offset (1200000000 months)", message, StringComparison.Ordinal);
+
+        using var context = CaggModels.Context(NoServer, CaggModels.Model("metrics", "hourly", c => c.WithRefreshPolicy(long.MaxValue, long.MinValue, "1 day"), sql: "SELECT time_bucket(10, device_id) AS bucket FROM {0} GROUP BY 1"));
+        Assert.NotNull(context.Model);
+    }
+
+    [Fact]
     public void Time_offsets_on_an_integer_bucket_are_rejected()
     {
         var message = ErrorOf(CaggModels.Model("metrics", "hourly", c => c.WithRefreshPolicy(TimeSpan.FromDays(3), TimeSpan.FromHours(1), TimeSpan.FromHours(1)), sql: "SELECT time_bucket(10, device_id) AS bucket, device_id, avg(value) AS avg_value, max(value) AS max_value FROM {0} GROUP BY 1, 2"));
 
         Assert.Contains("property 'startOffset'", message, StringComparison.Ordinal);
-        Assert.Contains("buckets an integer time column (time_bucket(10, ...))", message, StringComparison.Ordinal);
-        Assert.Contains("Fix: remove WithRefreshPolicy and add the policy in a migration with migrationBuilder.Sql(", message, StringComparison.Ordinal);
+        Assert.Contains("buckets an integer time column (time_bucket(10, ...)), so TimescaleDB takes integer offsets for its refresh policy, not the interval 3 days", message, StringComparison.Ordinal);
+        Assert.Contains("Fix: give the offsets in the time column's units, e.g. WithRefreshPolicy(100, 10, \"1 hour\")", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Integer_offsets_on_a_time_bucket_are_rejected()
+    {
+        var message = ErrorOf(CaggModels.Model("metrics", "hourly", c => c.WithRefreshPolicy(null, 10, "1 hour")));
+
+        Assert.Contains("property 'endOffset'", message, StringComparison.Ordinal);
+        Assert.Contains("buckets a time column (time_bucket('1 hour', ...)), so TimescaleDB takes time intervals for its refresh policy's offsets, not the integer 10", message, StringComparison.Ordinal);
+        Assert.Contains("Fix: give time spans or interval text", message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(29, 10, "shorter than two of the query's buckets of 10")]
+    [InlineData(10, 30, "start offset (10) must be greater than its end offset (30)")]
+    public void Integer_windows_follow_the_same_rules(long start, long end, string problem)
+    {
+        var message = ErrorOf(CaggModels.Model("metrics", "hourly", c => c.WithRefreshPolicy(start, end, "1 hour"), sql: "SELECT time_bucket(10, device_id) AS bucket, device_id, avg(value) AS avg_value, max(value) AS max_value FROM {0} GROUP BY 1, 2"));
+
+        Assert.Contains("property 'startOffset'", message, StringComparison.Ordinal);
+        Assert.Contains(problem, message, StringComparison.Ordinal);
     }
 
     [Theory]
