@@ -119,6 +119,27 @@ public class ApacheEditionServerTests
     }
 
     [NativeTimescaleFact(Why)]
+    public async Task Scaffolding_reads_the_hypertable_back_and_nothing_the_edition_lacks()
+    {
+        await using var db = await DatabaseAsync("apachescaffold");
+        await using var context = Context(db);
+        await context.Database.MigrateAsync();
+
+#pragma warning disable EF1001 // EF's design-time services builder, as `dotnet ef dbcontext scaffold` runs it
+        var scaffolded = DesignTime.Scaffold(DesignTime.Services(context), db.ConnectionString, "public");
+#pragma warning restore EF1001
+
+        var code = scaffolded.ContextFile.Code;
+        Assert.Contains(".IsHypertable(\"Time\")", code, StringComparison.Ordinal);
+        Assert.Contains(".WithChunkInterval(\"1 day\")", code, StringComparison.Ordinal);
+        Assert.Contains("ix_ap_metrics_device_time", code, StringComparison.Ordinal);
+        Assert.DoesNotContain("Columnstore", code, StringComparison.Ordinal);
+        Assert.DoesNotContain("Policy", code, StringComparison.Ordinal);
+        Assert.DoesNotContain("HasJob", code, StringComparison.Ordinal);
+        Assert.DoesNotContain("ContinuousAggregate", code, StringComparison.Ordinal);
+    }
+
+    [NativeTimescaleFact(Why)]
     public async Task Bulk_insert_and_upsert_fill_the_hypertable_across_chunks()
     {
         await using var db = await DatabaseAsync("apachebulk");
