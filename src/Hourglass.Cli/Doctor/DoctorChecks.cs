@@ -1,3 +1,4 @@
+using System.Globalization;
 using Hourglass.Cli.Info;
 using Npgsql;
 
@@ -31,7 +32,7 @@ internal static class DoctorChecks
         results.Add(await CheckJobsAsync(connection, server, snapshot.Jobs, cancellationToken));
         results.Add(CheckPolicies(snapshot));
         results.Add(CheckChunkSize(snapshot));
-        results.Add(CheckAggregates(snapshot.Aggregates, await PendingMigrationRefreshesAsync(connection, schemas, cancellationToken)));
+        results.Add(CheckAggregates(snapshot.Aggregates, await connection.Timescale().GetPendingMigrationRefreshesAsync(schemas, cancellationToken)));
         return results;
     }
 
@@ -234,49 +235,18 @@ internal static class DoctorChecks
             : CheckResult.Pass(CheckIds.ChunkSize, $"The newest chunks of all hypertables take {InfoCommand.Bytes(total)}, within {basis}.");
     }
 
-    private static CheckResult CheckAggregates(IReadOnlyList<ContinuousAggregate> aggregates, IReadOnlyList<string> pendingRefreshes)
+    private static CheckResult CheckAggregates(IReadOnlyList<ContinuousAggregate> aggregates, IReadOnlyList<PendingMigrationRefresh> pendingRefreshes)
     {
         if (pendingRefreshes.Count > 0)
         {
             return CheckResult.Warn(CheckIds.Aggregates,
                 $"Continuous aggregate refreshes that applied migrations asked for and that have not run yet (a `database update` was interrupted, or the refresh failed): "
-                + $"{string.Join(", ", pendingRefreshes)}. Run the migrations again (dotnet ef database update, or the application's Database.Migrate()): they finish pending refreshes first.");
+                + $"{string.Join(", ", pendingRefreshes.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.QualifiedName} (pending since {p.RequestedAt:u})")))}. Run the migrations again (dotnet ef database update, or the application's Database.Migrate()): they finish pending refreshes first.");
         }
 
         var stale = aggregates.Where(a => !a.IsRefreshed).Select(a => a.QualifiedName).ToList();
         return stale.Count > 0
             ? CheckResult.Warn(CheckIds.Aggregates, $"Continuous aggregates never refreshed (queries see only real-time data, or nothing with materialized_only): {string.Join(", ", stale)}. Add add_continuous_aggregate_policy or CALL refresh_continuous_aggregate.")
             : CheckResult.Pass(CheckIds.Aggregates, $"{aggregates.Count} continuous aggregate(s), all refreshed.");
-    }
-
-    /// <summary>
-    /// The refreshes Hourglass's EF migrator recorded in <c>"__HourglassPendingRefreshes"</c> (beside EF's history table)
-    /// and has not run yet, as "schema.view (pending since ...)", for the aggregates in <paramref name="schemas"/>.
-    /// </summary>
-    private static async Task<IReadOnlyList<string>> PendingMigrationRefreshesAsync(NpgsqlConnection connection, IReadOnlyList<string> schemas, CancellationToken cancellationToken)
-    {
-        var tables = new List<string>();
-        await using (var find = new NpgsqlCommand("SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = '__HourglassPendingRefreshes' AND c.relkind = 'r' AND has_table_privilege(c.oid, 'SELECT') ORDER BY 1", connection))
-        await using (var reader = await find.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                tables.Add(reader.GetString(0));
-            }
-        }
-
-        var pending = new List<string>();
-        foreach (var table in tables)
-        {
-            await using var read = new NpgsqlCommand($"SELECT view_schema::text, view_name::text, requested_at FROM {table} WHERE cardinality(@schemas) = 0 OR view_schema::text = ANY(@schemas) ORDER BY requested_at", connection);
-            read.Parameters.AddWithValue("schemas", schemas.ToArray());
-            await using var reader = await read.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                pending.Add($"{reader.GetString(0)}.{reader.GetString(1)} (pending since {reader.GetFieldValue<DateTimeOffset>(2):u})");
-            }
-        }
-
-        return pending;
     }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Hourglass;
 using Hourglass.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
@@ -27,10 +28,8 @@ internal sealed class PendingRefreshes(
     ISqlGenerationHelper sql,
     TimescaleDiagnostics diagnostics) : ITimescaleMigrationCompletion
 {
-    /// <summary>The table's name, in the schema of EF's migration history table.</summary>
-    public const string TableName = "__HourglassPendingRefreshes";
-
-    private string Table => sql.DelimitIdentifier(TableName, RelationalOptionsExtension.Extract(options).MigrationsHistoryTableSchema);
+    // In the schema of EF's migration history table; the Hourglass library reads it too (GetPendingMigrationRefreshesAsync).
+    private string Table => sql.DelimitIdentifier(PendingMigrationRefresh.TableName, RelationalOptionsExtension.Extract(options).MigrationsHistoryTableSchema);
 
     /// <summary>Records the refresh of <paramref name="regclass"/> in the migration's transaction.</summary>
     public void AppendRecord(MigrationCommandListBuilder builder, string regclass)

@@ -17,6 +17,39 @@ public sealed partial class TimescaleClient
                 : [],
             cancellationToken);
 
+    /// <summary>
+    /// The refreshes that migrations applied by Hourglass's EF Core plugin recorded and have not run yet, from every
+    /// <see cref="PendingMigrationRefresh.TableName"/> table this role can read, oldest first.
+    /// </summary>
+    /// <param name="schemas">Only aggregates in these schemas; all when null or empty.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The pending refreshes; empty when no migration left one.</returns>
+    public Task<IReadOnlyList<PendingMigrationRefresh>> GetPendingMigrationRefreshesAsync(IReadOnlyCollection<string>? schemas = null, CancellationToken cancellationToken = default) =>
+        UseAsync<IReadOnlyList<PendingMigrationRefresh>>(
+            async (connection, _) =>
+            {
+                var tables = await Db.QueryAsync(
+                    connection,
+                    "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+                    + "WHERE c.relname = @table AND c.relkind = 'r' AND has_table_privilege(c.oid, 'SELECT') ORDER BY 1",
+                    p => p.AddWithValue("table", PendingMigrationRefresh.TableName),
+                    r => r.GetString(0),
+                    cancellationToken).ConfigureAwait(false);
+                var pending = new List<PendingMigrationRefresh>();
+                foreach (var table in tables)
+                {
+                    pending.AddRange(await Db.QueryAsync(
+                        connection,
+                        $"SELECT view_schema::text, view_name::text, requested_at FROM {table} WHERE @schemas IS NULL OR view_schema::text = ANY(@schemas)",
+                        p => p.Add(Db.TextArray("schemas", schemas)),
+                        r => new PendingMigrationRefresh(r.GetString(0), r.GetString(1), r.GetFieldValue<DateTimeOffset>(2)),
+                        cancellationToken).ConfigureAwait(false));
+                }
+
+                return [.. pending.OrderBy(p => p.RequestedAt)];
+            },
+            cancellationToken);
+
     /// <summary>One continuous aggregate.</summary>
     /// <param name="aggregate">"schema.name" or "name" of the view.</param>
     /// <param name="cancellationToken">Cancels the read.</param>

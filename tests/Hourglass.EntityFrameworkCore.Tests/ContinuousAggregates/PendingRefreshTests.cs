@@ -35,6 +35,13 @@ public class PendingRefreshTests
         Assert.Equal(1, await db.ScalarAsync<long>($"SELECT count(*) FROM {PendingTable} WHERE view_schema = current_schema() AND view_name = 'pending_hourly'"));
         Assert.Equal(1, await db.ScalarAsync<long>($"SELECT count(*) FROM {PendingTable}"));
         Assert.Equal(0, await db.ScalarAsync<long>("SELECT count(*) FROM pending_hourly"));
+        await using (var library = new Npgsql.NpgsqlConnection(db.ConnectionString))
+        {
+            var recorded = Assert.Single(await library.Timescale().GetPendingMigrationRefreshesAsync([schema]));
+            Assert.Equal($"{schema}.pending_hourly", recorded.QualifiedName);
+            Assert.Empty(await library.Timescale().GetPendingMigrationRefreshesAsync(["no_such_schema"]));
+        }
+
         Assert.Empty(logged);
 
         // Scaffolding leaves the migrator's bookkeeping out, as EF leaves out its history table (EF skips both by itself).
@@ -52,6 +59,11 @@ public class PendingRefreshTests
             await db.ScalarAsync<long>("SELECT count(DISTINCT (time_bucket('1 hour', time), device_id)) FROM pending_metrics"),
             await db.ScalarAsync<long>("SELECT count(*) FROM pending_hourly"));
         Assert.False(await db.ScalarAsync<bool>($"SELECT to_regclass('{PendingTable}') IS NOT NULL"));
+        await using (var library = new Npgsql.NpgsqlConnection(db.ConnectionString))
+        {
+            Assert.Empty(await library.Timescale().GetPendingMigrationRefreshesAsync([schema]));
+        }
+
         var resumed = Assert.Single(logged);
         Assert.Contains($"interrupted before it finished the refresh of continuous aggregate {schema}.pending_hourly", resumed, StringComparison.Ordinal);
 
