@@ -48,21 +48,37 @@ internal static class PolicyTestSupport
     {
         var id = await JobIdAsync(db, table, procName);
 
-        // A native scheduler runs a new policy at once; paused and idle, the run by hand is the only one.
-        await db.ExecuteAsync($"SELECT alter_job({id}, scheduled => false)");
-        var deadline = DateTime.UtcNow.AddMinutes(1);
-        while (await db.ScalarAsync<bool>($"SELECT EXISTS (SELECT FROM timescaledb_information.job_stats WHERE job_id = {id} AND job_status = 'Running')") && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(100);
-        }
-
+        // A native scheduler runs a new policy at once, and the table's other policies as well (a retention run by hand
+        // met the scheduler's columnstore run in a deadlock): with all of them paused and idle, the run by hand is the
+        // only one. Those that were scheduled are scheduled again afterwards, this one in any case.
+        var scheduled = (await db.ScalarAsync<string>($"""
+            SELECT coalesce(string_agg(job_id::text, ','), '') FROM timescaledb_information.jobs
+            WHERE hypertable_schema = current_schema() AND hypertable_name = '{table}' AND scheduled AND job_id <> {id}
+            """)).Split(',', StringSplitOptions.RemoveEmptyEntries).Append(id.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        var jobs = string.Join(", ", scheduled);
+        await PauseUntilIdleAsync(db, jobs);
         try
         {
             await db.ExecuteAsync($"CALL run_job({id})");
         }
         finally
         {
-            await db.ExecuteAsync($"SELECT alter_job({id}, scheduled => true)");
+            await db.ExecuteAsync($"SELECT alter_job(j, scheduled => true) FROM unnest(ARRAY[{jobs}]) j");
+        }
+    }
+
+    /// <summary>Pauses a policy for the rest of a test, once it is idle, so the scheduler cannot undo what the test set up.</summary>
+    public static async Task PauseJobAsync(TestDatabase db, string table, string procName)
+        => await PauseUntilIdleAsync(db, (await JobIdAsync(db, table, procName)).ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    /// <summary>Pauses the jobs (a comma-separated id list) and waits, at most a minute, until none of them is running.</summary>
+    private static async Task PauseUntilIdleAsync(TestDatabase db, string jobs)
+    {
+        await db.ExecuteAsync($"SELECT alter_job(j, scheduled => false) FROM unnest(ARRAY[{jobs}]) j");
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while (await db.ScalarAsync<bool>($"SELECT EXISTS (SELECT FROM timescaledb_information.job_stats WHERE job_id IN ({jobs}) AND job_status = 'Running')") && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
         }
     }
 
