@@ -28,8 +28,8 @@ public sealed class DataPointQueries(bool timescale)
             return await db.DataPoints
                 .Where(p => p.Timestamp >= start && p.Timestamp < end && (source == null || p.Source == source))
                 .GroupBy(p => EF.Functions.TimeBucket(bucket, p.Timestamp))
+                .OrderBy(g => g.Key)
                 .Select(g => new BucketRow(g.Key, g.Average(p => p.Value), g.Min(p => p.Value), g.Max(p => p.Value), g.LongCount()))
-                .OrderBy(r => r.Bucket)
                 .ToListAsync(cancellationToken);
         }
 
