@@ -24,7 +24,7 @@ public static class NewsFeed
     /// <summary>About <paramref name="perDay"/> articles a day per entity, from <paramref name="from"/> for <paramref name="days"/> days.</summary>
     public static async IAsyncEnumerable<(string Entity, Article Article)> ArticlesAsync(DateTime from, int days, int perDay)
     {
-        var random = new Random(HashCode.Combine(from.Ticks, days, perDay) & int.MaxValue);
+        var random = new Random((int)(from.Ticks / TimeSpan.TicksPerDay) + (days * 1_000) + perDay);
         foreach (var entity in Entities)
         {
             // Each entity has a mood that drifts over the days.
