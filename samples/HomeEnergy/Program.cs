@@ -172,7 +172,7 @@ try
     // timescaledb_information.compressed_chunk_stats, was removed in TimescaleDB 2.0).
     var metrics = await context.Database.Timescale().GetHypertableAsync($"{HomeEnergyContext.Schema}.metrics");
     var stats = metrics.ColumnstoreStats!;
-    Console.WriteLine(FormattableString.Invariant($"Query test 4: columnstore segmentby {metrics.ColumnstoreSettings?.SegmentBy}, orderby {metrics.ColumnstoreSettings?.OrderBy}; {converted.Count} chunks converted now, {stats.ConvertedChunks} of {metrics.ChunkCount} in the columnstore; {stats.BeforeBytes / 1024.0:N0} kB before, {stats.AfterBytes / 1024.0:N0} kB after: compression_ratio {stats.Savings * 100:0.00}% (seed: > 70%)."));
+    Console.WriteLine(FormattableString.Invariant($"Query test 4: columnstore segmentby {metrics.ColumnstoreSettings?.SegmentByText}, orderby {metrics.ColumnstoreSettings?.OrderByText}; {converted.Count} chunks converted now, {stats.ConvertedChunks} of {metrics.ChunkCount} in the columnstore; {stats.BeforeBytes / 1024.0:N0} kB before, {stats.AfterBytes / 1024.0:N0} kB after: compression_ratio {stats.Savings * 100:0.00}% (seed: > 70%)."));
 
     // Seed query test 5, verbatim, then the same jobs typed through the Hourglass library.
     var seedJobs = await context.Database.SqlQuery<SeedJob>($"""

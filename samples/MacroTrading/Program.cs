@@ -140,7 +140,7 @@ try
         var hypertable = columnstore[job.RelationName!];
         var stats = hypertable.ColumnstoreStats;
         Console.WriteLine(FormattableString.Invariant(
-            $"  {job.RelationName}: segmentby {hypertable.ColumnstoreSettings?.SegmentBy}, orderby {hypertable.ColumnstoreSettings?.OrderBy}, policy after {CompressAfter(job)}{(job.Scheduled ? "" : " (paused)")}; {converted[job.RelationName!]} chunks converted now, {stats?.ConvertedChunks ?? 0} of {hypertable.ChunkCount} in the columnstore, {Bytes(stats?.BeforeBytes)} -> {Bytes(stats?.AfterBytes)} ({stats?.Ratio:0.0}x)."));
+            $"  {job.RelationName}: segmentby {hypertable.ColumnstoreSettings?.SegmentByText}, orderby {hypertable.ColumnstoreSettings?.OrderByText}, policy after {CompressAfter(job)}{(job.Scheduled ? "" : " (paused)")}; {converted[job.RelationName!]} chunks converted now, {stats?.ConvertedChunks ?? 0} of {hypertable.ChunkCount} in the columnstore, {Bytes(stats?.BeforeBytes)} -> {Bytes(stats?.AfterBytes)} ({stats?.Ratio:0.0}x)."));
     }
 
     var before = columnstore.Values.Sum(h => h.ColumnstoreStats?.BeforeBytes ?? 0);

@@ -81,7 +81,7 @@ public sealed partial class HomeEnergyTests : IDisposable
     [GeneratedRegex(@"^│ [a-z0-9-]+ +│ +[\d,]+\.\d │ +[\d,]+ │ +288 │$", RegexOptions.Multiline)]
     private static partial Regex PowerRow();
 
-    [GeneratedRegex(@"^Query test 4: columnstore segmentby device_id,metric_type, orderby ""time"" DESC; (?<converted>\d+) chunks converted now, (?<in>\d+) of [56] in the columnstore; [\d,]+ kB before, [\d,]+ kB after: compression_ratio (?<ratio>\d+\.\d\d)% \(seed: > 70%\)\.$", RegexOptions.Multiline)]
+    [GeneratedRegex(@"^Query test 4: columnstore segmentby device_id, metric_type, orderby time DESC; (?<converted>\d+) chunks converted now, (?<in>\d+) of [56] in the columnstore; [\d,]+ kB before, [\d,]+ kB after: compression_ratio (?<ratio>\d+\.\d\d)% \(seed: > 70%\)\.$", RegexOptions.Multiline)]
     private static partial Regex ColumnstoreLine();
 
     [GeneratedRegex(@"^│ \d\d-\d\d [A-Z][a-z]{2} │( +\d+\.\d\d │){5}$", RegexOptions.Multiline)]

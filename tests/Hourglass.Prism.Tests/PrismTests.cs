@@ -47,8 +47,8 @@ public sealed partial class PrismTests
             var hypertable = await timescale.GetHypertableAsync("prism.datapoint");
             Assert.Equal("timestamp", hypertable.PrimaryDimension!.Column);
             Assert.Equal(TimeSpan.FromDays(7), hypertable.PrimaryDimension.Interval);
-            Assert.Equal("source", hypertable.ColumnstoreSettings!.SegmentBy);
-            Assert.Equal("\"timestamp\" DESC", hypertable.ColumnstoreSettings.OrderBy);
+            Assert.Equal(new[] { "source" }, hypertable.ColumnstoreSettings!.SegmentBy);
+            Assert.Equal(new[] { new ColumnstoreOrder("timestamp", Descending: true) }, hypertable.ColumnstoreSettings.OrderBy);
             var jobs = (await timescale.GetJobsAsync(["prism"])).Where(j => j.RelationName == "datapoint").ToList();
             using var columnstore = JsonDocument.Parse(Assert.Single(jobs, j => j.Kind == JobKind.Columnstore).Config!);
             Assert.Equal("1 mon", columnstore.RootElement.GetProperty("compress_after").GetString());
