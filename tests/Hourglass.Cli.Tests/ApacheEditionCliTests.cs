@@ -28,7 +28,7 @@ public sealed class ApacheEditionCliTests
         return db;
     }
 
-    [NativeTimescaleFact(Why)]
+    [ApacheEditionFact(Why)]
     public async Task Info_shows_the_apache_license_and_the_hypertable()
     {
         await using var db = await DatabaseAsync("apacheinfo");
@@ -51,7 +51,7 @@ public sealed class ApacheEditionCliTests
         Assert.Contains("readings", text, StringComparison.Ordinal);
     }
 
-    [NativeTimescaleFact(Why)]
+    [ApacheEditionFact(Why)]
     public async Task Doctor_warns_about_the_license_and_does_not_fail_on_the_job_the_license_cannot_run()
     {
         await using var db = await DatabaseAsync("apachedoctor");

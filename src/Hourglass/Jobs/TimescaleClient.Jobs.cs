@@ -115,14 +115,24 @@ public sealed partial class TimescaleClient
     public Task<Job> ResumeJobAsync(JobSelector job, CancellationToken cancellationToken = default) =>
         AlterJobAsync(job, new JobChanges { Scheduled = true }, cancellationToken);
 
-    /// <summary>Changes a job's schedule, limits, configuration or paused state (alter_job); unset members stay.</summary>
+    /// <summary>
+    /// Changes a job's schedule, limits, configuration or paused state (alter_job); unset members stay. A configuration is
+    /// replaced (<see cref="JobChanges.Config"/>) or has keys merged into it (<see cref="JobChanges.ConfigMerge"/>: alter_job's
+    /// config_merge on TimescaleDB 2.29+, the same shallow merge computed in the call before).
+    /// </summary>
     /// <param name="job">By id, name/procedure, or relation and kind.</param>
     /// <param name="changes">What to change.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The job as it is now.</returns>
+    /// <exception cref="ArgumentException">Both <see cref="JobChanges.Config"/> and <see cref="JobChanges.ConfigMerge"/> are set.</exception>
     public Task<Job> AlterJobAsync(JobSelector job, JobChanges changes, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(changes);
+        if (changes.Config is not null && changes.ConfigMerge is not null)
+        {
+            throw new ArgumentException("JobChanges sets both Config (replaces the configuration) and ConfigMerge (merges keys into it): set one of them.", nameof(changes));
+        }
+
         return UseAsync(
             async (connection, catalog) =>
             {
@@ -144,6 +154,14 @@ public sealed partial class TimescaleClient
                 Set("retry_period", NpgsqlDbType.Interval, changes.RetryPeriod);
                 Set("scheduled", NpgsqlDbType.Boolean, changes.Scheduled);
                 Set("config", NpgsqlDbType.Jsonb, changes.Config);
+                if (changes.ConfigMerge is not null)
+                {
+                    parameters.Add(new NpgsqlParameter("config_merge", NpgsqlDbType.Jsonb) { Value = changes.ConfigMerge });
+                    arguments.Add(catalog.ConfigMerge == ConfigMergeForm.AlterJobArgument
+                        ? "config_merge => @config_merge"
+                        : $"config => coalesce((SELECT b.config FROM {catalog.JobTable} b WHERE b.id = @id), '{{}}'::jsonb) || @config_merge");
+                }
+
                 Set("next_start", NpgsqlDbType.TimestampTz, changes.NextStart?.ToUniversalTime());
                 await Db.ExecuteAsync(connection, $"SELECT 1 FROM alter_job({string.Join(", ", arguments)})", p => p.AddRange(parameters.ToArray()), cancellationToken).ConfigureAwait(false);
                 return await FindJobAsync(connection, catalog, "AlterJobAsync", found.Id, cancellationToken).ConfigureAwait(false);
