@@ -63,7 +63,9 @@ public sealed class ApacheEditionCliTests
         Assert.Contains("License 'apache'", checks["license"].Message, StringComparison.Ordinal);
 
         // The job-history retention job fails at every run under this license: named, not a failure to fix.
-        Assert.Equal("pass", checks["jobs"].Level);
+        // The telemetry job (TimescaleDB's default telemetry) may fail too on a server without internet: at most a warning, saying so.
+        Assert.True(checks["jobs"].Level == "pass" || (checks["jobs"].Level == "warn" && checks["jobs"].Message.Contains("TimescaleDB's telemetry job", StringComparison.Ordinal)), checks["jobs"].Message);
+        Assert.DoesNotContain("Failing jobs", checks["jobs"].Message, StringComparison.Ordinal);
         Assert.Contains("which the 'apache' license cannot run", checks["jobs"].Message, StringComparison.Ordinal);
 
         // Chunks older than a day and no policy: the advice fits the edition (no columnstore or retention policy here).

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using Hourglass.Embedded;
 using Hourglass.Testing;
 using Npgsql;
 using Xunit;
@@ -7,7 +8,7 @@ using Xunit;
 namespace Hourglass.Cli.Tests;
 
 /// <summary>
-/// `hourglass backup` of a `hourglass dev` database (the embedded engine) with client tools found through --pg-bin,
+/// `hourglass backup` of a database of the embedded engine (what `hourglass dev` serves) with client tools found through --pg-bin,
 /// HOURGLASS_PG_BIN or PATH, and the error that names the PostgreSQL major and the three ways when none fit.
 /// </summary>
 public sealed class EmbeddedBackupTests : IDisposable
@@ -19,8 +20,9 @@ public sealed class EmbeddedBackupTests : IDisposable
     {
         var server = await TestServers.RequireNativeTimescaleAsync(NativeNeeds.ClientTools | NativeNeeds.Databases | NativeNeeds.Superuser);
         var toolsMajor = (await server.GetCapabilitiesAsync()).PostgresMajor;
-        using var dev = CliProcess.Start(["dev", "--port", "0"]);
-        var devConnection = await dev.WaitForLineAsync("Connection string:", TimeSpan.FromMinutes(3));
+        // The engine `hourglass dev` serves, with room to start on a loaded machine.
+        await using var dev = await EmbeddedTimescale.StartAsync(new EmbeddedTimescaleOptions { StartTimeout = TimeSpan.FromMinutes(4) });
+        var devConnection = dev.ConnectionString;
         int devMajor;
         string devTimescale;
         long readings, devices;
