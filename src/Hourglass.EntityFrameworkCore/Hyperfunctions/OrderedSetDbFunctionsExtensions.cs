@@ -28,7 +28,7 @@ public static class OrderedSetDbFunctionsExtensions
     /// <returns>The interpolated value at <paramref name="fraction"/>.</returns>
     /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
     public static double PercentileCont(this DbFunctions _, double fraction, IEnumerable<double> values)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(PercentileCont), "percentile_cont");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(PercentileCont), "percentile_cont");
 
     /// <summary>
     /// <see cref="PercentileCont(DbFunctions, double, IEnumerable{double})"/> over nullable values, or over a filtered
@@ -40,7 +40,7 @@ public static class OrderedSetDbFunctionsExtensions
     /// <returns>The interpolated value at <paramref name="fraction"/>; null when the group has no non-NULL value.</returns>
     /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
     public static double? PercentileCont(this DbFunctions _, double fraction, IEnumerable<double?> values)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(PercentileCont), "percentile_cont");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(PercentileCont), "percentile_cont");
 
     /// <summary>
     /// Several continuous percentiles in one pass: <c>percentile_cont(ARRAY[...]) WITHIN GROUP (ORDER BY value)</c>,
@@ -52,7 +52,7 @@ public static class OrderedSetDbFunctionsExtensions
     /// <returns>The interpolated value at each fraction.</returns>
     /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
     public static double[] PercentileCont(this DbFunctions _, double[] fractions, IEnumerable<double> values)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(PercentileCont), "percentile_cont");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(PercentileCont), "percentile_cont");
 
     /// <summary>
     /// The median of a group's values: <c>percentile_cont(0.5) WITHIN GROUP (ORDER BY value)</c> (the mean of the two
@@ -63,7 +63,7 @@ public static class OrderedSetDbFunctionsExtensions
     /// <returns>The median.</returns>
     /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
     public static double Median(this DbFunctions _, IEnumerable<double> values)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(Median), "percentile_cont");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(Median), "percentile_cont");
 
     /// <summary>The median of nullable values or of a filtered group: NULL when no value is left.</summary>
     /// <param name="_">The <see cref="DbFunctions"/> instance (<c>EF.Functions</c>).</param>
@@ -71,7 +71,7 @@ public static class OrderedSetDbFunctionsExtensions
     /// <returns>The median; null when the group has no non-NULL value.</returns>
     /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
     public static double? Median(this DbFunctions _, IEnumerable<double?> values)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(Median), "percentile_cont");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(Median), "percentile_cont");
 
     /// <summary>
     /// The discrete percentile of a group's values: <c>percentile_disc(fraction) WITHIN GROUP (ORDER BY value)</c>, the
@@ -85,7 +85,7 @@ public static class OrderedSetDbFunctionsExtensions
     /// <returns>The value at <paramref name="fraction"/>.</returns>
     /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
     public static TValue PercentileDisc<TValue>(this DbFunctions _, double fraction, IEnumerable<TValue> values)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(PercentileDisc), "percentile_disc");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(PercentileDisc), "percentile_disc");
 
     /// <summary>
     /// Several discrete percentiles in one pass: <c>percentile_disc(ARRAY[...]) WITHIN GROUP (ORDER BY value)</c>, one
@@ -98,7 +98,7 @@ public static class OrderedSetDbFunctionsExtensions
     /// <returns>The value at each fraction.</returns>
     /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
     public static TValue[] PercentileDisc<TValue>(this DbFunctions _, double[] fractions, IEnumerable<TValue> values)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(PercentileDisc), "percentile_disc");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(PercentileDisc), "percentile_disc");
 
     /// <summary>
     /// The most frequent value of a group: <c>mode() WITHIN GROUP (ORDER BY value)</c>; of several equally frequent
@@ -110,5 +110,5 @@ public static class OrderedSetDbFunctionsExtensions
     /// <returns>The most frequent value.</returns>
     /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
     public static TValue Mode<TValue>(this DbFunctions _, IEnumerable<TValue> values)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(Mode), "mode");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(Mode), "mode");
 }
