@@ -143,6 +143,32 @@ public sealed class MaintenanceCommandTests(TimescaleDatabaseFixture fixture) : 
     }
 
     [Fact]
+    public async Task Jobs_alter_sets_a_monthly_fixed_schedule_in_a_time_zone_and_keeps_the_zone()
+    {
+        var table = await TableAsync("cli_alter");
+        var jobId = await Db.ScalarAsync<int>($"SELECT add_retention_policy('{table}', INTERVAL '3 days')");
+        var jobTable = await Db.ScalarAsync<bool>("SELECT to_regclass('_timescaledb_catalog.bgw_job') IS NOT NULL") ? "_timescaledb_catalog.bgw_job" : "_timescaledb_config.bgw_job";
+        string Settings() => $"SELECT concat_ws('|', j.schedule_interval::text, j.fixed_schedule, b.timezone, j.max_retries, j.retry_period::text) FROM timescaledb_information.jobs j JOIN {jobTable} b ON b.id = j.job_id WHERE j.job_id = {jobId}";
+
+        var (alterExit, alter, alterOutput) = await CliJson.RunAsync(
+            "jobs", "alter", table, "retention", "--every", "1 month", "--fixed", "--start", "2026-01-01T03:00:00+01:00", "--timezone", "Europe/Berlin", "--json", "--connection", Connection);
+        Assert.True(alterExit == 0, alterOutput);
+        Assert.Equal("1 mon", alter.GetProperty("jobs")[0].GetProperty("scheduleInterval").GetString());
+        Assert.Equal("1 mon|t|Europe/Berlin|-1|00:05:00", await Db.ScalarAsync<string>(Settings()));
+
+        var (retriesExit, retriesOutput) = await CliProcess.RunAsync(["jobs", "alter", table, "retention", "--max-retries", "3", "--retry-period", "10 minutes", "--connection", Connection]);
+        Assert.True(retriesExit == 0, retriesOutput);
+        Assert.Equal("1 mon|t|Europe/Berlin|3|00:10:00", await Db.ScalarAsync<string>(Settings()));
+
+        var (badExit, badOutput) = await CliProcess.RunAsync(["jobs", "alter", table, "retention", "--every", "1 fortnight", "--connection", Connection]);
+        Assert.Equal(2, badExit);
+        Assert.Contains("--every '1 fortnight' is not a time length", badOutput, StringComparison.Ordinal);
+        var (emptyExit, emptyOutput) = await CliProcess.RunAsync(["jobs", "alter", table, "retention", "--connection", Connection]);
+        Assert.Equal(2, emptyExit);
+        Assert.Contains("Nothing to change", emptyOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_mistyped_option_does_not_echo_the_password()
     {
         var (exit, output) = await CliProcess.RunAsync(["chunks", "metrics", "--older-thn", "7d", "--connection", Connection]);

@@ -15,7 +15,7 @@ internal static class JobsCommand
 
     public static Command Create()
     {
-        var jobs = new Command("jobs", "List TimescaleDB jobs, or run, pause, resume or delete one, or show job errors. A job is an id, a job or procedure name, or TABLE KIND (kind: columnstore, retention, reorder, refresh).");
+        var jobs = new Command("jobs", "List TimescaleDB jobs, or run, pause, resume, alter or delete one, or show job errors. A job is an id, a job or procedure name, or TABLE KIND (kind: columnstore, retention, reorder, refresh).");
         AddList(jobs);
         var list = new Command("list", "List every job (policies, user-defined actions, TimescaleDB's own) with schedule, last run, status and failures.");
         AddList(list);
@@ -24,6 +24,7 @@ internal static class JobsCommand
         jobs.Subcommands.Add(Action("pause", "Pause the job: the scheduler no longer starts it (alter_job scheduled => false).", (c, j, ct) => c.PauseJobAsync(j, ct), destructive: false));
         jobs.Subcommands.Add(Action("resume", "Resume a paused job (alter_job scheduled => true).", (c, j, ct) => c.ResumeJobAsync(j, ct), destructive: false));
         jobs.Subcommands.Add(Action("delete", "Delete the job (delete_job); for a policy, the policy is gone. Asks first (--yes for scripts).", (c, j, ct) => c.DeleteJobAsync(j, ct), destructive: true));
+        jobs.Subcommands.Add(Alter());
         jobs.Subcommands.Add(Errors());
         return jobs;
     }
@@ -147,6 +148,83 @@ internal static class JobsCommand
             return 0;
         }));
         return command;
+    }
+
+    /// <summary><c>hourglass jobs alter JOB --every "1 month" --timezone Europe/Berlin ...</c>: alter_job with the options given.</summary>
+    private static Command Alter()
+    {
+        var connection = new ConnectionOptions();
+        var json = JsonOption();
+        var job = JobArgument();
+        var every = new Option<string>("--every") { Description = "New schedule interval, e.g. \"6 hours\", \"1 day\" or \"1 month\" (months and years are calendar months)." };
+        var maxRuntime = new Option<string>("--max-runtime") { Description = "Stop a run after this long, e.g. \"10 minutes\"; \"0 seconds\" for no limit." };
+        var maxRetries = new Option<int?>("--max-retries") { Description = "Retries of a failed run; -1 retries forever." };
+        var retryPeriod = new Option<string>("--retry-period") { Description = "Wait before retrying a failed run, e.g. \"5 minutes\"." };
+        var timezone = new Option<string>("--timezone") { Description = "IANA time zone a fixed schedule follows, e.g. Europe/Berlin (keeps 03:00 at 03:00 across daylight saving)." };
+        var start = new Option<string>("--start") { Description = "The start a fixed schedule counts runs from, ISO 8601 with offset, e.g. 2026-01-01T03:00:00+01:00." };
+        var isFixed = new Option<bool>("--fixed") { Description = "Runs start at start + n x interval." };
+        var drifting = new Option<bool>("--drifting") { Description = "Each run starts an interval after the previous one ended." };
+        var command = new Command("alter", "Change a job's schedule (alter_job): interval (months allowed), limits, retries, fixed or drifting, start and time zone. Options left out stay; the job's time zone is kept.")
+        {
+            job, every, maxRuntime, maxRetries, retryPeriod, timezone, start, isFixed, drifting, json,
+        };
+        connection.AddTo(command);
+        command.SetAction((result, cancellationToken) => CommandRunner.RunAsync(async () =>
+        {
+            if (result.GetValue(isFixed) && result.GetValue(drifting))
+            {
+                throw new CliException("--fixed and --drifting contradict each other: give one.");
+            }
+
+            var schedule = new JobSchedule
+            {
+                ScheduleInterval = Length(result.GetValue(every), "--every"),
+                MaxRuntime = Length(result.GetValue(maxRuntime), "--max-runtime"),
+                MaxRetries = result.GetValue(maxRetries),
+                RetryPeriod = Length(result.GetValue(retryPeriod), "--retry-period"),
+                Timezone = result.GetValue(timezone),
+                InitialStart = result.GetValue(start) is { } text
+                    ? DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out var parsed) ? parsed : throw new CliException($"--start '{text}' is not a time: write ISO 8601 with its offset, e.g. 2026-01-01T03:00:00+01:00.")
+                    : null,
+                FixedSchedule = result.GetValue(isFixed) ? true : result.GetValue(drifting) ? false : null,
+            };
+            if (schedule.IsEmpty)
+            {
+                throw new CliException("Nothing to change: give --every, --max-runtime, --max-retries, --retry-period, --timezone, --start, --fixed or --drifting.");
+            }
+
+            var selector = Selector(result.GetValue(job)!);
+            await using var resolved = await connection.ResolveAsync(result, cancellationToken);
+            await using var db = await resolved.OpenAsync(cancellationToken);
+            var after = await db.Timescale().AlterJobAsync(selector, JobChanges.FromSchedule(schedule), cancellationToken);
+            if (result.GetValue(json))
+            {
+                Write(new JobsOutput("alter", false, [Line(after)]));
+            }
+            else
+            {
+                AnsiConsole.MarkupLineInterpolated($"Job {after.Id} ({after.Name}{(after.Relation is null ? "" : $" on {after.Relation}")}) altered: every {after.ScheduleIntervalText}.");
+            }
+
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>Interval text as a time length (months allowed), or a CLI error naming the option.</summary>
+    private static TimescaleInterval? Length(string? text, string option)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (!TimescaleInterval.TryParse(text, out var interval, out var problem) || interval.IsInteger)
+        {
+            throw new CliException($"{option} '{text}' is not a time length ({problem ?? "a bare number"}): write it with a unit, e.g. \"6 hours\" or \"1 month\".");
+        }
+
+        return interval;
     }
 
     private static Command Errors()
