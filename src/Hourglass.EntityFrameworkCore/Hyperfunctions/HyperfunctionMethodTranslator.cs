@@ -1,4 +1,5 @@
 using System.Reflection;
+using Hourglass.EntityFrameworkCore.Hyperfunctions.Portable;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.EntityFrameworkCore.Query;
@@ -12,9 +13,11 @@ namespace Hourglass.EntityFrameworkCore.Hyperfunctions;
 /// Translates <c>EF.Functions.TimeBucket</c>, <c>TimeBucketGapfill</c>, <c>Locf</c> and <c>Interpolate</c>. Arguments
 /// are found by the C# parameter names, which every overload shares, so one translation serves all time types.
 /// </summary>
-internal sealed class HyperfunctionMethodTranslator(ISqlExpressionFactory sql, IRelationalTypeMappingSource typeMappings)
+internal sealed class HyperfunctionMethodTranslator(ISqlExpressionFactory sql, IRelationalTypeMappingSource typeMappings, QueryEditionResolver edition)
     : IMethodCallTranslator
 {
+    private readonly PortableTimeBucket _portable = new(new PortableSql(sql, typeMappings));
+
     private const string TimestampWithTimeZone = "timestamp with time zone";
 
     public SqlExpression? Translate(
@@ -70,6 +73,11 @@ internal sealed class HyperfunctionMethodTranslator(ISqlExpressionFactory sql, I
         {
             // The time-zone variant exists for timestamptz only: PostgreSQL casts a timestamp argument and returns timestamptz.
             resultMapping = typeMappings.FindMapping(call.Method.ReturnType, TimestampWithTimeZone) ?? timeMapping;
+        }
+
+        if (function == "time_bucket" && !edition.HasTimescale && timeMapping is not null)
+        {
+            return _portable.Translate(width, timestamp, origin, offset, timezone, call.Method.ReturnType, resultMapping!, timeMapping);
         }
 
         var positional = new List<SqlExpression> { width, timestamp };
