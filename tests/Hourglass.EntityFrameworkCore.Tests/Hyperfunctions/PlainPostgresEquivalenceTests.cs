@@ -89,6 +89,23 @@ public sealed class PlainPostgresEquivalenceTests(TimescaleDatabaseFixture times
     }
 
     [Fact]
+    public async Task Approximate_row_count_is_exact_for_a_small_table_and_close_for_an_analyzed_large_one()
+    {
+        Assert.Equal(HyperfunctionData.Rows.Count, await _onPostgres.Measurements.ApproximateRowCountAsync());
+
+        await BigData.EnsureAsync(postgres.Database);
+        await using var big = BigData.Context(postgres.Database.ConnectionString);
+        await big.Database.ExecuteSqlRawAsync("ANALYZE hf_big");
+        var size = await postgres.Database.ScalarAsync<long>("SELECT pg_relation_size('hf_big')");
+        var estimate = await big.Measurements.ApproximateRowCountAsync();
+        Assert.InRange(estimate, BigData.Rows * 9 / 10, BigData.Rows * 11 / 10);
+        if (size < 8388608)
+        {
+            Assert.Equal(BigData.Rows, estimate);
+        }
+    }
+
+    [Fact]
     public async Task Strict_keeps_TimescaleDB_s_functions_and_the_clear_error()
     {
         await using var strict = new HyperfunctionContext(new DbContextOptionsBuilder<HyperfunctionContext>()
