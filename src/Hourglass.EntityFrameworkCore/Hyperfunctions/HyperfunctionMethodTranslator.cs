@@ -35,6 +35,12 @@ internal sealed class HyperfunctionMethodTranslator(ISqlExpressionFactory sql, I
         }
 
         var call = new Call(method, arguments);
+        if (method.Name is nameof(TimescaleDbFunctionsExtensions.TimeBucketGapfill) or nameof(TimescaleDbFunctionsExtensions.Locf) or nameof(TimescaleDbFunctionsExtensions.Interpolate)
+            && !edition.HasCommunity)
+        {
+            throw GapfillNeedsCommunity(method.Name, edition.Current);
+        }
+
         return method.Name switch
         {
             nameof(TimescaleDbFunctionsExtensions.TimeBucket) => TimeBucket("time_bucket", call),
@@ -105,6 +111,14 @@ internal sealed class HyperfunctionMethodTranslator(ISqlExpressionFactory sql, I
         positional.AddRange(new[] { start, finish }.OfType<SqlExpression>());
         return Function(function, positional, named, call.Method.ReturnType, resultMapping, propagatingArguments: 2);
     }
+
+    private static InvalidOperationException GapfillNeedsCommunity(string method, Hourglass.TimescaleEdition edition)
+        => new(
+            $"EF.Functions.{method} (gap filling) needs TimescaleDB's community edition, and this server "
+            + (edition == Hourglass.TimescaleEdition.None ? "has no TimescaleDB" : "is the Apache edition (timescaledb.license = 'apache')")
+            + ". Hourglass translates TimeBucket, First, Last, Histogram and ApproximateRowCountAsync to plain PostgreSQL under "
+            + "WhenTimescaleMissing(Degrade), but not yet a GROUP BY on TimeBucketGapfill with Locf/Interpolate. Fix: group by "
+            + "EF.Functions.TimeBucket and add the empty buckets in C#, or use a TimescaleDB server with timescaledb.license = 'timescale'.");
 
     private SqlExpression GapValue(string function, Call call)
     {
