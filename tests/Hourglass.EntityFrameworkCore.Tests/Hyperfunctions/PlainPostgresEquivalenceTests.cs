@@ -106,6 +106,52 @@ public sealed class PlainPostgresEquivalenceTests(TimescaleDatabaseFixture times
     }
 
     [Fact]
+    public async Task Seed_002_aggregate_endpoint_answers_the_same_on_both_servers()
+    {
+        // GET /datapoints/aggregate?bucket=1+hour&start=...&end=...&source=...&aggs=avg,min,max,count, and /latest per source.
+        await BigData.EnsureAsync(timescale.Database, postgres.Database);
+        await using var onTimescale = BigData.Context(timescale.Database.ConnectionString);
+        await using var onPostgres = BigData.Context(postgres.Database.ConnectionString);
+        var start = new DateTime(2026, 3, 20, 0, 0, 0, DateTimeKind.Utc);
+        var end = new DateTime(2026, 4, 10, 0, 0, 0, DateTimeKind.Utc);
+        foreach (var (bucket, source) in new[] { (TimeSpan.FromHours(1), (int?)3), (TimeSpan.FromDays(1), null), (TimeSpan.FromDays(7), 5) })
+        {
+            IQueryable<AggregateRow> Aggregate(IQueryable<Measurement> set) => set
+                .Where(m => m.TimeUtc >= start && m.TimeUtc < end && (source == null || m.DeviceId == source))
+                .GroupBy(m => EF.Functions.TimeBucket(bucket, m.TimeUtc))
+                .Select(g => new AggregateRow { Bucket = g.Key, Avg = g.Average(m => m.Value), Min = g.Min(m => m.Value), Max = g.Max(m => m.Value), Count = g.Count() })
+                .OrderBy(r => r.Bucket);
+
+            var expected = await Aggregate(onTimescale.Measurements).ToListAsync();
+            var actual = await Aggregate(onPostgres.Measurements).ToListAsync();
+            AssertPlain(Aggregate(onPostgres.Measurements).ToQueryString());
+            Assert.NotEmpty(expected);
+            Assert.Equal(expected.Select(r => (r.Bucket, r.Min, r.Max, r.Count)), actual.Select(r => (r.Bucket, r.Min, r.Max, r.Count)));
+            Assert.All(expected.Zip(actual), p => Assert.Equal(p.First.Avg, p.Second.Avg, 9));
+        }
+
+        IQueryable<object> Latest(IQueryable<Measurement> set) => set
+            .GroupBy(m => m.DeviceId)
+            .Select(g => new { Source = g.Key, Value = EF.Functions.Last(g.Select(m => new ValueTuple<double, DateTime>(m.Value, m.TimeUtc))), Time = g.Max(m => m.TimeUtc) })
+            .OrderBy(r => r.Source)
+            .Cast<object>();
+        await AssertSameAsync(Latest(onTimescale.Measurements), Latest(onPostgres.Measurements), versionMatters: false);
+    }
+
+    public sealed class AggregateRow
+    {
+        public DateTime Bucket { get; init; }
+
+        public double Avg { get; init; }
+
+        public double Min { get; init; }
+
+        public double Max { get; init; }
+
+        public int Count { get; init; }
+    }
+
+    [Fact]
     public async Task Gap_filling_is_refused_with_an_error_naming_the_method_and_the_server()
     {
         var from = new DateTime(2026, 3, 27, 0, 0, 0, DateTimeKind.Utc);
