@@ -1,4 +1,5 @@
 using System.Reflection;
+using Hourglass.EntityFrameworkCore.Hyperfunctions.Portable;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.EntityFrameworkCore.Query;
@@ -13,8 +14,11 @@ namespace Hourglass.EntityFrameworkCore.Hyperfunctions;
 /// Translates <c>EF.Functions.First</c>, <c>Last</c> and <c>Histogram</c> over a group to TimescaleDB's
 /// <c>first(value, time)</c>, <c>last(value, time)</c> and <c>histogram(value, min, max, nbuckets)</c>.
 /// </summary>
-internal sealed class HyperfunctionAggregateTranslator(NpgsqlSqlExpressionFactory sql, IRelationalTypeMappingSource typeMappings) : IAggregateMethodCallTranslator
+internal sealed class HyperfunctionAggregateTranslator(NpgsqlSqlExpressionFactory sql, IRelationalTypeMappingSource typeMappings, QueryEditionResolver edition)
+    : IAggregateMethodCallTranslator
 {
+    private readonly PortableAggregates _portable = new(sql, typeMappings);
+
     public SqlExpression? Translate(
         MethodInfo method,
         EnumerableExpression source,
@@ -47,6 +51,11 @@ internal sealed class HyperfunctionAggregateTranslator(NpgsqlSqlExpressionFactor
         }
 
         value = sql.ApplyDefaultTypeMapping(value);
+        if (!edition.HasTimescale)
+        {
+            return _portable.Bookend(method.Name == nameof(TimescaleDbFunctionsExtensions.First), value, time, source, method.ReturnType);
+        }
+
         return sql.AggregateFunction(
             method.Name == nameof(TimescaleDbFunctionsExtensions.First) ? "first" : "last",
             [value, time],
@@ -57,12 +66,18 @@ internal sealed class HyperfunctionAggregateTranslator(NpgsqlSqlExpressionFactor
             value.TypeMapping);
     }
 
-    private PgFunctionExpression? Histogram(MethodInfo method, EnumerableExpression source, IReadOnlyList<SqlExpression> arguments)
+    private SqlExpression? Histogram(MethodInfo method, EnumerableExpression source, IReadOnlyList<SqlExpression> arguments)
     {
         // The scalar arguments follow EF.Functions: min, max, nbuckets are the last three.
         if (source.Selector is not SqlExpression value || arguments.Count < 3)
         {
             return null;
+        }
+
+        if (!edition.HasTimescale)
+        {
+            var scalars = arguments.Skip(arguments.Count - 3).Select(a => sql.ApplyDefaultTypeMapping(a)).ToList();
+            return _portable.Histogram(method, sql.ApplyDefaultTypeMapping(value), source, scalars[0], scalars[1], scalars[2]);
         }
 
         return sql.AggregateFunction(

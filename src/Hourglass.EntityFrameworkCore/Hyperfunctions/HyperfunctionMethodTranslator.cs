@@ -1,4 +1,5 @@
 using System.Reflection;
+using Hourglass.EntityFrameworkCore.Hyperfunctions.Portable;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.EntityFrameworkCore.Query;
@@ -12,9 +13,11 @@ namespace Hourglass.EntityFrameworkCore.Hyperfunctions;
 /// Translates <c>EF.Functions.TimeBucket</c>, <c>TimeBucketGapfill</c>, <c>Locf</c> and <c>Interpolate</c>. Arguments
 /// are found by the C# parameter names, which every overload shares, so one translation serves all time types.
 /// </summary>
-internal sealed class HyperfunctionMethodTranslator(ISqlExpressionFactory sql, IRelationalTypeMappingSource typeMappings)
+internal sealed class HyperfunctionMethodTranslator(ISqlExpressionFactory sql, IRelationalTypeMappingSource typeMappings, QueryEditionResolver edition)
     : IMethodCallTranslator
 {
+    private readonly PortableTimeBucket _portable = new(new PortableSql(sql, typeMappings));
+
     private const string TimestampWithTimeZone = "timestamp with time zone";
 
     public SqlExpression? Translate(
@@ -32,6 +35,12 @@ internal sealed class HyperfunctionMethodTranslator(ISqlExpressionFactory sql, I
         }
 
         var call = new Call(method, arguments);
+        if (method.Name is nameof(TimescaleDbFunctionsExtensions.TimeBucketGapfill) or nameof(TimescaleDbFunctionsExtensions.Locf) or nameof(TimescaleDbFunctionsExtensions.Interpolate)
+            && !edition.HasCommunity)
+        {
+            throw GapfillNeedsCommunity(method.Name, edition.Current);
+        }
+
         return method.Name switch
         {
             nameof(TimescaleDbFunctionsExtensions.TimeBucket) => TimeBucket("time_bucket", call),
@@ -72,6 +81,11 @@ internal sealed class HyperfunctionMethodTranslator(ISqlExpressionFactory sql, I
             resultMapping = typeMappings.FindMapping(call.Method.ReturnType, TimestampWithTimeZone) ?? timeMapping;
         }
 
+        if (function == "time_bucket" && !edition.HasTimescale && timeMapping is not null)
+        {
+            return _portable.Translate(width, timestamp, origin, offset, timezone, call.Method.ReturnType, resultMapping!, timeMapping);
+        }
+
         var positional = new List<SqlExpression> { width, timestamp };
         var named = new List<(string Name, SqlExpression Value)>();
         if (timezone is not null)
@@ -97,6 +111,14 @@ internal sealed class HyperfunctionMethodTranslator(ISqlExpressionFactory sql, I
         positional.AddRange(new[] { start, finish }.OfType<SqlExpression>());
         return Function(function, positional, named, call.Method.ReturnType, resultMapping, propagatingArguments: 2);
     }
+
+    private static InvalidOperationException GapfillNeedsCommunity(string method, Hourglass.TimescaleEdition edition)
+        => new(
+            $"EF.Functions.{method} (gap filling) needs TimescaleDB's community edition, and this server "
+            + (edition == Hourglass.TimescaleEdition.None ? "has no TimescaleDB" : "is the Apache edition (timescaledb.license = 'apache')")
+            + ". Hourglass translates TimeBucket, First, Last, Histogram and ApproximateRowCountAsync to plain PostgreSQL under "
+            + "WhenTimescaleMissing(Degrade), but not yet a GROUP BY on TimeBucketGapfill with Locf/Interpolate. Fix: group by "
+            + "EF.Functions.TimeBucket and add the empty buckets in C#, or use a TimescaleDB server with timescaledb.license = 'timescale'.");
 
     private SqlExpression GapValue(string function, Call call)
     {

@@ -1,3 +1,4 @@
+using Hourglass.EntityFrameworkCore.Hyperfunctions.Portable;
 using Hourglass.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.EntityFrameworkCore.Query;
@@ -26,20 +27,24 @@ internal sealed class HyperfunctionServices : ITimescaleFeature
         services.TryAddEnumerable(ServiceDescriptor.Scoped<IAggregateMethodCallTranslatorPlugin, HyperfunctionAggregateTranslatorPlugin>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IInterceptor, MissingTimescaleInterceptor>());
 
+        // Without TimescaleDB (under Degrade) hyperfunctions become plain PostgreSQL: which server a query is for is part of its cache key.
+        services.TryAddScoped<QueryEditionResolver>();
+        ServiceDecoration.Decorate<ICompiledQueryCacheKeyGenerator, HyperfunctionCacheKeyGenerator>(services);
+
         // Wraps the provider's postprocessor, so gap filling survives EF's GROUP BY subquery.
         ServiceDecoration.Decorate<IQueryTranslationPostprocessorFactory, GapfillQueryTranslationPostprocessorFactory>(services);
     }
 }
 
-internal sealed class HyperfunctionMethodTranslatorPlugin(ISqlExpressionFactory sql, IRelationalTypeMappingSource typeMappings)
+internal sealed class HyperfunctionMethodTranslatorPlugin(ISqlExpressionFactory sql, IRelationalTypeMappingSource typeMappings, QueryEditionResolver edition)
     : IMethodCallTranslatorPlugin
 {
-    public IEnumerable<IMethodCallTranslator> Translators { get; } = [new HyperfunctionMethodTranslator(sql, typeMappings)];
+    public IEnumerable<IMethodCallTranslator> Translators { get; } = [new HyperfunctionMethodTranslator(sql, typeMappings, edition)];
 }
 
-internal sealed class HyperfunctionAggregateTranslatorPlugin(ISqlExpressionFactory sql, IRelationalTypeMappingSource typeMappings)
+internal sealed class HyperfunctionAggregateTranslatorPlugin(ISqlExpressionFactory sql, IRelationalTypeMappingSource typeMappings, QueryEditionResolver edition)
     : IAggregateMethodCallTranslatorPlugin
 {
     // UseTimescale extends the Npgsql provider, whose factory renders aggregate FILTER clauses.
-    public IEnumerable<IAggregateMethodCallTranslator> Translators { get; } = [new HyperfunctionAggregateTranslator((NpgsqlSqlExpressionFactory)sql, typeMappings), new OrderedSetAggregateTranslator(sql, typeMappings)];
+    public IEnumerable<IAggregateMethodCallTranslator> Translators { get; } = [new HyperfunctionAggregateTranslator((NpgsqlSqlExpressionFactory)sql, typeMappings, edition), new OrderedSetAggregateTranslator(sql, typeMappings)];
 }

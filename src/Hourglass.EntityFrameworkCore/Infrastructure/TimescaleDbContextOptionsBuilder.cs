@@ -29,4 +29,20 @@ public sealed class TimescaleDbContextOptionsBuilder
         Extension = Extension.WithMissingBehavior(behavior);
         return this;
     }
+
+    /// <summary>
+    /// Translates LINQ queries for this TimescaleDB edition instead of asking the server on the first query that uses a
+    /// hyperfunction. Under <see cref="TimescaleMissingBehavior.Degrade"/>, <see cref="Hourglass.TimescaleEdition.None"/>
+    /// translates <c>EF.Functions.TimeBucket</c>, <c>First</c>/<c>Last</c>, <c>Histogram</c>, gap filling and
+    /// <c>ApproximateRowCountAsync</c> to plain PostgreSQL (14 or later) with the same results, and
+    /// <see cref="Hourglass.TimescaleEdition.Apache"/> translates only the community-licensed gap filling. For apps that
+    /// never migrate and know their server, e.g. a managed PostgreSQL without TimescaleDB. Under
+    /// <see cref="TimescaleMissingBehavior.Strict"/> queries always call TimescaleDB's functions.
+    /// </summary>
+    /// <param name="edition">The server's edition; <see cref="Hourglass.TimescaleEdition.Unknown"/> is taken as community.</param>
+    public TimescaleDbContextOptionsBuilder TranslateQueriesFor(Hourglass.TimescaleEdition edition)
+    {
+        Extension = Extension.WithQueryEdition(edition);
+        return this;
+    }
 }

@@ -16,6 +16,7 @@ internal sealed class TimescaleOptionsExtension : IDbContextOptionsExtension
     {
         TargetVersion = copyFrom.TargetVersion;
         MissingBehavior = copyFrom.MissingBehavior;
+        QueryEdition = copyFrom.QueryEdition;
     }
 
     /// <summary>A fixed TimescaleDB version to generate for; null detects the server's at migration time.</summary>
@@ -23,11 +24,16 @@ internal sealed class TimescaleOptionsExtension : IDbContextOptionsExtension
 
     public TimescaleMissingBehavior MissingBehavior { get; private init; }
 
+    /// <summary>The edition queries are translated for; null asks the server once per connection string (under Degrade).</summary>
+    public Hourglass.TimescaleEdition? QueryEdition { get; private init; }
+
     public DbContextOptionsExtensionInfo Info => _info ??= new ExtensionInfo(this);
 
     public TimescaleOptionsExtension WithTargetVersion(Version version) => new(this) { TargetVersion = version };
 
     public TimescaleOptionsExtension WithMissingBehavior(TimescaleMissingBehavior behavior) => new(this) { MissingBehavior = behavior };
+
+    public TimescaleOptionsExtension WithQueryEdition(Hourglass.TimescaleEdition edition) => new(this) { QueryEdition = edition };
 
     public void ApplyServices(IServiceCollection services) => TimescaleServiceRegistration.AddTimescaleServices(services);
 
@@ -83,6 +89,7 @@ internal sealed class TimescaleOptionsExtension : IDbContextOptionsExtension
             debugInfo["Hourglass:UseTimescale"] = "1";
             debugInfo["Hourglass:TargetVersion"] = Extension.TargetVersion?.ToString() ?? "detect";
             debugInfo["Hourglass:MissingBehavior"] = Extension.MissingBehavior.ToString();
+            debugInfo["Hourglass:QueryEdition"] = Extension.QueryEdition?.ToString() ?? "detect";
         }
     }
 }

@@ -136,6 +136,11 @@ internal sealed class TimescaleServerDetector(
             return Assume($"the connection is a {connection.DbConnection.GetType().Name}, not an NpgsqlConnection the catalog library can read through");
         }
 
+        // What queries can call, for the rest of the process (the extension this migration creates is community unless configured otherwise).
+        Hyperfunctions.Portable.QueryEditionResolver.Remember(
+            connection.ConnectionString,
+            server.IsInstalled ? server.Edition : createdByMigration && server.AvailableVersionText is not null ? TimescaleEdition.Unknown : TimescaleEdition.None);
+
         if (server.IsInstalled)
         {
             return new TimescaleServerTarget(true, server.TimescaleVersion, "server", server.License);

@@ -6,16 +6,22 @@ using static Hourglass.EntityFrameworkCore.Tests.Hyperfunctions.ExpectedBuckets;
 
 namespace Hourglass.EntityFrameworkCore.Tests.Hyperfunctions;
 
+/// <summary>EF.Functions.First and Last on TimescaleDB.</summary>
+public sealed class FirstLastTests(TimescaleDatabaseFixture fixture) : FirstLastTestsBase(fixture.Database, plainPostgres: false), IClassFixture<TimescaleDatabaseFixture>;
+
+/// <summary>The same tests on native PostgreSQL 15 without TimescaleDB: ordered array_agg instead of first/last.</summary>
+public sealed class FirstLastOnPlainPostgresTests(PostgresDatabaseFixture fixture) : FirstLastTestsBase(fixture.Database, plainPostgres: true), IClassFixture<PostgresDatabaseFixture>;
+
 /// <summary>EF.Functions.First and Last over groups, checked against ordering the same rows in C#.</summary>
-public sealed class FirstLastTests(TimescaleDatabaseFixture fixture) : IClassFixture<TimescaleDatabaseFixture>, IAsyncLifetime
+public abstract class FirstLastTestsBase(TestDatabase database, bool plainPostgres) : IAsyncLifetime
 {
     private static readonly IReadOnlyList<Measurement> Rows = HyperfunctionData.Rows;
     private HyperfunctionContext _db = null!;
 
     public async Task InitializeAsync()
     {
-        await HyperfunctionData.EnsureSeededAsync(fixture.Database);
-        _db = HyperfunctionContext.Create(fixture.Database.ConnectionString);
+        await HyperfunctionData.EnsureSeededAsync(database);
+        _db = HyperfunctionContext.Create(database.ConnectionString);
     }
 
     public async Task DisposeAsync() => await _db.DisposeAsync();
@@ -36,8 +42,16 @@ public sealed class FirstLastTests(TimescaleDatabaseFixture fixture) : IClassFix
             .OrderBy(r => r.Bucket).ThenBy(r => r.DeviceId);
 
         var sql = query.ToQueryString();
-        Assert.Contains("first(h.\"Value\", h.\"TimeUtc\")", sql.Replace("h0.", "h.", StringComparison.Ordinal), StringComparison.Ordinal);
-        Assert.Contains("last(", sql, StringComparison.Ordinal);
+        if (plainPostgres)
+        {
+            Assert.Contains("array_agg(h.\"Value\" ORDER BY h.\"TimeUtc\")", sql.Replace("h0.", "h.", StringComparison.Ordinal), StringComparison.Ordinal);
+            Assert.DoesNotContain("first(", sql, StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.Contains("first(h.\"Value\", h.\"TimeUtc\")", sql.Replace("h0.", "h.", StringComparison.Ordinal), StringComparison.Ordinal);
+            Assert.Contains("last(", sql, StringComparison.Ordinal);
+        }
 
         var expected = Rows
             .GroupBy(m => new { Bucket = Floor(m.TimeUtc, width), m.DeviceId })

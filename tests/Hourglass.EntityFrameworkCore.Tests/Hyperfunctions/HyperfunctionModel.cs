@@ -42,7 +42,7 @@ public sealed class Measurement
     public int TickInt { get; set; }
 }
 
-public sealed class HyperfunctionContext(DbContextOptions<HyperfunctionContext> options) : DbContext(options)
+public class HyperfunctionContext(DbContextOptions<HyperfunctionContext> options) : DbContext(options)
 {
     public DbSet<Measurement> Measurements => Set<Measurement>();
 

@@ -6,8 +6,17 @@ using static Hourglass.EntityFrameworkCore.Tests.Hyperfunctions.ExpectedBuckets;
 
 namespace Hourglass.EntityFrameworkCore.Tests.Hyperfunctions;
 
-/// <summary>EF.Functions.TimeBucket on every supported time type, checked against the same buckets computed in C#.</summary>
-public sealed class TimeBucketTests(TimescaleDatabaseFixture fixture) : IClassFixture<TimescaleDatabaseFixture>, IAsyncLifetime
+/// <summary>EF.Functions.TimeBucket on TimescaleDB.</summary>
+public sealed class TimeBucketTests(TimescaleDatabaseFixture fixture) : TimeBucketTestsBase(fixture.Database, plainPostgres: false), IClassFixture<TimescaleDatabaseFixture>;
+
+/// <summary>The same tests on native PostgreSQL 15 without TimescaleDB, where Degrade translates to date_bin and friends.</summary>
+public sealed class TimeBucketOnPlainPostgresTests(PostgresDatabaseFixture fixture) : TimeBucketTestsBase(fixture.Database, plainPostgres: true), IClassFixture<PostgresDatabaseFixture>;
+
+/// <summary>
+/// EF.Functions.TimeBucket on every supported time type, checked against the same buckets computed in C#, on TimescaleDB
+/// and on plain PostgreSQL (which computes what TimescaleDB 2.25 and later computes).
+/// </summary>
+public abstract class TimeBucketTestsBase(TestDatabase database, bool plainPostgres) : IAsyncLifetime
 {
     private static readonly IReadOnlyList<Measurement> Rows = HyperfunctionData.Rows;
     private HyperfunctionContext _db = null!;
@@ -15,12 +24,27 @@ public sealed class TimeBucketTests(TimescaleDatabaseFixture fixture) : IClassFi
 
     public async Task InitializeAsync()
     {
-        await HyperfunctionData.EnsureSeededAsync(fixture.Database);
-        _db = HyperfunctionContext.Create(fixture.Database.ConnectionString);
-        _timescale = Version.Parse((await fixture.Database.ScalarAsync<string>("SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'")).Split('-')[0]);
+        await HyperfunctionData.EnsureSeededAsync(database);
+        _db = HyperfunctionContext.Create(database.ConnectionString);
+        _timescale = plainPostgres
+            ? OffsetInUtcSince
+            : Version.Parse((await database.ScalarAsync<string>("SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'")).Split('-')[0]);
     }
 
     public async Task DisposeAsync() => await _db.DisposeAsync();
+
+    /// <summary>TimescaleDB's call as written on TimescaleDB; on plain PostgreSQL no TimescaleDB function, and date_bin or arithmetic instead.</summary>
+    private void AssertSql(string timescaleSql, string sql)
+    {
+        if (!plainPostgres)
+        {
+            Assert.Contains(timescaleSql, sql, StringComparison.Ordinal);
+            return;
+        }
+
+        Assert.DoesNotContain("time_bucket", sql, StringComparison.Ordinal);
+        Assert.True(sql.Contains("date_bin(", StringComparison.Ordinal) || sql.Contains(" % ", StringComparison.Ordinal), sql);
+    }
 
     private static List<BucketRow<TKey>> Expected<TKey>(Func<Measurement, TKey> bucket)
         => Rows.GroupBy(m => new { Bucket = bucket(m), m.DeviceId })
@@ -37,7 +61,7 @@ public sealed class TimeBucketTests(TimescaleDatabaseFixture fixture) : IClassFi
             .OrderBy(r => r.Bucket).ThenBy(r => r.DeviceId);
 
         var sql = query.ToQueryString();
-        Assert.Contains("time_bucket(INTERVAL '01:00:00', h.\"TimeUtc\")", sql, StringComparison.Ordinal);
+        AssertSql("time_bucket(INTERVAL '01:00:00', h.\"TimeUtc\")", sql);
         Assert.Contains("GROUP BY", sql, StringComparison.Ordinal);
 
         var actual = (await query.ToListAsync())
@@ -155,7 +179,7 @@ public sealed class TimeBucketTests(TimescaleDatabaseFixture fixture) : IClassFi
             .GroupBy(m => new { Bucket = EF.Functions.TimeBucket(width, m.TickInt, 600), m.DeviceId })
             .Select(g => new BucketRow<int> { Bucket = g.Key.Bucket, DeviceId = g.Key.DeviceId, Avg = g.Average(m => m.Value), Max = g.Max(m => m.Value), Count = g.Count() })
             .OrderBy(r => r.Bucket).ThenBy(r => r.DeviceId);
-        Assert.Contains("time_bucket(@width, h.\"TickInt\", 600)", small.ToQueryString(), StringComparison.Ordinal);
+        AssertSql("time_bucket(@width, h.\"TickInt\", 600)", small.ToQueryString());
         Equal(Expected(m => m.TickInt < 600 ? -7200 + 600 : ((m.TickInt - 600) / 7200 * 7200) + 600), await small.ToListAsync());
     }
 
@@ -169,7 +193,7 @@ public sealed class TimeBucketTests(TimescaleDatabaseFixture fixture) : IClassFi
                 .GroupBy(m => new { Bucket = EF.Functions.TimeBucket(width, m.TimeUtc), m.DeviceId })
                 .Select(g => new BucketRow<DateTime> { Bucket = g.Key.Bucket, DeviceId = g.Key.DeviceId, Avg = g.Average(m => m.Value), Max = g.Max(m => m.Value), Count = g.Count() })
                 .OrderBy(r => r.Bucket).ThenBy(r => r.DeviceId);
-            Assert.Contains("time_bucket(@width, h.\"TimeUtc\")", query.ToQueryString(), StringComparison.Ordinal);
+            AssertSql("time_bucket(@width, h.\"TimeUtc\")", query.ToQueryString());
             Equal(Expected(m => Floor(m.TimeUtc, width)), await query.ToListAsync());
         }
     }
@@ -202,7 +226,7 @@ public sealed class TimeBucketTests(TimescaleDatabaseFixture fixture) : IClassFi
             .GroupBy(m => new { Bucket = EF.Functions.TimeBucket(TimeSpan.FromHours(1), m.TimeUtc, origin), m.DeviceId })
             .Select(g => new BucketRow<DateTime> { Bucket = g.Key.Bucket, DeviceId = g.Key.DeviceId, Avg = g.Average(m => m.Value), Max = g.Max(m => m.Value), Count = g.Count() })
             .OrderBy(r => r.Bucket).ThenBy(r => r.DeviceId);
-        Assert.Contains("time_bucket(INTERVAL '01:00:00', h.\"TimeUtc\", @origin)", query.ToQueryString(), StringComparison.Ordinal);
+        AssertSql("time_bucket(INTERVAL '01:00:00', h.\"TimeUtc\", @origin)", query.ToQueryString());
 
         var actual = await query.ToListAsync();
         Equal(Expected(m => Floor(m.TimeUtc, TimeSpan.FromHours(1), origin)), actual);
@@ -242,7 +266,7 @@ public sealed class TimeBucketTests(TimescaleDatabaseFixture fixture) : IClassFi
             .GroupBy(m => new { Bucket = EF.Functions.TimeBucket(TimeSpan.FromDays(1), m.TimeUtc, "Europe/Berlin"), m.DeviceId })
             .Select(g => new BucketRow<DateTime> { Bucket = g.Key.Bucket, DeviceId = g.Key.DeviceId, Avg = g.Average(m => m.Value), Max = g.Max(m => m.Value), Count = g.Count() })
             .OrderBy(r => r.Bucket).ThenBy(r => r.DeviceId);
-        Assert.Contains("time_bucket(INTERVAL '1 00:00:00', h.\"TimeUtc\", 'Europe/Berlin')", query.ToQueryString(), StringComparison.Ordinal);
+        AssertSql("time_bucket(INTERVAL '1 00:00:00', h.\"TimeUtc\", 'Europe/Berlin')", query.ToQueryString());
 
         var actual = await query.ToListAsync();
         Equal(Expected(m => FloorInZone(m.TimeUtc, TimeSpan.FromDays(1), "Europe/Berlin", _timescale)), actual);
@@ -272,13 +296,15 @@ public sealed class TimeBucketTests(TimescaleDatabaseFixture fixture) : IClassFi
             .GroupBy(m => new { Bucket = EF.Functions.TimeBucket(TimeSpan.FromDays(1), m.TimeOffset, "Europe/Berlin", TimeSpan.FromHours(6)), m.DeviceId })
             .Select(g => new BucketRow<DateTimeOffset> { Bucket = g.Key.Bucket, DeviceId = g.Key.DeviceId, Avg = g.Average(m => m.Value), Max = g.Max(m => m.Value), Count = g.Count() })
             .OrderBy(r => r.Bucket).ThenBy(r => r.DeviceId);
-        Assert.Contains("'Europe/Berlin', \"offset\" => INTERVAL '06:00:00')", offsetQuery.ToQueryString(), StringComparison.Ordinal);
+        AssertSql("'Europe/Berlin', \"offset\" => INTERVAL '06:00:00')", offsetQuery.ToQueryString());
         var withOffset = await offsetQuery.ToListAsync();
         Equal(Expected(m => new DateTimeOffset(FloorInZone(m.TimeUtc, TimeSpan.FromDays(1), "Europe/Berlin", _timescale, offset: TimeSpan.FromHours(6)))), withOffset);
 
         // Where versions differ: on the day clocks go forward, TimescaleDB before 2.25 starts the bucket at 06:00 local
         // time (04:00 UTC); 2.25 and later add the 6 hours in UTC to local midnight (23:00 UTC the day before): 05:00 UTC.
-        var dstDay = await fixture.Database.ScalarAsync<DateTime>("SELECT time_bucket('1 day', '2026-03-29 12:00+00'::timestamptz, 'Europe/Berlin', \"offset\" => '6 hours')");
+        var dstDay = plainPostgres
+            ? FloorInZone(new DateTime(2026, 3, 29, 12, 0, 0, DateTimeKind.Utc), TimeSpan.FromDays(1), "Europe/Berlin", _timescale, offset: TimeSpan.FromHours(6))
+            : await database.ScalarAsync<DateTime>("SELECT time_bucket('1 day', '2026-03-29 12:00+00'::timestamptz, 'Europe/Berlin', \"offset\" => '6 hours')");
         Assert.Equal(new DateTime(2026, 3, 29, _timescale < OffsetInUtcSince ? 4 : 5, 0, 0, DateTimeKind.Utc), dstDay.ToUniversalTime());
         Assert.Contains(withOffset, r => r.Bucket == new DateTimeOffset(dstDay.ToUniversalTime()));
     }

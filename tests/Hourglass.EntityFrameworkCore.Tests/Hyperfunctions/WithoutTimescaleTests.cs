@@ -5,13 +5,18 @@ using Xunit;
 
 namespace Hourglass.EntityFrameworkCore.Tests.Hyperfunctions;
 
-/// <summary>Hyperfunctions on native PostgreSQL 15 without TimescaleDB: the server refuses, and the error says why.</summary>
+/// <summary>
+/// Hyperfunctions on native PostgreSQL 15 without TimescaleDB under Strict: the server refuses, and the error says why.
+/// (Under Degrade, the default, they translate to plain PostgreSQL: <see cref="PlainPostgresEquivalenceTests"/>.)
+/// </summary>
 public sealed class WithoutTimescaleTests(PostgresDatabaseFixture fixture) : IClassFixture<PostgresDatabaseFixture>
 {
     [Fact]
-    public async Task Time_bucket_fails_with_undefined_function_naming_TimescaleDB()
+    public async Task Under_Strict_time_bucket_fails_with_undefined_function_naming_TimescaleDB()
     {
-        await using var db = HyperfunctionContext.Create(fixture.Database.ConnectionString);
+        await using var db = new HyperfunctionContext(new DbContextOptionsBuilder<HyperfunctionContext>()
+            .UseNpgsql(fixture.Database.ConnectionString, o => o.UseNodaTime().UseTimescale(t => t.WhenTimescaleMissing(Infrastructure.TimescaleMissingBehavior.Strict)))
+            .Options);
         await db.Database.ExecuteSqlRawAsync(db.Database.GenerateCreateScript());
         db.Measurements.Add(new Measurement { Id = 1, DeviceId = 1, TimeUtc = HyperfunctionData.Start, TimeLocal = DateTime.SpecifyKind(HyperfunctionData.Start, DateTimeKind.Unspecified) });
         await db.SaveChangesAsync();
