@@ -18,6 +18,7 @@ internal sealed class ScaffoldingCatalog
     private List<HypertableLayout>? _hypertables;
     private List<JobSettings>? _jobs;
     private List<AggregateDefinition>? _aggregates;
+    private List<AggregateStorage>? _aggregateStorage;
 
     private ScaffoldingCatalog(NpgsqlConnection connection, ServerCatalog server)
     {
@@ -46,6 +47,9 @@ internal sealed class ScaffoldingCatalog
 
     /// <summary>Every continuous aggregate's definition.</summary>
     public IReadOnlyList<AggregateDefinition> Aggregates => _aggregates ??= Wait(ct => TimescaleClient.ReadAggregateDefinitionsAsync(_connection, _server, ct));
+
+    /// <summary>Every continuous aggregate's storage: chunk interval, columnstore settings, group indexes.</summary>
+    public IReadOnlyList<AggregateStorage> AggregateStorage => _aggregateStorage ??= Wait(ct => TimescaleClient.ReadAggregateStorageAsync(_connection, _server, ct));
 
     // Off the caller's synchronization context: scaffolding may be started from one (a test, a tool's UI).
     private static T Wait<T>(Func<CancellationToken, Task<T>> read) => Task.Run(() => read(CancellationToken.None)).GetAwaiter().GetResult();
