@@ -36,7 +36,8 @@ public sealed partial class TimescaleClient
         }
 
         // The catalog tables rather than timescaledb_information: its hypertables and dimensions views leave out
-        // materialization hypertables. Time dimensions keep their interval in microseconds.
+        // materialization hypertables. Time dimensions keep their interval in microseconds. Whether the columnstore is
+        // on is the continuous_aggregates view's word (the hypertable's status bits changed over the versions).
         var rows = await Db.QueryAsync(
             connection,
             """
@@ -45,10 +46,11 @@ public sealed partial class TimescaleClient
                       AND d.column_type IN ('timestamp with time zone'::regtype, 'timestamp without time zone'::regtype, 'date'::regtype) ORDER BY d.id LIMIT 1),
                    (SELECT d.interval_length FROM _timescaledb_catalog.dimension d WHERE d.hypertable_id = ca.raw_hypertable_id AND d.interval_length IS NOT NULL
                       AND d.column_type IN ('timestamp with time zone'::regtype, 'timestamp without time zone'::regtype, 'date'::regtype) ORDER BY d.id LIMIT 1),
-                   mat.compression_state = 1,
+                   coalesce(info.compression_enabled, false),
                    EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = format('%I.%I', mat.schema_name, mat.table_name)::regclass AND i.indnatts > 1)
             FROM _timescaledb_catalog.continuous_agg ca
             JOIN _timescaledb_catalog.hypertable mat ON mat.id = ca.mat_hypertable_id
+            LEFT JOIN timescaledb_information.continuous_aggregates info ON info.view_schema = ca.user_view_schema AND info.view_name = ca.user_view_name
             ORDER BY 1, 2
             """,
             null,

@@ -37,7 +37,7 @@ public class ContinuousAggregateStorageTests(TimescaleDatabaseFixture fixture) :
                 FROM timescaledb_information.continuous_aggregates ca
                 JOIN _timescaledb_catalog.hypertable mat ON mat.schema_name = ca.materialization_hypertable_schema AND mat.table_name = ca.materialization_hypertable_name
                 JOIN timescaledb_information.hypertable_columnstore_settings s ON s.hypertable = format('%I.%I', mat.schema_name, mat.table_name)::regclass
-                WHERE ca.view_schema = current_schema() AND ca.view_name = '{view}' AND mat.compression_state = 1), 'off')
+                WHERE ca.view_schema = current_schema() AND ca.view_name = '{view}' AND ca.compression_enabled), 'off')
             """);
         var jobs = new Dictionary<string, (int Id, string Config, string Schedule)>();
         await using var connection = await Db.OpenAsync();
