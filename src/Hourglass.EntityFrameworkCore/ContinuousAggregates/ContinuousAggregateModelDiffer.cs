@@ -1,3 +1,4 @@
+using Hourglass;
 using Hourglass.EntityFrameworkCore.Columnstore;
 using Hourglass.EntityFrameworkCore.Hypertables;
 using Hourglass.EntityFrameworkCore.Policies;
@@ -87,11 +88,11 @@ internal sealed class ContinuousAggregateModelDiffer : ITimescaleModelDiffer
 
             if (existing.Definition.Policy is { } old && wanted.Definition.Policy is { } policyWanted
                 && old.StartOffset == policyWanted.StartOffset && old.EndOffset == policyWanted.EndOffset
-                && JobScheduleComparison.InPlace(old.FullSchedule, policyWanted.FullSchedule, PolicyJobs.Defaults(TimescalePolicy.ContinuousAggregateRefresh)) is { } settings)
+                && JobScheduleComparison.InPlace(old.FullSchedule, policyWanted.FullSchedule, JobKind.ContinuousAggregateRefresh.Defaults()) is { } settings)
             {
                 if (!settings.IsEmpty)
                 {
-                    var alter = new AlterPolicyScheduleOperation { Policy = TimescalePolicy.ContinuousAggregateRefresh, Schema = wanted.Schema, Table = wanted.View };
+                    var alter = new AlterPolicyScheduleOperation { Policy = JobKind.ContinuousAggregateRefresh, Schema = wanted.Schema, Table = wanted.View };
                     ((IScheduledOperation)alter).Schedule = settings;
                     after.Add(alter);
                 }
@@ -269,7 +270,7 @@ internal sealed class ContinuousAggregateModelDiffer : ITimescaleModelDiffer
             after.Add(new SetContinuousAggregateChunkIntervalOperation { Schema = wanted.Schema, Table = wanted.View, ChunkInterval = now.ChunkInterval?.ToString() });
         }
 
-        if (now.Columnstore is { } columnstore && (was.Columnstore is null || !was.Columnstore.SameSettings(columnstore)))
+        if (now.Columnstore is { } columnstore && (was.Columnstore is null || was.Columnstore != columnstore))
         {
             after.Add(SetColumnstore(wanted, columnstore));
         }
@@ -281,7 +282,7 @@ internal sealed class ContinuousAggregateModelDiffer : ITimescaleModelDiffer
         after.AddRange(additions);
     }
 
-    private static SetContinuousAggregateColumnstoreOperation SetColumnstore(ResolvedContinuousAggregate view, ResolvedColumnstore columnstore)
+    private static SetContinuousAggregateColumnstoreOperation SetColumnstore(ResolvedContinuousAggregate view, ColumnstoreSettings columnstore)
         => new()
         {
             Schema = view.Schema,

@@ -149,7 +149,7 @@ internal sealed class ContinuousAggregateSqlGenerator(PendingRefreshes pendingRe
                     .Append(string.Concat(Supported(add.Options, add.Describe(), context.Target).Select(o => $", {o.Key} => {o.Value}")))
                     .AppendLine(");")
                     .EndCommand();
-                JobScheduleSql.AppendAlter(context, builder, PolicyJobs.JobsOf(TimescalePolicy.ContinuousAggregateRefresh, regclass), JobScheduleSql.SettingsAfterCreate(add.Schedule with { ScheduleInterval = null }, Defaults));
+                JobScheduleSql.AppendAlter(context, builder, PolicyJobs.JobsOf(JobKind.ContinuousAggregateRefresh, regclass), JobScheduleSql.SettingsAfterCreate(add.Schedule with { ScheduleInterval = null }, Defaults));
                 break;
             case RemoveContinuousAggregatePolicyOperation:
                 builder.AppendLine($"{context.SelectOrPerform} remove_continuous_aggregate_policy({regclass}, if_exists => TRUE);").EndCommand();
@@ -171,7 +171,7 @@ internal sealed class ContinuousAggregateSqlGenerator(PendingRefreshes pendingRe
         return true;
     }
 
-    private static JobDefaults Defaults => PolicyJobs.Defaults(TimescalePolicy.ContinuousAggregateRefresh);
+    private static JobDefaults Defaults => JobKind.ContinuousAggregateRefresh.Defaults();
 
     /// <summary>The version from which a continuous aggregate takes <c>timescaledb.chunk_interval</c> in its WITH clause.</summary>
     public static readonly Version ChunkIntervalOption = new(2, 20);

@@ -1,3 +1,4 @@
+using Hourglass;
 using Hourglass.EntityFrameworkCore.Columnstore;
 using Hourglass.EntityFrameworkCore.Infrastructure;
 using Hourglass.EntityFrameworkCore.Policies;
@@ -21,7 +22,7 @@ namespace Hourglass.EntityFrameworkCore.ContinuousAggregates;
 internal sealed record ContinuousAggregateStorage(
     TimescaleInterval? ChunkInterval,
     bool CreateGroupIndexes,
-    ResolvedColumnstore? Columnstore,
+    ColumnstoreSettings? Columnstore,
     PolicySettings? ColumnstorePolicy,
     PolicySettings? RetentionPolicy)
 {

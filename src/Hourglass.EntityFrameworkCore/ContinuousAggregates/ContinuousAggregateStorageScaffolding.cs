@@ -47,24 +47,23 @@ internal static class ContinuousAggregateStorageScaffolding
             view[CreateGroupIndexesAnnotation] = false;
         }
 
-        if (storage.ColumnstoreEnabled)
+        if (storage.Columnstore is { } columnstore)
         {
-            var order = storage.OrderBy.Select(o => new ColumnstoreOrder(o.Column, o.Descending, o.NullsFirst == o.Descending ? null : o.NullsFirst));
-            view[ColumnstoreAnnotation] = string.Join(", ", storage.SegmentBy) + "|" + ColumnstoreOrder.Format(order);
+            view[ColumnstoreAnnotation] = string.Join(", ", columnstore.SegmentBy) + "|" + ColumnstoreOrder.Format(columnstore.OrderBy);
         }
 
         foreach (var kind in ContinuousAggregateStorage.PolicyKinds)
         {
-            var procedure = PolicyJobs.ProcName(kind.Policy);
+            var procedure = kind.Policy.ProcedureName();
             var job = catalog.Jobs.FirstOrDefault(j => j.ProcedureName == procedure && j.RelationSchema == aggregate.Schema && j.RelationName == aggregate.Name);
             var value = job?.ConfigValues.GetValueOrDefault(kind.ConfigKey);
-            if (job is null || TimescaleInterval.FromCatalog((object?)value?.Integer ?? value?.Interval) is not { } argument)
+            if (job is null || TimescaleInterval.FromCatalog((object?)value?.WholeNumber ?? value?.Interval) is not { } argument)
             {
                 continue;
             }
 
             view[PolicyAnnotation(kind)] = argument.ToString();
-            var defaults = kind.Defaults with { ScheduleInterval = PolicyJobs.DefaultInterval(kind.Policy, storage.ChunkInterval) };
+            var defaults = kind.Defaults with { ScheduleInterval = kind.Policy.DefaultScheduleInterval(storage.ChunkInterval) };
             if (JobScheduleCatalog.Read(job, defaults) is { IsEmpty: false } schedule)
             {
                 view[PolicyAnnotation(kind) + ":Schedule"] = schedule.Serialize();

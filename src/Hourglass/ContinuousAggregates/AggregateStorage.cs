@@ -11,23 +11,24 @@ namespace Hourglass;
 /// <param name="Name">The view's name.</param>
 /// <param name="ChunkInterval">The materialization hypertable's chunk interval; null for an integer time column.</param>
 /// <param name="SourceChunkInterval">The chunk interval of the hypertable the aggregate reads (TimescaleDB's default is ten times it).</param>
-/// <param name="ColumnstoreEnabled">Whether the columnstore is enabled on the aggregate.</param>
-/// <param name="SegmentBy">The segmentby columns in order.</param>
-/// <param name="OrderBy">The orderby columns in order.</param>
+/// <param name="Columnstore">The columnstore settings; null when the columnstore is not enabled on the aggregate.</param>
 /// <param name="HasGroupIndexes">Whether the materialization hypertable has an index over more than one column (TimescaleDB's group indexes).</param>
-internal sealed record AggregateStorage(
+public sealed record AggregateStorage(
     string Schema,
     string Name,
     TimeSpan? ChunkInterval,
     TimeSpan? SourceChunkInterval,
-    bool ColumnstoreEnabled,
-    IReadOnlyList<string> SegmentBy,
-    IReadOnlyList<ColumnstoreOrderColumn> OrderBy,
+    ColumnstoreSettings? Columnstore,
     bool HasGroupIndexes);
 
 public sealed partial class TimescaleClient
 {
-    /// <summary>Every continuous aggregate's storage settings, ordered by schema and name.</summary>
+    /// <summary>Every continuous aggregate's storage (chunk interval, columnstore settings, group indexes), ordered by schema and name.</summary>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The aggregates' storage; empty on PostgreSQL without TimescaleDB.</returns>
+    public Task<IReadOnlyList<AggregateStorage>> GetContinuousAggregateStorageAsync(CancellationToken cancellationToken = default) =>
+        UseAsync<IReadOnlyList<AggregateStorage>>(async (connection, catalog) => await ReadAggregateStorageAsync(connection, catalog, cancellationToken).ConfigureAwait(false), cancellationToken);
+
     internal static async Task<List<AggregateStorage>> ReadAggregateStorageAsync(NpgsqlConnection connection, ServerCatalog catalog, CancellationToken cancellationToken)
     {
         if (!catalog.IsInstalled)
@@ -61,19 +62,13 @@ public sealed partial class TimescaleClient
             return [];
         }
 
-        var columns = (await ReadColumnstoreColumnsAsync(connection, catalog, cancellationToken).ConfigureAwait(false)).ToLookup(c => (c.Schema, c.Name));
-        return rows.Select(a =>
-        {
-            var own = a.Enabled ? columns[(a.MatSchema, a.MatName)].ToList() : [];
-            return new AggregateStorage(
-                a.Schema,
-                a.Name,
-                a.Interval is { } interval ? TimeSpan.FromTicks(interval * 10) : null,
-                a.Source is { } source ? TimeSpan.FromTicks(source * 10) : null,
-                a.Enabled,
-                own.Where(c => c.SegmentBy is not null).OrderBy(c => c.SegmentBy).Select(c => c.Column).ToList(),
-                own.Where(c => c.OrderBy is not null).OrderBy(c => c.OrderBy).Select(c => new ColumnstoreOrderColumn(c.Column, c.Descending, c.NullsFirst)).ToList(),
-                a.GroupIndexes);
-        }).ToList();
+        var settings = await ReadColumnstoreSettingsAsync(connection, catalog, cancellationToken).ConfigureAwait(false);
+        return rows.Select(a => new AggregateStorage(
+            a.Schema,
+            a.Name,
+            a.Interval is { } interval ? TimeSpan.FromTicks(interval * 10) : null,
+            a.Source is { } source ? TimeSpan.FromTicks(source * 10) : null,
+            a.Enabled ? settings.GetValueOrDefault((a.MatSchema, a.MatName)) ?? ColumnstoreSettings.None : null,
+            a.GroupIndexes)).ToList();
     }
 }
