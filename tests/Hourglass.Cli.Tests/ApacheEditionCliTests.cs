@@ -28,7 +28,7 @@ public sealed class ApacheEditionCliTests
         return db;
     }
 
-    [NativeTimescaleFact(Why)]
+    [ApacheEditionFact(Why)]
     public async Task Info_shows_the_apache_license_and_the_hypertable()
     {
         await using var db = await DatabaseAsync("apacheinfo");
@@ -51,7 +51,7 @@ public sealed class ApacheEditionCliTests
         Assert.Contains("readings", text, StringComparison.Ordinal);
     }
 
-    [NativeTimescaleFact(Why)]
+    [ApacheEditionFact(Why)]
     public async Task Doctor_warns_about_the_license_and_does_not_fail_on_the_job_the_license_cannot_run()
     {
         await using var db = await DatabaseAsync("apachedoctor");
@@ -63,7 +63,9 @@ public sealed class ApacheEditionCliTests
         Assert.Contains("License 'apache'", checks["license"].Message, StringComparison.Ordinal);
 
         // The job-history retention job fails at every run under this license: named, not a failure to fix.
-        Assert.Equal("pass", checks["jobs"].Level);
+        // The telemetry job (TimescaleDB's default telemetry) may fail too on a server without internet: at most a warning, saying so.
+        Assert.True(checks["jobs"].Level == "pass" || (checks["jobs"].Level == "warn" && checks["jobs"].Message.Contains("TimescaleDB's telemetry job", StringComparison.Ordinal)), checks["jobs"].Message);
+        Assert.DoesNotContain("Failing jobs", checks["jobs"].Message, StringComparison.Ordinal);
         Assert.Contains("which the 'apache' license cannot run", checks["jobs"].Message, StringComparison.Ordinal);
 
         // Chunks older than a day and no policy: the advice fits the edition (no columnstore or retention policy here).

@@ -7,10 +7,9 @@ using Xunit;
 namespace Hourglass.Cli.Tests;
 
 /// <summary>
-/// backup → restore round trips. The embedded TimescaleDB (PostgreSQL 17) cannot be dumped by this machine's
-/// pg_dump 15, so they run on native PostgreSQL 15 — where TimescaleDB is absent and the pre/post restore
-/// calls are skipped — and, when HOURGLASS_TEST_CONNECTION is set, also on that TimescaleDB server, with
-/// hypertables, a policy and a continuous aggregate.
+/// backup → restore round trips on native PostgreSQL without TimescaleDB — where the pre/post restore calls are
+/// skipped — and, on a native TimescaleDB (HOURGLASS_TIMESCALEDB_HOME or HOURGLASS_TEST_CONNECTION), also there, with
+/// hypertables, a policy and a continuous aggregate; each with the client tools of its server (<see cref="TestServer.BinDirectory"/>).
 /// </summary>
 public sealed class BackupRestoreTests : IDisposable
 {
@@ -27,6 +26,9 @@ public sealed class BackupRestoreTests : IDisposable
         return servers;
     }
 
+    // The client tools of the server's own PostgreSQL major (a native tree's bin folder), when the harness has them.
+    private static string[] Tools(TestServer server) => server.BinDirectory is { } bin ? ["--pg-bin", bin] : [];
+
     private static async Task<TestServer> ServerAsync(string name) =>
         name == "native-postgres-15" ? await TestServers.Postgres : await TestServers.Timescale;
 
@@ -38,7 +40,7 @@ public sealed class BackupRestoreTests : IDisposable
         await using var source = await server.CreateDatabaseAsync("bksource");
         await SeedAsync(source, server.HasTimescale);
 
-        var (backupExit, backupOutput) = await CliProcess.RunAsync(["backup", Path.Combine(_folder, "app_{timestamp}.dump"), "--checksums", "--connection", source.ConnectionString]);
+        var (backupExit, backupOutput) = await CliProcess.RunAsync(["backup", Path.Combine(_folder, "app_{timestamp}.dump"), "--checksums", .. Tools(server), "--connection", source.ConnectionString]);
         Assert.True(backupExit == 0, backupOutput);
         var dump = Directory.GetFiles(_folder, "app_*.dump").Single();
         var metadata = JsonNode.Parse(await File.ReadAllTextAsync(dump + ".meta.json"))!;
@@ -46,7 +48,7 @@ public sealed class BackupRestoreTests : IDisposable
         Assert.Equal(server.HasTimescale, metadata["timescaledbVersion"] is not null);
 
         await using var target = await server.CreateDatabaseAsync("bktarget");
-        var (restoreExit, restoreOutput) = await CliProcess.RunAsync(["restore", dump, "--connection", target.ConnectionString]);
+        var (restoreExit, restoreOutput) = await CliProcess.RunAsync(["restore", dump, .. Tools(server), "--connection", target.ConnectionString]);
         Assert.True(restoreExit == 0, restoreOutput);
 
         // Sessions that were open during a TimescaleDB restore may hold stale catalog caches: read in new ones.
@@ -66,13 +68,13 @@ public sealed class BackupRestoreTests : IDisposable
             Assert.Equal(await source.ScalarAsync<long>("SELECT count(*) FROM readings_hourly"), await target.ScalarAsync<long>("SELECT count(*) FROM readings_hourly"));
         }
 
-        var (refusedExit, refusedOutput) = await CliProcess.RunAsync(["restore", dump, "--connection", target.ConnectionString]);
+        var (refusedExit, refusedOutput) = await CliProcess.RunAsync(["restore", dump, .. Tools(server), "--connection", target.ConnectionString]);
         Assert.True(refusedExit == 2, refusedOutput);
         Assert.Contains("is not empty", refusedOutput, StringComparison.Ordinal);
         Assert.Contains("--clean", refusedOutput, StringComparison.Ordinal);
 
         await target.ExecuteAsync("DELETE FROM sales.notes WHERE id <= 10");
-        var (cleanExit, cleanOutput) = await CliProcess.RunAsync(["restore", dump, "--clean", "--connection", target.ConnectionString]);
+        var (cleanExit, cleanOutput) = await CliProcess.RunAsync(["restore", dump, "--clean", .. Tools(server), "--connection", target.ConnectionString]);
         Assert.True(cleanExit == 0, cleanOutput);
         if (server.HasTimescale)
         {
@@ -91,7 +93,7 @@ public sealed class BackupRestoreTests : IDisposable
         await using var source = await server.CreateDatabaseAsync("bkversion");
         await source.ExecuteAsync("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 100)");
         var dump = Path.Combine(_folder, "versioned.dump");
-        var (backupExit, backupOutput) = await CliProcess.RunAsync(["backup", dump, "--connection", source.ConnectionString]);
+        var (backupExit, backupOutput) = await CliProcess.RunAsync(["backup", dump, .. Tools(server), "--connection", source.ConnectionString]);
         Assert.True(backupExit == 0, backupOutput);
 
         var metadata = JsonNode.Parse(await File.ReadAllTextAsync(dump + ".meta.json"))!.AsObject();
@@ -99,13 +101,13 @@ public sealed class BackupRestoreTests : IDisposable
         await File.WriteAllTextAsync(dump + ".meta.json", metadata.ToJsonString());
 
         await using var target = await server.CreateDatabaseAsync("bkversiontarget");
-        var (refusedExit, refused) = await CliProcess.RunAsync(["restore", dump, "--connection", target.ConnectionString]);
+        var (refusedExit, refused) = await CliProcess.RunAsync(["restore", dump, .. Tools(server), "--connection", target.ConnectionString]);
         Assert.True(refusedExit == 2, refused);
         Assert.Contains("was made with TimescaleDB 1.7.5", refused, StringComparison.Ordinal);
         Assert.Contains("--force", refused, StringComparison.Ordinal);
         Assert.Equal(0L, await target.ScalarAsync<long>("SELECT count(*) FROM pg_class WHERE relname = 't'"));
 
-        var (forcedExit, forced) = await CliProcess.RunAsync(["restore", dump, "--force", "--connection", target.ConnectionString]);
+        var (forcedExit, forced) = await CliProcess.RunAsync(["restore", dump, "--force", .. Tools(server), "--connection", target.ConnectionString]);
         Assert.True(forcedExit == 0, forced);
         Assert.Equal(100L, await target.ScalarAsync<long>("SELECT count(*) FROM t"));
     }
@@ -115,20 +117,21 @@ public sealed class BackupRestoreTests : IDisposable
     public async Task Restoring_a_timescaledb_backup_says_whether_the_target_could_install_timescaledb(string withoutTimescale)
     {
         await using var target = await WithoutTimescale.CreateDatabaseAsync(withoutTimescale, "bkinstall");
+        var server = withoutTimescale == WithoutTimescale.NotAvailable ? await TestServers.Postgres : await TestServers.Timescale;
         var dump = Path.Combine(_folder, "timescale.dump");
         if (withoutTimescale == WithoutTimescale.NotAvailable)
         {
             // A backup that records a TimescaleDB version, as one from a TimescaleDB server does; PostgreSQL 15 has no TimescaleDB to restore it into.
             await using var source = await (await TestServers.Postgres).CreateDatabaseAsync("bkinstallsrc");
             await source.ExecuteAsync("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 10)");
-            var (backupExit, backupOutput) = await CliProcess.RunAsync(["backup", dump, "--connection", source.ConnectionString]);
+            var (backupExit, backupOutput) = await CliProcess.RunAsync(["backup", dump, .. Tools(server), "--connection", source.ConnectionString]);
             Assert.True(backupExit == 0, backupOutput);
             Assert.Contains("TimescaleDB not available on this server", backupOutput, StringComparison.Ordinal);
             var metadata = JsonNode.Parse(await File.ReadAllTextAsync(dump + ".meta.json"))!.AsObject();
             metadata["timescaledbVersion"] = "2.28.3";
             await File.WriteAllTextAsync(dump + ".meta.json", metadata.ToJsonString());
 
-            var (exitCode, output) = await CliProcess.RunAsync(["restore", dump, "--connection", target.ConnectionString]);
+            var (exitCode, output) = await CliProcess.RunAsync(["restore", dump, .. Tools(server), "--connection", target.ConnectionString]);
 
             Assert.True(exitCode == 2, output);
             Assert.Contains("TimescaleDB is not available on this server", output, StringComparison.Ordinal);
@@ -144,12 +147,12 @@ public sealed class BackupRestoreTests : IDisposable
                 SELECT create_hypertable('readings', by_range('time', INTERVAL '1 day'));
                 INSERT INTO readings SELECT t, i % 5, i FROM generate_series(timestamptz '2026-01-01', timestamptz '2026-01-04', INTERVAL '10 minutes') WITH ORDINALITY g(t, i);
                 """);
-            var (backupExit, backupOutput) = await CliProcess.RunAsync(["backup", dump, "--connection", source.ConnectionString]);
+            var (backupExit, backupOutput) = await CliProcess.RunAsync(["backup", dump, .. Tools(server), "--connection", source.ConnectionString]);
             Assert.True(backupExit == 0, backupOutput);
         }
 
         var version = await target.ScalarAsync<string>("SELECT default_version FROM pg_available_extensions WHERE name = 'timescaledb'");
-        var (restoreExit, restoreOutput) = await CliProcess.RunAsync(["restore", dump, "--connection", target.ConnectionString]);
+        var (restoreExit, restoreOutput) = await CliProcess.RunAsync(["restore", dump, .. Tools(server), "--connection", target.ConnectionString]);
 
         Assert.True(restoreExit == 0, restoreOutput);
         Assert.Contains($"TimescaleDB is installable on this server but was not created in database {target.DatabaseName}: created it (version {version}) before restoring.", restoreOutput, StringComparison.Ordinal);
@@ -166,7 +169,7 @@ public sealed class BackupRestoreTests : IDisposable
         await using var source = await server.CreateDatabaseAsync("bkverify");
         await source.ExecuteAsync("CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT i, 'v' || i FROM generate_series(1, 1000) i");
         var dump = Path.Combine(_folder, "verify.dump");
-        var (backupExit, backupOutput) = await CliProcess.RunAsync(["backup", dump, "--checksums", "--connection", source.ConnectionString]);
+        var (backupExit, backupOutput) = await CliProcess.RunAsync(["backup", dump, "--checksums", .. Tools(server), "--connection", source.ConnectionString]);
         Assert.True(backupExit == 0, backupOutput);
         var metadata = JsonNode.Parse(await File.ReadAllTextAsync(dump + ".meta.json"))!;
         Assert.Equal(1000L, (long)metadata["checksums"]!["public.t"]!["rows"]!);
@@ -174,7 +177,7 @@ public sealed class BackupRestoreTests : IDisposable
         await File.WriteAllTextAsync(dump + ".meta.json", metadata.ToJsonString());
 
         await using var target = await server.CreateDatabaseAsync("bkverifytarget");
-        var (exitCode, output) = await CliProcess.RunAsync(["restore", dump, "--connection", target.ConnectionString]);
+        var (exitCode, output) = await CliProcess.RunAsync(["restore", dump, .. Tools(server), "--connection", target.ConnectionString]);
 
         Assert.True(exitCode == 2, output);
         Assert.Contains("public.t has 1000 rows as in the backup, but different content", output, StringComparison.Ordinal);
@@ -191,7 +194,7 @@ public sealed class BackupRestoreTests : IDisposable
 
         foreach (var name in new[] { "b1.dump", "b2.dump", "b3.dump" })
         {
-            var (exitCode, output) = await CliProcess.RunAsync(["backup", Path.Combine(_folder, name), "--keep", "2", "--connection", source.ConnectionString]);
+            var (exitCode, output) = await CliProcess.RunAsync(["backup", Path.Combine(_folder, name), "--keep", "2", .. Tools(server), "--connection", source.ConnectionString]);
             Assert.True(exitCode == 0, output);
         }
 
@@ -214,7 +217,7 @@ public sealed class BackupRestoreTests : IDisposable
 
         Assert.True(exitCode == 2, output);
         Assert.Contains("pg_dump 9.6.24", output, StringComparison.Ordinal);
-        Assert.Contains("is older than the server (PostgreSQL 15)", output, StringComparison.Ordinal);
+        Assert.Contains($"is older than the server (PostgreSQL {(await server.GetCapabilitiesAsync()).PostgresMajor})", output, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(_folder, "x.dump")));
     }
 

@@ -18,7 +18,16 @@ public sealed class DoctorVersionAdviceTests
         var check = DoctorChecks.CheckVersion(Server("15.18", "2.28.3"));
         Assert.Equal(CheckLevel.Pass, check.Level);
         Assert.Contains("PostgreSQL 15", check.Message, StringComparison.Ordinal);
-        Assert.Contains("2.29 needs PostgreSQL 16", check.Message, StringComparison.Ordinal);
+        Assert.Contains("2.29 needs PostgreSQL 16 or later (it supports 16–18)", check.Message, StringComparison.Ordinal);
+        Assert.Contains("2.28.x is the last release line for PostgreSQL 15", check.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_older_patch_of_the_last_PostgreSQL_15_line_is_told_to_take_its_newest_patch()
+    {
+        var check = DoctorChecks.CheckVersion(Server("15.18", "2.28.1"));
+        Assert.Equal(CheckLevel.Warn, check.Level);
+        Assert.Contains("older than 2.28.3, the newest patch release of the 2.28 line", check.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -26,16 +35,20 @@ public sealed class DoctorVersionAdviceTests
     {
         var check = DoctorChecks.CheckVersion(Server("15.18", "2.23.0"));
         Assert.Equal(CheckLevel.Warn, check.Level);
-        Assert.Contains("older than 2.28, the newest release for PostgreSQL 15", check.Message, StringComparison.Ordinal);
+        Assert.Contains("older than 2.28.3, the newest release for PostgreSQL 15", check.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void On_PostgreSQL_17_the_newest_release_is_the_target()
     {
-        Assert.Contains("older than 2.29", DoctorChecks.CheckVersion(Server("17.5", "2.23.0")).Message, StringComparison.Ordinal);
-        var current = DoctorChecks.CheckVersion(Server("17.5", "2.29.1"));
+        Assert.Contains("older than 2.29.2, the newest release for PostgreSQL 17", DoctorChecks.CheckVersion(Server("17.5", "2.23.0")).Message, StringComparison.Ordinal);
+        var current = DoctorChecks.CheckVersion(Server("17.2", "2.29.2"));
         Assert.Equal(CheckLevel.Pass, current.Level);
+        Assert.Contains("newest release for PostgreSQL 17", current.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("needs PostgreSQL", current.Message, StringComparison.Ordinal);
+        var previousPatch = DoctorChecks.CheckVersion(Server("17.2", "2.29.1"));
+        Assert.Equal(CheckLevel.Warn, previousPatch.Level);
+        Assert.Contains("older than 2.29.2", previousPatch.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -112,7 +125,16 @@ public sealed class DoctorNativeTests(TimescaleDatabaseFixture fixture) : IClass
         Assert.DoesNotContain("never ran", checks["jobs"], StringComparison.Ordinal);
         // Whatever the worker check reports, a count of databases is one of databases with the extension.
         Assert.DoesNotMatch(@"\d+ database\(s\)(?! with TimescaleDB)", checks["workers"]);
-        Assert.DoesNotContain("2.29", checks["version"].Replace("2.29 needs PostgreSQL 16", "", StringComparison.Ordinal), StringComparison.Ordinal);
+        // The advice fits the server's PostgreSQL major: 2.29 supports PostgreSQL 16–18 only, so on an older major it names
+        // 2.29 only to say what it needs.
+        await using var connection = await fixture.Database.OpenAsync();
+        var server = await connection.Timescale().GetServerAsync();
+        Assert.Contains($"PostgreSQL {server.PostgresMajor}", checks["version"], StringComparison.Ordinal);
+        if (server.PostgresMajor < 16)
+        {
+            Assert.DoesNotContain("2.29", checks["version"].Replace("2.29 needs PostgreSQL 16", "", StringComparison.Ordinal), StringComparison.Ordinal);
+        }
+
         Assert.True(output.Length > 0);
     }
 }

@@ -242,14 +242,14 @@ public sealed class TimescaleSmokeTests(TimescaleDatabaseFixture fixture) : ICla
     }
 }
 
-/// <summary>Native PostgreSQL 15 is a real server without TimescaleDB.</summary>
+/// <summary>Native PostgreSQL (Debian's) is a real server without TimescaleDB.</summary>
 public sealed class PostgresSmokeTests(PostgresDatabaseFixture fixture) : IClassFixture<PostgresDatabaseFixture>
 {
     [Fact]
     public async Task Timescaledb_extension_is_absent()
     {
         var db = fixture.Database;
-        Assert.StartsWith("15", await db.ScalarAsync<string>("SHOW server_version"));
+        Assert.DoesNotContain("Emscripten", await db.ScalarAsync<string>("SELECT version()"), StringComparison.Ordinal);
         Assert.Equal(0L, await db.ScalarAsync<long>("SELECT count(*) FROM pg_available_extensions WHERE name = 'timescaledb'"));
         Assert.Equal(0L, await db.ScalarAsync<long>("SELECT count(*) FROM pg_extension WHERE extname = 'timescaledb'"));
     }

@@ -48,7 +48,7 @@ public class ApacheEditionServerTests
         return new ApacheMigrateContext(builder.Options);
     }
 
-    [NativeTimescaleFact(Why)]
+    [ApacheEditionFact(Why)]
     public async Task Degrade_creates_the_hypertable_and_skips_each_community_feature_with_one_warning()
     {
         await using var db = await DatabaseAsync("apachedegrade");
@@ -93,7 +93,7 @@ public class ApacheEditionServerTests
         Assert.DoesNotContain(logs.Events, e => e.Id == TimescaleEventId.CommunityFeatureSkipped);
     }
 
-    [NativeTimescaleFact(Why)]
+    [ApacheEditionFact(Why)]
     public async Task Strict_refuses_with_the_list_of_community_features_before_anything_runs()
     {
         await using var db = await DatabaseAsync("apachestrict");
@@ -118,7 +118,7 @@ public class ApacheEditionServerTests
         Assert.Equal(before, after);
     }
 
-    [NativeTimescaleFact(Why)]
+    [ApacheEditionFact(Why)]
     public async Task Scaffolding_reads_the_hypertable_back_and_nothing_the_edition_lacks()
     {
         await using var db = await DatabaseAsync("apachescaffold");
@@ -139,7 +139,7 @@ public class ApacheEditionServerTests
         Assert.DoesNotContain("ContinuousAggregate", code, StringComparison.Ordinal);
     }
 
-    [NativeTimescaleFact(Why)]
+    [ApacheEditionFact(Why)]
     public async Task Bulk_insert_and_upsert_fill_the_hypertable_across_chunks()
     {
         await using var db = await DatabaseAsync("apachebulk");

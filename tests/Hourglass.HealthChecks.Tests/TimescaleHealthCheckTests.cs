@@ -127,7 +127,8 @@ public class PlainPostgresHealthCheckTests
 
         Assert.Equal(HealthStatus.Unhealthy, required.Status);
         Assert.Contains("timescaledb extension is not installed", required.Description, StringComparison.Ordinal);
-        Assert.StartsWith("15.", (string)required.Data["postgresql"], StringComparison.Ordinal);
+        Assert.Equal(await database.ScalarAsync<string>("SELECT current_setting('server_version')"), required.Data["postgresql"]);
+
         Assert.Equal(HealthStatus.Healthy, allowed.Status);
         Assert.Equal(HealthStatus.Degraded, degraded.Status);
     }
@@ -151,7 +152,7 @@ public class PlainPostgresHealthCheckTests
 /// <summary>On a native TimescaleDB started with timescaledb.license = 'apache' (the Apache-licensed edition).</summary>
 public class ApacheEditionHealthCheckTests
 {
-    [NativeTimescaleFact("a second native TimescaleDB started with timescaledb.license=apache (HOURGLASS_TIMESCALEDB_HOME)")]
+    [ApacheEditionFact("a second native TimescaleDB started with timescaledb.license=apache (HOURGLASS_TIMESCALEDB_HOME)")]
     public async Task The_apache_edition_is_healthy_and_reported_and_its_license_failing_job_does_not_degrade_it()
     {
         await using var db = await (await TestServers.RequireNativeApacheAsync()).CreateDatabaseAsync("apachehealth");
@@ -173,5 +174,64 @@ public class ApacheEditionHealthCheckTests
         Assert.True((bool)entry.Data["scheduler_running"]);
         Assert.False(entry.Data.ContainsKey("failing_jobs"));
         Assert.Contains("(apache)", entry.Description, StringComparison.Ordinal);
+    }
+}
+
+/// <summary>
+/// TimescaleDB's telemetry job failing (a server without internet, or a build without SSL) never degrades the health
+/// check: the database is fine. The check stays Healthy and says how to turn telemetry off.
+/// </summary>
+public class TelemetryHealthCheckTests(TimescaleDatabaseFixture fixture) : IClassFixture<TimescaleDatabaseFixture>
+{
+    [NativeTimescaleFact("TimescaleDB's telemetry job as the server's scheduler keeps it (its default telemetry setting)")]
+    public async Task A_failing_telemetry_job_never_degrades_the_check()
+    {
+        await TestServers.RequireNativeTimescaleAsync(NativeNeeds.Scheduler);
+        var db = fixture.Database;
+        await using var connection = await db.OpenAsync();
+        var telemetry = (await connection.Timescale().GetJobsAsync()).Single(j => j.Kind == JobKind.Telemetry);
+        try
+        {
+            await using var run = new NpgsqlCommand($"CALL run_job({telemetry.Id})", connection);
+            await run.ExecuteNonQueryAsync();
+        }
+        catch (PostgresException)
+        {
+            // Without SSL or network the run raises (2.29 built without OpenSSL) or only records the failure (2.28).
+        }
+
+        var failed = (await SettledAsync(connection, telemetry.Id)).IsFailing;
+        var telemetryOn = await db.ScalarAsync<string>("SELECT current_setting('timescaledb.telemetry_level')") != "off";
+
+        var entry = await Health.CheckAsync(h => h.AddTimescaleDb(db.ConnectionString));
+
+        Assert.True(entry.Status == HealthStatus.Healthy, entry.Description);
+        Assert.False(entry.Data.ContainsKey("failing_jobs"), entry.Description);
+        if (failed && telemetryOn)
+        {
+            Assert.Contains($"telemetry job (job {telemetry.Id})", entry.Description, StringComparison.Ordinal);
+            Assert.Contains("ALTER SYSTEM SET timescaledb.telemetry_level = off", entry.Description, StringComparison.Ordinal);
+            var description = entry.Description!;
+            Assert.Equal(description[description.IndexOf("Note:", StringComparison.Ordinal)..], entry.Data["telemetry"]);
+        }
+        else
+        {
+            Assert.DoesNotContain("telemetry", entry.Description, StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>The job once its run (by hand, or the scheduler's first one) has been recorded and is over.</summary>
+    private static async Task<Job> SettledAsync(NpgsqlConnection connection, int jobId)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var job = await connection.Timescale().GetJobAsync(jobId);
+            if ((job.LastRunStartedAt is not null && job.JobStatus != "Running") || attempt == 120)
+            {
+                return job;
+            }
+
+            await Task.Delay(500);
+        }
     }
 }

@@ -28,6 +28,9 @@ public static class TestServers
     /// <summary>True when the harness starts a native TimescaleDB from HOURGLASS_TIMESCALEDB_HOME.</summary>
     public static bool UsingNativeTimescale => ExternalConnection is null && NativeHome is not null;
 
+    /// <summary>Whether the harness can start the Apache-licensed edition as a second server (HOURGLASS_TIMESCALEDB_HOME is set).</summary>
+    public static bool CanStartApacheEdition => NativeHome is not null;
+
     private static string? ExternalConnection => NonEmpty(Environment.GetEnvironmentVariable(ConnectionVariable));
 
     private static string? NativeHome => NonEmpty(Environment.GetEnvironmentVariable(NativeTimescaleServer.HomeVariable));
@@ -84,8 +87,9 @@ public static class TestServers
     /// A second native TimescaleDB from HOURGLASS_TIMESCALEDB_HOME, started with <c>timescaledb.license = 'apache'</c>
     /// (TimescaleDB's Apache-licensed edition: hypertables, but no columnstore, policies, jobs or continuous
     /// aggregates). Started on first use, once per test process, and stopped at exit. For tests marked
-    /// <see cref="NativeTimescaleFactAttribute"/>; fails loudly (never skips) when HOURGLASS_TIMESCALEDB_HOME is not set,
-    /// since a server named by HOURGLASS_TEST_CONNECTION cannot be restarted with another license.
+    /// <see cref="ApacheEditionFactAttribute"/>, which skips with the reason when HOURGLASS_TIMESCALEDB_HOME is not set
+    /// (a server named by HOURGLASS_TEST_CONNECTION cannot be restarted with another license); with
+    /// HOURGLASS_REQUIRE_ALL_TESTS=1 such a test runs and this fails loudly.
     /// </summary>
     public static Task<NativeTimescaleServer> RequireNativeApacheAsync()
     {

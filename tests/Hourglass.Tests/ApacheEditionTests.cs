@@ -10,7 +10,7 @@ namespace Hourglass.Tests;
 /// </summary>
 public sealed class ApacheEditionTests
 {
-    [NativeTimescaleFact("a second native TimescaleDB started with timescaledb.license=apache (HOURGLASS_TIMESCALEDB_HOME)")]
+    [ApacheEditionFact("a second native TimescaleDB started with timescaledb.license=apache (HOURGLASS_TIMESCALEDB_HOME)")]
     public async Task The_server_read_reports_the_apache_edition_and_hypertables_chunks_and_jobs_read()
     {
         await using var db = await (await TestServers.RequireNativeApacheAsync()).CreateDatabaseAsync("apachecore");

@@ -154,6 +154,13 @@ public sealed class VersionChoiceTests
         Assert.Equal(ColumnstoreColumnsSource.CatalogArrays, ServerCatalog.ColumnstoreColumnsFor(hasPerColumnView: false));
     }
 
+    [Fact]
+    public void Config_merge_uses_alter_jobs_own_argument_where_it_has_one()
+    {
+        Assert.Equal(ConfigMergeForm.AlterJobArgument, ServerCatalog.ConfigMergeFor(alterJobHasConfigMerge: true));
+        Assert.Equal(ConfigMergeForm.ConcatenatedConfig, ServerCatalog.ConfigMergeFor(alterJobHasConfigMerge: false));
+    }
+
     [Theory]
     [InlineData(true, "compression_enabled")]
     [InlineData(false, "columnstore_enabled")]

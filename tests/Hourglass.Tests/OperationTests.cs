@@ -234,6 +234,36 @@ public sealed class OperationTests(TimescaleDatabaseFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task Config_merge_adds_and_replaces_keys_and_keeps_the_others_on_every_server()
+    {
+        await ExecuteAsync($"CREATE PROCEDURE {_schema}.merged(job_id int, config jsonb) LANGUAGE plpgsql AS $$ BEGIN END $$");
+        var id = await ScalarAsync<int>($$$"""SELECT add_job('{{{_schema}}}.merged', INTERVAL '1 day', config => '{"keep": 1, "tag": "old", "nested": {"a": 1}}', scheduled => false)""");
+        var client = _dataSource.Timescale();
+        try
+        {
+            // alter_job's own config_merge on 2.29+, the same shallow merge in the call before: the result is read back with SQL.
+            var merged = await client.AlterJobAsync(id, new JobChanges { ConfigMerge = """{"tag": "new", "added": true, "nested": {"b": 2}}""" });
+            const string expected = """{"tag": "new", "keep": 1, "added": true, "nested": {"b": 2}}""";
+            Assert.True(await ScalarAsync<bool>($"SELECT config = '{expected}'::jsonb FROM timescaledb_information.jobs WHERE job_id = {id}"),
+                await ScalarAsync<string>($"SELECT config::text FROM timescaledb_information.jobs WHERE job_id = {id}"));
+            Assert.True(await ScalarAsync<bool>($"SELECT '{merged.Config}'::jsonb = '{expected}'::jsonb"));
+
+            var both = await Assert.ThrowsAsync<ArgumentException>(() => client.AlterJobAsync(id, new JobChanges { Config = "{}", ConfigMerge = "{}" }));
+            Assert.Contains("set one of them", both.Message, StringComparison.Ordinal);
+
+            // A job without a configuration takes the merged keys as its configuration.
+            var bare = await ScalarAsync<int>($"SELECT add_job('{_schema}.merged', INTERVAL '1 day', scheduled => false)");
+            await client.AlterJobAsync(bare, new JobChanges { ConfigMerge = """{"only": "this"}""" });
+            Assert.True(await ScalarAsync<bool>($$"""SELECT config = '{"only": "this"}'::jsonb FROM timescaledb_information.jobs WHERE job_id = {{bare}}"""));
+            await ExecuteAsync($"SELECT delete_job({bare})");
+        }
+        finally
+        {
+            await ExecuteAsync($"SELECT delete_job({id})");
+        }
+    }
+
+    [Fact]
     public async Task A_failing_job_run_by_hand_reports_its_error()
     {
         await ExecuteAsync($"""

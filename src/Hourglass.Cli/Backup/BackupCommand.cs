@@ -13,7 +13,7 @@ internal static class BackupCommand
     public static Option<DirectoryInfo?> PgBinOption() => new("--pg-bin")
     {
         HelpName = "DIR",
-        Description = "Folder holding pg_dump/pg_restore. Default: PATH, then /usr/lib/postgresql/<newest>/bin and other usual folders; the tools must be at least the server's major version.",
+        Description = "Folder holding pg_dump/pg_restore. Default: the folder HOURGLASS_PG_BIN names, else PATH, then /usr/lib/postgresql/<newest>/bin and other usual folders; the tools must be at least the server's major version.",
     };
 
     public static Command Create()
@@ -59,19 +59,28 @@ internal static class BackupCommand
             var arguments = new List<string> { "--format=custom", "--verbose", "--file=" + partial, "--dbname=" + source.Database };
 
             // With --checksums, pg_dump reads the snapshot the checksums were computed in, so both describe the same data
-            // even while the application keeps writing; the exporting transaction stays open until pg_dump is done.
-            await using var snapshotConnection = result.GetValue(checksums) ? await resolved.OpenAsync(cancellationToken) : null;
+            // even while the application keeps writing; the exporting transaction stays open until pg_dump is done. A server
+            // whose clients take turns on one session (the embedded engine) cannot serve pg_dump while that transaction is
+            // open: there the checksums are read before and after pg_dump, and must agree.
+            var withChecksums = result.GetValue(checksums);
+            var turns = withChecksums && await SessionsTakeTurnsAsync(resolved, cancellationToken);
+            await using var snapshotConnection = withChecksums ? await resolved.OpenAsync(cancellationToken) : null;
             await using var snapshot = snapshotConnection is null ? null : await snapshotConnection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
             SortedDictionary<string, TableChecksum>? tableChecksums = null;
             if (snapshotConnection is not null && snapshot is not null)
             {
-                await using (var export = new NpgsqlCommand("SELECT pg_export_snapshot()", snapshotConnection, snapshot))
+                if (!turns)
                 {
+                    await using var export = new NpgsqlCommand("SELECT pg_export_snapshot()", snapshotConnection, snapshot);
                     arguments.Add("--snapshot=" + (string)(await export.ExecuteScalarAsync(cancellationToken))!);
                 }
 
                 tableChecksums = await WithProgressAsync($"Checksumming {source.Database}", 0, "", progress =>
                     TableChecksums.ComputeAsync(snapshotConnection, snapshot, progress, cancellationToken));
+                if (turns)
+                {
+                    await snapshot.CommitAsync(cancellationToken);
+                }
             }
 
             int exitCode;
@@ -87,9 +96,23 @@ internal static class BackupCommand
                 throw;
             }
 
-            if (snapshot is not null)
+            if (snapshot is not null && !turns)
             {
                 await snapshot.CommitAsync(cancellationToken);
+            }
+
+            if (exitCode == 0 && turns && snapshotConnection is not null && tableChecksums is not null)
+            {
+                await using var after = await snapshotConnection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+                var again = await WithProgressAsync($"Checksumming {source.Database} again", 0, "", progress =>
+                    TableChecksums.ComputeAsync(snapshotConnection, after, progress, cancellationToken));
+                await after.CommitAsync(cancellationToken);
+                var changed = tableChecksums.Keys.Union(again.Keys).Where(t => !tableChecksums.TryGetValue(t, out var a) || !again.TryGetValue(t, out var b) || a != b).ToList();
+                if (changed.Count > 0)
+                {
+                    File.Delete(partial);
+                    throw new CliException($"The data changed while pg_dump ran ({string.Join(", ", changed.Take(5))}{(changed.Count > 5 ? ", ..." : "")}): on this server clients take turns on one session, so the checksums could not be read in pg_dump's own snapshot. Run the backup again while nothing writes, or without --checksums.");
+                }
             }
 
             if (exitCode != 0)
@@ -117,6 +140,19 @@ internal static class BackupCommand
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// Whether the server serves its clients in turns on one backend (the embedded engine): two connections open at once
+    /// see the same pid, so a transaction held by one keeps every other client, pg_dump included, waiting.
+    /// </summary>
+    private static async Task<bool> SessionsTakeTurnsAsync(ResolvedConnection resolved, CancellationToken cancellationToken)
+    {
+        await using var first = await resolved.OpenAsync(cancellationToken);
+        await using var second = await resolved.OpenAsync(cancellationToken);
+        await using var one = new NpgsqlCommand("SELECT pg_backend_pid()", first);
+        await using var two = new NpgsqlCommand("SELECT pg_backend_pid()", second);
+        return Equals(await one.ExecuteScalarAsync(cancellationToken), await two.ExecuteScalarAsync(cancellationToken));
     }
 
     private static void Prune(string current, string database, int keep)

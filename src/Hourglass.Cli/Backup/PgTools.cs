@@ -9,16 +9,22 @@ namespace Hourglass.Cli.Backup;
 /// <summary>A PostgreSQL client program (pg_dump, pg_restore) and its major version.</summary>
 internal sealed partial record PgTool(string Path, int Major, string Version)
 {
+    /// <summary>The environment variable naming the folder of the PostgreSQL client tools, when --pg-bin is not given.</summary>
+    public const string PgBinVariable = "HOURGLASS_PG_BIN";
+
     /// <summary>
-    /// Finds <paramref name="name"/> in --pg-bin, else on PATH and in the usual install folders
-    /// (/usr/lib/postgresql/N/bin, /usr/pgsql-N/bin, Homebrew libpq, Program Files), preferring the first
+    /// Finds <paramref name="name"/> in --pg-bin, else in the folder HOURGLASS_PG_BIN names, else on PATH and in the usual
+    /// install folders (/usr/lib/postgresql/N/bin, /usr/pgsql-N/bin, Homebrew libpq, Program Files), preferring the first
     /// whose major version is exactly <paramref name="minimumMajor"/>, else the first newer one: pg_dump refuses
     /// servers newer than itself, and a newer pg_dump writes archives only an equally new pg_restore reads.
     /// </summary>
     public static async Task<PgTool> LocateAsync(string name, DirectoryInfo? pgBin, int minimumMajor, string why, CancellationToken cancellationToken)
     {
         var executable = RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? name + ".exe" : name;
-        var folders = pgBin is not null ? [pgBin.FullName] : CandidateFolders();
+        var fromVariable = Environment.GetEnvironmentVariable(PgBinVariable) is { Length: > 0 } variable ? variable : null;
+        var (folders, where) = pgBin is not null ? (new[] { pgBin.FullName }, $"--pg-bin {pgBin.FullName}")
+            : fromVariable is not null ? (new[] { System.IO.Path.GetFullPath(fromVariable) }, $"{PgBinVariable}={fromVariable}")
+            : (CandidateFolders().ToArray(), "PATH and the usual PostgreSQL folders");
         var found = new List<PgTool>();
         foreach (var folder in folders.Distinct())
         {
@@ -49,17 +55,16 @@ internal sealed partial record PgTool(string Path, int Major, string Version)
             return newer;
         }
 
+        var ways = $"Point Hourglass at the PostgreSQL {minimumMajor} client tools (package postgresql-client-{minimumMajor}, or the bin folder of a PostgreSQL {minimumMajor} installation) in one of three ways: "
+            + $"--pg-bin <folder>, the environment variable {PgBinVariable}=<folder>, or that folder on PATH.";
         if (found.Count == 0)
         {
-            throw new CliException(pgBin is not null
-                ? $"{executable} was not found in --pg-bin {pgBin.FullName}."
-                : $"{executable} was not found on PATH or in the usual PostgreSQL folders. Install the PostgreSQL client tools (e.g. apt-get install postgresql-client) or pass --pg-bin <folder with {executable}>.");
+            throw new CliException($"{executable} was not found in {where}; {why} needs {name} of PostgreSQL {minimumMajor} or later. {ways}");
         }
 
         var newest = found.MaxBy(t => t.Major)!;
         throw new CliException(
-            $"{name} {newest.Version} ({newest.Path}) is older than {why} (PostgreSQL {minimumMajor}): {name} only handles servers and archives of its own major version or older. " +
-            $"Install the PostgreSQL {minimumMajor} client tools (e.g. postgresql-client-{minimumMajor}) and put them on PATH, or pass --pg-bin <their bin folder>.");
+            $"{name} {newest.Version} ({newest.Path}) is older than {why} (PostgreSQL {minimumMajor}): {name} only handles servers and archives of its own major version or older, so {name} of PostgreSQL {minimumMajor} or later is needed. {ways}");
     }
 
     private static IEnumerable<string> CandidateFolders()

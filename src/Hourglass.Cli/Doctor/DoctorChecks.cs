@@ -63,22 +63,31 @@ internal static class DoctorChecks
         }
 
         var pg = server.PostgresMajor;
+        var newest = TimescaleReleases.Newest;
         var newestForPostgres = TimescaleReleases.NewestFor(pg);
-        var minor = new Version(installed.Major, installed.Minor);
-        var beyond = TimescaleReleases.Newest > (newestForPostgres ?? TimescaleReleases.Newest)
-            ? $" TimescaleDB {TimescaleReleases.Newest.ToString(2)} needs PostgreSQL {TimescaleReleases.NewestNeedsPostgres} or later: upgrade PostgreSQL first to go beyond {newestForPostgres?.ToString(2)}."
-            : "";
         if (newestForPostgres is null)
         {
-            return CheckResult.Warn(CheckIds.Version, $"No TimescaleDB release this tool knows supports PostgreSQL {pg} (newest known: {TimescaleReleases.Newest.ToString(2)}).");
+            return CheckResult.Warn(CheckIds.Version, $"No TimescaleDB release this tool knows supports PostgreSQL {pg} (newest known: {newest.ToString(3)}, for PostgreSQL {TimescaleReleases.NewestSupports.Min}–{TimescaleReleases.NewestSupports.Max}).");
         }
 
-        if (minor < newestForPostgres)
+        var line = newestForPostgres.ToString(2);
+        var beyond = newest > newestForPostgres
+            ? $" TimescaleDB {newest.ToString(2)} needs PostgreSQL {TimescaleReleases.NewestNeedsPostgres} or later (it supports {TimescaleReleases.NewestSupports.Min}–{TimescaleReleases.NewestSupports.Max}): {line}.x is the last release line for PostgreSQL {pg}, so upgrade PostgreSQL first to go beyond {line}."
+            : "";
+        var installedRelease = new Version(installed.Major, installed.Minor, Math.Max(0, installed.Build));
+        if (new Version(installed.Major, installed.Minor) < new Version(newestForPostgres.Major, newestForPostgres.Minor))
         {
-            return CheckResult.Warn(CheckIds.Version, $"TimescaleDB {server.TimescaleVersionText} is older than {newestForPostgres.ToString(2)}, the newest release for PostgreSQL {pg}: install its package, then ALTER EXTENSION timescaledb UPDATE.{beyond}");
+            return CheckResult.Warn(CheckIds.Version, $"TimescaleDB {server.TimescaleVersionText} is older than {newestForPostgres.ToString(3)}, the newest release for PostgreSQL {pg} ({line} line): install its package, then ALTER EXTENSION timescaledb UPDATE.{beyond}");
         }
 
-        return CheckResult.Pass(CheckIds.Version, $"TimescaleDB {server.TimescaleVersionText} is the newest release line for PostgreSQL {pg} that this tool knows ({newestForPostgres.ToString(2)}).{beyond}");
+        if (installedRelease < newestForPostgres)
+        {
+            return CheckResult.Warn(CheckIds.Version, $"TimescaleDB {server.TimescaleVersionText} is older than {newestForPostgres.ToString(3)}, the newest patch release of the {line} line (bug and security fixes): install its package, then ALTER EXTENSION timescaledb UPDATE.{beyond}");
+        }
+
+        return installedRelease > newestForPostgres
+            ? CheckResult.Pass(CheckIds.Version, $"TimescaleDB {server.TimescaleVersionText} is newer than {newestForPostgres.ToString(3)}, the newest release for PostgreSQL {pg} that this tool knows.{beyond}")
+            : CheckResult.Pass(CheckIds.Version, $"TimescaleDB {server.TimescaleVersionText} is the newest release for PostgreSQL {pg} that this tool knows ({newestForPostgres.ToString(3)}).{beyond}");
     }
 
     private static CheckResult CheckLicense(string? license) => license switch
@@ -128,10 +137,19 @@ internal static class DoctorChecks
     private static async Task<CheckResult> CheckJobsAsync(NpgsqlConnection connection, TimescaleServer server, IReadOnlyList<Job> allJobs, CancellationToken cancellationToken)
     {
         // Jobs the license cannot run (the Apache edition's job-history retention) fail at every run; the license check
-        // already says what the edition lacks, so they are named here but are no failure to fix and rerun.
+        // already says what the edition lacks, so they are named here but are no failure to fix and rerun. Neither is the
+        // telemetry job that cannot send its report (a server without internet): a warning while telemetry is on, saying
+        // how to turn it off; once it is off the scheduler no longer starts the job, so its last failure is only noted.
         var forbidden = allJobs.Where(server.LicenseForbids).ToList();
-        var jobs = allJobs.Except(forbidden).ToList();
+        var telemetry = allJobs.Where(server.IsTelemetryFailure).ToList();
+        var jobs = allJobs.Except(forbidden).Except(telemetry).ToList();
         var licenseNote = forbidden.Count == 0 ? "" : $" Not counted: {string.Join(", ", forbidden.Select(j => $"job {j.Id} ({j.Name})"))}, TimescaleDB's own, which the '{server.License}' license cannot run.";
+        var telemetryJobs = string.Join(", ", telemetry.Select(j => $"job {j.Id} ({j.Name})"));
+        var telemetryNote = telemetry.Count == 0 ? ""
+            : server.IsTelemetryOn
+                ? $" TimescaleDB's telemetry job, {telemetryJobs}, fails: it cannot send its report (usually the server cannot reach the internet). Harmless to the database and not counted as a failing job; to stop it, turn telemetry off: {TimescaleServer.TelemetryOffAdvice}."
+                : $" Not counted: {telemetryJobs}, TimescaleDB's telemetry job, failed before telemetry was turned off (timescaledb.telemetry_level = {server.TelemetryLevel}); it no longer runs.";
+        var notes = licenseNote + telemetryNote;
         var failing = jobs.Where(j => j.IsFailing).ToList();
         if (failing.Count > 0)
         {
@@ -142,7 +160,7 @@ internal static class DoctorChecks
                 details.Add($"job {job.Id} ({job.Procedure}) failed {job.TotalFailures} time(s){(error is null ? "" : $": {error}")}");
             }
 
-            return CheckResult.Fail(CheckIds.Jobs, $"Failing jobs: {string.Join("; ", details)}. See `hourglass jobs errors`; fix the cause and run it again (hourglass jobs run ID).{licenseNote}");
+            return CheckResult.Fail(CheckIds.Jobs, $"Failing jobs: {string.Join("; ", details)}. See `hourglass jobs errors`; fix the cause and run it again (hourglass jobs run ID).{notes}");
         }
 
         // Paused jobs and TimescaleDB's telemetry job (never started when telemetry is off) are not "never ran".
@@ -151,14 +169,18 @@ internal static class DoctorChecks
             && (j.NextStart is null || j.NextStart < now.AddMinutes(-5))).ToList();
         if (neverRun.Count > 0)
         {
-            return CheckResult.Warn(CheckIds.Jobs, $"Jobs that never ran: {string.Join(", ", neverRun.Select(j => $"{j.Id} ({j.Name})"))}. Without background workers they run only with CALL run_job(id) (hourglass jobs run ID).{licenseNote}");
+            return CheckResult.Warn(CheckIds.Jobs, $"Jobs that never ran: {string.Join(", ", neverRun.Select(j => $"{j.Id} ({j.Name})"))}. Without background workers they run only with CALL run_job(id) (hourglass jobs run ID).{notes}");
         }
 
-        var recovered = jobs.Where(j => j.TotalFailures > 0).ToList();
+        var recovered = jobs.Where(j => j.TotalFailures > 0 && j.Kind != JobKind.Telemetry).ToList();
         var paused = jobs.Count(j => !j.Scheduled);
-        return recovered.Count > 0
-            ? CheckResult.Warn(CheckIds.Jobs, $"Jobs that failed before but succeeded last: {string.Join(", ", recovered.Select(j => $"{j.Id} ({j.TotalFailures} failure(s))"))}.{licenseNote}")
-            : CheckResult.Pass(CheckIds.Jobs, $"{jobs.Count} job(s), none failing{(paused > 0 ? $", {paused} paused" : "")}.{licenseNote}");
+        if (recovered.Count > 0)
+        {
+            return CheckResult.Warn(CheckIds.Jobs, $"Jobs that failed before but succeeded last: {string.Join(", ", recovered.Select(j => $"{j.Id} ({j.TotalFailures} failure(s))"))}.{notes}");
+        }
+
+        var summary = $"{jobs.Count} job(s), none failing{(paused > 0 ? $", {paused} paused" : "")}.{notes}";
+        return telemetry.Count > 0 && server.IsTelemetryOn ? CheckResult.Warn(CheckIds.Jobs, summary) : CheckResult.Pass(CheckIds.Jobs, summary);
     }
 
     private static async Task<string?> LastErrorAsync(NpgsqlConnection connection, int jobId, CancellationToken cancellationToken)
@@ -166,7 +188,7 @@ internal static class DoctorChecks
         try
         {
             var errors = await connection.Timescale().GetJobErrorsAsync(jobId, 1, cancellationToken);
-            return errors.Count == 0 ? null : errors[0].Message;
+            return errors.Count == 0 ? null : errors[0].Description;
         }
         catch (TimescaleException)
         {

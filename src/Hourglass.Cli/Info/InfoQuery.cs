@@ -115,6 +115,7 @@ internal static class InfoQuery
         JobKind.Telemetry => "telemetry",
         JobKind.JobHistoryRetention => "job-history-retention",
         JobKind.Internal => "internal",
+        JobKind.Compaction => "compaction",
         _ => "custom",
     };
 }

@@ -167,7 +167,7 @@ internal static class JobsCommand
             var errors = await db.Timescale().GetJobErrorsAsync(selector, result.GetValue(limit), cancellationToken);
             if (result.GetValue(json))
             {
-                var lines = errors.Select(e => new JobErrorLine(e.JobId, e.ProcedureName is null ? null : $"{e.ProcedureSchema}.{e.ProcedureName}", InfoQuery.Iso(e.StartedAt), InfoQuery.Iso(e.FinishedAt), e.SqlState, e.Message)).ToList();
+                var lines = errors.Select(e => new JobErrorLine(e.JobId, e.ProcedureName is null ? null : $"{e.ProcedureSchema}.{e.ProcedureName}", InfoQuery.Iso(e.StartedAt), InfoQuery.Iso(e.FinishedAt), e.SqlState, e.Message, e.Description)).ToList();
                 Console.Out.WriteLine(Secrets.Redact(JsonSerializer.Serialize(lines, MaintenanceJson.Readable.ListJobErrorLine)));
                 return 0;
             }
@@ -187,7 +187,7 @@ internal static class JobsCommand
             foreach (var e in errors)
             {
                 table.AddRow(new Text(e.JobId.ToString(CultureInfo.InvariantCulture)), new Text($"{e.ProcedureSchema}.{e.ProcedureName}"),
-                    new Text(MaintenanceArguments.When(e.StartedAt)), new Text(e.SqlState ?? "-"), new Text(Secrets.Redact(e.Message ?? "")));
+                    new Text(MaintenanceArguments.When(e.StartedAt)), new Text(e.SqlState ?? "-"), new Text(Secrets.Redact(e.Description)));
             }
 
             AnsiConsole.Write(table);

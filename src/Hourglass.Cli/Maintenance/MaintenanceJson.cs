@@ -37,7 +37,8 @@ internal sealed record JobLine(
 
 internal sealed record JobsOutput(string Action, bool DryRun, IReadOnlyList<JobLine> Jobs);
 
-internal sealed record JobErrorLine(int JobId, string? Procedure, string? StartedAt, string? FinishedAt, string? SqlState, string? Message);
+// Description: the message, or for a run that recorded none (TimescaleDB's telemetry job), what is known.
+internal sealed record JobErrorLine(int JobId, string? Procedure, string? StartedAt, string? FinishedAt, string? SqlState, string? Message, string Description);
 
 internal sealed record RefreshOutput(string Aggregate, string? From, string? To, bool DryRun, string? WatermarkBefore, string? WatermarkAfter);
 

@@ -68,7 +68,7 @@ internal sealed record ContinuousAggregateDefinition(string Sql, bool Materializ
     public const bool DefaultMaterializedOnly = true;
 
     public static ContinuousAggregateDefinition? Find(IReadOnlyAnnotatable entityType)
-        => entityType.FindAnnotation(ContinuousAggregateAnnotationNames.Sql)?.Value is not string sql
+        => (entityType.FindAnnotation(ContinuousAggregateAnnotationNames.Sql)?.Value as string ?? LinqSql(entityType)) is not string sql
             ? null
             : new ContinuousAggregateDefinition(
                 sql,
@@ -83,6 +83,10 @@ internal sealed record ContinuousAggregateDefinition(string Sql, bool Materializ
             {
                 RefreshOptions = ContinuousAggregateRefreshOptions.Find(entityType) ?? ContinuousAggregateRefreshOptions.Empty,
             };
+
+    // A LINQ-defined aggregate: its SQL once compiled for a migration, empty while the model is being built.
+    private static string? LinqSql(IReadOnlyAnnotatable entityType)
+        => ContinuousAggregateQuery.Find(entityType) is null ? null : ContinuousAggregateQuery.CompiledSql(entityType) ?? "";
 }
 
 /// <summary>A continuous aggregate by view name, as a relational model maps it.</summary>

@@ -16,7 +16,7 @@ namespace Hourglass.EntityFrameworkCore.ContinuousAggregates;
 /// again (TimescaleDB cannot alter a continuous aggregate's query), so its data is recomputed; a changed policy is
 /// removed and added; a changed materialized_only is altered in place.
 /// </summary>
-internal sealed class ContinuousAggregateModelDiffer : ITimescaleModelDiffer
+internal sealed class ContinuousAggregateModelDiffer(ContinuousAggregateQueryCompiler queries) : ITimescaleModelDiffer
 {
     public void AddDifferences(
         IRelationalModel? source,
@@ -25,6 +25,9 @@ internal sealed class ContinuousAggregateModelDiffer : ITimescaleModelDiffer
         List<MigrationOperation> before,
         List<MigrationOperation> after)
     {
+        // LINQ-defined aggregates get their SQL from the context's query pipeline first.
+        queries.Prepare(target);
+        queries.Prepare(source);
         var sourceViews = ResolvedContinuousAggregate.All(source);
         var targetViews = ResolvedContinuousAggregate.All(target);
         if (sourceViews.Count == 0 && targetViews.Count == 0)

@@ -48,7 +48,7 @@ internal static class ContinuousAggregateModelErrors
                 throw Error(entityType, "ViewName", "the entity is not mapped to a view", "call IsContinuousAggregate(\"view_name\", sql) and do not remove the view mapping with ToView(null)");
             }
 
-            if (string.IsNullOrWhiteSpace(definition.Sql))
+            if (string.IsNullOrWhiteSpace(definition.Sql) && ContinuousAggregateQuery.Find(entityType) is null)
             {
                 throw Error(entityType, "Sql", $"the query of view '{view}' is empty", "pass the aggregate query, e.g. IsContinuousAggregate(\"" + view + "\", \"SELECT time_bucket('1 hour', time) AS bucket, avg(value) AS avg_value FROM metrics GROUP BY 1\")");
             }
@@ -92,7 +92,7 @@ internal static class ContinuousAggregateModelErrors
     /// The refresh window as TimescaleDB's add_continuous_aggregate_policy checks it: start after end, time offsets for
     /// a time bucket, and at least two buckets between the offsets, a month counted as 30 days (as the server counts it).
     /// </summary>
-    private static void CheckWindow(IReadOnlyEntityType entityType, string sql, ContinuousAggregatePolicy policy)
+    internal static void CheckWindow(IReadOnlyEntityType entityType, string sql, ContinuousAggregatePolicy policy)
     {
         const string Example = "use e.g. WithRefreshPolicy(startOffset: TimeSpan.FromDays(3), endOffset: TimeSpan.FromHours(1), scheduleInterval: TimeSpan.FromHours(1)), or WithRefreshPolicy(\"3 months\", \"1 day\", \"1 day\") for months";
         var bucket = ContinuousAggregateSql.BucketWidth(sql);

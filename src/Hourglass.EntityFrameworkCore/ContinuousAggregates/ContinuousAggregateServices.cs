@@ -1,6 +1,7 @@
 using Hourglass.EntityFrameworkCore.Infrastructure;
 using Hourglass.EntityFrameworkCore.Scheduling;
 using Microsoft.EntityFrameworkCore.Metadata.Conventions.Infrastructure;
+using Microsoft.EntityFrameworkCore.Query;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -21,12 +22,16 @@ internal sealed class ContinuousAggregateServices : ITimescaleFeature
         services.TryAddEnumerable(ServiceDescriptor.Scoped<ITimescaleOperationSqlGenerator, ContinuousAggregateSqlGenerator>());
         services.TryAddEnumerable(ServiceDescriptor.Scoped<ITimescaleOperationSqlGenerator, PolicyScheduleGenerator>());
         services.TryAddScoped<PendingRefreshes>();
+        services.TryAddScoped<ContinuousAggregateQueryCompiler>();
+        services.TryAddEnumerable(ServiceDescriptor.Scoped<IConventionSetPlugin, ContinuousAggregateQueryConventionSetPlugin>());
+        ServiceDecoration.Decorate<IQueryTranslationPostprocessorFactory, ContinuousAggregateQueryTranslationPostprocessorFactory>(services);
         services.TryAddEnumerable(ServiceDescriptor.Scoped<ITimescaleMigrationCompletion, PendingRefreshes>(s => s.GetRequiredService<PendingRefreshes>()));
     }
 
     public void AddDesignTimeServices(IServiceCollection services)
     {
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleOperationCSharpGenerator, ContinuousAggregateCSharpGenerator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleScaffoldingCodeGenerator, ContinuousAggregateQuerySnapshotGenerator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleScaffoldingReader, ContinuousAggregateScaffoldingReader>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleScaffoldingCodeGenerator, ContinuousAggregateScaffoldingCodeGenerator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleOperationCSharpGenerator, PolicyScheduleGenerator>());

@@ -35,7 +35,11 @@ internal sealed class GapfillQueryTranslationPostprocessor(
 /// TimescaleDB only fills gaps when <c>time_bucket_gapfill</c> is in the grouping query itself, and silently returns
 /// plain buckets otherwise; so such a subquery, when it only projects and filters, is merged into its grouping query.
 /// </summary>
-internal sealed class GapfillSubqueryInliner : ExpressionVisitor
+/// <remarks>
+/// With <paramref name="everyProjectingSubquery"/>, every such subquery is merged, whatever it projects: a continuous
+/// aggregate's query may not have one at all.
+/// </remarks>
+internal sealed class GapfillSubqueryInliner(bool everyProjectingSubquery = false) : ExpressionVisitor
 {
     public override Expression? Visit(Expression? node)
     {
@@ -53,7 +57,7 @@ internal sealed class GapfillSubqueryInliner : ExpressionVisitor
         }
     }
 
-    private static SelectExpression? Inline(SelectExpression select)
+    private SelectExpression? Inline(SelectExpression select)
     {
         if (select.GroupBy.Count == 0
             || select.Tables is not [SelectExpression subquery]
@@ -63,7 +67,7 @@ internal sealed class GapfillSubqueryInliner : ExpressionVisitor
             || subquery.Offset is not null
             || subquery.IsDistinct
             || subquery.Orderings.Count > 0
-            || !subquery.Projection.Any(p => GapfillFinder.Contains(p.Expression)))
+            || (!everyProjectingSubquery && !subquery.Projection.Any(p => GapfillFinder.Contains(p.Expression))))
         {
             return null;
         }

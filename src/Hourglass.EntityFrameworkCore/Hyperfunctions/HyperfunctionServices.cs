@@ -41,5 +41,5 @@ internal sealed class HyperfunctionAggregateTranslatorPlugin(ISqlExpressionFacto
     : IAggregateMethodCallTranslatorPlugin
 {
     // UseTimescale extends the Npgsql provider, whose factory renders aggregate FILTER clauses.
-    public IEnumerable<IAggregateMethodCallTranslator> Translators { get; } = [new HyperfunctionAggregateTranslator((NpgsqlSqlExpressionFactory)sql, typeMappings)];
+    public IEnumerable<IAggregateMethodCallTranslator> Translators { get; } = [new HyperfunctionAggregateTranslator((NpgsqlSqlExpressionFactory)sql, typeMappings), new OrderedSetAggregateTranslator(sql, typeMappings)];
 }

@@ -127,7 +127,7 @@ internal static class HypertableFeatureChecks
     public static void RequireHypertableAndInterval(string feature, IReadOnlyEntityType entityType, string? interval, string method)
     {
         // A continuous aggregate is a hypertable of its own (its materialization hypertable); its builder declares these.
-        if (entityType.FindAnnotation(ContinuousAggregates.ContinuousAggregateAnnotationNames.Sql) is not null)
+        if (entityType.FindAnnotation(ContinuousAggregates.ContinuousAggregateAnnotationNames.Sql) is not null || ContinuousAggregates.ContinuousAggregateQuery.Find(entityType) is not null)
         {
             return;
         }

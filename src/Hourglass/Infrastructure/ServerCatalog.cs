@@ -26,7 +26,9 @@ internal sealed record ServerCatalog(
     IReadOnlySet<string> Functions,
     IReadOnlySet<string> Views,
     IReadOnlySet<string> HypertableColumns,
-    bool ShowChunksHasCreatedBefore)
+    bool ShowChunksHasCreatedBefore,
+    string? TelemetryLevel = null,
+    bool AlterJobHasConfigMerge = false)
 {
     private const string Sql = """
         SELECT current_setting('server_version'), current_setting('server_version_num')::int, current_database()::text, current_user::text,
@@ -49,7 +51,9 @@ internal sealed record ServerCatalog(
                           WHERE vn.nspname = 'timescaledb_information'), '{}'),
                coalesce((SELECT array_agg(a.attname::text) FROM pg_catalog.pg_attribute a
                           WHERE a.attrelid = to_regclass('timescaledb_information.hypertables') AND a.attnum > 0 AND NOT a.attisdropped), '{}'),
-               EXISTS (SELECT 1 FROM pg_catalog.pg_proc p WHERE p.pronamespace = e.extnamespace AND p.proname = 'show_chunks' AND 'created_before' = ANY(p.proargnames))
+               EXISTS (SELECT 1 FROM pg_catalog.pg_proc p WHERE p.pronamespace = e.extnamespace AND p.proname = 'show_chunks' AND 'created_before' = ANY(p.proargnames)),
+               nullif(current_setting('timescaledb.telemetry_level', true), ''),
+               EXISTS (SELECT 1 FROM pg_catalog.pg_proc p WHERE p.pronamespace = e.extnamespace AND p.proname = 'alter_job' AND 'config_merge' = ANY(p.proargnames))
         FROM (SELECT 1) one
         LEFT JOIN pg_catalog.pg_extension e ON e.extname = 'timescaledb'
         LEFT JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
@@ -94,12 +98,21 @@ internal sealed record ServerCatalog(
     /// </summary>
     public ColumnstoreColumnsSource ColumnstoreColumns => ColumnstoreColumnsFor(HasView("compression_settings"));
 
+    /// <summary>
+    /// How <c>alter_job</c> merges keys into a job's configuration: its own <c>config_merge</c> argument from 2.29, else
+    /// <c>config => config || merge</c> (the same shallow jsonb concatenation, computed in the call).
+    /// </summary>
+    public ConfigMergeForm ConfigMerge => ConfigMergeFor(AlterJobHasConfigMerge);
+
     // The version choices as pure functions, so tests can check them for servers that are not at hand.
     internal static string JobTableFor(Version? timescale) =>
         timescale is not null && timescale < new Version(2, 25) ? "_timescaledb_config.bgw_job" : "_timescaledb_catalog.bgw_job";
 
     internal static ColumnstoreColumnsSource ColumnstoreColumnsFor(bool hasPerColumnView) =>
         hasPerColumnView ? ColumnstoreColumnsSource.PerColumnView : ColumnstoreColumnsSource.CatalogArrays;
+
+    internal static ConfigMergeForm ConfigMergeFor(bool alterJobHasConfigMerge) =>
+        alterJobHasConfigMerge ? ConfigMergeForm.AlterJobArgument : ConfigMergeForm.ConcatenatedConfig;
 
     internal static string InternalSchemaFor(Version? timescale) =>
         timescale is not null && timescale < new Version(2, 12) ? "_timescaledb_internal" : "_timescaledb_functions";
@@ -157,7 +170,9 @@ internal sealed record ServerCatalog(
                     reader.GetFieldValue<string[]>(16).ToHashSet(StringComparer.Ordinal),
                     reader.GetFieldValue<string[]>(17).ToHashSet(StringComparer.Ordinal),
                     reader.GetFieldValue<string[]>(18).ToHashSet(StringComparer.Ordinal),
-                    !reader.IsDBNull(19) && reader.GetBoolean(19));
+                    !reader.IsDBNull(19) && reader.GetBoolean(19),
+                    installed is null ? null : Text(20),
+                    !reader.IsDBNull(21) && reader.GetBoolean(21));
             }
         }
     }
@@ -171,6 +186,16 @@ internal enum ColumnstoreColumnsSource
 
     /// <summary>_timescaledb_catalog.compression_settings: typed arrays per relation.</summary>
     CatalogArrays,
+}
+
+/// <summary>Where <see cref="ServerCatalog.ConfigMerge"/> merges keys into a job's configuration.</summary>
+internal enum ConfigMergeForm
+{
+    /// <summary><c>alter_job(config_merge => ...)</c> (TimescaleDB 2.29+).</summary>
+    AlterJobArgument,
+
+    /// <summary><c>alter_job(config => coalesce(config, '{}') || ...)</c>, read and written in one call.</summary>
+    ConcatenatedConfig,
 }
 
 /// <summary>Versions such as "2.23.0-dev" or "15.18 (Debian 15.18-0+deb12u1)" as <see cref="Version"/>.</summary>

@@ -92,6 +92,9 @@ public enum JobKind
 
     /// <summary>Another job of TimescaleDB's own.</summary>
     Internal,
+
+    /// <summary>The compaction policy of a hypertable (add_compaction_policy, TimescaleDB 2.29+): merges the batches of unordered columnstore chunks.</summary>
+    Compaction,
 }
 
 /// <summary>
@@ -190,8 +193,14 @@ public sealed record JobChanges
     /// <summary>The IANA time zone a fixed schedule follows (e.g. "Europe/Berlin"), so a daily 03:00 run stays at 03:00 across daylight saving.</summary>
     public string? Timezone { get; init; }
 
-    /// <summary>New configuration, JSON text.</summary>
+    /// <summary>New configuration, JSON text: replaces the whole configuration.</summary>
     public string? Config { get; init; }
+
+    /// <summary>
+    /// Keys to merge into the configuration, a JSON object as text: its top-level keys replace or add to the job's, the
+    /// others stay (jsonb <c>||</c>). Not together with <see cref="Config"/>.
+    /// </summary>
+    public string? ConfigMerge { get; init; }
 
     /// <summary>When the scheduler starts it next.</summary>
     public DateTimeOffset? NextStart { get; init; }
@@ -238,4 +247,16 @@ public sealed record JobChanges
 /// <param name="FinishedAt">When it failed.</param>
 /// <param name="SqlState">The SQLSTATE of the error.</param>
 /// <param name="Message">The error message.</param>
-public sealed record JobError(int JobId, string? ProcedureSchema, string? ProcedureName, int? Pid, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, string? SqlState, string? Message);
+public sealed record JobError(int JobId, string? ProcedureSchema, string? ProcedureName, int? Pid, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, string? SqlState, string? Message)
+{
+    /// <summary>
+    /// What went wrong, for people: the error message, or, for a run that recorded none, what is known. TimescaleDB's
+    /// telemetry job records no SQLSTATE or message when it cannot send its report (no internet; the reason goes only
+    /// to the server log), so its line says that and how to turn telemetry off.
+    /// </summary>
+    public string Description =>
+        !string.IsNullOrWhiteSpace(Message) ? Message
+        : ProcedureName is not null && JobKinds.FromProcedure(ProcedureSchema ?? "", ProcedureName) == JobKind.Telemetry
+            ? $"TimescaleDB's telemetry report could not be sent (typically: the server cannot reach the internet; TimescaleDB records no error text, the server log has the reason). Harmless to the database; to stop it: {TimescaleServer.TelemetryOffAdvice}"
+            : "The run failed without an error message (TimescaleDB recorded none); the server log has the reason.";
+}

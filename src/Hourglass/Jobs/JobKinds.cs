@@ -30,6 +30,7 @@ public static class JobKinds
         JobKind.ContinuousAggregateRefresh => "policy_refresh_continuous_aggregate",
         JobKind.Telemetry => "policy_telemetry",
         JobKind.JobHistoryRetention => "policy_job_stat_history_retention",
+        JobKind.Compaction => "policy_compaction",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, $"A {kind} job has no one procedure."),
     };
 
@@ -48,6 +49,7 @@ public static class JobKinds
             "policy_refresh_continuous_aggregate" => JobKind.ContinuousAggregateRefresh,
             "policy_telemetry" => JobKind.Telemetry,
             "policy_job_stat_history_retention" => JobKind.JobHistoryRetention,
+            "policy_compaction" => JobKind.Compaction,
             _ when procedureSchema.StartsWith("_timescaledb", StringComparison.Ordinal) => JobKind.Internal,
             _ => JobKind.Custom,
         };

@@ -70,7 +70,7 @@ public sealed partial class TimescaleClient
 {
     /// <summary>The configuration keys of TimescaleDB's policies whose string values are intervals (ages and offsets).</summary>
     internal static readonly string[] IntervalConfigKeys =
-        ["drop_after", "drop_created_before", "compress_after", "compress_created_before", "start_offset", "end_offset"];
+        ["drop_after", "drop_created_before", "compress_after", "compress_created_before", "start_offset", "end_offset", "inactive_for"];
 
     /// <summary>
     /// Every job's declared settings (procedure, relation, configuration and full schedule, intervals with their months),

@@ -118,16 +118,24 @@ public sealed partial class TimescaleClient
     /// <summary>
     /// Changes a job's schedule, limits, configuration or paused state (alter_job); unset members stay. A job's time zone
     /// and fixed start are kept: alter_job would clear the time zone whenever it is not passed again, and move the start
-    /// to now when the schedule turns fixed without one.
+    /// to now when the schedule turns fixed without one. A configuration is replaced (<see cref="JobChanges.Config"/>) or
+    /// has keys merged into it (<see cref="JobChanges.ConfigMerge"/>: alter_job's config_merge on TimescaleDB 2.29+, the
+    /// same shallow merge computed in the call before).
     /// </summary>
     /// <param name="job">By id, name/procedure, or relation and kind.</param>
     /// <param name="changes">What to change.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The job as it is now.</returns>
     /// <exception cref="TimescaleException">No job matches, an interval is an integer amount, or the server refuses the change.</exception>
+    /// <exception cref="ArgumentException">Both <see cref="JobChanges.Config"/> and <see cref="JobChanges.ConfigMerge"/> are set.</exception>
     public Task<Job> AlterJobAsync(JobSelector job, JobChanges changes, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(changes);
+        if (changes.Config is not null && changes.ConfigMerge is not null)
+        {
+            throw new ArgumentException("JobChanges sets both Config (replaces the configuration) and ConfigMerge (merges keys into it): set one of them.", nameof(changes));
+        }
+
         foreach (var (name, interval) in new[] { ("ScheduleInterval", changes.ScheduleInterval), ("MaxRuntime", changes.MaxRuntime), ("RetryPeriod", changes.RetryPeriod) })
         {
             if (interval is { IsInteger: true } amount)
@@ -164,6 +172,14 @@ public sealed partial class TimescaleClient
                 Set("retry_period", NpgsqlDbType.Interval, schedule.RetryPeriod?.ToNpgsqlInterval());
                 Set("scheduled", NpgsqlDbType.Boolean, schedule.Scheduled);
                 Set("config", NpgsqlDbType.Jsonb, changes.Config);
+                if (changes.ConfigMerge is not null)
+                {
+                    parameters.Add(new NpgsqlParameter("config_merge", NpgsqlDbType.Jsonb) { Value = changes.ConfigMerge });
+                    arguments.Add(catalog.ConfigMerge == ConfigMergeForm.AlterJobArgument
+                        ? "config_merge => @config_merge"
+                        : $"config => coalesce((SELECT b.config FROM {catalog.JobTable} b WHERE b.id = @id), '{{}}'::jsonb) || @config_merge");
+                }
+
                 Set("next_start", NpgsqlDbType.TimestampTz, changes.NextStart?.ToUniversalTime());
                 Set("fixed_schedule", NpgsqlDbType.Boolean, schedule.FixedSchedule);
                 Set("initial_start", NpgsqlDbType.TimestampTz, schedule.InitialStart?.ToUniversalTime());

@@ -36,5 +36,6 @@ public sealed partial class TimescaleClient
         catalog.SchedulersInDatabase > 0,
         catalog.SchedulersOnServer,
         catalog.SharedBufferBytes,
-        catalog.EffectiveCacheBytes);
+        catalog.EffectiveCacheBytes,
+        catalog.TelemetryLevel);
 }

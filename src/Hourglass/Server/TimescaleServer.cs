@@ -19,6 +19,7 @@ namespace Hourglass;
 /// <param name="SchedulersOnServer">Schedulers running on the whole server: one per database that has the extension.</param>
 /// <param name="SharedBuffersBytes">shared_buffers in bytes.</param>
 /// <param name="EffectiveCacheSizeBytes">effective_cache_size in bytes.</param>
+/// <param name="TelemetryLevel">timescaledb.telemetry_level ("basic" by default, "off"); null without TimescaleDB.</param>
 public sealed record TimescaleServer(
     Version PostgresVersion,
     string PostgresVersionText,
@@ -37,10 +38,15 @@ public sealed record TimescaleServer(
     bool IsSchedulerRunning,
     int SchedulersOnServer,
     long SharedBuffersBytes,
-    long EffectiveCacheSizeBytes)
+    long EffectiveCacheSizeBytes,
+    string? TelemetryLevel = null)
 {
     /// <summary>The schemas TimescaleDB creates for itself (catalog, internals, views), across 2.13 to 2.29.</summary>
     public static IReadOnlyList<string> OwnSchemas => Infrastructure.ServerCatalog.OwnSchemas;
+
+    /// <summary>How to turn TimescaleDB's telemetry off, for advice about its failing job.</summary>
+    public const string TelemetryOffAdvice =
+        "ALTER SYSTEM SET timescaledb.telemetry_level = off; SELECT pg_reload_conf(); (or timescaledb.telemetry_level = off in postgresql.conf)";
 
     /// <summary>Whether the timescaledb extension is installed in this database.</summary>
     public bool IsInstalled => TimescaleVersion is not null;
@@ -60,6 +66,32 @@ public sealed record TimescaleServer(
         ArgumentNullException.ThrowIfNull(job);
         return Edition == TimescaleEdition.Apache && job.Kind == JobKind.JobHistoryRetention;
     }
+
+    /// <summary>Whether telemetry is on (timescaledb.telemetry_level other than "off"), so the scheduler runs the telemetry job.</summary>
+    public bool IsTelemetryOn => TelemetryLevel is not null && !string.Equals(TelemetryLevel, "off", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Whether <paramref name="job"/> is TimescaleDB's telemetry job and its last run failed. Its failure is no fault of the
+    /// database: the job sends a report to Timescale and fails at every run on a server that cannot reach the internet
+    /// (or on a build without SSL), recording no error text of its own. Not something to fix and rerun: at most turn
+    /// telemetry off (<see cref="TelemetryOffAdvice"/>). With telemetry off the scheduler no longer starts the job, so a
+    /// failure recorded before stays as its last run.
+    /// </summary>
+    /// <param name="job">A job of this database.</param>
+    /// <returns>True for the telemetry job's failed last run.</returns>
+    public bool IsTelemetryFailure(Job job)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        return IsInstalled && job.Kind == JobKind.Telemetry && job.IsFailing;
+    }
+
+    /// <summary>
+    /// Whether a failure of <paramref name="job"/> needs no fix in the database: the license forbids the job
+    /// (<see cref="LicenseForbids"/>) or it is the telemetry job that cannot send its report (<see cref="IsTelemetryFailure"/>).
+    /// </summary>
+    /// <param name="job">A job of this database.</param>
+    /// <returns>True when its failure is expected.</returns>
+    public bool FailureIsExpected(Job job) => LicenseForbids(job) || IsTelemetryFailure(job);
 }
 
 /// <summary>The TimescaleDB edition, from timescaledb.license.</summary>

@@ -70,7 +70,7 @@ public class ApacheEditionTests
 
     private static async Task<TestDatabase> DatabaseAsync(string hint) => await (await TestServers.RequireNativeApacheAsync()).CreateDatabaseAsync(hint);
 
-    [NativeTimescaleFact(Why)]
+    [ApacheEditionFact(Why)]
     public async Task Degrade_creates_the_hypertable_and_skips_columnstore_and_policies_with_warnings()
     {
         await using var db = await DatabaseAsync("apachepolicies");
@@ -95,7 +95,7 @@ public class ApacheEditionTests
         Assert.Null(await ColumnstoreSettingsAsync(db, "apache_policies"));
     }
 
-    [NativeTimescaleFact(Why)]
+    [ApacheEditionFact(Why)]
     public async Task Strict_refuses_columnstore_and_policies_before_creating_anything()
     {
         await using var db = await DatabaseAsync("apachestrictpol");
