@@ -1,4 +1,8 @@
 using Microsoft.EntityFrameworkCore.Metadata;
+using Hourglass.EntityFrameworkCore.Columnstore;
+using Hourglass.EntityFrameworkCore.Infrastructure;
+using Hourglass.EntityFrameworkCore.Policies;
+using Hourglass.EntityFrameworkCore.Retention;
 using Hourglass.EntityFrameworkCore.Scheduling;
 using Microsoft.EntityFrameworkCore;
 using System.Runtime.CompilerServices;
@@ -119,6 +123,129 @@ public sealed class ContinuousAggregateBuilder
     public ContinuousAggregateBuilder WithNoData()
     {
         EntityType.SetAnnotation(ContinuousAggregateAnnotationNames.WithNoData, true);
+        return this;
+    }
+    /// <summary>
+    /// Tunes how the refresh policy materializes its window (TimescaleDB 2.19+; <c>refresh_newest_first</c> 2.20+,
+    /// <c>include_tiered_data</c> 2.18+), e.g. <c>r =&gt; r.BucketsPerBatch(10).MaxBatchesPerExecution(5).NewestFirst(false)</c>.
+    /// Changing them later alters the policy's job in place (<c>alter_job(config =&gt; ...)</c>, same job id).
+    /// </summary>
+    /// <param name="configure">The options; each one left unset keeps TimescaleDB's default.</param>
+    public ContinuousAggregateBuilder WithRefreshOptions(Action<ContinuousAggregateRefreshOptionsBuilder> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        var builder = new ContinuousAggregateRefreshOptionsBuilder(EntityType, ContinuousAggregateRefreshOptions.Find(EntityType) ?? ContinuousAggregateRefreshOptions.Empty);
+        configure(builder);
+        ContinuousAggregateRefreshOptions.Store(EntityType, builder.Options);
+        return this;
+    }
+
+    /// <summary>
+    /// Sets the chunk interval of the aggregate's own hypertable (TimescaleDB's default is ten times the source
+    /// hypertable's): <c>WITH (timescaledb.chunk_interval = ...)</c> on TimescaleDB 2.20+, <c>set_chunk_time_interval</c>
+    /// on the materialization hypertable before. A change is made in place; existing chunks keep their size.
+    /// </summary>
+    /// <param name="interval">The chunk interval, e.g. <c>TimeSpan.FromDays(30)</c>.</param>
+    public ContinuousAggregateBuilder WithChunkInterval(TimeSpan interval) => SetChunkInterval(interval);
+
+    /// <summary>Sets the chunk interval of the aggregate's own hypertable, as interval text such as "30 days".</summary>
+    /// <param name="interval">The chunk interval as interval text (no months: chunks have a fixed length).</param>
+    public ContinuousAggregateBuilder WithChunkInterval(string interval)
+    {
+        ArgumentNullException.ThrowIfNull(interval);
+        return SetChunkInterval(interval);
+    }
+
+    private ContinuousAggregateBuilder SetChunkInterval(object interval)
+    {
+        var value = IntervalUse.ChunkInterval.Require(interval, "Continuous aggregate", EntityType, "chunkInterval");
+        EntityType.SetAnnotation(ContinuousAggregateAnnotationNames.ChunkInterval, value.ToString());
+        return this;
+    }
+
+    /// <summary>
+    /// Chooses whether TimescaleDB creates an index per GROUP BY column on the aggregate (<c>timescaledb.create_group_indexes</c>,
+    /// true by default). TimescaleDB only takes this when the view is created, so changing it drops and creates the view again.
+    /// </summary>
+    /// <param name="create">False to create no group indexes.</param>
+    public ContinuousAggregateBuilder CreateGroupIndexes(bool create = true)
+    {
+        if (create)
+        {
+            EntityType.RemoveAnnotation(ContinuousAggregateAnnotationNames.CreateGroupIndexes);
+        }
+        else
+        {
+            EntityType.SetAnnotation(ContinuousAggregateAnnotationNames.CreateGroupIndexes, false);
+        }
+
+        return this;
+    }
+
+    /// <summary>
+    /// Enables the columnstore on the aggregate's buckets: <c>ALTER MATERIALIZED VIEW ... SET (timescaledb.enable_columnstore = true, ...)</c>.
+    /// Without <c>SegmentBy</c>/<c>OrderBy</c>, TimescaleDB orders by the bucket and the GROUP BY columns. Add
+    /// <see cref="WithColumnstorePolicy(TimeSpan, Action{JobScheduleBuilder}?)"/> to convert old buckets on a schedule.
+    /// </summary>
+    /// <param name="configure">The settings, by the entity's property names, e.g. <c>c =&gt; c.SegmentBy("DeviceId").OrderBy("Bucket DESC")</c>.</param>
+    public ContinuousAggregateBuilder WithColumnstore(Action<ColumnstoreBuilder>? configure = null)
+    {
+        EntityType.SetAnnotation(ColumnstoreAnnotationNames.Enabled, true);
+        EntityType.RemoveAnnotation(ColumnstoreAnnotationNames.SegmentBy);
+        EntityType.RemoveAnnotation(ColumnstoreAnnotationNames.OrderBy);
+        configure?.Invoke(new ColumnstoreBuilder(EntityType));
+        return this;
+    }
+
+    /// <summary>
+    /// Converts the aggregate's chunks older than <paramref name="after"/> to the columnstore on a schedule:
+    /// <c>add_columnstore_policy(view, after =&gt; interval)</c>. Needs <see cref="WithColumnstore"/>.
+    /// </summary>
+    /// <param name="after">The age of buckets to convert, e.g. <c>TimeSpan.FromDays(30)</c>.</param>
+    /// <param name="schedule">The policy's job schedule; null for TimescaleDB's.</param>
+    public ContinuousAggregateBuilder WithColumnstorePolicy(TimeSpan after, Action<JobScheduleBuilder>? schedule = null)
+        => SetPolicy(ColumnstorePolicy.Kind, "after", after, schedule);
+
+    /// <summary>Converts the aggregate's chunks older than <paramref name="after"/> (interval text such as "30 days" or "3 months").</summary>
+    /// <param name="after">The age of buckets to convert.</param>
+    /// <param name="schedule">The policy's job schedule; null for TimescaleDB's.</param>
+    public ContinuousAggregateBuilder WithColumnstorePolicy(string after, Action<JobScheduleBuilder>? schedule = null)
+    {
+        ArgumentNullException.ThrowIfNull(after);
+        return SetPolicy(ColumnstorePolicy.Kind, "after", after, schedule);
+    }
+
+    /// <summary>
+    /// Drops the aggregate's buckets older than <paramref name="dropAfter"/> on a schedule: <c>add_retention_policy(view, drop_after =&gt; interval)</c>.
+    /// The source hypertable keeps its own retention, so an aggregate can outlive the raw rows it was computed from.
+    /// </summary>
+    /// <param name="dropAfter">The age after which buckets are dropped, e.g. <c>TimeSpan.FromDays(365)</c>.</param>
+    /// <param name="schedule">The policy's job schedule; null for TimescaleDB's (daily).</param>
+    public ContinuousAggregateBuilder WithRetentionPolicy(TimeSpan dropAfter, Action<JobScheduleBuilder>? schedule = null)
+        => SetPolicy(RetentionPolicy.Kind, "dropAfter", dropAfter, schedule);
+
+    /// <summary>Drops the aggregate's buckets older than <paramref name="dropAfter"/> (interval text such as "1 year" or "5 years").</summary>
+    /// <param name="dropAfter">The age after which buckets are dropped.</param>
+    /// <param name="schedule">The policy's job schedule; null for TimescaleDB's (daily).</param>
+    public ContinuousAggregateBuilder WithRetentionPolicy(string dropAfter, Action<JobScheduleBuilder>? schedule = null)
+    {
+        ArgumentNullException.ThrowIfNull(dropAfter);
+        return SetPolicy(RetentionPolicy.Kind, "dropAfter", dropAfter, schedule);
+    }
+
+    private ContinuousAggregateBuilder SetPolicy(HypertablePolicyKind kind, string parameter, object interval, Action<JobScheduleBuilder>? schedule)
+    {
+        EntityType.SetAnnotation(kind.ArgumentAnnotation, kind.Interval(EntityType, parameter, interval));
+        var built = JobScheduleBuilder.Build($"{kind.Feature} of continuous aggregate entity '{EntityType.DisplayName()}'", JobSchedule.Empty, schedule, kind.Defaults);
+        if (built.IsEmpty)
+        {
+            EntityType.RemoveAnnotation(kind.ScheduleAnnotation);
+        }
+        else
+        {
+            EntityType.SetAnnotation(kind.ScheduleAnnotation, built.Serialize());
+        }
+
         return this;
     }
 }

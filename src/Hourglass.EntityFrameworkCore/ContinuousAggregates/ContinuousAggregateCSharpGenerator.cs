@@ -23,7 +23,8 @@ internal sealed class ContinuousAggregateCSharpGenerator : ITimescaleOperationCS
             CreateContinuousAggregateOperation o => (
                 "CreateContinuousAggregate",
                 "Created empty; RefreshContinuousAggregate below (or the refresh policy) computes its rows.",
-                [name, schema, ("sql", code.Literal(o.Sql)), ("materializedOnly", code.Literal(o.MaterializedOnly))]),
+                [name, schema, ("sql", code.Literal(o.Sql)), ("materializedOnly", code.Literal(o.MaterializedOnly)),
+                    ("createGroupIndexes", o.CreateGroupIndexes ? null : code.Literal(false)), ("chunkInterval", o.ChunkInterval is null ? null : code.Literal(o.ChunkInterval))]),
             DropContinuousAggregateOperation => (
                 "DropContinuousAggregate",
                 "Discards the materialized rows; a view created again recomputes them from the source table.",
@@ -31,7 +32,24 @@ internal sealed class ContinuousAggregateCSharpGenerator : ITimescaleOperationCS
             AddContinuousAggregatePolicyOperation o => (
                 "AddContinuousAggregatePolicy",
                 null,
-                [name, schema, ("startOffset", Literal(code, o.StartOffset)), ("endOffset", Literal(code, o.EndOffset)), ("scheduleInterval", code.Literal(o.ScheduleInterval))]),
+                [name, schema, ("startOffset", Literal(code, o.StartOffset)), ("endOffset", Literal(code, o.EndOffset)), ("scheduleInterval", code.Literal(o.ScheduleInterval)),
+                    .. Options(code, o.Options)]),
+            AlterContinuousAggregatePolicyOptionsOperation o => (
+                "AlterContinuousAggregatePolicyOptions",
+                "In place (alter_job): the policy keeps its job id; an option left out is reset to TimescaleDB's default.",
+                [name, schema, .. Options(code, o.Options)]),
+            SetContinuousAggregateChunkIntervalOperation o => (
+                "SetContinuousAggregateChunkInterval",
+                "New chunks of the aggregate get it; existing ones keep theirs.",
+                [name, schema, ("chunkInterval", o.ChunkInterval is null ? "null" : code.Literal(o.ChunkInterval))]),
+            SetContinuousAggregateColumnstoreOperation o => (
+                "SetContinuousAggregateColumnstore",
+                null,
+                [name, schema, ("segmentBy", o.SegmentBy is null ? null : code.Literal(o.SegmentBy)), ("orderBy", o.OrderBy is null ? null : code.Literal(o.OrderBy))]),
+            DisableContinuousAggregateColumnstoreOperation => (
+                "DisableContinuousAggregateColumnstore",
+                "Converts the aggregate's columnstore chunks back to rowstore first.",
+                [name, schema]),
             RemoveContinuousAggregatePolicyOperation => ("RemoveContinuousAggregatePolicy", null, [name, schema]),
             SetContinuousAggregateMaterializedOnlyOperation o => (
                 "SetContinuousAggregateMaterializedOnly",
@@ -71,6 +89,14 @@ internal sealed class ContinuousAggregateCSharpGenerator : ITimescaleOperationCS
 
         return operation is not AddContinuousAggregatePolicyOperation add || JobScheduleCode.AppendWithSchedule(builder, code, add.Schedule);
     }
+
+    private static (string, string?)[] Options(ICSharpHelper code, ContinuousAggregateRefreshOptions options) =>
+    [
+        ("bucketsPerBatch", options.BucketsPerBatch is { } buckets ? code.Literal(buckets) : null),
+        ("maxBatchesPerExecution", options.MaxBatchesPerExecution is { } batches ? code.Literal(batches) : null),
+        ("refreshNewestFirst", options.RefreshNewestFirst is { } newest ? code.Literal(newest) : null),
+        ("includeTieredData", options.IncludeTieredData is { } tiered ? code.Literal(tiered) : null),
+    ];
 
     // The parameter is nullable and has no default, so null is written out: the window is then unbounded.
     private static string Literal(ICSharpHelper code, string? interval) => interval is null ? "null" : code.Literal(interval);

@@ -19,6 +19,15 @@ internal static class ContinuousAggregateAnnotationNames
 
     /// <summary>The refresh policy's job schedule beyond its interval, as JSON; absent for TimescaleDB's defaults.</summary>
     public const string RefreshSchedule = Prefix + "RefreshSchedule";
+
+    /// <summary>The refresh policy's batching and tiering options, as JSON; absent when none is set.</summary>
+    public const string RefreshOptions = Prefix + "RefreshOptions";
+
+    /// <summary>The chunk interval of the aggregate's own hypertable, as canonical interval text; absent for TimescaleDB's default.</summary>
+    public const string ChunkInterval = Prefix + "ChunkInterval";
+
+    /// <summary>False when TimescaleDB creates no group indexes; absent for its default (true).</summary>
+    public const string CreateGroupIndexes = Prefix + "CreateGroupIndexes";
 }
 
 /// <summary>
@@ -52,6 +61,9 @@ internal sealed record ContinuousAggregatePolicy(TimescaleInterval? StartOffset,
 /// <summary>A continuous aggregate as declared on an entity type.</summary>
 internal sealed record ContinuousAggregateDefinition(string Sql, bool MaterializedOnly, bool WithNoData, ContinuousAggregatePolicy? Policy)
 {
+    /// <summary>The refresh policy's batching and tiering options (none set when there is no policy).</summary>
+    public ContinuousAggregateRefreshOptions RefreshOptions { get; init; } = ContinuousAggregateRefreshOptions.Empty;
+
     /// <summary>TimescaleDB 2.13+'s default; written explicitly so every server version gets the same view.</summary>
     public const bool DefaultMaterializedOnly = true;
 
@@ -67,7 +79,10 @@ internal sealed record ContinuousAggregateDefinition(string Sql, bool Materializ
                     {
                         Schedule = entityType.FindAnnotation(ContinuousAggregateAnnotationNames.RefreshSchedule)?.Value is string json ? JobSchedule.Deserialize(json) : JobSchedule.Empty,
                     }
-                    : null);
+                    : null)
+            {
+                RefreshOptions = ContinuousAggregateRefreshOptions.Find(entityType) ?? ContinuousAggregateRefreshOptions.Empty,
+            };
 
     // A LINQ-defined aggregate: its SQL once compiled for a migration, empty while the model is being built.
     private static string? LinqSql(IReadOnlyAnnotatable entityType)
@@ -77,6 +92,9 @@ internal sealed record ContinuousAggregateDefinition(string Sql, bool Materializ
 /// <summary>A continuous aggregate by view name, as a relational model maps it.</summary>
 internal sealed record ResolvedContinuousAggregate(string? Schema, string View, ContinuousAggregateDefinition Definition)
 {
+    /// <summary>How the aggregate stores its buckets: chunk interval, group indexes, columnstore and its policies.</summary>
+    public ContinuousAggregateStorage Storage { get; init; } = new(null, true, null, null, null);
+
     public static Dictionary<(string? Schema, string View), ResolvedContinuousAggregate> All(IRelationalModel? model)
     {
         var result = new Dictionary<(string?, string), ResolvedContinuousAggregate>();
@@ -91,7 +109,10 @@ internal sealed record ResolvedContinuousAggregate(string? Schema, string View, 
             {
                 if (mapping.TypeBase is IEntityType entityType && ContinuousAggregateDefinition.Find(entityType) is { } definition)
                 {
-                    result[(view.Schema, view.Name)] = new ResolvedContinuousAggregate(view.Schema, view.Name, definition);
+                    result[(view.Schema, view.Name)] = new ResolvedContinuousAggregate(view.Schema, view.Name, definition)
+                    {
+                        Storage = ContinuousAggregateStorage.Resolve(entityType, view.Name, view.Schema),
+                    };
                     break;
                 }
             }

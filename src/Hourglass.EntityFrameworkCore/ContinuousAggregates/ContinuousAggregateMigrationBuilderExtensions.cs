@@ -17,13 +17,25 @@ public static class ContinuousAggregateMigrationBuilderExtensions
     /// <param name="sql">The aggregate query.</param>
     /// <param name="schema">The view's schema; null for the search path.</param>
     /// <param name="materializedOnly">The value of <c>timescaledb.materialized_only</c>.</param>
+    /// <param name="createGroupIndexes">The value of <c>timescaledb.create_group_indexes</c>.</param>
+    /// <param name="chunkInterval">The chunk interval of the aggregate's own hypertable; null for TimescaleDB's default.</param>
     public static OperationBuilder<CreateContinuousAggregateOperation> CreateContinuousAggregate(
         this MigrationBuilder migrationBuilder,
         string name,
         string sql,
         string? schema = null,
-        bool materializedOnly = true)
-        => Add(migrationBuilder, new CreateContinuousAggregateOperation { Table = name, Schema = schema, Sql = sql, MaterializedOnly = materializedOnly });
+        bool materializedOnly = true,
+        bool createGroupIndexes = true,
+        string? chunkInterval = null)
+        => Add(migrationBuilder, new CreateContinuousAggregateOperation
+        {
+            Table = name,
+            Schema = schema,
+            Sql = sql,
+            MaterializedOnly = materializedOnly,
+            CreateGroupIndexes = createGroupIndexes,
+            ChunkInterval = chunkInterval,
+        });
 
     /// <summary>Drops a continuous aggregate and its materialized rows: <c>DROP MATERIALIZED VIEW IF EXISTS name</c>.</summary>
     /// <param name="migrationBuilder">The migration builder.</param>
@@ -39,13 +51,21 @@ public static class ContinuousAggregateMigrationBuilderExtensions
     /// <param name="endOffset">Interval text such as "1 hour"; null for the newest data.</param>
     /// <param name="scheduleInterval">How often the policy runs, as interval text.</param>
     /// <param name="schema">The view's schema.</param>
+    /// <param name="bucketsPerBatch"><c>buckets_per_batch</c> (TimescaleDB 2.19+); null for TimescaleDB's default.</param>
+    /// <param name="maxBatchesPerExecution"><c>max_batches_per_execution</c> (TimescaleDB 2.19+); null for TimescaleDB's default.</param>
+    /// <param name="refreshNewestFirst"><c>refresh_newest_first</c> (TimescaleDB 2.20+); null for TimescaleDB's default.</param>
+    /// <param name="includeTieredData"><c>include_tiered_data</c> (TimescaleDB 2.18+); null for the server's setting.</param>
     public static ScheduledOperationBuilder<AddContinuousAggregatePolicyOperation> AddContinuousAggregatePolicy(
         this MigrationBuilder migrationBuilder,
         string name,
         string? startOffset,
         string? endOffset,
         string scheduleInterval,
-        string? schema = null)
+        string? schema = null,
+        int? bucketsPerBatch = null,
+        int? maxBatchesPerExecution = null,
+        bool? refreshNewestFirst = null,
+        bool? includeTieredData = null)
         => JobScheduleMigrationBuilderExtensions.Add(migrationBuilder, new AddContinuousAggregatePolicyOperation
         {
             Table = name,
@@ -53,7 +73,66 @@ public static class ContinuousAggregateMigrationBuilderExtensions
             StartOffset = startOffset,
             EndOffset = endOffset,
             ScheduleInterval = scheduleInterval,
+            BucketsPerBatch = bucketsPerBatch,
+            MaxBatchesPerExecution = maxBatchesPerExecution,
+            RefreshNewestFirst = refreshNewestFirst,
+            IncludeTieredData = includeTieredData,
         });
+
+    /// <summary>
+    /// Changes the refresh policy's batching and tiering options in place (<c>alter_job</c>, same job id); an option
+    /// passed as null is reset to TimescaleDB's default.
+    /// </summary>
+    /// <param name="migrationBuilder">The migration builder.</param>
+    /// <param name="name">The view's name.</param>
+    /// <param name="schema">The view's schema; null for the search path.</param>
+    /// <param name="bucketsPerBatch"><c>buckets_per_batch</c> (TimescaleDB 2.19+).</param>
+    /// <param name="maxBatchesPerExecution"><c>max_batches_per_execution</c> (TimescaleDB 2.19+).</param>
+    /// <param name="refreshNewestFirst"><c>refresh_newest_first</c> (TimescaleDB 2.20+).</param>
+    /// <param name="includeTieredData"><c>include_tiered_data</c> (TimescaleDB 2.18+).</param>
+    public static OperationBuilder<AlterContinuousAggregatePolicyOptionsOperation> AlterContinuousAggregatePolicyOptions(
+        this MigrationBuilder migrationBuilder,
+        string name,
+        string? schema = null,
+        int? bucketsPerBatch = null,
+        int? maxBatchesPerExecution = null,
+        bool? refreshNewestFirst = null,
+        bool? includeTieredData = null)
+        => Add(migrationBuilder, new AlterContinuousAggregatePolicyOptionsOperation
+        {
+            Table = name,
+            Schema = schema,
+            BucketsPerBatch = bucketsPerBatch,
+            MaxBatchesPerExecution = maxBatchesPerExecution,
+            RefreshNewestFirst = refreshNewestFirst,
+            IncludeTieredData = includeTieredData,
+        });
+
+    /// <summary>Sets the chunk interval of the aggregate's own hypertable; null resets it to TimescaleDB's default (ten times the source's).</summary>
+    /// <param name="migrationBuilder">The migration builder.</param>
+    /// <param name="name">The view's name.</param>
+    /// <param name="chunkInterval">Interval text such as "30 days"; null for the default.</param>
+    /// <param name="schema">The view's schema; null for the search path.</param>
+    public static OperationBuilder<SetContinuousAggregateChunkIntervalOperation> SetContinuousAggregateChunkInterval(
+        this MigrationBuilder migrationBuilder, string name, string? chunkInterval, string? schema = null)
+        => Add(migrationBuilder, new SetContinuousAggregateChunkIntervalOperation { Table = name, Schema = schema, ChunkInterval = chunkInterval });
+
+    /// <summary>Enables or changes the aggregate's columnstore: <c>ALTER MATERIALIZED VIEW ... SET (timescaledb.enable_columnstore = true, ...)</c>.</summary>
+    /// <param name="migrationBuilder">The migration builder.</param>
+    /// <param name="name">The view's name.</param>
+    /// <param name="schema">The view's schema; null for the search path.</param>
+    /// <param name="segmentBy">Comma-separated segmentby columns; null for TimescaleDB's choice.</param>
+    /// <param name="orderBy">The orderby with column names, e.g. "bucket DESC"; null for TimescaleDB's (the bucket and the GROUP BY columns).</param>
+    public static OperationBuilder<SetContinuousAggregateColumnstoreOperation> SetContinuousAggregateColumnstore(
+        this MigrationBuilder migrationBuilder, string name, string? schema = null, string? segmentBy = null, string? orderBy = null)
+        => Add(migrationBuilder, new SetContinuousAggregateColumnstoreOperation { Table = name, Schema = schema, SegmentBy = segmentBy, OrderBy = orderBy });
+
+    /// <summary>Disables the aggregate's columnstore, converting its columnstore chunks back to rowstore first.</summary>
+    /// <param name="migrationBuilder">The migration builder.</param>
+    /// <param name="name">The view's name.</param>
+    /// <param name="schema">The view's schema; null for the search path.</param>
+    public static OperationBuilder<DisableContinuousAggregateColumnstoreOperation> DisableContinuousAggregateColumnstore(this MigrationBuilder migrationBuilder, string name, string? schema = null)
+        => Add(migrationBuilder, new DisableContinuousAggregateColumnstoreOperation { Table = name, Schema = schema });
 
     /// <summary>Removes the refresh policy, if there is one.</summary>
     /// <param name="migrationBuilder">The migration builder.</param>

@@ -1,4 +1,7 @@
+using Hourglass;
+using Hourglass.EntityFrameworkCore.Columnstore;
 using Hourglass.EntityFrameworkCore.Hypertables;
+using Hourglass.EntityFrameworkCore.Policies;
 using Hourglass.EntityFrameworkCore.Infrastructure;
 using Hourglass.EntityFrameworkCore.Scheduling;
 using Microsoft.EntityFrameworkCore.Metadata;
@@ -43,7 +46,9 @@ internal sealed class ContinuousAggregateModelDiffer(ContinuousAggregateQueryCom
                 continue;
             }
 
-            var queryChanged = ContinuousAggregateSql.Normalize(existing.Definition.Sql) != ContinuousAggregateSql.Normalize(wanted.Definition.Sql);
+            // TimescaleDB takes create_group_indexes only when it creates the view.
+            var queryChanged = ContinuousAggregateSql.Normalize(existing.Definition.Sql) != ContinuousAggregateSql.Normalize(wanted.Definition.Sql)
+                || existing.Storage.CreateGroupIndexes != wanted.Storage.CreateGroupIndexes;
             if (queryChanged || changedTables.Any(t => ContinuousAggregateSql.References(existing.Definition.Sql, t)))
             {
                 drops.Add(existing);
@@ -94,8 +99,22 @@ internal sealed class ContinuousAggregateModelDiffer(ContinuousAggregateQueryCom
                     ((IScheduledOperation)alter).Schedule = settings;
                     after.Add(alter);
                 }
+
+                if (existing.Definition.RefreshOptions != wanted.Definition.RefreshOptions)
+                {
+                    var options = wanted.Definition.RefreshOptions;
+                    after.Add(new AlterContinuousAggregatePolicyOptionsOperation
+                    {
+                        Schema = wanted.Schema,
+                        Table = wanted.View,
+                        BucketsPerBatch = options.BucketsPerBatch,
+                        MaxBatchesPerExecution = options.MaxBatchesPerExecution,
+                        RefreshNewestFirst = options.RefreshNewestFirst,
+                        IncludeTieredData = options.IncludeTieredData,
+                    });
+                }
             }
-            else if (existing.Definition.Policy != wanted.Definition.Policy)
+            else if (existing.Definition.Policy != wanted.Definition.Policy || existing.Definition.RefreshOptions != wanted.Definition.RefreshOptions)
             {
                 if (existing.Definition.Policy is not null)
                 {
@@ -107,6 +126,8 @@ internal sealed class ContinuousAggregateModelDiffer(ContinuousAggregateQueryCom
                     after.Add(Policy(wanted, policy));
                 }
             }
+
+            AddStorageChanges(existing, wanted, after);
         }
 
         // EF ensures the schemas of tables only; a view's schema may be used by nothing else.
@@ -178,10 +199,25 @@ internal sealed class ContinuousAggregateModelDiffer(ContinuousAggregateQueryCom
             Table = view.View,
             Sql = view.Definition.Sql,
             MaterializedOnly = view.Definition.MaterializedOnly,
+            CreateGroupIndexes = view.Storage.CreateGroupIndexes,
+            ChunkInterval = view.Storage.ChunkInterval?.ToString(),
         });
+        if (view.Storage.Columnstore is { } columnstore)
+        {
+            after.Add(SetColumnstore(view, columnstore));
+        }
+
         if (view.Definition.Policy is { } policy)
         {
             after.Add(Policy(view, policy));
+        }
+
+        foreach (var kind in ContinuousAggregateStorage.PolicyKinds)
+        {
+            if (view.Storage.Policy(kind) is { } added)
+            {
+                after.Add(AddPolicy(kind, view, added));
+            }
         }
 
         if (!view.Definition.WithNoData)
@@ -190,9 +226,88 @@ internal sealed class ContinuousAggregateModelDiffer(ContinuousAggregateQueryCom
         }
     }
 
+    /// <summary>
+    /// The aggregate's own hypertable: chunk interval and columnstore in place, and its columnstore and retention policies
+    /// as the hypertable policies change (schedule in place, else removed and added). A policy's removal comes before
+    /// the columnstore is disabled, its addition after the columnstore is enabled.
+    /// </summary>
+    private static void AddStorageChanges(ResolvedContinuousAggregate existing, ResolvedContinuousAggregate wanted, List<MigrationOperation> after)
+    {
+        var was = existing.Storage;
+        var now = wanted.Storage;
+        var additions = new List<MigrationOperation>();
+        foreach (var kind in ContinuousAggregateStorage.PolicyKinds)
+        {
+            var old = was.Policy(kind);
+            var added = now.Policy(kind);
+            if (old == added)
+            {
+                continue;
+            }
+
+            if (old is not null && added is not null && old.Argument == added.Argument
+                && JobScheduleComparison.InPlace(old.Schedule, added.Schedule, kind.Defaults) is { } settings)
+            {
+                var alter = new AlterPolicyScheduleOperation { Policy = kind.Policy, Schema = wanted.Schema, Table = wanted.View };
+                ((IScheduledOperation)alter).Schedule = settings;
+                additions.Add(alter);
+                continue;
+            }
+
+            if (old is not null)
+            {
+                var remove = kind.NewRemove();
+                remove.Schema = wanted.Schema;
+                remove.Table = wanted.View;
+                after.Add(remove);
+            }
+
+            if (added is not null)
+            {
+                additions.Add(AddPolicy(kind, wanted, added));
+            }
+        }
+
+        if (was.ChunkInterval != now.ChunkInterval)
+        {
+            after.Add(new SetContinuousAggregateChunkIntervalOperation { Schema = wanted.Schema, Table = wanted.View, ChunkInterval = now.ChunkInterval?.ToString() });
+        }
+
+        if (now.Columnstore is { } columnstore && (was.Columnstore is null || was.Columnstore != columnstore))
+        {
+            after.Add(SetColumnstore(wanted, columnstore));
+        }
+        else if (was.Columnstore is not null && now.Columnstore is null)
+        {
+            after.Add(new DisableContinuousAggregateColumnstoreOperation { Schema = wanted.Schema, Table = wanted.View });
+        }
+
+        after.AddRange(additions);
+    }
+
+    private static SetContinuousAggregateColumnstoreOperation SetColumnstore(ResolvedContinuousAggregate view, ColumnstoreSettings columnstore)
+        => new()
+        {
+            Schema = view.Schema,
+            Table = view.View,
+            SegmentBy = columnstore.SegmentBy.Count == 0 ? null : string.Join(", ", columnstore.SegmentBy),
+            OrderBy = columnstore.OrderBy.Count == 0 ? null : ColumnstoreOrder.Format(columnstore.OrderBy),
+        };
+
+    private static AddHypertablePolicyOperation AddPolicy(HypertablePolicyKind kind, ResolvedContinuousAggregate view, PolicySettings policy)
+    {
+        var add = kind.NewAdd();
+        add.Schema = view.Schema;
+        add.Table = view.View;
+        add.Argument = policy.Argument;
+        ((IScheduledOperation)add).Schedule = policy.Schedule;
+        return add;
+    }
+
     private static AddContinuousAggregatePolicyOperation Policy(ResolvedContinuousAggregate view, ContinuousAggregatePolicy policy)
         => new()
         {
+            Options = view.Definition.RefreshOptions,
             Schema = view.Schema,
             Table = view.View,
             StartOffset = policy.StartOffset?.ToString(),

@@ -76,6 +76,10 @@ internal static class ContinuousAggregateModelErrors
             {
                 CheckWindow(entityType, definition.Sql, refresh);
             }
+            else if (!definition.RefreshOptions.IsEmpty)
+            {
+                throw Error(entityType, "RefreshOptions", "refresh options are declared, but the aggregate has no refresh policy for them to tune", "add WithRefreshPolicy(...) before WithRefreshOptions(...), or remove WithRefreshOptions(...)");
+            }
 
             if (definition.Policy is { } policy && !policy.ScheduleInterval.IsPositive)
             {

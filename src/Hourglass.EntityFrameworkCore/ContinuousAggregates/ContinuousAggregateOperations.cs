@@ -17,6 +17,12 @@ public sealed class CreateContinuousAggregateOperation : TimescaleMigrationOpera
     /// <summary>The value of <c>timescaledb.materialized_only</c>.</summary>
     public bool MaterializedOnly { get; set; } = ContinuousAggregateDefinition.DefaultMaterializedOnly;
 
+    /// <summary>The value of <c>timescaledb.create_group_indexes</c> (TimescaleDB's default, true, is not written).</summary>
+    public bool CreateGroupIndexes { get; set; } = true;
+
+    /// <summary>The chunk interval of the aggregate's own hypertable as interval text; null for TimescaleDB's default.</summary>
+    public string? ChunkInterval { get; set; }
+
     /// <inheritdoc />
     public override bool RequiresCommunityFeatures => true;
 
@@ -77,6 +83,24 @@ public sealed class AddContinuousAggregatePolicyOperation : TimescaleMigrationOp
 
     /// <summary>How often the policy runs, as interval text.</summary>
     public string ScheduleInterval { get; set; } = "1 hour";
+
+    /// <summary><c>buckets_per_batch</c> (TimescaleDB 2.19+); null for TimescaleDB's default.</summary>
+    public int? BucketsPerBatch { get; set; }
+
+    /// <summary><c>max_batches_per_execution</c> (TimescaleDB 2.19+); null for TimescaleDB's default.</summary>
+    public int? MaxBatchesPerExecution { get; set; }
+
+    /// <summary><c>refresh_newest_first</c> (TimescaleDB 2.20+); null for TimescaleDB's default.</summary>
+    public bool? RefreshNewestFirst { get; set; }
+
+    /// <summary><c>include_tiered_data</c> (TimescaleDB 2.18+); null for the server's setting.</summary>
+    public bool? IncludeTieredData { get; set; }
+
+    internal ContinuousAggregateRefreshOptions Options
+    {
+        get => new(BucketsPerBatch, MaxBatchesPerExecution, RefreshNewestFirst, IncludeTieredData);
+        set => (BucketsPerBatch, MaxBatchesPerExecution, RefreshNewestFirst, IncludeTieredData) = (value.BucketsPerBatch, value.MaxBatchesPerExecution, value.RefreshNewestFirst, value.IncludeTieredData);
+    }
 
     /// <inheritdoc />
     public override bool RequiresCommunityFeatures => true;

@@ -28,6 +28,9 @@ internal sealed class ContinuousAggregateScaffoldingReader : ITimescaleScaffoldi
     /// <summary>The policy's job schedule beyond its interval, as JSON.</summary>
     public const string ScheduleAnnotation = "Hourglass:Scaffold:ContinuousAggregate:Schedule";
 
+    /// <summary>The policy's batching and tiering options, as JSON.</summary>
+    public const string RefreshOptionsAnnotation = "Hourglass:Scaffold:ContinuousAggregate:RefreshOptions";
+
     public void Read(ScaffoldingCatalog catalog, DatabaseModel model)
     {
         foreach (var aggregate in catalog.Aggregates)
@@ -40,6 +43,7 @@ internal sealed class ContinuousAggregateScaffoldingReader : ITimescaleScaffoldi
 
             view[SqlAnnotation] = aggregate.Definition.Trim().TrimEnd(';');
             view[MaterializedOnlyAnnotation] = aggregate.MaterializedOnly;
+            ContinuousAggregateStorageScaffolding.Read(catalog, aggregate, view);
             var job = catalog.Jobs.FirstOrDefault(j => j.Kind == JobKind.ContinuousAggregateRefresh && j.RelationSchema == aggregate.Schema && j.RelationName == aggregate.Name);
             var start = job?.ConfigValues.GetValueOrDefault("start_offset");
             var end = job?.ConfigValues.GetValueOrDefault("end_offset");
@@ -55,6 +59,11 @@ internal sealed class ContinuousAggregateScaffoldingReader : ITimescaleScaffoldi
             if (!schedule.IsEmpty)
             {
                 view[ScheduleAnnotation] = schedule.Serialize();
+            }
+
+            if (ContinuousAggregateStorageScaffolding.RefreshOptions(job.Config) is { IsEmpty: false } options)
+            {
+                view[RefreshOptionsAnnotation] = AnnotationJson.Serialize(options);
             }
         }
     }
@@ -110,7 +119,14 @@ internal sealed class ContinuousAggregateScaffoldingCodeGenerator : ITimescaleSc
                 : [offsetType, offsetType, typeof(string), typeof(Action<JobScheduleBuilder>)];
             var withRefreshPolicy = builder.GetMethod(nameof(ContinuousAggregateBuilder.WithRefreshPolicy), parameters)!;
             call = call.Chain(withRefreshPolicy, schedule is null ? arguments : [.. arguments, schedule]);
+            if (annotations.Remove(ContinuousAggregateScaffoldingReader.RefreshOptionsAnnotation, out var o) && o.Value is string optionsJson
+                && ContinuousAggregateStorageScaffolding.RefreshOptionsCall(AnnotationJson.Deserialize<ContinuousAggregateRefreshOptions>(optionsJson)) is { } withOptions)
+            {
+                call = call.Chain(withOptions);
+            }
         }
+
+        call = ContinuousAggregateStorageScaffolding.Chain(entityType, annotations, call);
 
         yield return call;
     }

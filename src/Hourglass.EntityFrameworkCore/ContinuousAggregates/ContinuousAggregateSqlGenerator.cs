@@ -1,3 +1,4 @@
+using Hourglass.EntityFrameworkCore.Columnstore;
 using Hourglass.EntityFrameworkCore.Hypertables;
 using Hourglass.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata;
@@ -16,12 +17,14 @@ namespace Hourglass.EntityFrameworkCore.ContinuousAggregates;
 /// (On the Apache-licensed edition every operation here is skipped or refused before SQL is generated: they all
 /// require community features.)
 /// </summary>
-internal sealed class ContinuousAggregateSqlGenerator(PendingRefreshes pendingRefreshes) : ITimescaleOperationSqlGenerator
+internal sealed class ContinuousAggregateSqlGenerator(PendingRefreshes pendingRefreshes, TimescaleServerDetector detector, TimescaleDiagnostics diagnostics) : ITimescaleOperationSqlGenerator
 {
     public bool TryGenerate(MigrationOperation operation, IModel? model, TimescaleSqlContext context, MigrationCommandListBuilder builder)
     {
         if (operation is not (CreateContinuousAggregateOperation or DropContinuousAggregateOperation or AddContinuousAggregatePolicyOperation
-            or RemoveContinuousAggregatePolicyOperation or SetContinuousAggregateMaterializedOnlyOperation or RefreshContinuousAggregateOperation))
+            or RemoveContinuousAggregatePolicyOperation or SetContinuousAggregateMaterializedOnlyOperation or RefreshContinuousAggregateOperation
+            or SetContinuousAggregateChunkIntervalOperation or SetContinuousAggregateColumnstoreOperation or DisableContinuousAggregateColumnstoreOperation
+            or AlterContinuousAggregatePolicyOptionsOperation))
         {
             return false;
         }
@@ -32,13 +35,108 @@ internal sealed class ContinuousAggregateSqlGenerator(PendingRefreshes pendingRe
         switch (operation)
         {
             case CreateContinuousAggregateOperation create:
+            {
+                var with = new List<string> { "timescaledb.continuous", $"timescaledb.materialized_only = {(create.MaterializedOnly ? "true" : "false")}" };
+                if (!create.CreateGroupIndexes)
+                {
+                    with.Add("timescaledb.create_group_indexes = false");
+                }
+
+                TimescaleInterval? chunkInterval = create.ChunkInterval is null ? null : TimescaleInterval.Parse(create.ChunkInterval);
+                var chunkIntervalInWith = chunkInterval is { IsInteger: false } && HasChunkIntervalOption(context.Target);
+                if (chunkIntervalInWith && chunkInterval is { } inWith)
+                {
+                    with.Add($"timescaledb.chunk_interval = {TimescaleSqlContext.Literal(inWith.ToString())}");
+                }
+
                 builder
-                    .Append($"CREATE MATERIALIZED VIEW {view} WITH (timescaledb.continuous, timescaledb.materialized_only = {(create.MaterializedOnly ? "true" : "false")}) AS")
+                    .Append($"CREATE MATERIALIZED VIEW {view} WITH ({string.Join(", ", with)}) AS")
                     .AppendLine()
                     .AppendLine(create.Sql.Trim().TrimEnd(';').TrimEnd())
                     .AppendLine("WITH NO DATA;")
                     .EndCommand();
+                if (chunkInterval is { } separate && !chunkIntervalInWith)
+                {
+                    SetChunkIntervalOfMaterialization(context, builder, regclass, separate.ToSql());
+                }
+
                 break;
+            }
+
+            case SetContinuousAggregateChunkIntervalOperation set:
+                if (set.ChunkInterval is not null && TimescaleInterval.Parse(set.ChunkInterval) is { IsInteger: false } interval && HasChunkIntervalOption(context.Target))
+                {
+                    builder.AppendLine($"ALTER MATERIALIZED VIEW {view} SET (timescaledb.chunk_interval = {TimescaleSqlContext.Literal(interval.ToString())});").EndCommand();
+                }
+                else
+                {
+                    // Back to TimescaleDB's default: ten times the chunk interval of the hypertable the aggregate reads.
+                    SetChunkIntervalOfMaterialization(
+                        context,
+                        builder,
+                        regclass,
+                        set.ChunkInterval is null
+                            ? "(SELECT d.interval_length * 10 FROM _timescaledb_catalog.dimension d WHERE d.hypertable_id = ca.raw_hypertable_id AND d.interval_length IS NOT NULL ORDER BY d.id LIMIT 1)"
+                            : TimescaleInterval.Parse(set.ChunkInterval).ToSql());
+                }
+
+                break;
+            case SetContinuousAggregateColumnstoreOperation set:
+            {
+                var current = ColumnstoreSqlGenerator.UsesColumnstoreNames(context.Target);
+                var options = new List<string> { current ? "timescaledb.enable_columnstore = true" : "timescaledb.compress = true" };
+                if (set.SegmentBy is not null)
+                {
+                    options.Add($"{(current ? "timescaledb.segmentby" : "timescaledb.compress_segmentby")} = {TimescaleSqlContext.Literal(string.Join(", ", ColumnstoreDefinition.SplitList(set.SegmentBy).Select(c => context.Sql.DelimitIdentifier(c))))}");
+                }
+
+                if (set.OrderBy is not null)
+                {
+                    var entries = ColumnstoreOrder.Parse(set.OrderBy, out var error) ?? throw new InvalidOperationException($"The orderby of {set.Describe()} is invalid: {error}.");
+                    options.Add($"{(current ? "timescaledb.orderby" : "timescaledb.compress_orderby")} = {TimescaleSqlContext.Literal(string.Join(", ", entries.Select(e => e.ToSql(c => context.Sql.DelimitIdentifier(c)))))}");
+                }
+
+                builder.AppendLine($"ALTER MATERIALIZED VIEW {view} SET ({string.Join(", ", options)});").EndCommand();
+                break;
+            }
+
+            case DisableContinuousAggregateColumnstoreOperation:
+            {
+                // TimescaleDB refuses to disable the columnstore while chunks are in it: convert them back first.
+                var current = ColumnstoreSqlGenerator.UsesColumnstoreNames(context.Target);
+                var convert = current ? "CALL convert_to_rowstore(chunk, if_columnstore => TRUE);" : "PERFORM decompress_chunk(chunk, if_compressed => TRUE);";
+                builder.AppendLine(
+                    $$"""
+                    DO $hourglass$
+                    DECLARE
+                        chunk regclass;
+                    BEGIN
+                        FOR chunk IN
+                            SELECT c FROM show_chunks({{regclass}}) AS c
+                            JOIN timescaledb_information.chunks i ON format('%I.%I', i.chunk_schema, i.chunk_name)::regclass = c
+                            WHERE i.is_compressed
+                        LOOP
+                            {{convert}}
+                        END LOOP;
+                    END
+                    $hourglass$;
+                    """).EndCommand();
+                builder.AppendLine($"ALTER MATERIALIZED VIEW {view} SET ({(current ? "timescaledb.enable_columnstore" : "timescaledb.compress")} = false);").EndCommand();
+                break;
+            }
+
+            case AlterContinuousAggregatePolicyOptionsOperation alter:
+            {
+                var settings = Supported(alter.Options, alter.Describe(), context.Target).ToList();
+                var json = "{" + string.Join(", ", settings.Select(o => $"\"{o.Key}\": {o.Value}")) + "}";
+                builder
+                    .AppendLine($"{context.SelectOrPerform} alter_job(j.job_id, config => (j.config - ARRAY[{string.Join(", ", ContinuousAggregateRefreshOptions.Keys.Select(TimescaleSqlContext.Literal))}]) || {TimescaleSqlContext.Literal(json)}::jsonb)")
+                    .AppendLine("FROM timescaledb_information.jobs j")
+                    .AppendLine("JOIN _timescaledb_catalog.continuous_agg c ON c.mat_hypertable_id = (j.config ->> 'mat_hypertable_id')::int")
+                    .AppendLine($"WHERE j.proc_name = 'policy_refresh_continuous_aggregate' AND format('%I.%I', c.user_view_schema, c.user_view_name)::regclass = {regclass}::regclass;")
+                    .EndCommand();
+                break;
+            }
             case DropContinuousAggregateOperation:
                 builder.AppendLine($"DROP MATERIALIZED VIEW IF EXISTS {view};").EndCommand();
                 break;
@@ -48,6 +146,7 @@ internal sealed class ContinuousAggregateSqlGenerator(PendingRefreshes pendingRe
                     .Append($"start_offset => {Interval(add.StartOffset)}, end_offset => {Interval(add.EndOffset)}, ")
                     .Append($"schedule_interval => {Interval(add.ScheduleInterval)}")
                     .Append(string.Concat(JobScheduleSql.CreateArguments(add.Schedule with { ScheduleInterval = null }, Defaults).Select(a => ", " + a)))
+                    .Append(string.Concat(Supported(add.Options, add.Describe(), context.Target).Select(o => $", {o.Key} => {o.Value}")))
                     .AppendLine(");")
                     .EndCommand();
                 JobScheduleSql.AppendAlter(context, builder, PolicyJobs.JobsOf(JobKind.ContinuousAggregateRefresh, regclass), JobScheduleSql.SettingsAfterCreate(add.Schedule with { ScheduleInterval = null }, Defaults));
@@ -73,6 +172,45 @@ internal sealed class ContinuousAggregateSqlGenerator(PendingRefreshes pendingRe
     }
 
     private static JobDefaults Defaults => JobKind.ContinuousAggregateRefresh.Defaults();
+
+    /// <summary>The version from which a continuous aggregate takes <c>timescaledb.chunk_interval</c> in its WITH clause.</summary>
+    public static readonly Version ChunkIntervalOption = new(2, 20);
+
+    private static bool HasChunkIntervalOption(TimescaleServerTarget target) => target.Version is null || target.Version >= ChunkIntervalOption;
+
+    // Before 2.20 (and for integer time columns) the chunk interval is set on the materialization hypertable itself.
+    private static void SetChunkIntervalOfMaterialization(TimescaleSqlContext context, MigrationCommandListBuilder builder, string regclass, string interval)
+        => builder
+            .AppendLine($"{context.SelectOrPerform} set_chunk_time_interval(format('%I.%I', mat.schema_name, mat.table_name)::regclass, {interval})")
+            .AppendLine("FROM _timescaledb_catalog.continuous_agg ca")
+            .AppendLine("JOIN _timescaledb_catalog.hypertable mat ON mat.id = ca.mat_hypertable_id")
+            .AppendLine($"WHERE format('%I.%I', ca.user_view_schema, ca.user_view_name)::regclass = {regclass}::regclass;")
+            .EndCommand();
+
+    /// <summary>
+    /// The refresh options this server has; one it lacks fails under Strict, and is left out with a warning naming
+    /// the version it needs under Degrade.
+    /// </summary>
+    private IEnumerable<(string Key, string Value)> Supported(ContinuousAggregateRefreshOptions options, string owner, TimescaleServerTarget target)
+    {
+        foreach (var (key, value, since) in options.Settings())
+        {
+            if (target.Version is not { } version || version >= since)
+            {
+                yield return (key, value);
+                continue;
+            }
+
+            if (detector.MissingBehavior == TimescaleMissingBehavior.Strict)
+            {
+                throw new InvalidOperationException(
+                    $"The {owner} sets {key}, which TimescaleDB has from {since.ToString(2)} on; this server is {version}. Nothing was changed. "
+                    + $"Fix: upgrade TimescaleDB to {since.ToString(2)} or later, remove the option from WithRefreshOptions(...), or use TimescaleMissingBehavior.Degrade to skip it.");
+            }
+
+            diagnostics.FeatureSkippedForVersion($"{key} = {value} of the {owner}", since.ToString(2));
+        }
+    }
 
     private static string Interval(string? interval) => interval is null ? "NULL" : TimescaleInterval.Parse(interval).ToSql();
 }

@@ -126,6 +126,12 @@ internal static class HypertableFeatureChecks
     /// <summary>Throws unless the entity is a hypertable whose time column fits <paramref name="interval"/>.</summary>
     public static void RequireHypertableAndInterval(string feature, IReadOnlyEntityType entityType, string? interval, string method)
     {
+        // A continuous aggregate is a hypertable of its own (its materialization hypertable); its builder declares these.
+        if (entityType.FindAnnotation(ContinuousAggregates.ContinuousAggregateAnnotationNames.Sql) is not null || ContinuousAggregates.ContinuousAggregateQuery.Find(entityType) is not null)
+        {
+            return;
+        }
+
         if (HypertableDefinition.Find(entityType) is not { } hypertable)
         {
             throw Error(feature, entityType, "(table)", "the entity is not a hypertable, and TimescaleDB only has this on hypertables", $"declare the hypertable first: IsHypertable(x => x.Time).{method}, or [Hypertable(nameof(Time))]");

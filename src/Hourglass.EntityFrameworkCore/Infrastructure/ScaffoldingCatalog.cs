@@ -15,6 +15,7 @@ internal sealed class ScaffoldingCatalog
     private IReadOnlyList<HypertableLayout>? _hypertables;
     private IReadOnlyList<JobSettings>? _jobs;
     private IReadOnlyList<AggregateDefinition>? _aggregates;
+    private IReadOnlyList<AggregateStorage>? _aggregateStorage;
 
     private ScaffoldingCatalog(TimescaleClient client, TimescaleServer server)
     {
@@ -47,6 +48,9 @@ internal sealed class ScaffoldingCatalog
 
     /// <summary>Every continuous aggregate's definition.</summary>
     public IReadOnlyList<AggregateDefinition> Aggregates => _aggregates ??= Wait(_client.GetContinuousAggregateDefinitionsAsync);
+
+    /// <summary>Every continuous aggregate's storage: chunk interval, columnstore settings, group indexes.</summary>
+    public IReadOnlyList<AggregateStorage> AggregateStorage => _aggregateStorage ??= Wait(_client.GetContinuousAggregateStorageAsync);
 
     // Off the caller's synchronization context: scaffolding may be started from one (a test, a tool's UI).
     private static T Wait<T>(Func<CancellationToken, Task<T>> read) => Task.Run(() => read(CancellationToken.None)).GetAwaiter().GetResult();

@@ -21,6 +21,10 @@ internal sealed class TimescaleLoggingDefinitions(ILoggingOptions options)
         options, TimescaleEventId.CommunityFeatureSkipped, LogLevel.Warning,
         "This TimescaleDB is the Apache edition (timescaledb.license = '{License}'): skipped {Feature}, a community-licensed feature.");
 
+    public EventDefinition<string, string> FeatureSkippedForVersion { get; } = Define<string, string>(
+        options, TimescaleEventId.FeatureSkipped, LogLevel.Warning,
+        "This TimescaleDB is too old for {Feature}: skipped it; it needs TimescaleDB {Version} or later.");
+
     public EventDefinition<string> TargetVersionAssumed { get; } = Define(
         options, TimescaleEventId.TargetVersionAssumed, LogLevel.Information,
         "Generating SQL for the current TimescaleDB API because {Reason}. Call UseTimescale(t => t.TargetVersion(...)) to generate for another version.");
@@ -47,6 +51,8 @@ internal sealed class TimescaleDiagnostics(IDiagnosticsLogger<DbLoggerCategory.M
     public void FeatureDegraded(string fallback) => Log(definitions.FeatureDegraded, fallback);
 
     public void CommunityFeatureSkipped(string license, string feature) => Log(definitions.CommunityFeatureSkipped, license, feature);
+
+    public void FeatureSkippedForVersion(string feature, string version) => Log(definitions.FeatureSkippedForVersion, feature, version);
 
     public void TargetVersionAssumed(string reason) => Log(definitions.TargetVersionAssumed, reason);
 

@@ -1,0 +1,107 @@
+using Hourglass.Testing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Design;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.EntityFrameworkCore.Metadata;
+using Microsoft.EntityFrameworkCore.Migrations;
+using Microsoft.EntityFrameworkCore.Storage;
+using Xunit;
+
+namespace Hourglass.EntityFrameworkCore.Tests.ContinuousAggregates;
+
+/// <summary>
+/// A database configured by hand, in SQL as TimescaleDB's docs show it, scaffolded with the services `dotnet ef dbcontext
+/// scaffold` uses; a migration generated from the scaffolded model recreates the same catalog.
+/// </summary>
+public class HandConfiguredDatabaseTests(TimescaleDatabaseFixture fixture) : IClassFixture<TimescaleDatabaseFixture>
+{
+    private TestDatabase Db => fixture.Database;
+
+    /// <summary>Jobs and their configs, columnstore settings, dimensions and aggregate options of this schema, one line each, sorted.</summary>
+    private Task<string> CatalogAsync() => Db.ScalarAsync<string>("""
+        SELECT string_agg(x, E'\n' ORDER BY x) FROM (
+            SELECT format('job %s %s %s every=%s max_runtime=%s retries=%s retry=%s fixed=%s', coalesce(ca.user_view_name, j.hypertable_name), j.proc_name,
+                          (j.config - 'mat_hypertable_id' - 'hypertable_id')::text, j.schedule_interval, j.max_runtime, j.max_retries, j.retry_period, j.fixed_schedule) AS x
+            FROM timescaledb_information.jobs j
+            LEFT JOIN _timescaledb_catalog.hypertable mh ON mh.schema_name = j.hypertable_schema AND mh.table_name = j.hypertable_name
+            LEFT JOIN _timescaledb_catalog.continuous_agg ca ON ca.mat_hypertable_id = mh.id
+            WHERE coalesce(ca.user_view_schema, j.hypertable_schema) = current_schema()
+            UNION ALL
+            SELECT format('columnstore %s segmentby=%s orderby=%s', coalesce(ca.user_view_name, h.table_name), s.segmentby, s.orderby)
+            FROM timescaledb_information.hypertable_columnstore_settings s
+            JOIN _timescaledb_catalog.hypertable h ON s.hypertable = format('%I.%I', h.schema_name, h.table_name)::regclass
+            LEFT JOIN _timescaledb_catalog.continuous_agg ca ON ca.mat_hypertable_id = h.id
+            WHERE coalesce(ca.user_view_schema, h.schema_name) = current_schema()
+            UNION ALL
+            SELECT format('dimension %s %s %s', coalesce(ca.user_view_name, h.table_name), d.column_name, d.interval_length)
+            FROM _timescaledb_catalog.dimension d
+            JOIN _timescaledb_catalog.hypertable h ON h.id = d.hypertable_id
+            LEFT JOIN _timescaledb_catalog.continuous_agg ca ON ca.mat_hypertable_id = h.id
+            WHERE coalesce(ca.user_view_schema, h.schema_name) = current_schema()
+            UNION ALL
+            SELECT format('aggregate %s materialized_only=%s columnstore=%s multi_column_indexes=%s', ca.user_view_name, ca.materialized_only, info.compression_enabled,
+                          (SELECT count(*) FROM pg_index i WHERE i.indrelid = format('%I.%I', h.schema_name, h.table_name)::regclass AND i.indnatts > 1))
+            FROM _timescaledb_catalog.continuous_agg ca
+            JOIN _timescaledb_catalog.hypertable h ON h.id = ca.mat_hypertable_id
+            JOIN timescaledb_information.continuous_aggregates info ON info.view_schema = ca.user_view_schema AND info.view_name = ca.user_view_name
+            WHERE ca.user_view_schema = current_schema()) t
+        """);
+
+    [Fact]
+    public async Task A_hand_configured_database_scaffolds_into_a_model_whose_migration_recreates_the_same_catalog()
+    {
+        // What a new user writes from TimescaleDB's docs: a compressed hypertable with retention, and an hourly and a
+        // daily aggregate kept 1 and 5 years, their old buckets in the columnstore, the refresh in small batches.
+        var version = TimescaleServerTargetVersion(await Db.ScalarAsync<string>("SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'"));
+        var chunkInterval = version >= new Version(2, 20)
+            ? "ALTER MATERIALIZED VIEW hand_hourly SET (timescaledb.chunk_interval = '20 days');"
+            : "SELECT set_chunk_time_interval(format('%I.%I', materialization_hypertable_schema, materialization_hypertable_name)::regclass, INTERVAL '20 days') FROM timescaledb_information.continuous_aggregates WHERE view_name = 'hand_hourly';";
+        await Db.ExecuteAsync($"""
+            CREATE TABLE hand_metrics (time timestamptz NOT NULL, device_id int NOT NULL, value double precision NOT NULL);
+            SELECT create_hypertable('hand_metrics', by_range('time', INTERVAL '1 day'));
+            ALTER TABLE hand_metrics SET (timescaledb.enable_columnstore = true, timescaledb.segmentby = 'device_id', timescaledb.orderby = 'time DESC');
+            CALL add_columnstore_policy('hand_metrics', after => INTERVAL '7 days');
+            SELECT add_retention_policy('hand_metrics', drop_after => INTERVAL '90 days');
+
+            CREATE MATERIALIZED VIEW hand_hourly WITH (timescaledb.continuous, timescaledb.create_group_indexes = false) AS
+                SELECT time_bucket('1 hour', time) AS bucket, device_id, avg(value) AS avg_value, max(value) AS max_value
+                FROM hand_metrics GROUP BY 1, 2 WITH NO DATA;
+            {chunkInterval}
+            SELECT add_continuous_aggregate_policy('hand_hourly', start_offset => INTERVAL '3 hours', end_offset => INTERVAL '1 hour',
+                schedule_interval => INTERVAL '1 hour', buckets_per_batch => 5, max_batches_per_execution => 2, refresh_newest_first => false);
+            ALTER MATERIALIZED VIEW hand_hourly SET (timescaledb.enable_columnstore = true, timescaledb.segmentby = 'device_id', timescaledb.orderby = 'bucket DESC');
+            CALL add_columnstore_policy('hand_hourly', after => INTERVAL '30 days');
+            SELECT add_retention_policy('hand_hourly', drop_after => INTERVAL '1 year');
+
+            CREATE MATERIALIZED VIEW hand_daily WITH (timescaledb.continuous) AS
+                SELECT time_bucket('1 day', time) AS bucket, device_id, avg(value) AS avg_value
+                FROM hand_metrics GROUP BY 1, 2 WITH NO DATA;
+            SELECT add_continuous_aggregate_policy('hand_daily', INTERVAL '3 days', INTERVAL '1 day', INTERVAL '1 day');
+            ALTER MATERIALIZED VIEW hand_daily SET (timescaledb.enable_columnstore = true);
+            CALL add_columnstore_policy('hand_daily', after => INTERVAL '90 days');
+            SELECT add_retention_policy('hand_daily', drop_after => INTERVAL '5 years');
+            """);
+        var handMade = await CatalogAsync();
+
+        await using var probe = ModelContext.Create(Db.ConnectionString, _ => { });
+        var scaffolded = DesignTime.Scaffold(DesignTime.Services(probe), Db.ConnectionString, Db.Schema);
+        await using var context = DesignTime.Compile(Db.ConnectionString, scaffolded);
+
+        await Db.ExecuteAsync("DROP MATERIALIZED VIEW hand_daily; DROP MATERIALIZED VIEW hand_hourly; DROP TABLE hand_metrics;");
+        var model = context.GetService<IDesignTimeModel>().Model;
+        var operations = context.GetService<IMigrationsModelDiffer>().GetDifferences(null, model.GetRelationalModel());
+        var commands = context.GetService<IMigrationsSqlGenerator>().Generate(operations, model);
+        await context.GetService<IMigrationCommandExecutor>().ExecuteNonQueryAsync(commands, context.GetService<IRelationalConnection>());
+
+        Assert.Equal(handMade, await CatalogAsync());
+        Assert.Contains("job hand_hourly policy_refresh_continuous_aggregate", handMade, StringComparison.Ordinal);
+        Assert.Contains("\"buckets_per_batch\": 5", handMade, StringComparison.Ordinal);
+        Assert.Contains("job hand_daily policy_retention {\"drop_after\": \"5 years\"}", handMade, StringComparison.Ordinal);
+        Assert.Contains("aggregate hand_hourly materialized_only=t columnstore=t multi_column_indexes=0", handMade, StringComparison.Ordinal);
+        Assert.Empty(context.GetService<IMigrationsModelDiffer>().GetDifferences(model.GetRelationalModel(), model.GetRelationalModel()));
+    }
+
+    private static Version TimescaleServerTargetVersion(string text)
+        => Hourglass.EntityFrameworkCore.Infrastructure.TimescaleServerTarget.ParseVersion(text) ?? throw new InvalidOperationException($"unreadable TimescaleDB version {text}");
+}
