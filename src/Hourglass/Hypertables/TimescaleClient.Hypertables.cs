@@ -76,7 +76,11 @@ public sealed partial class TimescaleClient
                          -- reltuples is -1 until the first ANALYZE (PostgreSQL 14+); before 14 it is 0 with no pages.
                          AND (c.is_compressed OR pc.reltuples > 0 OR (pc.reltuples = 0 AND (pc.relpages > 0 OR current_setting('server_version_num')::int >= 140000)))),
                    st.segmentby::text, st.orderby::text,
-                   cs.total_chunks, cs.converted_chunks, cs.before_bytes, cs.after_bytes
+                   cs.total_chunks, cs.converted_chunks, cs.before_bytes, cs.after_bytes,
+                   (SELECT coalesce(sum(s.n_mod_since_analyze), 0)::bigint
+                    FROM timescaledb_information.chunks c
+                    JOIN pg_catalog.pg_stat_user_tables s ON s.schemaname = c.chunk_schema AND s.relname = c.chunk_name
+                    WHERE c.hypertable_schema = h.hypertable_schema AND c.hypertable_name = h.hypertable_name)
             FROM timescaledb_information.hypertables h
             CROSS JOIN LATERAL (SELECT format('%I.%I', h.hypertable_schema, h.hypertable_name)::regclass AS rel) r
             LEFT JOIN LATERAL (SELECT sum(d.table_bytes) AS table_bytes, sum(d.index_bytes) AS index_bytes, sum(d.toast_bytes) AS toast_bytes, sum(d.total_bytes) AS total_bytes
@@ -108,7 +112,10 @@ public sealed partial class TimescaleClient
                     analyzed ? r.GetInt64(9) : null,
                     enabled,
                     enabled ? new ColumnstoreSettings(r.Text(11), r.Text(12)) : null,
-                    enabled ? new ColumnstoreStats(r.Int(13) ?? r.GetInt32(3), r.Int(14) ?? 0, r.Int(14) is > 0 ? r.Long(15) : null, r.Int(14) is > 0 ? r.Long(16) : null) : null);
+                    enabled ? new ColumnstoreStats(r.Int(13) ?? r.GetInt32(3), r.Int(14) ?? 0, r.Int(14) is > 0 ? r.Long(15) : null, r.Int(14) is > 0 ? r.Long(16) : null) : null)
+                {
+                    RowsModifiedSinceAnalyze = r.Long(17) ?? 0,
+                };
             },
             cancellationToken).ConfigureAwait(false);
     }
