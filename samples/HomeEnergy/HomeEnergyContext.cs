@@ -87,6 +87,12 @@ public sealed class HomeEnergyContext(DbContextOptions<HomeEnergyContext> option
 {
     public const string Schema = "aetherlens";
 
+    /// <summary>Chunks older than this go into the columnstore (the seed: 7 days).</summary>
+    public static readonly TimeSpan CompressAfter = TimeSpan.FromDays(7);
+
+    /// <summary>Raw metrics older than this are dropped (the seed: 90 days).</summary>
+    public static readonly TimeSpan KeepRawFor = TimeSpan.FromDays(90);
+
     public DbSet<Device> Devices => Set<Device>();
 
     public DbSet<User> Users => Set<User>();
@@ -156,7 +162,12 @@ public sealed class HomeEnergyContext(DbContextOptions<HomeEnergyContext> option
             metric.HasIndex(m => new { m.MetricType, m.Time }).IsDescending(false, true).HasDatabaseName("idx_metrics_type_time");
             metric.HasIndex(m => m.Tags).HasMethod("gin").HasDatabaseName("idx_metrics_tags");
 
-            metric.IsHypertable(m => m.Time).WithChunkInterval(TimeSpan.FromDays(7));
+            // The seed's plan: columnstore segmented by device and metric, newest first, after 7 days; raw metrics
+            // kept 90 days.
+            metric.IsHypertable(m => m.Time).WithChunkInterval(TimeSpan.FromDays(7))
+                .WithColumnstore(c => c.SegmentBy(m => m.DeviceId).SegmentBy(m => m.MetricType).OrderBy(m => m.Time, descending: true))
+                .WithColumnstorePolicy(after: CompressAfter)
+                .WithRetentionPolicy(dropAfter: KeepRawFor);
         });
     }
 }

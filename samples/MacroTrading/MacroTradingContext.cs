@@ -180,6 +180,11 @@ public sealed class MacroTradingContext(DbContextOptions<MacroTradingContext> op
 {
     public const string Schema = "macro";
 
+    // The seed's compression delays: market data is high-frequency, fiscal data is published slowly, the rest in between.
+    public static readonly TimeSpan MarketDataCompressAfter = TimeSpan.FromDays(30);
+    public static readonly TimeSpan FiscalDataCompressAfter = TimeSpan.FromDays(180);
+    public static readonly TimeSpan OtherDataCompressAfter = TimeSpan.FromDays(90);
+
     public DbSet<Instrument> Instruments => Set<Instrument>();
 
     public DbSet<DataSource> DataSources => Set<DataSource>();
@@ -241,7 +246,9 @@ public sealed class MacroTradingContext(DbContextOptions<MacroTradingContext> op
             bar.HasOne<Instrument>().WithMany().HasForeignKey(b => b.InstrumentId);
             bar.HasIndex(b => new { b.InstrumentId, b.Timestamp, b.Frequency }).IsUnique();
             bar.Property(b => b.Frequency).HasMaxLength(8);
-            bar.IsHypertable(b => b.Timestamp).WithChunkInterval(TimeSpan.FromDays(30));
+            bar.IsHypertable(b => b.Timestamp).WithChunkInterval(TimeSpan.FromDays(30))
+                .WithColumnstore(c => c.SegmentBy(b => b.InstrumentId).OrderBy(b => b.Timestamp, descending: true))
+                .WithColumnstorePolicy(after: MarketDataCompressAfter);
         });
 
         modelBuilder.Entity<MacroSeries>(observation =>
@@ -251,7 +258,9 @@ public sealed class MacroTradingContext(DbContextOptions<MacroTradingContext> op
             observation.Property(o => o.Id).UseIdentityByDefaultColumn();
             observation.HasOne<SeriesMetadata>().WithMany().HasForeignKey(o => o.SeriesId);
             observation.HasIndex(o => new { o.SeriesId, o.ObservationDate, o.ReleaseTime }).IsUnique();
-            observation.IsHypertable(o => o.ObservationDate).WithChunkInterval(TimeSpan.FromDays(365));
+            observation.IsHypertable(o => o.ObservationDate).WithChunkInterval(TimeSpan.FromDays(365))
+                .WithColumnstore(c => c.SegmentBy(o => o.SeriesId).OrderBy(o => o.ObservationDate, descending: true))
+                .WithColumnstorePolicy(after: OtherDataCompressAfter);
         });
 
         modelBuilder.Entity<CurveData>(point =>
@@ -262,7 +271,9 @@ public sealed class MacroTradingContext(DbContextOptions<MacroTradingContext> op
             point.HasIndex(p => new { p.CurveId, p.CurveDate, p.TenorDays }).IsUnique();
             point.Property(p => p.CurveId).HasMaxLength(32);
             point.Property(p => p.TenorLabel).HasMaxLength(8);
-            point.IsHypertable(p => p.CurveDate).WithChunkInterval(TimeSpan.FromDays(30));
+            point.IsHypertable(p => p.CurveDate).WithChunkInterval(TimeSpan.FromDays(30))
+                .WithColumnstore(c => c.SegmentBy(p => p.CurveId).OrderBy(p => p.CurveDate, descending: true))
+                .WithColumnstorePolicy(after: OtherDataCompressAfter);
         });
 
         modelBuilder.Entity<FlowData>(flow =>
@@ -272,7 +283,9 @@ public sealed class MacroTradingContext(DbContextOptions<MacroTradingContext> op
             flow.Property(f => f.Id).UseIdentityByDefaultColumn();
             flow.HasOne<SeriesMetadata>().WithMany().HasForeignKey(f => f.SeriesId);
             flow.HasIndex(f => new { f.SeriesId, f.ObservationDate, f.FlowType }).IsUnique();
-            flow.IsHypertable(f => f.ObservationDate).WithChunkInterval(TimeSpan.FromDays(90));
+            flow.IsHypertable(f => f.ObservationDate).WithChunkInterval(TimeSpan.FromDays(90))
+                .WithColumnstore(c => c.SegmentBy(f => f.SeriesId).OrderBy(f => f.ObservationDate, descending: true))
+                .WithColumnstorePolicy(after: OtherDataCompressAfter);
         });
 
         modelBuilder.Entity<FiscalData>(fiscal =>
@@ -282,7 +295,9 @@ public sealed class MacroTradingContext(DbContextOptions<MacroTradingContext> op
             fiscal.Property(f => f.Id).UseIdentityByDefaultColumn();
             fiscal.HasOne<SeriesMetadata>().WithMany().HasForeignKey(f => f.SeriesId);
             fiscal.HasIndex(f => new { f.SeriesId, f.ObservationDate, f.FiscalMetric }).IsUnique();
-            fiscal.IsHypertable(f => f.ObservationDate).WithChunkInterval(TimeSpan.FromDays(365));
+            fiscal.IsHypertable(f => f.ObservationDate).WithChunkInterval(TimeSpan.FromDays(365))
+                .WithColumnstore(c => c.SegmentBy(f => f.SeriesId).OrderBy(f => f.ObservationDate, descending: true))
+                .WithColumnstorePolicy(after: FiscalDataCompressAfter);
         });
 
         modelBuilder.Entity<VolSurface>(surface =>
@@ -292,7 +307,9 @@ public sealed class MacroTradingContext(DbContextOptions<MacroTradingContext> op
             surface.Property(s => s.Id).UseIdentityByDefaultColumn();
             surface.HasOne<Instrument>().WithMany().HasForeignKey(s => s.InstrumentId);
             surface.HasIndex(s => new { s.InstrumentId, s.SurfaceDate, s.Delta, s.TenorDays }).IsUnique();
-            surface.IsHypertable(s => s.SurfaceDate).WithChunkInterval(TimeSpan.FromDays(30));
+            surface.IsHypertable(s => s.SurfaceDate).WithChunkInterval(TimeSpan.FromDays(30))
+                .WithColumnstore(c => c.SegmentBy(s => s.InstrumentId).OrderBy(s => s.SurfaceDate, descending: true))
+                .WithColumnstorePolicy(after: OtherDataCompressAfter);
         });
 
         modelBuilder.Entity<Signal>(signal =>
@@ -305,7 +322,9 @@ public sealed class MacroTradingContext(DbContextOptions<MacroTradingContext> op
             // Both references are optional: NULLS NOT DISTINCT lets a market-wide signal (no instrument, no series)
             // conflict with itself, so ON CONFLICT DO NOTHING still makes its re-ingest idempotent.
             signal.HasIndex(s => new { s.SignalType, s.SignalDate, s.InstrumentId, s.SeriesId }).IsUnique().AreNullsDistinct(false);
-            signal.IsHypertable(s => s.SignalDate).WithChunkInterval(TimeSpan.FromDays(30));
+            signal.IsHypertable(s => s.SignalDate).WithChunkInterval(TimeSpan.FromDays(30))
+                .WithColumnstore(c => c.SegmentBy(s => s.SignalType).OrderBy(s => s.SignalDate, descending: true))
+                .WithColumnstorePolicy(after: OtherDataCompressAfter);
         });
     }
 }

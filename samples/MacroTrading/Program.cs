@@ -7,6 +7,8 @@
 //   dotnet run --project samples/MacroTrading -- --data DIR   # embedded, kept in DIR (run it twice: nothing is duplicated)
 //   HOURGLASS_CONNECTION="Host=...;..." dotnet run --project samples/MacroTrading   # your own server (schema "macro")
 using System.Globalization;
+using System.Text.Json;
+using Hourglass;
 using Hourglass.Embedded;
 using Hourglass.EntityFrameworkCore.BulkIngest;
 using MacroTrading;
@@ -33,6 +35,19 @@ try
     // Migrations/ was written by `dotnet ef migrations add Initial`: ten tables, seven migrationBuilder.CreateHypertable(...).
     await context.Database.MigrateAsync();
 
+    // A backfill pauses the columnstore policies, so the scheduler does not convert a chunk while rows go into it.
+    var policies = new[]
+    {
+        context.PolicyOf<MarketData>(JobKind.Columnstore), context.PolicyOf<MacroSeries>(JobKind.Columnstore),
+        context.PolicyOf<CurveData>(JobKind.Columnstore), context.PolicyOf<FlowData>(JobKind.Columnstore),
+        context.PolicyOf<FiscalData>(JobKind.Columnstore), context.PolicyOf<VolSurface>(JobKind.Columnstore),
+        context.PolicyOf<Signal>(JobKind.Columnstore),
+    };
+    foreach (var policy in policies)
+    {
+        await context.Database.Timescale().PauseJobAsync(policy);
+    }
+
     var clock = System.Diagnostics.Stopwatch.StartNew();
     var data = new MarketHistory(new DateOnly(2025, 1, 1), new DateOnly(2025, 12, 31), seed: 2025);
     var ingested = new List<(string Table, BulkUpsertResult Result)>();
@@ -55,6 +70,23 @@ try
     ingested.Add(("signals", await context.BulkUpsertAsync(data.Signals(instruments, series), c => c.On(s => new { s.SignalType, s.SignalDate, s.InstrumentId, s.SeriesId }).DoNothing())));
 
     var ingestTime = clock.Elapsed;
+
+    // After the backfill: everything older than its table's policy goes into the columnstore now, rather than one
+    // chunk per policy run. Then the policies resume.
+    var converted = new Dictionary<string, int>
+    {
+        ["market_data"] = (await context.Database.ConvertChunksToColumnstoreAsync<MarketData>(MacroTradingContext.MarketDataCompressAfter)).Count,
+        ["macro_series"] = (await context.Database.ConvertChunksToColumnstoreAsync<MacroSeries>(MacroTradingContext.OtherDataCompressAfter)).Count,
+        ["curves"] = (await context.Database.ConvertChunksToColumnstoreAsync<CurveData>(MacroTradingContext.OtherDataCompressAfter)).Count,
+        ["flow_data"] = (await context.Database.ConvertChunksToColumnstoreAsync<FlowData>(MacroTradingContext.OtherDataCompressAfter)).Count,
+        ["fiscal_data"] = (await context.Database.ConvertChunksToColumnstoreAsync<FiscalData>(MacroTradingContext.FiscalDataCompressAfter)).Count,
+        ["vol_surfaces"] = (await context.Database.ConvertChunksToColumnstoreAsync<VolSurface>(MacroTradingContext.OtherDataCompressAfter)).Count,
+        ["signals"] = (await context.Database.ConvertChunksToColumnstoreAsync<Signal>(MacroTradingContext.OtherDataCompressAfter)).Count,
+    };
+    foreach (var policy in policies)
+    {
+        await context.Database.Timescale().ResumeJobAsync(policy);
+    }
     var stored = new Dictionary<string, long>
     {
         ["instruments"] = await context.Instruments.LongCountAsync(),
@@ -91,6 +123,29 @@ try
     }
 
     AnsiConsole.Write(tables);
+
+    // The columnstore as the catalog has it, read through the Hourglass library: settings, policy, chunks, ratio.
+    var columnstore = (await context.Database.Timescale().GetHypertablesAsync([MacroTradingContext.Schema])).ToDictionary(h => h.Name);
+    var jobs = new List<Job>();
+    jobs.AddRange(await context.JobsAsync<MarketData>(JobKind.Columnstore));
+    jobs.AddRange(await context.JobsAsync<MacroSeries>(JobKind.Columnstore));
+    jobs.AddRange(await context.JobsAsync<CurveData>(JobKind.Columnstore));
+    jobs.AddRange(await context.JobsAsync<FlowData>(JobKind.Columnstore));
+    jobs.AddRange(await context.JobsAsync<FiscalData>(JobKind.Columnstore));
+    jobs.AddRange(await context.JobsAsync<VolSurface>(JobKind.Columnstore));
+    jobs.AddRange(await context.JobsAsync<Signal>(JobKind.Columnstore));
+    Console.WriteLine("Columnstore, from the catalog:");
+    foreach (var job in jobs.OrderBy(j => j.RelationName, StringComparer.Ordinal))
+    {
+        var hypertable = columnstore[job.RelationName!];
+        var stats = hypertable.ColumnstoreStats;
+        Console.WriteLine(FormattableString.Invariant(
+            $"  {job.RelationName}: segmentby {hypertable.ColumnstoreSettings?.SegmentBy}, orderby {hypertable.ColumnstoreSettings?.OrderBy}, policy after {CompressAfter(job)}{(job.Scheduled ? "" : " (paused)")}; {converted[job.RelationName!]} chunks converted now, {stats?.ConvertedChunks ?? 0} of {hypertable.ChunkCount} in the columnstore, {Bytes(stats?.BeforeBytes)} -> {Bytes(stats?.AfterBytes)} ({stats?.Ratio:0.0}x)."));
+    }
+
+    var before = columnstore.Values.Sum(h => h.ColumnstoreStats?.BeforeBytes ?? 0);
+    var after = columnstore.Values.Sum(h => h.ColumnstoreStats?.AfterBytes ?? 0);
+    Console.WriteLine(FormattableString.Invariant($"Columnstore: {columnstore.Values.Sum(h => h.ColumnstoreStats?.ConvertedChunks ?? 0)} chunks, {Bytes(before)} before, {Bytes(after)} after ({(double)before / Math.Max(after, 1):0.0}x)."));
 
     // Verification 1: quarter-end closes (time_bucket through SqlQuery until LINQ hyperfunctions land). The snake_case
     // naming convention applies to SqlQuery results too, hence the snake_case column aliases.
@@ -170,6 +225,12 @@ finally
         await embedded.DisposeAsync();
     }
 }
+
+// The policy's argument, from the job's configuration (compress_after, as TimescaleDB stores it).
+static string CompressAfter(Job job) =>
+    JsonDocument.Parse(job.Config ?? "{}").RootElement.TryGetProperty("compress_after", out var after) ? after.ToString() : "?";
+
+static string Bytes(long? bytes) => bytes is null ? "" : FormattableString.Invariant($"{bytes.Value / 1024.0:N0} kB");
 
 /// <summary>A hypertable's time dimension and chunk count, from timescaledb_information.</summary>
 internal sealed record HypertableInfo(string TableName, TimeSpan ChunkInterval, long Chunks);

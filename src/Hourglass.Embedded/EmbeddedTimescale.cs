@@ -7,16 +7,17 @@ using Microsoft.Extensions.Logging;
 namespace Hourglass.Embedded;
 
 /// <summary>
-/// A real TimescaleDB (PostgreSQL 17 with TimescaleDB compiled to WebAssembly) served on 127.0.0.1 for
-/// development and tests, with no Docker. Start it with <see cref="StartAsync"/>, connect with
+/// A real TimescaleDB served on 127.0.0.1 for development and tests, with no Docker: by default PostgreSQL 17 with
+/// TimescaleDB compiled to WebAssembly (nothing to install but Node.js), or with <see cref="EmbeddedEngine.Native"/> a
+/// native PostgreSQL with TimescaleDB installed on this machine. Start it with <see cref="StartAsync"/>, connect with
 /// <see cref="ConnectionString"/>, and dispose it to stop.
 /// </summary>
 /// <remarks>
-/// The engine has a single backend session: clients take turns one transaction at a time. Each connection
+/// The WASM engine has a single backend session: clients take turns one transaction at a time. Each connection
 /// still has its own prepared statements, session settings and cancel; temporary tables are shared
 /// (docs/embedded.md lists what else differs from a real server).
 /// There are no background workers, so policies run only when called with <c>CALL run_job(id)</c>.
-/// The Node.js process exits on its own when this process ends, killed or not.
+/// The Node.js process exits on its own when this process ends, killed or not; so does a native server.
 /// </remarks>
 public sealed class EmbeddedTimescale : IAsyncDisposable, IDisposable
 {
@@ -26,25 +27,51 @@ public sealed class EmbeddedTimescale : IAsyncDisposable, IDisposable
     /// <summary>The user name put in <see cref="ConnectionString"/>.</summary>
     public const string UserName = "postgres";
 
-    private readonly Process _process;
+    private readonly Process? _process;
+    private readonly Native.NativeServer? _native;
     private readonly ILogger? _logger;
-    private readonly StringBuilder _recentOutput;
+    private readonly StringBuilder _recentOutput = new();
     private int _stopped;
 
     private EmbeddedTimescale(Process process, ReadyEvent ready, ILogger? logger, StringBuilder recentOutput)
+        : this(EmbeddedEngine.Wasm, ready.Host ?? "127.0.0.1", ready.Port, ready.Database ?? "postgres", ready.ServerVersion ?? "", ready.TimescaledbVersion ?? "", ready.DataDirectory, logger)
     {
         _process = process;
-        _logger = logger;
         _recentOutput = recentOutput;
-        Host = ready.Host ?? "127.0.0.1";
-        Port = ready.Port;
-        Database = ready.Database ?? "postgres";
-        ServerVersion = ready.ServerVersion ?? "";
-        TimescaleDbVersion = ready.TimescaledbVersion ?? "";
-        DataDirectory = ready.DataDirectory;
+    }
+
+    private EmbeddedTimescale(Native.NativeServer native, ILogger? logger)
+        : this(EmbeddedEngine.Native, "127.0.0.1", native.Port, "postgres", native.ServerVersion, native.TimescaleDbVersion, native.IsTemporary ? null : native.DataDirectory, logger)
+    {
+        _native = native;
+        BinDirectory = native.BinDirectory;
+    }
+
+    private EmbeddedTimescale(EmbeddedEngine engine, string host, int port, string database, string serverVersion, string timescaleDbVersion, string? dataDirectory, ILogger? logger)
+    {
+        Engine = engine;
+        _logger = logger;
+        Host = host;
+        Port = port;
+        Database = database;
+        ServerVersion = serverVersion;
+        TimescaleDbVersion = timescaleDbVersion;
+        DataDirectory = dataDirectory;
         ConnectionString = string.Create(CultureInfo.InvariantCulture,
             $"Host={Host};Port={Port};Database={Database};Username={UserName};Password={Password};SSL Mode=Disable;Timeout=60;Command Timeout=300");
     }
+
+    /// <summary>The engine that runs: the WASM build (the default) or a native PostgreSQL with TimescaleDB.</summary>
+    public EmbeddedEngine Engine { get; }
+
+    /// <summary>
+    /// <see cref="EmbeddedEngine.Native"/>: the PostgreSQL bin folder the server runs from, whose <c>pg_dump</c>,
+    /// <c>pg_restore</c> and <c>psql</c> match it. <see langword="null"/> for the WASM engine.
+    /// </summary>
+    public string? BinDirectory { get; }
+
+    /// <summary><see cref="EmbeddedEngine.Native"/>: the server's log file; <see langword="null"/> for the WASM engine.</summary>
+    public string? LogFile => _native?.LogFile;
 
     /// <summary>Npgsql connection string for the server.</summary>
     public string ConnectionString { get; }
@@ -78,6 +105,15 @@ public sealed class EmbeddedTimescale : IAsyncDisposable, IDisposable
         if (options.Port is < 0 or > 65535)
         {
             throw new ArgumentOutOfRangeException(nameof(options), options.Port, "Port must be between 0 (pick a free port) and 65535.");
+        }
+
+        if (options.Engine == EmbeddedEngine.Native)
+        {
+            var native = await Native.NativeServer.StartAsync(options, cancellationToken).ConfigureAwait(false);
+            var server = new EmbeddedTimescale(native, options.Logger);
+            options.Logger?.LogInformation("Native TimescaleDB {Version} (PostgreSQL {Server}) listening on {Host}:{Port}",
+                server.TimescaleDbVersion, server.ServerVersion, server.Host, server.Port);
+            return server;
         }
 
         var node = await NodeRuntime.LocateAsync(options.NodePath, cancellationToken).ConfigureAwait(false);
@@ -202,6 +238,17 @@ public sealed class EmbeddedTimescale : IAsyncDisposable, IDisposable
             return;
         }
 
+        if (_native is not null)
+        {
+            await _native.StopAsync().ConfigureAwait(false);
+            return;
+        }
+
+        if (_process is null)
+        {
+            return;
+        }
+
         try
         {
             if (!_process.HasExited)
@@ -235,8 +282,8 @@ public sealed class EmbeddedTimescale : IAsyncDisposable, IDisposable
         }
     }
 
-    /// <summary>The id of the Node.js process that serves the database.</summary>
-    public int ProcessId => _process.Id;
+    /// <summary>The id of the process that serves the database: the Node.js process, or the native server's postmaster.</summary>
+    public int ProcessId => _native?.PostmasterId ?? _process!.Id;
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);

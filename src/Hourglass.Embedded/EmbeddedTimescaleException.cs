@@ -20,6 +20,12 @@ public enum EmbeddedTimescaleFailure
 
     /// <summary>The server process failed or did not become ready in time.</summary>
     StartFailed,
+
+    /// <summary>
+    /// <see cref="EmbeddedEngine.Native"/>: no PostgreSQL with TimescaleDB was found, or a part of it (a server binary, the
+    /// extension's control file or library) is missing.
+    /// </summary>
+    NativeMissing,
 }
 
 /// <summary>The embedded TimescaleDB could not start; the message names the fix.</summary>

@@ -10,57 +10,57 @@ public static partial class TimescaleNodaTimeDbFunctionsExtensions
 {
     /// <inheritdoc cref="TimescaleDbFunctionsExtensions.TimeBucketGapfill(DbFunctions, TimeSpan, DateTimeOffset)"/>
     public static Instant TimeBucketGapfill(this DbFunctions _, Duration width, Instant timestamp)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
 
     /// <inheritdoc cref="TimescaleDbFunctionsExtensions.TimeBucketGapfill(DbFunctions, TimeSpan, DateTimeOffset, DateTimeOffset, DateTimeOffset)"/>
     public static Instant TimeBucketGapfill(this DbFunctions _, Duration width, Instant timestamp, Instant start, Instant finish)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
 
     /// <inheritdoc cref="TimescaleDbFunctionsExtensions.TimeBucketGapfill(DbFunctions, TimeSpan, DateTimeOffset, string)"/>
     public static Instant TimeBucketGapfill(this DbFunctions _, Duration width, Instant timestamp, string timezone)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
 
     /// <inheritdoc cref="TimescaleDbFunctionsExtensions.TimeBucketGapfill(DbFunctions, TimeSpan, DateTimeOffset, string, DateTimeOffset, DateTimeOffset)"/>
     public static Instant TimeBucketGapfill(this DbFunctions _, Duration width, Instant timestamp, string timezone, Instant start, Instant finish)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
 
     /// <inheritdoc cref="TimescaleDbFunctionsExtensions.TimeBucketGapfill(DbFunctions, TimeSpan, DateTimeOffset)"/>
     public static Instant TimeBucketGapfill(this DbFunctions _, Period width, Instant timestamp)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
 
     /// <inheritdoc cref="TimescaleDbFunctionsExtensions.TimeBucketGapfill(DbFunctions, TimeSpan, DateTimeOffset, DateTimeOffset, DateTimeOffset)"/>
     public static Instant TimeBucketGapfill(this DbFunctions _, Period width, Instant timestamp, Instant start, Instant finish)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
 
     /// <inheritdoc cref="TimescaleDbFunctionsExtensions.TimeBucketGapfill(DbFunctions, TimeSpan, DateTimeOffset, string)"/>
     public static Instant TimeBucketGapfill(this DbFunctions _, Period width, Instant timestamp, string timezone)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
 
     /// <inheritdoc cref="TimescaleDbFunctionsExtensions.TimeBucketGapfill(DbFunctions, TimeSpan, DateTimeOffset, string, DateTimeOffset, DateTimeOffset)"/>
     public static Instant TimeBucketGapfill(this DbFunctions _, Period width, Instant timestamp, string timezone, Instant start, Instant finish)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
 
     /// <inheritdoc cref="TimescaleDbFunctionsExtensions.TimeBucketGapfill(DbFunctions, TimeSpan, DateTime)"/>
     public static LocalDateTime TimeBucketGapfill(this DbFunctions _, Duration width, LocalDateTime timestamp)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
 
     /// <inheritdoc cref="TimescaleDbFunctionsExtensions.TimeBucketGapfill(DbFunctions, TimeSpan, DateTime, DateTime, DateTime)"/>
     public static LocalDateTime TimeBucketGapfill(this DbFunctions _, Duration width, LocalDateTime timestamp, LocalDateTime start, LocalDateTime finish)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
 
     /// <inheritdoc cref="TimescaleDbFunctionsExtensions.TimeBucketGapfill(DbFunctions, TimeSpan, DateTime)"/>
     public static LocalDateTime TimeBucketGapfill(this DbFunctions _, Period width, LocalDateTime timestamp)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
 
     /// <inheritdoc cref="TimescaleDbFunctionsExtensions.TimeBucketGapfill(DbFunctions, TimeSpan, DateTime, DateTime, DateTime)"/>
     public static LocalDateTime TimeBucketGapfill(this DbFunctions _, Period width, LocalDateTime timestamp, LocalDateTime start, LocalDateTime finish)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
 
     /// <inheritdoc cref="TimescaleDbFunctionsExtensions.TimeBucketGapfill(DbFunctions, TimeSpan, DateOnly)"/>
     public static LocalDate TimeBucketGapfill(this DbFunctions _, Period width, LocalDate timestamp)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
 
     /// <inheritdoc cref="TimescaleDbFunctionsExtensions.TimeBucketGapfill(DbFunctions, TimeSpan, DateOnly, DateOnly, DateOnly)"/>
     public static LocalDate TimeBucketGapfill(this DbFunctions _, Period width, LocalDate timestamp, LocalDate start, LocalDate finish)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
 }

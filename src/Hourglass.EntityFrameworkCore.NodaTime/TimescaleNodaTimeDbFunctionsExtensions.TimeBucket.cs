@@ -21,110 +21,110 @@ public static partial class TimescaleNodaTimeDbFunctionsExtensions
 {
     /// <inheritdoc cref="TimescaleDbFunctionsExtensions.TimeBucket(DbFunctions, TimeSpan, DateTimeOffset)"/>
     public static Instant TimeBucket(this DbFunctions _, Duration width, Instant timestamp)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <inheritdoc cref="TimeBucket(DbFunctions, Duration, Instant)"/>
     /// <remarks>NULL stays NULL.</remarks>
     public static Instant? TimeBucket(this DbFunctions _, Duration width, Instant? timestamp)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <inheritdoc cref="TimescaleDbFunctionsExtensions.TimeBucket(DbFunctions, TimeSpan, DateTimeOffset, DateTimeOffset)"/>
     public static Instant TimeBucket(this DbFunctions _, Duration width, Instant timestamp, Instant origin)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <inheritdoc cref="TimescaleDbFunctionsExtensions.TimeBucket(DbFunctions, TimeSpan, DateTimeOffset, TimeSpan)"/>
     public static Instant TimeBucket(this DbFunctions _, Duration width, Instant timestamp, Duration offset)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <inheritdoc cref="TimescaleDbFunctionsExtensions.TimeBucket(DbFunctions, TimeSpan, DateTimeOffset, string)"/>
     public static Instant TimeBucket(this DbFunctions _, Duration width, Instant timestamp, string timezone)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <inheritdoc cref="TimescaleDbFunctionsExtensions.TimeBucket(DbFunctions, TimeSpan, DateTimeOffset, string, DateTimeOffset)"/>
     public static Instant TimeBucket(this DbFunctions _, Duration width, Instant timestamp, string timezone, Instant origin)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <inheritdoc cref="TimescaleDbFunctionsExtensions.TimeBucket(DbFunctions, TimeSpan, DateTimeOffset, string, TimeSpan)"/>
     public static Instant TimeBucket(this DbFunctions _, Duration width, Instant timestamp, string timezone, Duration offset)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <inheritdoc cref="TimescaleDbFunctionsExtensions.TimeBucket(DbFunctions, TimeSpan, DateTimeOffset)"/>
     public static Instant TimeBucket(this DbFunctions _, Period width, Instant timestamp)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <inheritdoc cref="TimeBucket(DbFunctions, Period, Instant)"/>
     /// <remarks>NULL stays NULL.</remarks>
     public static Instant? TimeBucket(this DbFunctions _, Period width, Instant? timestamp)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <inheritdoc cref="TimescaleDbFunctionsExtensions.TimeBucket(DbFunctions, TimeSpan, DateTimeOffset, DateTimeOffset)"/>
     public static Instant TimeBucket(this DbFunctions _, Period width, Instant timestamp, Instant origin)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <inheritdoc cref="TimescaleDbFunctionsExtensions.TimeBucket(DbFunctions, TimeSpan, DateTimeOffset, TimeSpan)"/>
     public static Instant TimeBucket(this DbFunctions _, Period width, Instant timestamp, Period offset)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <inheritdoc cref="TimescaleDbFunctionsExtensions.TimeBucket(DbFunctions, TimeSpan, DateTimeOffset, string)"/>
     public static Instant TimeBucket(this DbFunctions _, Period width, Instant timestamp, string timezone)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <inheritdoc cref="TimescaleDbFunctionsExtensions.TimeBucket(DbFunctions, TimeSpan, DateTimeOffset, string, DateTimeOffset)"/>
     public static Instant TimeBucket(this DbFunctions _, Period width, Instant timestamp, string timezone, Instant origin)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <inheritdoc cref="TimescaleDbFunctionsExtensions.TimeBucket(DbFunctions, TimeSpan, DateTimeOffset, string, TimeSpan)"/>
     public static Instant TimeBucket(this DbFunctions _, Period width, Instant timestamp, string timezone, Period offset)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <inheritdoc cref="TimescaleDbFunctionsExtensions.TimeBucket(DbFunctions, TimeSpan, DateTime)"/>
     public static LocalDateTime TimeBucket(this DbFunctions _, Duration width, LocalDateTime timestamp)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <inheritdoc cref="TimeBucket(DbFunctions, Duration, LocalDateTime)"/>
     /// <remarks>NULL stays NULL.</remarks>
     public static LocalDateTime? TimeBucket(this DbFunctions _, Duration width, LocalDateTime? timestamp)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <inheritdoc cref="TimescaleDbFunctionsExtensions.TimeBucket(DbFunctions, TimeSpan, DateTime, DateTime)"/>
     public static LocalDateTime TimeBucket(this DbFunctions _, Duration width, LocalDateTime timestamp, LocalDateTime origin)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <inheritdoc cref="TimescaleDbFunctionsExtensions.TimeBucket(DbFunctions, TimeSpan, DateTime, TimeSpan)"/>
     public static LocalDateTime TimeBucket(this DbFunctions _, Duration width, LocalDateTime timestamp, Duration offset)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <inheritdoc cref="TimescaleDbFunctionsExtensions.TimeBucket(DbFunctions, TimeSpan, DateTime)"/>
     public static LocalDateTime TimeBucket(this DbFunctions _, Period width, LocalDateTime timestamp)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <inheritdoc cref="TimeBucket(DbFunctions, Period, LocalDateTime)"/>
     /// <remarks>NULL stays NULL.</remarks>
     public static LocalDateTime? TimeBucket(this DbFunctions _, Period width, LocalDateTime? timestamp)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <inheritdoc cref="TimescaleDbFunctionsExtensions.TimeBucket(DbFunctions, TimeSpan, DateTime, DateTime)"/>
     public static LocalDateTime TimeBucket(this DbFunctions _, Period width, LocalDateTime timestamp, LocalDateTime origin)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <inheritdoc cref="TimescaleDbFunctionsExtensions.TimeBucket(DbFunctions, TimeSpan, DateTime, TimeSpan)"/>
     public static LocalDateTime TimeBucket(this DbFunctions _, Period width, LocalDateTime timestamp, Period offset)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <inheritdoc cref="TimescaleDbFunctionsExtensions.TimeBucket(DbFunctions, TimeSpan, DateOnly)"/>
     public static LocalDate TimeBucket(this DbFunctions _, Period width, LocalDate timestamp)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <inheritdoc cref="TimeBucket(DbFunctions, Period, LocalDate)"/>
     /// <remarks>NULL stays NULL.</remarks>
     public static LocalDate? TimeBucket(this DbFunctions _, Period width, LocalDate? timestamp)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <inheritdoc cref="TimescaleDbFunctionsExtensions.TimeBucket(DbFunctions, TimeSpan, DateOnly, DateOnly)"/>
     public static LocalDate TimeBucket(this DbFunctions _, Period width, LocalDate timestamp, LocalDate origin)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <inheritdoc cref="TimescaleDbFunctionsExtensions.TimeBucket(DbFunctions, TimeSpan, DateOnly, TimeSpan)"/>
     public static LocalDate TimeBucket(this DbFunctions _, Period width, LocalDate timestamp, Period offset)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucket), "time_bucket");
 }

@@ -27,5 +27,5 @@ public sealed class TimescaleException : Exception
     }
 
     /// <summary>Set when the object the call named (a job, so far) does not exist, so callers can word their own fix.</summary>
-    internal bool IsNotFound { get; init; }
+    public bool IsNotFound { get; init; }
 }

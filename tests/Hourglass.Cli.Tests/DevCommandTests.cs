@@ -43,6 +43,83 @@ public sealed class DevCommandTests
         Assert.True(await ExitsWithinAsync(nodePid, TimeSpan.FromSeconds(15)), "the node server is an orphan after its parent was killed");
     }
 
+    [Hourglass.Testing.NativeTimescaleFact("a PostgreSQL with TimescaleDB installed (HOURGLASS_TIMESCALEDB_HOME)")]
+    public async Task Native_dev_serves_a_native_timescaledb_and_killing_it_leaves_no_postgres()
+    {
+        var home = Environment.GetEnvironmentVariable(Hourglass.Testing.NativeTimescaleServer.HomeVariable) is { Length: > 0 } set
+            ? set
+            : throw new InvalidOperationException($"This test runs hourglass dev --native on the tree {Hourglass.Testing.NativeTimescaleServer.HomeVariable} names, and it is not set.");
+        var data = Path.Combine(Path.GetTempPath(), $"hourglass-dev-native-{Guid.NewGuid():N}");
+        try
+        {
+            using var cli = CliProcess.Start(["dev", "--native", "--home", home, "--port", "0", "--data", data]);
+            var connectionString = await cli.WaitForLineAsync("Connection string:", TimeSpan.FromMinutes(3));
+            var postmaster = int.Parse(await cli.WaitForLineAsync("Server process:", TimeSpan.FromSeconds(10)), System.Globalization.CultureInfo.InvariantCulture);
+            await using (var first = new NpgsqlConnection(connectionString))
+            await using (var second = new NpgsqlConnection(connectionString))
+            {
+                await first.OpenAsync();
+                await second.OpenAsync();
+                await using var command = new NpgsqlCommand("SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'", first);
+                Assert.False(string.IsNullOrEmpty((string?)await command.ExecuteScalarAsync()));
+                Assert.NotEqual(first.ProcessID, second.ProcessID);
+            }
+
+            // The server's processes: the postmaster started on this data directory, and its children.
+            var serverProcesses = ServerProcesses(data, postmaster);
+            Assert.Contains(postmaster, serverProcesses);
+            Assert.True(serverProcesses.Count > 1, "the postmaster has no children (background workers)");
+
+            Assert.Equal(0, Kill(cli.Process.Id, 9 /* SIGKILL */));
+
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (ServerProcesses(data, postmaster).Count > 0)
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"postgres processes of {data} outlived their killed parent: {string.Join(", ", ServerProcesses(data, postmaster))}");
+                await Task.Delay(200);
+            }
+
+            Assert.True(File.Exists(Path.Combine(data, "PG_VERSION")), "the data directory given with --data was not kept");
+        }
+        finally
+        {
+            if (Directory.Exists(data))
+            {
+                Directory.Delete(data, recursive: true);
+            }
+        }
+    }
+
+    // Processes whose command line names the data directory (the postmaster: postgres -D DIR), and children of the postmaster.
+    private static List<int> ServerProcesses(string dataDirectory, int postmaster)
+    {
+        var found = new List<int>();
+        foreach (var folder in Directory.GetDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(folder), out var pid))
+            {
+                continue;
+            }
+
+            try
+            {
+                var commandLine = File.ReadAllText(Path.Combine(folder, "cmdline")).Replace('\0', ' ');
+                var stat = File.ReadAllText(Path.Combine(folder, "stat"));
+                var parent = int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+                if ((commandLine.Contains("postgres", StringComparison.Ordinal) && commandLine.Contains(dataDirectory, StringComparison.Ordinal)) || parent == postmaster || pid == postmaster)
+                {
+                    found.Add(pid);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // The process ended while it was read.
+            }
+        }
+
+        return found;
+    }
+
     [Fact]
     public async Task Port_in_use_is_reported_with_the_fix()
     {

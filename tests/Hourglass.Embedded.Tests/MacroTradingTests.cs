@@ -16,6 +16,18 @@ public sealed partial class MacroTradingTests : IDisposable
         ["fiscal_data"] = 72, ["vol_surfaces"] = 3_120, ["signals"] = 528,
     };
 
+    // The seed's segmentby columns (signals: the sample's choice, the seed names none) and compression delays.
+    private static readonly Dictionary<string, (string SegmentBy, string OrderBy, string After)> ExpectedColumnstore = new()
+    {
+        ["market_data"] = ("instrument_id", "\"timestamp\" DESC", "30 days"),
+        ["macro_series"] = ("series_id", "observation_date DESC", "90 days"),
+        ["curves"] = ("curve_id", "curve_date DESC", "90 days"),
+        ["flow_data"] = ("series_id", "observation_date DESC", "90 days"),
+        ["fiscal_data"] = ("series_id", "observation_date DESC", "180 days"),
+        ["vol_surfaces"] = ("instrument_id", "surface_date DESC", "90 days"),
+        ["signals"] = ("signal_type", "signal_date DESC", "90 days"),
+    };
+
     private readonly string _data = Path.Combine(Path.GetTempPath(), $"hourglass-macro-{Guid.NewGuid():N}");
 
     public void Dispose()
@@ -57,6 +69,20 @@ public sealed partial class MacroTradingTests : IDisposable
             Assert.Contains($"keeps the data in {_data}", first, StringComparison.Ordinal);
         }
 
+        // The seed's columnstore, read back from the catalog: segmentby per table, the policy's delay, and every 2025
+        // chunk (all older than the longest delay) converted right after the backfill, each smaller than before.
+        var firstColumnstore = Columnstore(first);
+        Assert.Equal(ExpectedColumnstore.Keys.Order(), firstColumnstore.Keys.Order());
+        foreach (var (table, (segmentBy, orderBy, after)) in ExpectedColumnstore)
+        {
+            var line = firstColumnstore[table];
+            Assert.Equal((segmentBy, orderBy, after), (line.SegmentBy, line.OrderBy, line.After));
+            Assert.Equal(firstTables[table].Chunks, line.Converted);
+            Assert.Equal(firstTables[table].Chunks, line.InColumnstore);
+            Assert.Equal(firstTables[table].Chunks, line.Chunks);
+            Assert.True(line.Ratio > 1, $"{table}: {line.Ratio}x");
+        }
+
         var second = await SampleProcess.RunAsync("MacroTrading.dll", _data, external);
         var secondTables = Tables(second);
         Assert.Contains("0 new, 10,035 already there", second, StringComparison.Ordinal);
@@ -68,6 +94,12 @@ public sealed partial class MacroTradingTests : IDisposable
         }
 
         Assert.Equal(PointInTime().Match(first).Value, PointInTime().Match(second).Value);
+        var secondColumnstore = Columnstore(second);
+        foreach (var (table, line) in firstColumnstore)
+        {
+            Assert.Equal(line with { Converted = 0 }, secondColumnstore[table]);
+        }
+
         Assert.Contains("Market-wide risk_regime signals: 52 (one per week).", second, StringComparison.Ordinal);
     }
 
@@ -80,12 +112,28 @@ public sealed partial class MacroTradingTests : IDisposable
             Count(m.Groups["already"].Value),
             Count(m.Groups["rows"].Value)));
 
+    private static Dictionary<string, ColumnstoreLine> Columnstore(string output) => ColumnstoreRow().Matches(output).ToDictionary(
+        m => m.Groups["table"].Value,
+        m => new ColumnstoreLine(
+            m.Groups["segmentby"].Value,
+            m.Groups["orderby"].Value,
+            m.Groups["after"].Value,
+            int.Parse(m.Groups["converted"].Value, CultureInfo.InvariantCulture),
+            int.Parse(m.Groups["in"].Value, CultureInfo.InvariantCulture),
+            int.Parse(m.Groups["of"].Value, CultureInfo.InvariantCulture),
+            double.Parse(m.Groups["ratio"].Value, CultureInfo.InvariantCulture)));
+
+    private sealed record ColumnstoreLine(string SegmentBy, string OrderBy, string After, int Converted, int InColumnstore, int Chunks, double Ratio);
+
     private static long Count(string text) => long.Parse(text, NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
 
     private sealed record TableCounts(string ChunkInterval, int Chunks, long New, long AlreadyThere, long Rows);
 
     [GeneratedRegex(@"^│ (?<table>[a-z_]+) +│ (?<interval>[^│]+)│ (?<chunks>\d*) *│ (?<new>[\d,]+) +│ (?<already>[\d,]+) +│ (?<rows>[\d,]+) +│$", RegexOptions.Multiline)]
     private static partial Regex TableRow();
+
+    [GeneratedRegex(@"^  (?<table>[a-z_]+): segmentby (?<segmentby>[a-z_]+), orderby (?<orderby>[^,]+), policy after (?<after>\d+ days); (?<converted>\d+) chunks converted now, (?<in>\d+) of (?<of>\d+) in the columnstore, [\d,]+ kB -> [\d,]+ kB \((?<ratio>\d+\.\d)x\)\.$", RegexOptions.Multiline)]
+    private static partial Regex ColumnstoreRow();
 
     [GeneratedRegex(@"^│ [A-Z]+ +│( +[\d,]+\.?\d* │){4}$", RegexOptions.Multiline)]
     private static partial Regex QuarterRow();

@@ -12,7 +12,7 @@ public sealed class SampleSnapshotTests
     // Design time only: no server is asked.
     private const string NoServer = "Host=127.0.0.1;Port=1;Username=nobody;Database=none";
 
-    public static TheoryData<string> Samples => ["Quickstart", "HomeEnergy", "MacroTrading", "MeteoScore"];
+    public static TheoryData<string> Samples => ["Quickstart", "HomeEnergy", "MacroTrading", "MeteoScore", "Sentiment"];
 
     [Theory]
     [MemberData(nameof(Samples))]
@@ -23,6 +23,7 @@ public sealed class SampleSnapshotTests
             "Quickstart" => Quickstart.QuickstartContext.Create(NoServer),
             "HomeEnergy" => HomeEnergy.HomeEnergyContext.Create(NoServer),
             "MacroTrading" => MacroTrading.MacroTradingContext.Create(NoServer),
+            "Sentiment" => Sentiment.SentimentContext.Create(NoServer),
             _ => MeteoScore.MeteoScoreContext.Create(NoServer),
         };
 

@@ -107,7 +107,7 @@ public class DotnetEfToolTests(TimescaleDatabaseFixture fixture, PostgresDatabas
             await EfAsync(environment, "migrations", "add", "Schedules", "--no-build", "--output-dir", "Generated", "--namespace", "Generated");
             var schedules = UpBody(File.ReadAllText(Directory.GetFiles(s_generated, "*_Schedules.cs").Single()));
             Assert.Contains("migrationBuilder.AlterPolicySchedule(", schedules, StringComparison.Ordinal);
-            Assert.Contains("policy: Hourglass.EntityFrameworkCore.Scheduling.TimescalePolicy.Retention", schedules, StringComparison.Ordinal);
+            Assert.Contains("policy: Hourglass.JobKind.Retention", schedules, StringComparison.Ordinal);
             Assert.Contains("timezone: \"Europe/Berlin\"", schedules, StringComparison.Ordinal);
             Assert.Contains("migrationBuilder.AddReorderPolicy(", schedules, StringComparison.Ordinal);
             Assert.Contains(".WithSchedule(", schedules, StringComparison.Ordinal);

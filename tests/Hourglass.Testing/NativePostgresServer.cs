@@ -1,10 +1,12 @@
+using Hourglass.Embedded;
+
 namespace Hourglass.Testing;
 
 /// <summary>A native PostgreSQL 15 without TimescaleDB (Debian's postgresql-15), started for this test process.</summary>
 public sealed class NativePostgresServer : NativeServer
 {
-    private NativePostgresServer(string binDirectory, string root, bool asRoot, int port)
-        : base(binDirectory, root, asRoot, port, settings: "")
+    private NativePostgresServer(EmbeddedTimescale server)
+        : base(server)
     {
     }
 
@@ -51,13 +53,6 @@ public sealed class NativePostgresServer : NativeServer
         throw new InvalidOperationException("PostgreSQL server binaries (initdb, pg_ctl) were not found. Install postgresql-15 (apt-get install postgresql-15) or set HOURGLASS_PG_BIN.");
     }
 
-    internal static async Task<NativePostgresServer> StartAsync()
-    {
-        var bin = LocateBinDirectory();
-        var (root, asRoot, port) = await InitAsync(bin, "pg");
-        var server = new NativePostgresServer(bin, root, asRoot, port);
-        await server.StartAgainAsync();
-        server.StopAndDeleteAtExit();
-        return server;
-    }
+    internal static async Task<NativePostgresServer> StartAsync() =>
+        new(await StartNativeAsync(LocateBinDirectory(), withTimescale: false, new Dictionary<string, string>()));
 }

@@ -203,6 +203,19 @@ public sealed class TestDatabase : IAsyncDisposable
     /// </summary>
     public Task<TestRole> CreateRoleAsync(string? hint = null) => Server.CreateRoleAsync(this, hint);
 
+    /// <summary>
+    /// A session tag of this test's own: its connection string carries a unique <c>Application Name</c>, and
+    /// <see cref="TaggedSessions.Backends"/> is the <c>pg_stat_activity</c> filter that finds exactly those sessions in
+    /// this database. Test classes run in parallel on one server, so a lookup by query text alone may find, cancel or
+    /// terminate another class's session.
+    /// </summary>
+    public TaggedSessions TagSessions(string purpose)
+    {
+        var name = $"hg-{purpose}-{Guid.NewGuid():N}"[..Math.Min(63, purpose.Length + 36)];
+        var builder = new NpgsqlConnectionStringBuilder(ConnectionString) { ApplicationName = name };
+        return new TaggedSessions(builder.ConnectionString, name);
+    }
+
     /// <summary>Runs SQL and returns the first column of every row.</summary>
     public async Task<List<T>> ColumnAsync<T>(string sql)
     {
@@ -245,6 +258,18 @@ public sealed class TestDatabase : IAsyncDisposable
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync() => await Server.DropAsync(this);
+}
+
+/// <summary>Sessions opened with <see cref="ConnectionString"/>, found in <c>pg_stat_activity</c> by <see cref="Backends"/>.</summary>
+/// <param name="ConnectionString">The test database's connection string with a unique <c>Application Name</c>.</param>
+/// <param name="ApplicationName">That name.</param>
+public sealed record TaggedSessions(string ConnectionString, string ApplicationName)
+{
+    /// <summary>
+    /// A <c>WHERE</c> condition on <c>pg_stat_activity</c> that matches only these sessions: this database, this
+    /// application name, never the session running the lookup.
+    /// </summary>
+    public string Backends => $"datname = current_database() AND application_name = '{ApplicationName}' AND pid <> pg_backend_pid()";
 }
 
 /// <summary>A non-superuser login role made by <see cref="TestDatabase.CreateRoleAsync"/>.</summary>

@@ -63,8 +63,10 @@ public sealed class CatalogReadTests(CatalogFixture db) : IClassFixture<CatalogF
         Assert.Equal(2, metrics.Dimensions[1].Partitions);
         Assert.Equal(await db.ScalarAsync<long>($"SELECT count(*) FROM {db.A}.metrics"), metrics.ApproximateRowCount);
         Assert.True(metrics.ColumnstoreEnabled);
-        Assert.Equal("device", metrics.ColumnstoreSettings!.SegmentBy);
-        Assert.StartsWith("\"time\" DESC", metrics.ColumnstoreSettings.OrderBy!.Replace("time DESC", "\"time\" DESC", StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.Equal(["device"], metrics.ColumnstoreSettings!.SegmentBy);
+        Assert.Equal(new ColumnstoreOrder("time", Descending: true), metrics.ColumnstoreSettings.OrderBy[0]);
+        Assert.Equal("device", metrics.ColumnstoreSettings.SegmentByText);
+        Assert.StartsWith("time DESC", metrics.ColumnstoreSettings.OrderByText, StringComparison.Ordinal);
         Assert.Equal(0, metrics.ColumnstoreStats!.ConvertedChunks);
         Assert.Null(metrics.ColumnstoreStats.Ratio);
 

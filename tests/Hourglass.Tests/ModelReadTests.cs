@@ -26,15 +26,16 @@ public sealed class ModelReadTests(CatalogFixture db) : IClassFixture<CatalogFix
         Assert.Equal(TimeSpan.FromDays(1), metrics.Dimensions[0].Interval);
         Assert.Equal(2, metrics.Dimensions[1].Partitions);
         Assert.True(metrics.ColumnstoreEnabled);
-        Assert.Equal(["device"], metrics.SegmentBy);
-        var order = Assert.Single(metrics.OrderBy);
-        Assert.Equal(new ColumnstoreOrderColumn("time", Descending: true, NullsFirst: true), order);
+        Assert.Equal(["device"], metrics.Columnstore!.SegmentBy);
+        var order = Assert.Single(metrics.Columnstore.OrderBy);
+        // NULLS FIRST is PostgreSQL's default for DESC: left out, so equal orders compare equal.
+        Assert.Equal(new ColumnstoreOrder("time", Descending: true, NullsFirst: null), order);
 
         var counters = layouts.Single(h => h.Schema == db.B && h.Name == "counters");
         Assert.Equal(1000L, Assert.Single(counters.Dimensions).IntegerInterval);
         Assert.Null(counters.Dimensions[0].Interval);
         Assert.False(counters.ColumnstoreEnabled);
-        Assert.Empty(counters.SegmentBy);
+        Assert.Null(counters.Columnstore);
 
         var expected = await db.RowsAsync($"SELECT count(*) FROM timescaledb_information.hypertables WHERE hypertable_schema IN ('{db.A}', '{db.B}')");
         Assert.Equal((long)expected[0][0]!, layouts.Count(h => h.Schema == db.A || h.Schema == db.B));
@@ -56,14 +57,14 @@ public sealed class ModelReadTests(CatalogFixture db) : IClassFixture<CatalogFix
         Assert.Equal(new NpgsqlInterval(0, 0, 3_600_000_000), refresh.ConfigValues["end_offset"].Interval);
         Assert.Equal(new NpgsqlInterval(0, 0, 3_600_000_000), refresh.ScheduleInterval);
         // mat_hypertable_id is a number: typed as an integer, never cast to an interval.
-        Assert.NotNull(refresh.ConfigValues["mat_hypertable_id"].Integer);
+        Assert.NotNull(refresh.ConfigValues["mat_hypertable_id"].WholeNumber);
         Assert.Null(refresh.ConfigValues["mat_hypertable_id"].Interval);
 
         var noop = jobs.Single(j => j.ProcedureSchema == db.B && j.ProcedureName == "noop");
         Assert.False(noop.IsTimescaleProcedure);
         Assert.Equal(JobKind.Custom, noop.Kind);
         Assert.Equal(false, noop.Scheduled);
-        Assert.Equal(7L, noop.ConfigValues["days"].Integer);
+        Assert.Equal(7L, noop.ConfigValues["days"].WholeNumber);
         var row = (await db.RowsAsync($"SELECT schedule_interval::text, fixed_schedule, max_retries FROM timescaledb_information.jobs WHERE job_id = {noop.Id}"))[0];
         Assert.Equal("01:00:00", (string)row[0]!);
         Assert.Equal(new NpgsqlInterval(0, 0, 3_600_000_000), noop.ScheduleInterval);

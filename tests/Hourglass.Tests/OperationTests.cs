@@ -245,6 +245,41 @@ public sealed class OperationTests(TimescaleDatabaseFixture fixture) : IClassFix
         Assert.Contains($"boom in {_schema}", error.MessageText, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Alter_job_sets_a_monthly_schedule_in_a_time_zone_and_keeps_the_zone_through_later_changes()
+    {
+        await ExecuteAsync($"""
+            CREATE PROCEDURE {_schema}.monthly(job_id int, config jsonb) LANGUAGE plpgsql AS $$ BEGIN END $$;
+            SELECT add_job('{_schema}.monthly', interval '1 day', scheduled => false);
+            """);
+        var client = _dataSource.Timescale();
+        var job = JobSelector.Named($"{_schema}.monthly");
+        var start = new DateTimeOffset(2026, 1, 1, 3, 0, 0, TimeSpan.FromHours(1));
+        var monthly = JobSchedule.Deserialize("""{"ScheduleInterval":"1 month","Timezone":"Europe/Berlin"}""") with { InitialStart = start, FixedSchedule = true };
+
+        var altered = await client.AlterJobAsync(job, JobChanges.FromSchedule(monthly));
+        Assert.Null(altered.ScheduleInterval);
+        Assert.Equal("1 mon", altered.ScheduleIntervalText);
+        var settings = (await client.GetJobSettingsAsync()).Single(j => j.Id == altered.Id);
+        Assert.Equal(TimescaleInterval.FromMonths(1), settings.Schedule.ScheduleInterval);
+        Assert.Equal("Europe/Berlin", settings.Timezone);
+        Assert.Equal(start, settings.InitialStart);
+
+        // alter_job clears a time zone it is not passed; the client passes it again.
+        await client.AlterJobAsync(job, new JobChanges { MaxRetries = 3, RetryPeriod = TimeSpan.FromMinutes(10) });
+        await client.ResumeJobAsync(job);
+        await client.PauseJobAsync(job);
+        var row = (await ScalarAsync<string>($"SELECT concat_ws('|', b.timezone, j.schedule_interval::text, j.max_retries, j.retry_period::text, j.scheduled) FROM timescaledb_information.jobs j JOIN {await JobTableAsync()} b ON b.id = j.job_id WHERE j.job_id = {altered.Id}"));
+        Assert.Equal("Europe/Berlin|1 mon|3|00:10:00|f", row);
+
+        var bare = await Assert.ThrowsAsync<TimescaleException>(() => client.AlterJobAsync(job, new JobChanges { ScheduleInterval = TimescaleInterval.FromInteger(5) }));
+        Assert.Contains("with a unit", bare.Message, StringComparison.Ordinal);
+    }
+
+    // The job table moved from _timescaledb_config to _timescaledb_catalog in 2.25; read where this server keeps it.
+    private async Task<string> JobTableAsync()
+        => await ScalarAsync<bool>("SELECT to_regclass('_timescaledb_catalog.bgw_job') IS NOT NULL") ? "_timescaledb_catalog.bgw_job" : "_timescaledb_config.bgw_job";
+
     private sealed class SyncProgress(List<ChunkProgress> reports) : IProgress<ChunkProgress>
     {
         public void Report(ChunkProgress value) => reports.Add(value);

@@ -153,8 +153,13 @@ namespace HomeEnergy.Migrations
                     b.ToTable("metrics", "aetherlens");
 
                     b
+                        .HasAnnotation("Hourglass:Columnstore:Enabled", true)
+                        .HasAnnotation("Hourglass:Columnstore:OrderBy", "[{\"Name\":\"Time\",\"Descending\":true}]")
+                        .HasAnnotation("Hourglass:Columnstore:PolicyAfter", "7 days")
+                        .HasAnnotation("Hourglass:Columnstore:SegmentBy", "[\"DeviceId\",\"MetricType\"]")
                         .HasAnnotation("Hourglass:Hypertable:ChunkInterval", "7 days")
-                        .HasAnnotation("Hourglass:Hypertable:TimeProperty", "Time");
+                        .HasAnnotation("Hourglass:Hypertable:TimeProperty", "Time")
+                        .HasAnnotation("Hourglass:Retention:DropAfter", "90 days");
                 });
 
             modelBuilder.Entity("HomeEnergy.RateSchedule", b =>

@@ -66,6 +66,10 @@ namespace MacroTrading.Migrations
                     b.ToTable("curves", "macro");
 
                     b
+                        .HasAnnotation("Hourglass:Columnstore:Enabled", true)
+                        .HasAnnotation("Hourglass:Columnstore:OrderBy", "[{\"Name\":\"CurveDate\",\"Descending\":true}]")
+                        .HasAnnotation("Hourglass:Columnstore:PolicyAfter", "90 days")
+                        .HasAnnotation("Hourglass:Columnstore:SegmentBy", "[\"CurveId\"]")
                         .HasAnnotation("Hourglass:Hypertable:ChunkInterval", "30 days")
                         .HasAnnotation("Hourglass:Hypertable:TimeProperty", "CurveDate");
                 });
@@ -149,6 +153,10 @@ namespace MacroTrading.Migrations
                     b.ToTable("fiscal_data", "macro");
 
                     b
+                        .HasAnnotation("Hourglass:Columnstore:Enabled", true)
+                        .HasAnnotation("Hourglass:Columnstore:OrderBy", "[{\"Name\":\"ObservationDate\",\"Descending\":true}]")
+                        .HasAnnotation("Hourglass:Columnstore:PolicyAfter", "180 days")
+                        .HasAnnotation("Hourglass:Columnstore:SegmentBy", "[\"SeriesId\"]")
                         .HasAnnotation("Hourglass:Hypertable:ChunkInterval", "365 days")
                         .HasAnnotation("Hourglass:Hypertable:TimeProperty", "ObservationDate");
                 });
@@ -194,6 +202,10 @@ namespace MacroTrading.Migrations
                     b.ToTable("flow_data", "macro");
 
                     b
+                        .HasAnnotation("Hourglass:Columnstore:Enabled", true)
+                        .HasAnnotation("Hourglass:Columnstore:OrderBy", "[{\"Name\":\"ObservationDate\",\"Descending\":true}]")
+                        .HasAnnotation("Hourglass:Columnstore:PolicyAfter", "90 days")
+                        .HasAnnotation("Hourglass:Columnstore:SegmentBy", "[\"SeriesId\"]")
                         .HasAnnotation("Hourglass:Hypertable:ChunkInterval", "90 days")
                         .HasAnnotation("Hourglass:Hypertable:TimeProperty", "ObservationDate");
                 });
@@ -281,6 +293,10 @@ namespace MacroTrading.Migrations
                     b.ToTable("macro_series", "macro");
 
                     b
+                        .HasAnnotation("Hourglass:Columnstore:Enabled", true)
+                        .HasAnnotation("Hourglass:Columnstore:OrderBy", "[{\"Name\":\"ObservationDate\",\"Descending\":true}]")
+                        .HasAnnotation("Hourglass:Columnstore:PolicyAfter", "90 days")
+                        .HasAnnotation("Hourglass:Columnstore:SegmentBy", "[\"SeriesId\"]")
                         .HasAnnotation("Hourglass:Hypertable:ChunkInterval", "365 days")
                         .HasAnnotation("Hourglass:Hypertable:TimeProperty", "ObservationDate");
                 });
@@ -338,6 +354,10 @@ namespace MacroTrading.Migrations
                     b.ToTable("market_data", "macro");
 
                     b
+                        .HasAnnotation("Hourglass:Columnstore:Enabled", true)
+                        .HasAnnotation("Hourglass:Columnstore:OrderBy", "[{\"Name\":\"Timestamp\",\"Descending\":true}]")
+                        .HasAnnotation("Hourglass:Columnstore:PolicyAfter", "30 days")
+                        .HasAnnotation("Hourglass:Columnstore:SegmentBy", "[\"InstrumentId\"]")
                         .HasAnnotation("Hourglass:Hypertable:ChunkInterval", "30 days")
                         .HasAnnotation("Hourglass:Hypertable:TimeProperty", "Timestamp");
                 });
@@ -442,6 +462,10 @@ namespace MacroTrading.Migrations
                     b.ToTable("signals", "macro");
 
                     b
+                        .HasAnnotation("Hourglass:Columnstore:Enabled", true)
+                        .HasAnnotation("Hourglass:Columnstore:OrderBy", "[{\"Name\":\"SignalDate\",\"Descending\":true}]")
+                        .HasAnnotation("Hourglass:Columnstore:PolicyAfter", "90 days")
+                        .HasAnnotation("Hourglass:Columnstore:SegmentBy", "[\"SignalType\"]")
                         .HasAnnotation("Hourglass:Hypertable:ChunkInterval", "30 days")
                         .HasAnnotation("Hourglass:Hypertable:TimeProperty", "SignalDate");
                 });
@@ -485,6 +509,10 @@ namespace MacroTrading.Migrations
                     b.ToTable("vol_surfaces", "macro");
 
                     b
+                        .HasAnnotation("Hourglass:Columnstore:Enabled", true)
+                        .HasAnnotation("Hourglass:Columnstore:OrderBy", "[{\"Name\":\"SurfaceDate\",\"Descending\":true}]")
+                        .HasAnnotation("Hourglass:Columnstore:PolicyAfter", "90 days")
+                        .HasAnnotation("Hourglass:Columnstore:SegmentBy", "[\"InstrumentId\"]")
                         .HasAnnotation("Hourglass:Hypertable:ChunkInterval", "30 days")
                         .HasAnnotation("Hourglass:Hypertable:TimeProperty", "SurfaceDate");
                 });

@@ -4,7 +4,8 @@
 // The engine has exactly one backend session, so clients take turns: a client holds the session
 // from its first message until the engine reports ReadyForQuery with status 'I' (idle, no open
 // transaction). Others wait in a FIFO queue; a client that waits longer than --lock-timeout-ms
-// gets a FATAL PostgreSQL error instead of hanging.
+// gets a FATAL PostgreSQL error instead of hanging. Preparing a statement does not wait: it runs
+// between the holder's messages, inside a savepoint (Client.prepareAside).
 //
 // Each client still gets a session of its own: its named prepared statements and portals are
 // renamed into a per-client namespace, its unnamed statement is replayed when another client
@@ -122,6 +123,16 @@ export function splitMessages(bytes) {
     offset = end
   }
   return { list, status }
+}
+
+// The status of the last ReadyForQuery in protocol output (null when there is none), walking
+// message headers only.
+function lastStatus(bytes) {
+  let status = null
+  for (let offset = 0; offset + 5 <= bytes.length; offset += 1 + bytes.readInt32BE(offset + 1)) {
+    if (bytes[offset] === 0x5a && offset + 6 <= bytes.length) status = String.fromCharCode(bytes[offset + 5])
+  }
+  return status
 }
 
 const joinMessages = (list) => Buffer.concat(list.map((m) => message(m.type, m.body)))
@@ -571,6 +582,8 @@ export class Engine {
     this.database = 'template1'
     this.chain = Promise.resolve()
     this.inFlight = null        // { id, client } of the running engine call
+    this.pendingCalls = 0       // engine calls running or queued
+    this.openPipeline = null    // the client whose last batch ended in Flush, not Sync
     this.sessionClient = null   // whose settings the session holds
     this.applied = null         // the settings the session is known to hold (null: unknown)
     this.unnamedOwner = null    // whose unnamed prepared statement the session holds
@@ -581,8 +594,15 @@ export class Engine {
   // server-side COPY FROM '/dev/blob' in `bytes` reads.
   run(bytes, blob = null, client = null) {
     if (TRACE) log(`engine <- ${client ? `client ${client.id}` : 'bridge'}: ${JSON.stringify(bytes.subarray(0, 300).toString('latin1'))}`)
+    this.pendingCalls++
     const next = this.chain.then(() => this.backend.exec(bytes, blob, (id) => { this.inFlight = { id, client } }))
-      .finally(() => { this.inFlight = null })
+      .then((out) => {
+        // Known as soon as the call ends, before its caller looks at the output.
+        const status = lastStatus(out)
+        if (status) this.status = status
+        return out
+      })
+      .finally(() => { this.inFlight = null; this.pendingCalls-- })
     this.chain = next.then(() => undefined, () => undefined)
     return next
   }
@@ -886,8 +906,9 @@ export class Client {
   }
 
   // Waits for the engine; false when the client is gone or gave up. A cancelled wait answers
-  // like a cancelled statement.
-  async hold(extended) {
+  // like a cancelled statement. `unsynced`: the wait is for a batch that ended in Flush, so the
+  // client's messages up to its next Sync are skipped, as after any error.
+  async hold(unsynced) {
     if (this.engine.owner === this) return true
     try {
       await this.engine.acquire(this)
@@ -896,7 +917,7 @@ export class Client {
         if (this.closed) return false
         this.send(errorResponse('ERROR', '57014', error.message))
         this.pendingBatch = []
-        if (extended) this.skipUntilSync = true
+        if (unsynced) this.skipUntilSync = true
         else this.send(readyForQuery('I'))
         return false
       }
@@ -1031,14 +1052,22 @@ export class Client {
         return this.deliver(await this.engine.run(message('Q', msg.body), null, this))
       }
       case 'P': case 'B': case 'D': case 'E': case 'C': case 'H': case 'S': {
-        if (!(await this.hold(true))) return
+        // Nothing reaches the engine before Sync or Flush, so the session is taken only then: a
+        // batch that only prepares statements need not wait for another client's transaction.
         const renamed = this.rename(msg)
-        if (msg.type === 'P' && this.noteStatement(readCString(msg.body, readCString(msg.body, 0)[1])[0]) && renamed.statement) this.settingStatements.add(renamed.statement)
-        if (msg.type === 'B' && this.settingStatements.has(renamed.boundStatement)) this.dirty = true
+        if (msg.type === 'P') {
+          renamed.changesSettings = this.noteStatement(readCString(msg.body, readCString(msg.body, 0)[1])[0])
+          if (renamed.changesSettings && renamed.statement) this.settingStatements.add(renamed.statement)
+        }
+        if (msg.type === 'B') renamed.changesSettings = this.settingStatements.has(renamed.boundStatement)
         this.pendingBatch.push(renamed)
         if (msg.type === 'S' || msg.type === 'H') {
           const batch = this.pendingBatch
           this.pendingBatch = []
+          if (msg.type === 'S' && await this.prepareAside(batch)) return
+          if (!(await this.hold(msg.type === 'H'))) return
+          // Taking the session cleared the mark; the batch runs after it.
+          if (batch.some((m) => m.changesSettings)) this.dirty = true
           return this.runBatch(batch)
         }
         return
@@ -1085,9 +1114,78 @@ export class Client {
     for (const m of batch) {
       if (m.type === 'P' && m.statement === '') this.unnamedParse = m
     }
+    this.engine.openPipeline = batch[batch.length - 1].type === 'S' ? null : this
     const out = await this.engine.runMessages(batch.map((m) => message(m.type, m.body)), this)
     if (batch.some((m) => m.type === 'P' && m.statement === '') || stripFirst) this.engine.unnamedOwner = this
     return this.deliver(out, { stripFirst })
+  }
+
+  // PostgreSQL answers Parse at once, whatever other sessions do. A client that drives several
+  // connections from one thread and prepares synchronously (libpq's PQprepare: pgbench -M
+  // prepared) waits for that answer before it sends the next message of its other connections;
+  // had the preparation waited for the session, it would wait for a transaction that cannot end
+  // until it is answered. So a batch that only prepares (Parse, Describe or Close of a statement,
+  // then Sync) runs between the holder's messages: inside a savepoint of the holder's
+  // transaction, with this client's settings, rolled back after, so the holder's transaction,
+  // settings and locks stay as they were and a failing Parse fails only for this client. The
+  // statement is checked against what the holder's transaction sees, as in one session.
+  // False when the batch must wait for the session instead (an aborted or bridge-run
+  // transaction, a pipeline the holder left open).
+  async prepareAside(batch) {
+    const prepares = (m) => m.type === 'P' || ((m.type === 'D' || m.type === 'C') && m.body[0] === 0x53 /* S */ && m.describedStatement !== '')
+    if (batch.length < 2 || batch.length > MESSAGES_PER_ENGINE_CALL - 2 || !batch.slice(0, -1).every(prepares)) return false
+    const engine = this.engine
+    while (true) {
+      const owner = engine.owner
+      if (!owner || owner === this || this.closed) return false
+      if (engine.pendingCalls > 0) {
+        await engine.chain
+        continue
+      }
+      if (engine.status !== 'T' || owner.copyIn || engine.openPipeline === owner || engine.sessionClient !== owner) {
+        if (TRACE) log(`client ${this.id} cannot prepare aside: status ${engine.status}, copy ${!!owner.copyIn}, pipeline ${engine.openPipeline?.id}, session ${engine.sessionClient?.id}, owner ${owner.id}`)
+        return false
+      }
+      break
+    }
+    const owner = engine.owner
+    const settings = this.settings ?? this.baseline
+    const keepSettings = !owner.dirty && engine.applied && sameSettings(engine.applied, settings)
+    const enter = ['SAVEPOINT hourglass_aside', keepSettings ? null : RESET_SQL, keepSettings ? null : applySettingsSql(settings)].filter(Boolean).join('; ')
+    const out = await engine.run(Buffer.concat([
+      query(enter),
+      ...batch.map((m) => message(m.type, m.body)),
+      query('ROLLBACK TO SAVEPOINT hourglass_aside; RELEASE SAVEPOINT hourglass_aside'),
+    ]), null, this)
+    const { list, status } = splitMessages(out)
+    const ends = list.flatMap((m, i) => (m.type === 'Z' ? [i] : []))
+    const entered = list.slice(0, ends[0] + 1)
+    const answer = list.slice(ends[0] + 1, ends[1] + 1)
+    const left = list.slice(ends[1] + 1)
+    if (status) engine.status = status
+    const leaveError = ends.length === 3 ? firstError(left) : { M: `expected 3 results, got ${ends.length}` }
+    if (leaveError || status !== 'T') {
+      // The holder's transaction is not as it was: nothing the bridge can repair; say so loudly.
+      log(`leaving the savepoint of a statement prepared aside failed (${leaveError?.M ?? `status ${status}`}); the transaction of client ${owner.id} may be affected`)
+    }
+    const enterError = firstError(entered)
+    if (enterError && firstError(answer)) {
+      // This client's settings could not be applied here, so its Parse met an aborted
+      // transaction and created nothing: prepare the usual way, with the session.
+      log(`preparing aside failed (${enterError.M}); waiting for the session instead`)
+      return false
+    }
+    for (const m of batch) {
+      if (m.type === 'P' && m.statement === '') {
+        this.unnamedParse = m
+        engine.unnamedOwner = this
+      }
+    }
+    // Outside a transaction of its own, the client's Sync leaves it idle.
+    answer[answer.length - 1] = { type: 'Z', body: Buffer.from('I') }
+    if (this.notices.length) { this.send(Buffer.concat(this.notices)); this.notices = [] }
+    this.send(this.clientView(answer.filter((m) => m.type !== 'S')))
+    return true
   }
 
   closeStatementsMessages() {

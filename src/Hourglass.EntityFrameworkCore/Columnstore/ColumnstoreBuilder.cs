@@ -36,10 +36,10 @@ public class ColumnstoreBuilder
         ArgumentNullException.ThrowIfNull(orderBy);
         var entries = ColumnstoreOrder.Parse(orderBy, out var error)
             ?? throw HypertableFeatureChecks.Error("Columnstore", EntityType, orderBy, error!, "write e.g. OrderBy(\"Time DESC\") or OrderBy(\"Time DESC, Sequence ASC NULLS LAST\")");
-        var existing = ColumnstoreOrder.FromAnnotation(EntityType[ColumnstoreAnnotationNames.OrderBy] as string);
+        var existing = ColumnstoreOrderAnnotation.FromAnnotation(EntityType[ColumnstoreAnnotationNames.OrderBy] as string);
         existing.RemoveAll(e => entries.Any(n => n.Name == e.Name));
         existing.AddRange(entries);
-        EntityType.SetAnnotation(ColumnstoreAnnotationNames.OrderBy, ColumnstoreOrder.ToAnnotation(existing));
+        EntityType.SetAnnotation(ColumnstoreAnnotationNames.OrderBy, ColumnstoreOrderAnnotation.ToAnnotation(existing));
         return this;
     }
 }

@@ -30,7 +30,7 @@ internal sealed class ColumnstoreAttributeConvention : IEntityTypeAddedConventio
         {
             var order = ColumnstoreOrder.Parse(columnstore.OrderBy, out var error)
                 ?? throw HypertableFeatureChecks.Error("Columnstore", entityType, columnstore.OrderBy, error!, "write e.g. [Columnstore(OrderBy = \"Time DESC\")]");
-            entityTypeBuilder.HasAnnotation(ColumnstoreAnnotationNames.OrderBy, ColumnstoreOrder.ToAnnotation(order), fromDataAnnotation: true);
+            entityTypeBuilder.HasAnnotation(ColumnstoreAnnotationNames.OrderBy, ColumnstoreOrderAnnotation.ToAnnotation(order), fromDataAnnotation: true);
         }
 
         if (columnstore.PolicyAfter is not null)

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Hourglass.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata;
@@ -16,81 +15,14 @@ internal static class ColumnstoreAnnotationNames
     public const string PolicySchedule = Prefix + "PolicySchedule";
 }
 
-/// <summary>One <c>orderby</c> entry: a property (or column, once resolved) with its direction and NULLS placement.</summary>
-internal sealed partial record ColumnstoreOrder(string Name, bool Descending, bool? NullsFirst)
+/// <summary>The orderby annotation's value: JSON such as <c>[{"Name":"Time","Descending":true}]</c>.</summary>
+internal static class ColumnstoreOrderAnnotation
 {
-    public override string ToString()
-        => Name + (Descending ? " DESC" : "") + (NullsFirst switch { true => " NULLS FIRST", false => " NULLS LAST", null => "" });
-
-    /// <summary>The entry as TimescaleDB reads it, with the column quoted.</summary>
-    public string ToSql(Func<string, string> quote)
-        => quote(Name) + (Descending ? " DESC" : "") + (NullsFirst switch { true => " NULLS FIRST", false => " NULLS LAST", null => "" });
-
-    public static string Format(IEnumerable<ColumnstoreOrder> entries) => string.Join(", ", entries);
-
-    /// <summary>The annotation value: JSON such as <c>[{"Name":"Time","Descending":true}]</c>.</summary>
     public static string ToAnnotation(IEnumerable<ColumnstoreOrder> entries) => AnnotationJson.Serialize(entries.ToList());
 
     /// <summary>Reads the annotation value, also as snapshots before the JSON codec wrote it ("Time DESC, Sequence").</summary>
     public static List<ColumnstoreOrder> FromAnnotation(string? value)
-        => AnnotationJson.IsJson(value) ? AnnotationJson.Deserialize<List<ColumnstoreOrder>>(value!) : Parse(value, out _) ?? [];
-
-    /// <summary>Reads "Time DESC, DeviceId ASC NULLS FIRST"; null with an error text when an entry is not "name [ASC|DESC] [NULLS FIRST|LAST]".</summary>
-    public static List<ColumnstoreOrder>? Parse(string? text, out string? error)
-    {
-        error = null;
-        var result = new List<ColumnstoreOrder>();
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            return result;
-        }
-
-        foreach (var entry in SplitOutsideQuotes(text))
-        {
-            var match = Entry().Match(entry);
-            if (!match.Success)
-            {
-                error = $"the orderby entry \"{entry}\" is not \"Property [ASC|DESC] [NULLS FIRST|NULLS LAST]\"";
-                return null;
-            }
-
-            var name = match.Groups["quoted"].Success ? match.Groups["quoted"].Value.Replace("\"\"", "\"", StringComparison.Ordinal) : match.Groups["name"].Value;
-            var descending = match.Groups["dir"].Success && match.Groups["dir"].Value.Equals("desc", StringComparison.OrdinalIgnoreCase);
-            bool? nullsFirst = match.Groups["nulls"].Success ? match.Groups["nulls"].Value.Equals("first", StringComparison.OrdinalIgnoreCase) : null;
-            // PostgreSQL's defaults (NULLS LAST ascending, NULLS FIRST descending) are left out so equal orders compare equal.
-            if (nullsFirst == descending)
-            {
-                nullsFirst = null;
-            }
-
-            result.Add(new ColumnstoreOrder(name, descending, nullsFirst));
-        }
-
-        return result;
-    }
-
-    private static IEnumerable<string> SplitOutsideQuotes(string text)
-    {
-        var start = 0;
-        var quoted = false;
-        for (var i = 0; i < text.Length; i++)
-        {
-            if (text[i] == '"')
-            {
-                quoted = !quoted;
-            }
-            else if (text[i] == ',' && !quoted)
-            {
-                yield return text[start..i].Trim();
-                start = i + 1;
-            }
-        }
-
-        yield return text[start..].Trim();
-    }
-
-    [GeneratedRegex("""^(?:"(?<quoted>(?:[^"]|"")+)"|(?<name>[A-Za-z_][A-Za-z0-9_$]*))(?:\s+(?<dir>asc|desc))?(?:\s+nulls\s+(?<nulls>first|last))?$""", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
-    private static partial Regex Entry();
+        => AnnotationJson.IsJson(value) ? AnnotationJson.Deserialize<List<ColumnstoreOrder>>(value!) : ColumnstoreOrder.Parse(value, out _) ?? [];
 }
 
 /// <summary>A hypertable's columnstore as declared on an entity type (by property names); its policy is in <see cref="ColumnstorePolicy"/>.</summary>
@@ -105,7 +37,7 @@ internal sealed record ColumnstoreDefinition(IReadOnlyList<string> SegmentBy, IR
 
         return new ColumnstoreDefinition(
             SegmentByFromAnnotation(entityType.FindAnnotation(ColumnstoreAnnotationNames.SegmentBy)?.Value as string),
-            ColumnstoreOrder.FromAnnotation(entityType.FindAnnotation(ColumnstoreAnnotationNames.OrderBy)?.Value as string));
+            ColumnstoreOrderAnnotation.FromAnnotation(entityType.FindAnnotation(ColumnstoreAnnotationNames.OrderBy)?.Value as string));
     }
 
     /// <summary>The annotation value: a JSON array of property names.</summary>
@@ -119,10 +51,10 @@ internal sealed record ColumnstoreDefinition(IReadOnlyList<string> SegmentBy, IR
         => string.IsNullOrWhiteSpace(text) ? [] : [.. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
 }
 
-/// <summary>Property names resolved to the table's column names.</summary>
-internal sealed record ResolvedColumnstore(IReadOnlyList<string> SegmentBy, IReadOnlyList<ColumnstoreOrder> OrderBy)
+/// <summary>An entity type's columnstore with its property names resolved to the table's column names.</summary>
+internal static class ResolvedColumnstore
 {
-    public static ResolvedColumnstore? Resolve(IEntityType? entityType, Func<string, string?> column)
+    public static ColumnstoreSettings? Resolve(IEntityType? entityType, Func<string, string?> column)
     {
         if (entityType is null)
         {
@@ -134,11 +66,8 @@ internal sealed record ResolvedColumnstore(IReadOnlyList<string> SegmentBy, IRea
             return null;
         }
 
-        return new ResolvedColumnstore(
+        return new ColumnstoreSettings(
             definition.SegmentBy.Select(p => column(p) ?? p).ToList(),
             definition.OrderBy.Select(o => o with { Name = column(o.Name) ?? o.Name }).ToList());
     }
-
-    public bool SameSettings(ResolvedColumnstore other)
-        => SegmentBy.SequenceEqual(other.SegmentBy) && OrderBy.SequenceEqual(other.OrderBy);
 }

@@ -30,7 +30,7 @@ internal sealed class ColumnstoreModelDiffer : ITimescaleModelDiffer
                 continue;
             }
 
-            if (wanted is not null && (existing is null || !existing.SameSettings(wanted)))
+            if (wanted is not null && (existing is null || existing != wanted))
             {
                 after.Add(new SetColumnstoreOperation
                 {

@@ -9,7 +9,7 @@ internal static class ColumnstorePolicy
 {
     public static HypertablePolicyKind Kind { get; } = new()
     {
-        Policy = TimescalePolicy.Columnstore,
+        Policy = JobKind.Columnstore,
         Feature = "Columnstore policy",
         DescriptionFormat = "columnstore policy (after {0})",
         ArgumentAnnotation = ColumnstoreAnnotationNames.PolicyAfter,

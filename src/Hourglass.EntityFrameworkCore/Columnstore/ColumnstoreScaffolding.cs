@@ -17,13 +17,11 @@ internal sealed class ColumnstoreScaffoldingReader : ITimescaleScaffoldingReader
 
     public void Read(ScaffoldingCatalog catalog, DatabaseModel model)
     {
-        foreach (var hypertable in catalog.Hypertables.Where(h => h.ColumnstoreEnabled))
+        foreach (var hypertable in catalog.Hypertables)
         {
-            if (ScaffoldedHypertables.Find(model, hypertable.Schema, hypertable.Name) is { } table)
+            if (hypertable.Columnstore is { } settings && ScaffoldedHypertables.Find(model, hypertable.Schema, hypertable.Name) is { } table)
             {
-                // PostgreSQL's defaults (NULLS LAST ascending, NULLS FIRST descending) are left out, as the builder leaves them.
-                var order = hypertable.OrderBy.Select(o => new ColumnstoreOrder(o.Column, o.Descending, o.NullsFirst == o.Descending ? null : o.NullsFirst));
-                table[SettingsAnnotation] = string.Join(", ", hypertable.SegmentBy) + "|" + ColumnstoreOrder.Format(order);
+                table[SettingsAnnotation] = string.Join(", ", settings.SegmentBy) + "|" + ColumnstoreOrder.Format(settings.OrderBy);
             }
         }
     }

@@ -87,7 +87,7 @@ public sealed class ContinuousAggregateBuilder
                 $"{owner}: the schedule sets its interval twice. Fix: pass it as scheduleInterval only, not with Every(...).");
         }
 
-        JobScheduleBuilder.Check(owner, (policy with { Schedule = options }).FullSchedule, PolicyJobs.Defaults(TimescalePolicy.ContinuousAggregateRefresh));
+        JobScheduleBuilder.Check(owner, (policy with { Schedule = options }).FullSchedule, JobKind.ContinuousAggregateRefresh.Defaults());
 
         if (options.IsEmpty)
         {

@@ -83,11 +83,11 @@ internal sealed class ContinuousAggregateModelDiffer : ITimescaleModelDiffer
 
             if (existing.Definition.Policy is { } old && wanted.Definition.Policy is { } policyWanted
                 && old.StartOffset == policyWanted.StartOffset && old.EndOffset == policyWanted.EndOffset
-                && JobScheduleComparison.InPlace(old.FullSchedule, policyWanted.FullSchedule, PolicyJobs.Defaults(TimescalePolicy.ContinuousAggregateRefresh)) is { } settings)
+                && JobScheduleComparison.InPlace(old.FullSchedule, policyWanted.FullSchedule, JobKind.ContinuousAggregateRefresh.Defaults()) is { } settings)
             {
                 if (!settings.IsEmpty)
                 {
-                    var alter = new AlterPolicyScheduleOperation { Policy = TimescalePolicy.ContinuousAggregateRefresh, Schema = wanted.Schema, Table = wanted.View };
+                    var alter = new AlterPolicyScheduleOperation { Policy = JobKind.ContinuousAggregateRefresh, Schema = wanted.Schema, Table = wanted.View };
                     ((IScheduledOperation)alter).Schedule = settings;
                     after.Add(alter);
                 }

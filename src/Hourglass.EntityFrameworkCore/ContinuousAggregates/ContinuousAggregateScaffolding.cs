@@ -50,8 +50,8 @@ internal sealed class ContinuousAggregateScaffoldingReader : ITimescaleScaffoldi
 
             // Offsets typed as the catalog holds them: numbers for integer-time aggregates, intervals with their months
             // ("3 mons" is not 90 days to the server) otherwise; so is the schedule.
-            view[PolicyAnnotation] = string.Join('|', Text((object?)start?.Integer ?? start?.Interval), Text((object?)end?.Integer ?? end?.Interval), Text(job.ScheduleInterval));
-            var schedule = JobScheduleCatalog.Read(job, PolicyJobs.Defaults(TimescalePolicy.ContinuousAggregateRefresh)) with { ScheduleInterval = null };
+            view[PolicyAnnotation] = string.Join('|', Text((object?)start?.WholeNumber ?? start?.Interval), Text((object?)end?.WholeNumber ?? end?.Interval), Text(job.ScheduleInterval));
+            var schedule = JobScheduleCatalog.Read(job, JobKind.ContinuousAggregateRefresh.Defaults()) with { ScheduleInterval = null };
             if (!schedule.IsEmpty)
             {
                 view[ScheduleAnnotation] = schedule.Serialize();

@@ -50,7 +50,7 @@ internal sealed class ContinuousAggregateSqlGenerator(PendingRefreshes pendingRe
                     .Append(string.Concat(JobScheduleSql.CreateArguments(add.Schedule with { ScheduleInterval = null }, Defaults).Select(a => ", " + a)))
                     .AppendLine(");")
                     .EndCommand();
-                JobScheduleSql.AppendAlter(context, builder, PolicyJobs.JobsOf(TimescalePolicy.ContinuousAggregateRefresh, regclass), JobScheduleSql.SettingsAfterCreate(add.Schedule with { ScheduleInterval = null }, Defaults));
+                JobScheduleSql.AppendAlter(context, builder, PolicyJobs.JobsOf(JobKind.ContinuousAggregateRefresh, regclass), JobScheduleSql.SettingsAfterCreate(add.Schedule with { ScheduleInterval = null }, Defaults));
                 break;
             case RemoveContinuousAggregatePolicyOperation:
                 builder.AppendLine($"{context.SelectOrPerform} remove_continuous_aggregate_policy({regclass}, if_exists => TRUE);").EndCommand();
@@ -72,7 +72,7 @@ internal sealed class ContinuousAggregateSqlGenerator(PendingRefreshes pendingRe
         return true;
     }
 
-    private static JobDefaults Defaults => PolicyJobs.Defaults(TimescalePolicy.ContinuousAggregateRefresh);
+    private static JobDefaults Defaults => JobKind.ContinuousAggregateRefresh.Defaults();
 
     private static string Interval(string? interval) => interval is null ? "NULL" : TimescaleInterval.Parse(interval).ToSql();
 }

@@ -26,7 +26,7 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <returns>The value paired with the smallest time.</returns>
     /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
     public static TValue First<TValue, TTime>(this DbFunctions _, IEnumerable<ValueTuple<TValue, TTime>> valuesAndTimes)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(First), "first");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(First), "first");
 
     /// <summary>
     /// The value of the row with the latest time in a group: TimescaleDB's aggregate <c>last(value, time)</c>, e.g. the
@@ -48,7 +48,7 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <returns>The value paired with the largest time.</returns>
     /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
     public static TValue Last<TValue, TTime>(this DbFunctions _, IEnumerable<ValueTuple<TValue, TTime>> valuesAndTimes)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(Last), "last");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(Last), "last");
 
     /// <summary>
     /// Counts a group's values in <paramref name="buckets"/> equal-width buckets between <paramref name="min"/> and
@@ -71,5 +71,5 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <returns>The counts per bucket, including the under- and overflow buckets.</returns>
     /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
     public static int[] Histogram(this DbFunctions _, IEnumerable<double> values, double min, double max, int buckets)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(Histogram), "histogram");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(Histogram), "histogram");
 }

@@ -17,7 +17,7 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
     /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
     public static DateTime TimeBucketGapfill(this DbFunctions _, TimeSpan width, DateTime timestamp)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
 
     /// <summary>
     /// Like <c>TimeBucket</c>, and adds a row for every bucket without data between <paramref name="start"/> and <paramref name="finish"/>: TimescaleDB's <c>time_bucket_gapfill(width, timestamp, start, finish)</c>.
@@ -31,7 +31,7 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
     /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
     public static DateTime TimeBucketGapfill(this DbFunctions _, TimeSpan width, DateTime timestamp, DateTime start, DateTime finish)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
 
     /// <summary>
     /// Like <c>TimeBucket</c> with a time zone, and adds a row for every bucket without data: TimescaleDB's <c>time_bucket_gapfill(width, timestamp, timezone)</c>.
@@ -44,7 +44,7 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
     /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
     public static DateTime TimeBucketGapfill(this DbFunctions _, TimeSpan width, DateTime timestamp, string timezone)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
 
     /// <summary>
     /// Like <c>TimeBucket</c> with a time zone, and adds a row for every bucket without data between <paramref name="start"/> and <paramref name="finish"/>: TimescaleDB's <c>time_bucket_gapfill(width, timestamp, timezone, start, finish)</c>.
@@ -59,7 +59,7 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
     /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
     public static DateTime TimeBucketGapfill(this DbFunctions _, TimeSpan width, DateTime timestamp, string timezone, DateTime start, DateTime finish)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
 
     /// <summary>
     /// Like <c>TimeBucket</c>, and adds a row for every bucket without data: TimescaleDB's <c>time_bucket_gapfill(width, timestamp)</c>.
@@ -71,7 +71,7 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
     /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
     public static DateTimeOffset TimeBucketGapfill(this DbFunctions _, TimeSpan width, DateTimeOffset timestamp)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
 
     /// <summary>
     /// Like <c>TimeBucket</c>, and adds a row for every bucket without data between <paramref name="start"/> and <paramref name="finish"/>: TimescaleDB's <c>time_bucket_gapfill(width, timestamp, start, finish)</c>.
@@ -85,7 +85,7 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
     /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
     public static DateTimeOffset TimeBucketGapfill(this DbFunctions _, TimeSpan width, DateTimeOffset timestamp, DateTimeOffset start, DateTimeOffset finish)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
 
     /// <summary>
     /// Like <c>TimeBucket</c> with a time zone, and adds a row for every bucket without data: TimescaleDB's <c>time_bucket_gapfill(width, timestamp, timezone)</c>.
@@ -98,7 +98,7 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
     /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
     public static DateTimeOffset TimeBucketGapfill(this DbFunctions _, TimeSpan width, DateTimeOffset timestamp, string timezone)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
 
     /// <summary>
     /// Like <c>TimeBucket</c> with a time zone, and adds a row for every bucket without data between <paramref name="start"/> and <paramref name="finish"/>: TimescaleDB's <c>time_bucket_gapfill(width, timestamp, timezone, start, finish)</c>.
@@ -113,7 +113,7 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
     /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
     public static DateTimeOffset TimeBucketGapfill(this DbFunctions _, TimeSpan width, DateTimeOffset timestamp, string timezone, DateTimeOffset start, DateTimeOffset finish)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
 
     /// <summary>
     /// Like <c>TimeBucket</c>, and adds a row for every bucket without data: TimescaleDB's <c>time_bucket_gapfill(width, timestamp)</c>.
@@ -125,7 +125,7 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
     /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
     public static DateOnly TimeBucketGapfill(this DbFunctions _, TimeSpan width, DateOnly timestamp)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
 
     /// <summary>
     /// Like <c>TimeBucket</c>, and adds a row for every bucket without data between <paramref name="start"/> and <paramref name="finish"/>: TimescaleDB's <c>time_bucket_gapfill(width, timestamp, start, finish)</c>.
@@ -139,7 +139,7 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
     /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
     public static DateOnly TimeBucketGapfill(this DbFunctions _, TimeSpan width, DateOnly timestamp, DateOnly start, DateOnly finish)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
 
     /// <summary>
     /// Like <c>TimeBucket</c>, and adds a row for every bucket without data: TimescaleDB's <c>time_bucket_gapfill(width, timestamp)</c>.
@@ -151,7 +151,7 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
     /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
     public static int TimeBucketGapfill(this DbFunctions _, int width, int timestamp)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
 
     /// <summary>
     /// Like <c>TimeBucket</c>, and adds a row for every bucket without data between <paramref name="start"/> and <paramref name="finish"/>: TimescaleDB's <c>time_bucket_gapfill(width, timestamp, start, finish)</c>.
@@ -165,7 +165,7 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
     /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
     public static int TimeBucketGapfill(this DbFunctions _, int width, int timestamp, int start, int finish)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
 
     /// <summary>
     /// Like <c>TimeBucket</c>, and adds a row for every bucket without data: TimescaleDB's <c>time_bucket_gapfill(width, timestamp)</c>.
@@ -177,7 +177,7 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
     /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
     public static long TimeBucketGapfill(this DbFunctions _, long width, long timestamp)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
 
     /// <summary>
     /// Like <c>TimeBucket</c>, and adds a row for every bucket without data between <paramref name="start"/> and <paramref name="finish"/>: TimescaleDB's <c>time_bucket_gapfill(width, timestamp, start, finish)</c>.
@@ -191,5 +191,5 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
     /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
     public static long TimeBucketGapfill(this DbFunctions _, long width, long timestamp, long start, long finish)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucketGapfill), "time_bucket_gapfill");
 }

@@ -22,12 +22,12 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
     public static T? Locf<T>(this DbFunctions _, T value)
         where T : struct
-        => throw HyperfunctionErrors.CalledOnClient(nameof(Locf), "locf");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(Locf), "locf");
 
     /// <inheritdoc cref="Locf{T}(DbFunctions, T)"/>
     public static T? Locf<T>(this DbFunctions _, T? value)
         where T : struct
-        => throw HyperfunctionErrors.CalledOnClient(nameof(Locf), "locf");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(Locf), "locf");
 
     /// <summary>
     /// Like <see cref="Locf{T}(DbFunctions, T?)"/>, and when <paramref name="treatNullAsMissing"/> is true a NULL value
@@ -41,7 +41,7 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
     public static T? Locf<T>(this DbFunctions _, T? value, bool treatNullAsMissing)
         where T : struct
-        => throw HyperfunctionErrors.CalledOnClient(nameof(Locf), "locf");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(Locf), "locf");
 
     /// <summary>
     /// In a gap-filled query (grouped by <c>TimeBucketGapfill</c>), fills a bucket without data by linear interpolation
@@ -62,41 +62,41 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <returns>The value, or the interpolated value for an empty bucket.</returns>
     /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
     public static double? Interpolate(this DbFunctions _, double value)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(Interpolate), "interpolate");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(Interpolate), "interpolate");
 
     /// <inheritdoc cref="Interpolate(DbFunctions, double)"/>
     public static double? Interpolate(this DbFunctions _, double? value)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(Interpolate), "interpolate");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(Interpolate), "interpolate");
 
     /// <inheritdoc cref="Interpolate(DbFunctions, double)"/>
     public static float? Interpolate(this DbFunctions _, float value)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(Interpolate), "interpolate");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(Interpolate), "interpolate");
 
     /// <inheritdoc cref="Interpolate(DbFunctions, double)"/>
     public static float? Interpolate(this DbFunctions _, float? value)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(Interpolate), "interpolate");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(Interpolate), "interpolate");
 
     /// <inheritdoc cref="Interpolate(DbFunctions, double)"/>
     public static long? Interpolate(this DbFunctions _, long value)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(Interpolate), "interpolate");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(Interpolate), "interpolate");
 
     /// <inheritdoc cref="Interpolate(DbFunctions, double)"/>
     public static long? Interpolate(this DbFunctions _, long? value)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(Interpolate), "interpolate");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(Interpolate), "interpolate");
 
     /// <inheritdoc cref="Interpolate(DbFunctions, double)"/>
     public static int? Interpolate(this DbFunctions _, int value)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(Interpolate), "interpolate");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(Interpolate), "interpolate");
 
     /// <inheritdoc cref="Interpolate(DbFunctions, double)"/>
     public static int? Interpolate(this DbFunctions _, int? value)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(Interpolate), "interpolate");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(Interpolate), "interpolate");
 
     /// <inheritdoc cref="Interpolate(DbFunctions, double)"/>
     public static short? Interpolate(this DbFunctions _, short value)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(Interpolate), "interpolate");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(Interpolate), "interpolate");
 
     /// <inheritdoc cref="Interpolate(DbFunctions, double)"/>
     public static short? Interpolate(this DbFunctions _, short? value)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(Interpolate), "interpolate");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(Interpolate), "interpolate");
 }

@@ -17,12 +17,12 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
     /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
     public static DateTime TimeBucket(this DbFunctions _, TimeSpan width, DateTime timestamp)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <inheritdoc cref="TimeBucket(DbFunctions, TimeSpan, DateTime)"/>
     /// <remarks>NULL stays NULL.</remarks>
     public static DateTime? TimeBucket(this DbFunctions _, TimeSpan width, DateTime? timestamp)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <summary>
     /// Truncates <paramref name="timestamp"/> to the start of its bucket, buckets aligned on <paramref name="origin"/>: TimescaleDB's <c>time_bucket(width, timestamp, origin)</c>.
@@ -34,7 +34,7 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
     /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
     public static DateTime TimeBucket(this DbFunctions _, TimeSpan width, DateTime timestamp, DateTime origin)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <summary>
     /// Truncates <paramref name="timestamp"/> to the start of its bucket, buckets shifted by <paramref name="offset"/>: TimescaleDB's <c>time_bucket(width, timestamp, "offset")</c>.
@@ -46,7 +46,7 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
     /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
     public static DateTime TimeBucket(this DbFunctions _, TimeSpan width, DateTime timestamp, TimeSpan offset)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <summary>
     /// Truncates <paramref name="timestamp"/> to the start of its bucket in the time zone <paramref name="timezone"/> (a day bucket starts at local midnight, also across daylight-saving changes): TimescaleDB's <c>time_bucket(width, timestamp, timezone)</c>.
@@ -58,7 +58,7 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
     /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
     public static DateTime TimeBucket(this DbFunctions _, TimeSpan width, DateTime timestamp, string timezone)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <summary>
     /// Truncates <paramref name="timestamp"/> to the start of its bucket in the time zone <paramref name="timezone"/>, buckets aligned on <paramref name="origin"/>: TimescaleDB's <c>time_bucket(width, timestamp, timezone, origin =&gt; origin)</c>.
@@ -71,7 +71,7 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
     /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
     public static DateTime TimeBucket(this DbFunctions _, TimeSpan width, DateTime timestamp, string timezone, DateTime origin)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <summary>
     /// Truncates <paramref name="timestamp"/> to the start of its bucket in the time zone <paramref name="timezone"/>, buckets shifted by <paramref name="offset"/>: TimescaleDB's <c>time_bucket(width, timestamp, timezone, "offset" =&gt; offset)</c>.
@@ -84,7 +84,7 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
     /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
     public static DateTime TimeBucket(this DbFunctions _, TimeSpan width, DateTime timestamp, string timezone, TimeSpan offset)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <summary>
     /// Truncates <paramref name="timestamp"/> to the start of its bucket: TimescaleDB's <c>time_bucket(width, timestamp)</c>.
@@ -95,12 +95,12 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
     /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
     public static DateTimeOffset TimeBucket(this DbFunctions _, TimeSpan width, DateTimeOffset timestamp)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <inheritdoc cref="TimeBucket(DbFunctions, TimeSpan, DateTimeOffset)"/>
     /// <remarks>NULL stays NULL.</remarks>
     public static DateTimeOffset? TimeBucket(this DbFunctions _, TimeSpan width, DateTimeOffset? timestamp)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <summary>
     /// Truncates <paramref name="timestamp"/> to the start of its bucket, buckets aligned on <paramref name="origin"/>: TimescaleDB's <c>time_bucket(width, timestamp, origin)</c>.
@@ -112,7 +112,7 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
     /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
     public static DateTimeOffset TimeBucket(this DbFunctions _, TimeSpan width, DateTimeOffset timestamp, DateTimeOffset origin)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <summary>
     /// Truncates <paramref name="timestamp"/> to the start of its bucket, buckets shifted by <paramref name="offset"/>: TimescaleDB's <c>time_bucket(width, timestamp, "offset")</c>.
@@ -124,7 +124,7 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
     /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
     public static DateTimeOffset TimeBucket(this DbFunctions _, TimeSpan width, DateTimeOffset timestamp, TimeSpan offset)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <summary>
     /// Truncates <paramref name="timestamp"/> to the start of its bucket in the time zone <paramref name="timezone"/> (a day bucket starts at local midnight, also across daylight-saving changes): TimescaleDB's <c>time_bucket(width, timestamp, timezone)</c>.
@@ -136,7 +136,7 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
     /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
     public static DateTimeOffset TimeBucket(this DbFunctions _, TimeSpan width, DateTimeOffset timestamp, string timezone)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <summary>
     /// Truncates <paramref name="timestamp"/> to the start of its bucket in the time zone <paramref name="timezone"/>, buckets aligned on <paramref name="origin"/>: TimescaleDB's <c>time_bucket(width, timestamp, timezone, origin =&gt; origin)</c>.
@@ -149,7 +149,7 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
     /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
     public static DateTimeOffset TimeBucket(this DbFunctions _, TimeSpan width, DateTimeOffset timestamp, string timezone, DateTimeOffset origin)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <summary>
     /// Truncates <paramref name="timestamp"/> to the start of its bucket in the time zone <paramref name="timezone"/>, buckets shifted by <paramref name="offset"/>: TimescaleDB's <c>time_bucket(width, timestamp, timezone, "offset" =&gt; offset)</c>.
@@ -162,7 +162,7 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
     /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
     public static DateTimeOffset TimeBucket(this DbFunctions _, TimeSpan width, DateTimeOffset timestamp, string timezone, TimeSpan offset)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <summary>
     /// Truncates <paramref name="timestamp"/> to the start of its bucket: TimescaleDB's <c>time_bucket(width, timestamp)</c>.
@@ -173,12 +173,12 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
     /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
     public static DateOnly TimeBucket(this DbFunctions _, TimeSpan width, DateOnly timestamp)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <inheritdoc cref="TimeBucket(DbFunctions, TimeSpan, DateOnly)"/>
     /// <remarks>NULL stays NULL.</remarks>
     public static DateOnly? TimeBucket(this DbFunctions _, TimeSpan width, DateOnly? timestamp)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <summary>
     /// Truncates <paramref name="timestamp"/> to the start of its bucket, buckets aligned on <paramref name="origin"/>: TimescaleDB's <c>time_bucket(width, timestamp, origin)</c>.
@@ -190,7 +190,7 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
     /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
     public static DateOnly TimeBucket(this DbFunctions _, TimeSpan width, DateOnly timestamp, DateOnly origin)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <summary>
     /// Truncates <paramref name="timestamp"/> to the start of its bucket, buckets shifted by <paramref name="offset"/>: TimescaleDB's <c>time_bucket(width, timestamp, "offset")</c>.
@@ -202,7 +202,7 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
     /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
     public static DateOnly TimeBucket(this DbFunctions _, TimeSpan width, DateOnly timestamp, TimeSpan offset)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <summary>
     /// Truncates <paramref name="timestamp"/> to the start of its bucket: TimescaleDB's <c>time_bucket(width, timestamp)</c>.
@@ -213,12 +213,12 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
     /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
     public static int TimeBucket(this DbFunctions _, int width, int timestamp)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <inheritdoc cref="TimeBucket(DbFunctions, int, int)"/>
     /// <remarks>NULL stays NULL.</remarks>
     public static int? TimeBucket(this DbFunctions _, int width, int? timestamp)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <summary>
     /// Truncates <paramref name="timestamp"/> to the start of its bucket, buckets shifted by <paramref name="offset"/>: TimescaleDB's <c>time_bucket(width, timestamp, "offset")</c>.
@@ -230,7 +230,7 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
     /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
     public static int TimeBucket(this DbFunctions _, int width, int timestamp, int offset)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <summary>
     /// Truncates <paramref name="timestamp"/> to the start of its bucket: TimescaleDB's <c>time_bucket(width, timestamp)</c>.
@@ -241,12 +241,12 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
     /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
     public static long TimeBucket(this DbFunctions _, long width, long timestamp)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <inheritdoc cref="TimeBucket(DbFunctions, long, long)"/>
     /// <remarks>NULL stays NULL.</remarks>
     public static long? TimeBucket(this DbFunctions _, long width, long? timestamp)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucket), "time_bucket");
 
     /// <summary>
     /// Truncates <paramref name="timestamp"/> to the start of its bucket, buckets shifted by <paramref name="offset"/>: TimescaleDB's <c>time_bucket(width, timestamp, "offset")</c>.
@@ -258,5 +258,5 @@ public static partial class TimescaleDbFunctionsExtensions
     /// <returns>The start of the bucket holding <paramref name="timestamp"/>, of the same type.</returns>
     /// <exception cref="InvalidOperationException">Always, when called outside a LINQ query.</exception>
     public static long TimeBucket(this DbFunctions _, long width, long timestamp, long offset)
-        => throw HyperfunctionErrors.CalledOnClient(nameof(TimeBucket), "time_bucket");
+        => throw HyperfunctionsAttribute.CalledOnClient(nameof(TimeBucket), "time_bucket");
 }

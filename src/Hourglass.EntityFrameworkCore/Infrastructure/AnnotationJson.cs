@@ -7,7 +7,7 @@ namespace Hourglass.EntityFrameworkCore.Infrastructure;
 /// The one codec of structured annotations (hypertable dimensions, columnstore segmentby and orderby, job schedules,
 /// scaffolded hypertables): JSON, which the model snapshot keeps as a plain string and the differ compares as values.
 /// Intervals are canonical interval text ("6 hours", "1 month"), "0 seconds" for zero (<see cref="TimescaleInterval"/>'s
-/// converter; job settings use <see cref="Scheduling.JobIntervalJsonConverter"/>, which also reads older zeros). Annotations written before this codec
+/// converter; job settings use the job schedule's interval converter, which also reads older zeros). Annotations written before this codec
 /// (text such as <c>hash(DeviceId, 4)</c>) are read by the legacy reader next to each type.
 /// </summary>
 internal static class AnnotationJson

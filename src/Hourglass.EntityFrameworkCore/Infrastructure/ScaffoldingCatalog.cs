@@ -1,29 +1,29 @@
 using System.Data.Common;
-using Hourglass.Infrastructure;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace Hourglass.EntityFrameworkCore.Infrastructure;
 
 /// <summary>
-/// TimescaleDB's catalog as scaffolding reads it, through the Hourglass catalog library (which holds the SQL and picks
-/// each version's names). Each list is read once, on first use, on the connection and in the snapshot the whole read
-/// shares. EF's scaffolding API is synchronous, so the library's asynchronous reads are waited for here.
+/// TimescaleDB's catalog as scaffolding reads it, through the Hourglass library's public reads (which hold the SQL and
+/// pick each version's names). Each list is read once, on first use, on the connection and in the snapshot the whole
+/// read shares. EF's scaffolding API is synchronous, so the library's asynchronous reads are waited for here.
 /// </summary>
 internal sealed class ScaffoldingCatalog
 {
-    private readonly NpgsqlConnection _connection;
-    private readonly ServerCatalog _server;
-    private List<(string Schema, string Name)>? _chunks;
-    private List<HypertableLayout>? _hypertables;
-    private List<JobSettings>? _jobs;
-    private List<AggregateDefinition>? _aggregates;
+    private readonly TimescaleClient _client;
+    private IReadOnlyList<(string Schema, string Name)>? _chunks;
+    private IReadOnlyList<HypertableLayout>? _hypertables;
+    private IReadOnlyList<JobSettings>? _jobs;
+    private IReadOnlyList<AggregateDefinition>? _aggregates;
 
-    private ScaffoldingCatalog(NpgsqlConnection connection, ServerCatalog server)
+    private ScaffoldingCatalog(TimescaleClient client, TimescaleServer server)
     {
-        _connection = connection;
-        _server = server;
+        _client = client;
+        Server = server;
     }
+
+    /// <summary>The server and its TimescaleDB.</summary>
+    public TimescaleServer Server { get; }
 
     /// <summary>The catalog of the database <paramref name="connection"/> is open on; null when TimescaleDB is not installed there.</summary>
     public static ScaffoldingCatalog? Read(DbConnection connection)
@@ -31,21 +31,22 @@ internal sealed class ScaffoldingCatalog
         var npgsql = connection as NpgsqlConnection ?? throw new InvalidOperationException(
             $"Scaffolding TimescaleDB objects needs an NpgsqlConnection, and the connection is a {connection.GetType().Name}. "
             + "Fix: scaffold with the connection string (dotnet ef dbcontext scaffold \"...\" Npgsql.EntityFrameworkCore.PostgreSQL).");
-        var server = Wait(ct => ServerCatalog.ReadAsync(npgsql, ct));
-        return server.IsInstalled ? new ScaffoldingCatalog(npgsql, server) : null;
+        var client = npgsql.Timescale();
+        var server = Wait(client.GetServerAsync);
+        return server.IsInstalled ? new ScaffoldingCatalog(client, server) : null;
     }
 
     /// <summary>Every chunk table (schema, name).</summary>
-    public IReadOnlyList<(string Schema, string Name)> Chunks => _chunks ??= Wait(ct => TimescaleClient.ReadChunkNamesAsync(_connection, _server, ct));
+    public IReadOnlyList<(string Schema, string Name)> Chunks => _chunks ??= Wait(_client.GetChunkTableNamesAsync);
 
-    /// <summary>Every hypertable's dimensions and columnstore columns.</summary>
-    public IReadOnlyList<HypertableLayout> Hypertables => _hypertables ??= Wait(ct => TimescaleClient.ReadLayoutsAsync(_connection, _server, ct));
+    /// <summary>Every hypertable's dimensions and columnstore settings.</summary>
+    public IReadOnlyList<HypertableLayout> Hypertables => _hypertables ??= Wait(_client.GetHypertableLayoutsAsync);
 
     /// <summary>Every job's declared settings.</summary>
-    public IReadOnlyList<JobSettings> Jobs => _jobs ??= Wait(ct => TimescaleClient.ReadJobSettingsAsync(_connection, _server, ct));
+    public IReadOnlyList<JobSettings> Jobs => _jobs ??= Wait(_client.GetJobSettingsAsync);
 
     /// <summary>Every continuous aggregate's definition.</summary>
-    public IReadOnlyList<AggregateDefinition> Aggregates => _aggregates ??= Wait(ct => TimescaleClient.ReadAggregateDefinitionsAsync(_connection, _server, ct));
+    public IReadOnlyList<AggregateDefinition> Aggregates => _aggregates ??= Wait(_client.GetContinuousAggregateDefinitionsAsync);
 
     // Off the caller's synchronization context: scaffolding may be started from one (a test, a tool's UI).
     private static T Wait<T>(Func<CancellationToken, Task<T>> read) => Task.Run(() => read(CancellationToken.None)).GetAwaiter().GetResult();

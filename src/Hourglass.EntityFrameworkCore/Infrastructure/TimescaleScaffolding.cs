@@ -7,7 +7,6 @@ using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Scaffolding;
 using Microsoft.EntityFrameworkCore.Scaffolding.Metadata;
-using Hourglass.Infrastructure;
 using Npgsql;
 using Npgsql.EntityFrameworkCore.PostgreSQL.Design.Internal;
 using Npgsql.EntityFrameworkCore.PostgreSQL.Scaffolding.Internal;
@@ -78,7 +77,7 @@ internal sealed class TimescaleDatabaseModelFactory(
 
             var chunks = catalog.Chunks.ToHashSet();
             var removed = model.Tables
-                .Where(t => ServerCatalog.OwnSchemas.Contains(t.Schema) || chunks.Contains((t.Schema!, t.Name)))
+                .Where(t => TimescaleServer.OwnSchemas.Contains(t.Schema) || chunks.Contains((t.Schema!, t.Name)))
                 .ToHashSet();
             foreach (var table in removed)
             {

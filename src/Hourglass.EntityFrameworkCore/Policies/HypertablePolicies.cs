@@ -138,13 +138,13 @@ internal sealed class HypertablePolicyScaffoldingReader(IEnumerable<HypertablePo
         var chunkIntervals = catalog.Hypertables.ToDictionary(h => (h.Schema, h.Name), h => h.Dimensions.Count > 0 ? h.Dimensions[0].Interval : null);
         foreach (var kind in kinds)
         {
-            var procedure = PolicyJobs.ProcName(kind.Policy);
+            var procedure = kind.Policy.ProcedureName();
             foreach (var job in catalog.Jobs.Where(j => j.ProcedureName == procedure && j.RelationName is not null))
             {
                 // The argument as the catalog types it: a number (integer time columns), an interval, or the index name.
                 var value = job.ConfigValues.GetValueOrDefault(kind.ConfigKey);
                 var argument = kind.ArgumentIsInterval
-                    ? TimescaleInterval.FromCatalog((object?)value?.Integer ?? value?.Interval)?.ToString()
+                    ? TimescaleInterval.FromCatalog((object?)value?.WholeNumber ?? value?.Interval)?.ToString()
                     : value?.Text;
                 if (ScaffoldedHypertables.Find(model, job.RelationSchema, job.RelationName) is not { } table || argument is null)
                 {
@@ -152,7 +152,7 @@ internal sealed class HypertablePolicyScaffoldingReader(IEnumerable<HypertablePo
                 }
 
                 // The default interval of columnstore and reorder policies follows the chunk interval.
-                var defaults = kind.Defaults with { ScheduleInterval = PolicyJobs.DefaultInterval(kind.Policy, chunkIntervals.GetValueOrDefault((job.RelationSchema!, job.RelationName!))) };
+                var defaults = kind.Defaults with { ScheduleInterval = kind.Policy.DefaultScheduleInterval(chunkIntervals.GetValueOrDefault((job.RelationSchema!, job.RelationName!))) };
                 table[kind.ScaffoldAnnotation] = argument;
                 if (JobScheduleCatalog.Read(job, defaults) is { IsEmpty: false } schedule)
                 {
@@ -207,7 +207,7 @@ internal sealed class HypertablePolicyConvention(IReadOnlyList<HypertablePolicyK
             var declared = schedules.Where(s => s.Policy == kind.Policy).ToList();
             if (declared.Count > 1)
             {
-                throw TimescaleModelError.Create(kind.Feature, entityType, nameof(PolicyScheduleAttribute), $"{declared.Count} [PolicySchedule(TimescalePolicy.{kind.Policy})] attributes", "declare one schedule per policy");
+                throw TimescaleModelError.Create(kind.Feature, entityType, nameof(PolicyScheduleAttribute), $"{declared.Count} [PolicySchedule(JobKind.{kind.Policy})] attributes", "declare one schedule per policy");
             }
 
             if (declared.Count == 1 && declared[0].ToSchedule(entityType, kind.Feature, kind.Defaults) is { IsEmpty: false } schedule)
@@ -234,7 +234,7 @@ internal sealed class HypertablePolicyConvention(IReadOnlyList<HypertablePolicyK
                         entityType,
                         nameof(PolicyScheduleAttribute),
                         $"a schedule is declared for the {kind.Feature.ToLowerInvariant()}, but the entity has no such policy",
-                        $"declare the policy too ({kind.FluentMethod}(...) or its attribute), or remove [PolicySchedule(TimescalePolicy.{kind.Policy})]");
+                        $"declare the policy too ({kind.FluentMethod}(...) or its attribute), or remove [PolicySchedule(JobKind.{kind.Policy})]");
                 }
             }
         }

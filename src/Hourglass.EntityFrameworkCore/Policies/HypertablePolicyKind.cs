@@ -25,7 +25,7 @@ internal sealed record PolicySettings(string Argument, JobSchedule Schedule);
 /// </summary>
 internal sealed class HypertablePolicyKind
 {
-    public required TimescalePolicy Policy { get; init; }
+    public required JobKind Policy { get; init; }
 
     /// <summary>For messages: "Retention policy".</summary>
     public required string Feature { get; init; }
@@ -75,7 +75,7 @@ internal sealed class HypertablePolicyKind
     /// <summary>Checks a declared policy once the model is complete.</summary>
     public required Action<IReadOnlyEntityType, string> Validate { get; init; }
 
-    public JobDefaults Defaults => PolicyJobs.Defaults(Policy);
+    public JobDefaults Defaults => Policy.Defaults();
 
     public PolicySettings? Find(IReadOnlyAnnotatable entityType)
         => entityType.FindAnnotation(ArgumentAnnotation)?.Value is string argument

@@ -14,7 +14,7 @@ internal static class ReorderPolicy
 {
     public static HypertablePolicyKind Kind { get; } = new()
     {
-        Policy = TimescalePolicy.Reorder,
+        Policy = JobKind.Reorder,
         Feature = "Reorder policy",
         DescriptionFormat = "reorder policy (index \"{0}\")",
         ArgumentAnnotation = "Hourglass:Reorder:Index",

@@ -13,7 +13,7 @@ internal static class RetentionPolicy
 {
     public static HypertablePolicyKind Kind { get; } = new()
     {
-        Policy = TimescalePolicy.Retention,
+        Policy = JobKind.Retention,
         Feature = "Retention policy",
         DescriptionFormat = "retention policy (drop after {0})",
         ArgumentAnnotation = "Hourglass:Retention:DropAfter",

@@ -1,3 +1,5 @@
+using System.ComponentModel;
+using Hourglass;
 using Hourglass.EntityFrameworkCore.Infrastructure;
 using Hourglass.EntityFrameworkCore.Scheduling;
 using Microsoft.EntityFrameworkCore.Migrations.Operations.Builders;
@@ -57,12 +59,25 @@ public static class JobScheduleMigrationBuilderExtensions
     /// <c>.WithSchedule(...)</c> with the settings to change.
     /// </summary>
     /// <param name="migrationBuilder">The migration builder.</param>
-    /// <param name="policy">Which policy of the table or view.</param>
-    /// <param name="table">The hypertable, or the continuous aggregate's view for <see cref="TimescalePolicy.ContinuousAggregateRefresh"/>.</param>
+    /// <param name="policy">Which policy of the table or view: <see cref="JobKind.Columnstore"/>, <see cref="JobKind.Retention"/>, <see cref="JobKind.Reorder"/> or <see cref="JobKind.ContinuousAggregateRefresh"/>.</param>
+    /// <param name="table">The hypertable, or the continuous aggregate's view for <see cref="JobKind.ContinuousAggregateRefresh"/>.</param>
     /// <param name="schema">The schema; null for the search path.</param>
     /// <returns>The operation's builder.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="policy"/> is not a policy.</exception>
+    public static ScheduledOperationBuilder<AlterPolicyScheduleOperation> AlterPolicySchedule(this MigrationBuilder migrationBuilder, JobKind policy, string table, string? schema = null)
+        => policy.IsPolicy()
+            ? Add(migrationBuilder, new AlterPolicyScheduleOperation { Policy = policy, Table = table, Schema = schema })
+            : throw new ArgumentOutOfRangeException(nameof(policy), policy, $"AlterPolicySchedule changes a policy's job; {policy} is not a policy (use AlterJob for a user's job).");
+
+    /// <summary>The same as <see cref="AlterPolicySchedule(MigrationBuilder, JobKind, string, string?)"/>, for migration files that name the policy as a <see cref="TimescalePolicy"/>.</summary>
+    /// <param name="migrationBuilder">The migration builder.</param>
+    /// <param name="policy">Which policy of the table or view.</param>
+    /// <param name="table">The hypertable, or the continuous aggregate's view.</param>
+    /// <param name="schema">The schema; null for the search path.</param>
+    /// <returns>The operation's builder.</returns>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public static ScheduledOperationBuilder<AlterPolicyScheduleOperation> AlterPolicySchedule(this MigrationBuilder migrationBuilder, TimescalePolicy policy, string table, string? schema = null)
-        => Add(migrationBuilder, new AlterPolicyScheduleOperation { Policy = policy, Table = table, Schema = schema });
+        => AlterPolicySchedule(migrationBuilder, PolicyJobs.Kind(policy), table, schema);
 
     internal static ScheduledOperationBuilder<TOperation> Add<TOperation>(MigrationBuilder migrationBuilder, TOperation operation)
         where TOperation : TimescaleMigrationOperation

@@ -43,19 +43,11 @@ internal static class JobScheduleSql
                 schedule.Timezone),
             schedule.InitialStart));
 
-    /// <summary>
-    /// alter_job moves a job's start to now when it sets <c>fixed_schedule</c> without <c>initial_start</c>, so a call
-    /// that sets it on a job with a start passes the start again.
-    /// </summary>
-    public static JobSchedule KeepingStart(JobSchedule settings, DateTimeOffset? start)
-        => settings.FixedSchedule is null || settings.InitialStart is not null || start is null ? settings : settings with { InitialStart = start };
+    /// <summary>See <see cref="JobSchedule.KeepingStart"/>.</summary>
+    public static JobSchedule KeepingStart(JobSchedule settings, DateTimeOffset? start) => settings.KeepingStart(start);
 
-    /// <summary>
-    /// alter_job clears a job's time zone when it is not passed (TimescaleDB 2.23 and 2.28 alike), so a call that
-    /// changes anything on a job with a time zone passes it again.
-    /// </summary>
-    public static JobSchedule KeepingTimezone(JobSchedule settings, string? timezone)
-        => settings.IsEmpty || settings.Timezone is not null || timezone is null ? settings : settings with { Timezone = timezone };
+    /// <summary>See <see cref="JobSchedule.KeepingTimezone"/>.</summary>
+    public static JobSchedule KeepingTimezone(JobSchedule settings, string? timezone) => settings.KeepingTimezone(timezone);
 
     /// <summary>The <c>alter_job</c> arguments for every setting that is set; alter_job leaves a NULL argument unchanged.</summary>
     public static List<string> Settings(JobSchedule schedule)

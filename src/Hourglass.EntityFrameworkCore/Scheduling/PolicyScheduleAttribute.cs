@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Globalization;
 using Hourglass.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata;
@@ -7,16 +8,25 @@ namespace Hourglass.EntityFrameworkCore.Scheduling;
 /// <summary>
 /// The job schedule of one of the entity's hypertable policies, declared with attributes: what the <c>schedule</c>
 /// argument of <c>WithColumnstorePolicy</c>, <c>WithRetentionPolicy</c> and <c>WithReorderPolicy</c> sets, e.g.
-/// <c>[PolicySchedule(TimescalePolicy.Retention, Every = "1 day", MaxRetries = 3)]</c> next to <c>[RetentionPolicy("90 days")]</c>.
+/// <c>[PolicySchedule(JobKind.Retention, Every = "1 day", MaxRetries = 3)]</c> next to <c>[RetentionPolicy("90 days")]</c>.
 /// Settings left out stay TimescaleDB's defaults. A fluent policy call on the same entity replaces this attribute's schedule.
 /// </summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = true)]
-public sealed class PolicyScheduleAttribute(TimescalePolicy policy) : Attribute
+public sealed class PolicyScheduleAttribute : Attribute
 {
     private int? _maxRetries;
 
+    /// <summary>The schedule of the entity's <paramref name="policy"/>.</summary>
+    /// <param name="policy"><see cref="JobKind.Columnstore"/>, <see cref="JobKind.Retention"/> or <see cref="JobKind.Reorder"/>.</param>
+    public PolicyScheduleAttribute(JobKind policy) => Policy = policy;
+
+    /// <summary>The schedule of the entity's <paramref name="policy"/>, as attributes written before <see cref="JobKind"/> named it.</summary>
+    /// <param name="policy">The policy.</param>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public PolicyScheduleAttribute(TimescalePolicy policy) => Policy = PolicyJobs.Kind(policy);
+
     /// <summary>The policy this schedule belongs to; the entity declares that policy too.</summary>
-    public TimescalePolicy Policy { get; } = policy;
+    public JobKind Policy { get; }
 
     /// <summary>How often the job runs (<c>schedule_interval</c>), as interval text such as <c>"1 day"</c>, <c>"6 hours"</c> or <c>"1 month"</c>.</summary>
     public string? Every { get; set; }

@@ -8,11 +8,16 @@ namespace Hourglass;
 /// <param name="Name">The view's name.</param>
 /// <param name="MaterializedOnly">Whether queries read only materialized buckets.</param>
 /// <param name="Definition">The view's query as the server prints it.</param>
-internal sealed record AggregateDefinition(string Schema, string Name, bool MaterializedOnly, string Definition);
+public sealed record AggregateDefinition(string Schema, string Name, bool MaterializedOnly, string Definition);
 
 public sealed partial class TimescaleClient
 {
-    /// <summary>Every continuous aggregate's definition, ordered by schema and name.</summary>
+    /// <summary>Every continuous aggregate's definition (view, query, materialized-only), ordered by schema and name.</summary>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The definitions; empty on PostgreSQL without TimescaleDB.</returns>
+    public Task<IReadOnlyList<AggregateDefinition>> GetContinuousAggregateDefinitionsAsync(CancellationToken cancellationToken = default) =>
+        UseAsync<IReadOnlyList<AggregateDefinition>>(async (connection, catalog) => await ReadAggregateDefinitionsAsync(connection, catalog, cancellationToken).ConfigureAwait(false), cancellationToken);
+
     internal static async Task<List<AggregateDefinition>> ReadAggregateDefinitionsAsync(NpgsqlConnection connection, ServerCatalog catalog, CancellationToken cancellationToken) =>
         !catalog.IsInstalled
             ? []

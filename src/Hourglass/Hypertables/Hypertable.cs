@@ -82,11 +82,6 @@ public sealed record RelationSize(long TableBytes, long IndexBytes, long ToastBy
     public static RelationSize Zero { get; } = new(0, 0, 0, 0);
 }
 
-/// <summary>The columnstore's layout.</summary>
-/// <param name="SegmentBy">timescaledb.segmentby (compress_segmentby), as the server lists it.</param>
-/// <param name="OrderBy">timescaledb.orderby (compress_orderby), as the server lists it.</param>
-public sealed record ColumnstoreSettings(string? SegmentBy, string? OrderBy);
-
 /// <summary>How much the columnstore holds and saves (hypertable_columnstore_stats or, before 2.18, hypertable_compression_stats).</summary>
 /// <param name="TotalChunks">All chunks.</param>
 /// <param name="ConvertedChunks">Chunks in the columnstore.</param>

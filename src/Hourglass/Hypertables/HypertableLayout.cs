@@ -3,12 +3,6 @@ using Npgsql;
 
 namespace Hourglass;
 
-/// <summary>One orderby entry of a hypertable's columnstore, as the catalog types it.</summary>
-/// <param name="Column">The column.</param>
-/// <param name="Descending">Whether it sorts descending.</param>
-/// <param name="NullsFirst">Whether NULLs sort first.</param>
-internal sealed record ColumnstoreOrderColumn(string Column, bool Descending, bool NullsFirst);
-
 /// <summary>
 /// What a hypertable is declared as, without sizes or statistics: what rebuilding a model from the database (EF Core
 /// scaffolding) needs. Read in two queries for all hypertables, so it stays cheap on databases with many.
@@ -16,20 +10,28 @@ internal sealed record ColumnstoreOrderColumn(string Column, bool Descending, bo
 /// <param name="Schema">The hypertable's schema.</param>
 /// <param name="Name">The hypertable's name.</param>
 /// <param name="Dimensions">Its dimensions in order; the first is the primary one.</param>
-/// <param name="ColumnstoreEnabled">Whether the columnstore (compression) is enabled.</param>
-/// <param name="SegmentBy">The segmentby columns in order; empty when none are set.</param>
-/// <param name="OrderBy">The orderby columns in order; empty when none are set.</param>
-internal sealed record HypertableLayout(
+/// <param name="Columnstore">Its columnstore settings; null when the columnstore (compression) is not enabled.</param>
+public sealed record HypertableLayout(
     string Schema,
     string Name,
     IReadOnlyList<Dimension> Dimensions,
-    bool ColumnstoreEnabled,
-    IReadOnlyList<string> SegmentBy,
-    IReadOnlyList<ColumnstoreOrderColumn> OrderBy);
+    ColumnstoreSettings? Columnstore)
+{
+    /// <summary>Whether the columnstore (compression) is enabled.</summary>
+    public bool ColumnstoreEnabled => Columnstore is not null;
+}
 
 public sealed partial class TimescaleClient
 {
-    /// <summary>Every hypertable's layout (dimensions and columnstore columns), ordered by schema and name.</summary>
+    /// <summary>
+    /// Every hypertable's layout (dimensions and columnstore settings), ordered by schema and name: what rebuilding a
+    /// model from the database needs, read in a few queries for all hypertables.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The layouts; empty on PostgreSQL without TimescaleDB.</returns>
+    public Task<IReadOnlyList<HypertableLayout>> GetHypertableLayoutsAsync(CancellationToken cancellationToken = default) =>
+        UseAsync<IReadOnlyList<HypertableLayout>>(async (connection, catalog) => await ReadLayoutsAsync(connection, catalog, cancellationToken).ConfigureAwait(false), cancellationToken);
+
     internal static async Task<List<HypertableLayout>> ReadLayoutsAsync(NpgsqlConnection connection, ServerCatalog catalog, CancellationToken cancellationToken)
     {
         if (!catalog.IsInstalled)
@@ -38,7 +40,7 @@ public sealed partial class TimescaleClient
         }
 
         var dimensions = await ReadDimensionsAsync(connection, null, null, cancellationToken).ConfigureAwait(false);
-        var columns = (await ReadColumnstoreColumnsAsync(connection, catalog, cancellationToken).ConfigureAwait(false)).ToLookup(c => (c.Schema, c.Name));
+        var settings = await ReadColumnstoreSettingsAsync(connection, catalog, cancellationToken).ConfigureAwait(false);
         var hypertables = await Db.QueryAsync(
             connection,
             $"""
@@ -49,17 +51,22 @@ public sealed partial class TimescaleClient
             null,
             r => (Schema: r.GetString(0), Name: r.GetString(1), Enabled: r.GetBoolean(2)),
             cancellationToken).ConfigureAwait(false);
-        return hypertables.Select(h =>
-        {
-            var own = columns[(h.Schema, h.Name)].ToList();
-            return new HypertableLayout(
-                h.Schema,
-                h.Name,
-                dimensions[(h.Schema, h.Name)].ToList(),
-                h.Enabled,
-                h.Enabled ? own.Where(c => c.SegmentBy is not null).OrderBy(c => c.SegmentBy).Select(c => c.Column).ToList() : [],
-                h.Enabled ? own.Where(c => c.OrderBy is not null).OrderBy(c => c.OrderBy).Select(c => new ColumnstoreOrderColumn(c.Column, c.Descending, c.NullsFirst)).ToList() : []);
-        }).ToList();
+        return hypertables.Select(h => new HypertableLayout(
+            h.Schema,
+            h.Name,
+            dimensions[(h.Schema, h.Name)].ToList(),
+            h.Enabled ? settings.GetValueOrDefault((h.Schema, h.Name)) ?? ColumnstoreSettings.None : null)).ToList();
+    }
+
+    /// <summary>Every hypertable's columnstore settings, from the typed per-column rows (never the server's printed lists).</summary>
+    internal static async Task<Dictionary<(string Schema, string Name), ColumnstoreSettings>> ReadColumnstoreSettingsAsync(NpgsqlConnection connection, ServerCatalog catalog, CancellationToken cancellationToken)
+    {
+        var columns = await ReadColumnstoreColumnsAsync(connection, catalog, cancellationToken).ConfigureAwait(false);
+        return columns.GroupBy(c => (c.Schema, c.Name)).ToDictionary(
+            g => g.Key,
+            g => new ColumnstoreSettings(
+                g.Where(c => c.SegmentBy is not null).OrderBy(c => c.SegmentBy).Select(c => c.Column).ToList(),
+                g.Where(c => c.OrderBy is not null).OrderBy(c => c.OrderBy).Select(c => ColumnstoreOrder.FromCatalog(c.Column, c.Descending, c.NullsFirst)).ToList()));
     }
 
     private static Task<List<(string Schema, string Name, string Column, int? SegmentBy, int? OrderBy, bool Descending, bool NullsFirst)>> ReadColumnstoreColumnsAsync(

@@ -52,19 +52,7 @@ public sealed partial class TimescaleClient
         var dimensions = await ReadDimensionsAsync(connection, schemas, only, cancellationToken).ConfigureAwait(false);
 
         var fn = catalog.Fn;
-        var settingsJoin = catalog.HasView("hypertable_columnstore_settings")
-            ? "LEFT JOIN timescaledb_information.hypertable_columnstore_settings st ON st.hypertable = r.rel"
-            : catalog.HasView("hypertable_compression_settings")
-                ? "LEFT JOIN timescaledb_information.hypertable_compression_settings st ON st.hypertable = r.rel"
-                : """
-                  LEFT JOIN LATERAL (
-                      SELECT string_agg(format('%I', cs.attname), ', ' ORDER BY cs.segmentby_column_index) FILTER (WHERE cs.segmentby_column_index IS NOT NULL) AS segmentby,
-                             string_agg(format('%I', cs.attname) || CASE WHEN cs.orderby_asc THEN '' ELSE ' DESC' END
-                                        || CASE WHEN cs.orderby_nullsfirst AND cs.orderby_asc THEN ' NULLS FIRST' WHEN NOT cs.orderby_nullsfirst AND NOT cs.orderby_asc THEN ' NULLS LAST' ELSE '' END,
-                                        ', ' ORDER BY cs.orderby_column_index) FILTER (WHERE cs.orderby_column_index IS NOT NULL) AS orderby
-                      FROM timescaledb_information.compression_settings cs
-                      WHERE cs.hypertable_schema = h.hypertable_schema AND cs.hypertable_name = h.hypertable_name) st ON true
-                  """;
+        var settings = await ReadColumnstoreSettingsAsync(connection, catalog, cancellationToken).ConfigureAwait(false);
         var sql = $"""
             SELECT h.hypertable_schema::text, h.hypertable_name::text, h.owner::text, coalesce(h.num_chunks, 0)::int, coalesce(h.{catalog.HypertableColumnstoreColumn}, false),
                    coalesce(sz.table_bytes, 0)::bigint, coalesce(sz.index_bytes, 0)::bigint, coalesce(sz.toast_bytes, 0)::bigint, coalesce(sz.total_bytes, 0)::bigint,
@@ -75,7 +63,6 @@ public sealed partial class TimescaleClient
                        WHERE c.hypertable_schema = h.hypertable_schema AND c.hypertable_name = h.hypertable_name
                          -- reltuples is -1 until the first ANALYZE (PostgreSQL 14+); before 14 it is 0 with no pages.
                          AND (c.is_compressed OR pc.reltuples > 0 OR (pc.reltuples = 0 AND (pc.relpages > 0 OR current_setting('server_version_num')::int >= 140000)))),
-                   st.segmentby::text, st.orderby::text,
                    cs.total_chunks, cs.converted_chunks, cs.before_bytes, cs.after_bytes,
                    (SELECT coalesce(sum(s.n_mod_since_analyze), 0)::bigint
                     FROM timescaledb_information.chunks c
@@ -89,7 +76,6 @@ public sealed partial class TimescaleClient
                                       sum(s.before_compression_total_bytes)::bigint AS before_bytes, sum(s.after_compression_total_bytes)::bigint AS after_bytes
                                FROM {fn}.{catalog.ColumnstoreStatsFunction}(r.rel) s
                                WHERE coalesce(h.{catalog.HypertableColumnstoreColumn}, false)) cs ON true
-            {settingsJoin}
             WHERE {where}
             ORDER BY 1, 2
             """;
@@ -111,10 +97,10 @@ public sealed partial class TimescaleClient
                     new RelationSize(r.GetInt64(5), r.GetInt64(6), r.GetInt64(7), r.GetInt64(8)),
                     analyzed ? r.GetInt64(9) : null,
                     enabled,
-                    enabled ? new ColumnstoreSettings(r.Text(11), r.Text(12)) : null,
-                    enabled ? new ColumnstoreStats(r.Int(13) ?? r.GetInt32(3), r.Int(14) ?? 0, r.Int(14) is > 0 ? r.Long(15) : null, r.Int(14) is > 0 ? r.Long(16) : null) : null)
+                    enabled ? settings.GetValueOrDefault(key) ?? ColumnstoreSettings.None : null,
+                    enabled ? new ColumnstoreStats(r.Int(11) ?? r.GetInt32(3), r.Int(12) ?? 0, r.Int(12) is > 0 ? r.Long(13) : null, r.Int(12) is > 0 ? r.Long(14) : null) : null)
                 {
-                    RowsModifiedSinceAnalyze = r.Long(17) ?? 0,
+                    RowsModifiedSinceAnalyze = r.Long(15) ?? 0,
                 };
             },
             cancellationToken).ConfigureAwait(false);

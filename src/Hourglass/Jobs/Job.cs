@@ -64,18 +64,6 @@ public sealed record Job(
 
     /// <summary>Whether it never ran (and is not simply paused).</summary>
     public bool NeverRan => LastRunStartedAt is null && TotalRuns == 0;
-
-    internal static JobKind KindOf(string procedureSchema, string procedure) => procedure switch
-    {
-        "policy_compression" => JobKind.Columnstore,
-        "policy_retention" => JobKind.Retention,
-        "policy_reorder" => JobKind.Reorder,
-        "policy_refresh_continuous_aggregate" => JobKind.ContinuousAggregateRefresh,
-        "policy_telemetry" => JobKind.Telemetry,
-        "policy_job_stat_history_retention" => JobKind.JobHistoryRetention,
-        _ when procedureSchema.StartsWith("_timescaledb", StringComparison.Ordinal) => JobKind.Internal,
-        _ => JobKind.Custom,
-    };
 }
 
 /// <summary>What a job does.</summary>
@@ -171,29 +159,74 @@ public readonly record struct JobSelector
         : $"the {Kind} policy of '{RelationText}'";
 }
 
-/// <summary>What <see cref="TimescaleClient.AlterJobAsync"/> changes; null members stay as they are.</summary>
+/// <summary>
+/// What <see cref="TimescaleClient.AlterJobAsync"/> changes; null members stay as they are. Intervals are
+/// <see cref="TimescaleInterval"/>s, so a schedule may be months ("1 month" runs on the same day each month on a fixed
+/// schedule); a <see cref="TimeSpan"/> converts implicitly.
+/// </summary>
 public sealed record JobChanges
 {
     /// <summary>New schedule interval.</summary>
-    public TimeSpan? ScheduleInterval { get; init; }
+    public TimescaleInterval? ScheduleInterval { get; init; }
 
-    /// <summary>New maximum run time.</summary>
-    public TimeSpan? MaxRuntime { get; init; }
+    /// <summary>New maximum run time; "0 seconds" for no limit.</summary>
+    public TimescaleInterval? MaxRuntime { get; init; }
 
     /// <summary>New number of retries (-1: forever).</summary>
     public int? MaxRetries { get; init; }
 
     /// <summary>New wait before a retry.</summary>
-    public TimeSpan? RetryPeriod { get; init; }
+    public TimescaleInterval? RetryPeriod { get; init; }
 
     /// <summary>false pauses the job, true resumes it.</summary>
     public bool? Scheduled { get; init; }
+
+    /// <summary>True: runs start at initial start + n × interval; false: an interval after the previous run ended.</summary>
+    public bool? FixedSchedule { get; init; }
+
+    /// <summary>The start a fixed schedule counts its runs from.</summary>
+    public DateTimeOffset? InitialStart { get; init; }
+
+    /// <summary>The IANA time zone a fixed schedule follows (e.g. "Europe/Berlin"), so a daily 03:00 run stays at 03:00 across daylight saving.</summary>
+    public string? Timezone { get; init; }
 
     /// <summary>New configuration, JSON text.</summary>
     public string? Config { get; init; }
 
     /// <summary>When the scheduler starts it next.</summary>
     public DateTimeOffset? NextStart { get; init; }
+
+    /// <summary>The changes that set every setting <paramref name="schedule"/> sets.</summary>
+    /// <param name="schedule">The schedule settings to apply.</param>
+    /// <returns>The changes.</returns>
+    public static JobChanges FromSchedule(JobSchedule schedule)
+    {
+        ArgumentNullException.ThrowIfNull(schedule);
+        return new()
+        {
+            ScheduleInterval = schedule.ScheduleInterval,
+            MaxRuntime = schedule.MaxRuntime,
+            MaxRetries = schedule.MaxRetries,
+            RetryPeriod = schedule.RetryPeriod,
+            Scheduled = schedule.Scheduled,
+            FixedSchedule = schedule.FixedSchedule,
+            InitialStart = schedule.InitialStart,
+            Timezone = schedule.Timezone,
+        };
+    }
+
+    /// <summary>The schedule settings these changes set (without <see cref="Config"/> and <see cref="NextStart"/>).</summary>
+    public JobSchedule Schedule => new()
+    {
+        ScheduleInterval = ScheduleInterval,
+        MaxRuntime = MaxRuntime,
+        MaxRetries = MaxRetries,
+        RetryPeriod = RetryPeriod,
+        Scheduled = Scheduled,
+        FixedSchedule = FixedSchedule,
+        InitialStart = InitialStart,
+        Timezone = Timezone,
+    };
 }
 
 /// <summary>One failed run of a job (timescaledb_information.job_errors, TimescaleDB 2.15+).</summary>

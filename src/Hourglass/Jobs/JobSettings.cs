@@ -5,10 +5,10 @@ using NpgsqlTypes;
 namespace Hourglass;
 
 /// <summary>One value of a job's configuration, typed by the server: a whole number, an interval, or other text.</summary>
-/// <param name="Integer">A whole JSON number (integer time columns' offsets and ages).</param>
-/// <param name="Interval">A string of a key that holds an interval (<see cref="TimescaleClient.IntervalConfigKeys"/>), cast to interval by the server.</param>
+/// <param name="WholeNumber">A whole JSON number (integer time columns' offsets and ages).</param>
+/// <param name="Interval">A string of a key that holds an interval (drop_after, compress_after, start_offset and the other ages and offsets), cast to interval by the server.</param>
 /// <param name="Text">Any JSON string, as written (an index name, or the interval's text).</param>
-internal sealed record JobConfigValue(long? Integer, NpgsqlInterval? Interval, string? Text);
+public sealed record JobConfigValue(long? WholeNumber, NpgsqlInterval? Interval, string? Text);
 
 /// <summary>
 /// A job as declared: its procedure, what it works on, its configuration and every schedule setting, typed (intervals as
@@ -29,7 +29,7 @@ internal sealed record JobConfigValue(long? Integer, NpgsqlInterval? Interval, s
 /// <param name="RetryPeriod">retry_period.</param>
 /// <param name="FixedSchedule">fixed_schedule.</param>
 /// <param name="Scheduled">scheduled (false: paused).</param>
-internal sealed record JobSettings(
+public sealed record JobSettings(
     int Id,
     string ProcedureSchema,
     string ProcedureName,
@@ -47,10 +47,23 @@ internal sealed record JobSettings(
     bool? Scheduled)
 {
     /// <summary>What the job does, from its procedure.</summary>
-    public JobKind Kind => Job.KindOf(ProcedureSchema, ProcedureName);
+    public JobKind Kind => JobKinds.FromProcedure(ProcedureSchema, ProcedureName);
 
     /// <summary>Whether TimescaleDB's own procedure runs it (a policy or housekeeping), not a user's.</summary>
     public bool IsTimescaleProcedure => ProcedureSchema.StartsWith("_timescaledb", StringComparison.Ordinal);
+
+    /// <summary>The job's schedule, months and time zone included, every setting as the catalog has it.</summary>
+    public JobSchedule Schedule => new()
+    {
+        ScheduleInterval = TimescaleInterval.FromCatalog(ScheduleInterval),
+        InitialStart = InitialStart,
+        Timezone = Timezone,
+        MaxRuntime = TimescaleInterval.FromCatalog(MaxRuntime),
+        MaxRetries = MaxRetries,
+        RetryPeriod = TimescaleInterval.FromCatalog(RetryPeriod),
+        FixedSchedule = FixedSchedule,
+        Scheduled = Scheduled,
+    };
 }
 
 public sealed partial class TimescaleClient
@@ -59,7 +72,15 @@ public sealed partial class TimescaleClient
     internal static readonly string[] IntervalConfigKeys =
         ["drop_after", "drop_created_before", "compress_after", "compress_created_before", "start_offset", "end_offset"];
 
-    /// <summary>Every job's declared settings, by id.</summary>
+    /// <summary>
+    /// Every job's declared settings (procedure, relation, configuration and full schedule, intervals with their months),
+    /// by id: what rebuilding a model from the database needs. <see cref="JobSettings.Schedule"/> turns one into a <see cref="JobSchedule"/>.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The jobs' settings; empty on PostgreSQL without TimescaleDB.</returns>
+    public Task<IReadOnlyList<JobSettings>> GetJobSettingsAsync(CancellationToken cancellationToken = default) =>
+        UseAsync<IReadOnlyList<JobSettings>>(async (connection, catalog) => await ReadJobSettingsAsync(connection, catalog, cancellationToken).ConfigureAwait(false), cancellationToken);
+
     internal static async Task<List<JobSettings>> ReadJobSettingsAsync(NpgsqlConnection connection, ServerCatalog catalog, CancellationToken cancellationToken)
     {
         if (!catalog.IsInstalled)

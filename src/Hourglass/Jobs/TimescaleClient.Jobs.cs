@@ -115,18 +115,38 @@ public sealed partial class TimescaleClient
     public Task<Job> ResumeJobAsync(JobSelector job, CancellationToken cancellationToken = default) =>
         AlterJobAsync(job, new JobChanges { Scheduled = true }, cancellationToken);
 
-    /// <summary>Changes a job's schedule, limits, configuration or paused state (alter_job); unset members stay.</summary>
+    /// <summary>
+    /// Changes a job's schedule, limits, configuration or paused state (alter_job); unset members stay. A job's time zone
+    /// and fixed start are kept: alter_job would clear the time zone whenever it is not passed again, and move the start
+    /// to now when the schedule turns fixed without one.
+    /// </summary>
     /// <param name="job">By id, name/procedure, or relation and kind.</param>
     /// <param name="changes">What to change.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The job as it is now.</returns>
+    /// <exception cref="TimescaleException">No job matches, an interval is an integer amount, or the server refuses the change.</exception>
     public Task<Job> AlterJobAsync(JobSelector job, JobChanges changes, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(changes);
+        foreach (var (name, interval) in new[] { ("ScheduleInterval", changes.ScheduleInterval), ("MaxRuntime", changes.MaxRuntime), ("RetryPeriod", changes.RetryPeriod) })
+        {
+            if (interval is { IsInteger: true } amount)
+            {
+                throw new TimescaleException($"AlterJobAsync({job}): {name} {amount} is a bare number; a job setting is a time length. Write it with a unit, e.g. \"{amount} seconds\".");
+            }
+        }
+
         return UseAsync(
             async (connection, catalog) =>
             {
                 var found = await FindJobAsync(connection, catalog, "AlterJobAsync", job, cancellationToken).ConfigureAwait(false);
+                var current = (await ReadJobSettingsAsync(connection, catalog, cancellationToken).ConfigureAwait(false)).FirstOrDefault(j => j.Id == found.Id);
+                var schedule = changes.Schedule.KeepingStart(current?.InitialStart);
+                if (schedule.Timezone is null && current?.Timezone is { } timezone)
+                {
+                    schedule = schedule with { Timezone = timezone };
+                }
+
                 var arguments = new List<string> { "@id" };
                 var parameters = new List<NpgsqlParameter> { new("id", NpgsqlDbType.Integer) { Value = found.Id } };
                 void Set(string name, NpgsqlDbType type, object? value)
@@ -138,13 +158,16 @@ public sealed partial class TimescaleClient
                     }
                 }
 
-                Set("schedule_interval", NpgsqlDbType.Interval, changes.ScheduleInterval);
-                Set("max_runtime", NpgsqlDbType.Interval, changes.MaxRuntime);
-                Set("max_retries", NpgsqlDbType.Integer, changes.MaxRetries);
-                Set("retry_period", NpgsqlDbType.Interval, changes.RetryPeriod);
-                Set("scheduled", NpgsqlDbType.Boolean, changes.Scheduled);
+                Set("schedule_interval", NpgsqlDbType.Interval, schedule.ScheduleInterval?.ToNpgsqlInterval());
+                Set("max_runtime", NpgsqlDbType.Interval, schedule.MaxRuntime?.ToNpgsqlInterval());
+                Set("max_retries", NpgsqlDbType.Integer, schedule.MaxRetries);
+                Set("retry_period", NpgsqlDbType.Interval, schedule.RetryPeriod?.ToNpgsqlInterval());
+                Set("scheduled", NpgsqlDbType.Boolean, schedule.Scheduled);
                 Set("config", NpgsqlDbType.Jsonb, changes.Config);
                 Set("next_start", NpgsqlDbType.TimestampTz, changes.NextStart?.ToUniversalTime());
+                Set("fixed_schedule", NpgsqlDbType.Boolean, schedule.FixedSchedule);
+                Set("initial_start", NpgsqlDbType.TimestampTz, schedule.InitialStart?.ToUniversalTime());
+                Set("timezone", NpgsqlDbType.Text, schedule.Timezone);
                 await Db.ExecuteAsync(connection, $"SELECT 1 FROM alter_job({string.Join(", ", arguments)})", p => p.AddRange(parameters.ToArray()), cancellationToken).ConfigureAwait(false);
                 return await FindJobAsync(connection, catalog, "AlterJobAsync", found.Id, cancellationToken).ConfigureAwait(false);
             },
@@ -242,7 +265,7 @@ public sealed partial class TimescaleClient
             r => new Job(
                 r.GetInt32(0),
                 r.GetString(1),
-                Job.KindOf(r.GetString(2), r.GetString(3)),
+                JobKinds.FromProcedure(r.GetString(2), r.GetString(3)),
                 r.GetString(2),
                 r.GetString(3),
                 r.Text(4),

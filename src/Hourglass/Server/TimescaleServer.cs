@@ -39,6 +39,9 @@ public sealed record TimescaleServer(
     long SharedBuffersBytes,
     long EffectiveCacheSizeBytes)
 {
+    /// <summary>The schemas TimescaleDB creates for itself (catalog, internals, views), across 2.13 to 2.29.</summary>
+    public static IReadOnlyList<string> OwnSchemas => Infrastructure.ServerCatalog.OwnSchemas;
+
     /// <summary>Whether the timescaledb extension is installed in this database.</summary>
     public bool IsInstalled => TimescaleVersion is not null;
 

@@ -26,7 +26,8 @@ public abstract class BulkInsertKillTests(TestDatabase database)
             await database.ExecuteAsync($"SELECT create_hypertable('{table}', by_range('time', INTERVAL '1 day'))");
         }
 
-        using var child = Process.Start(KillTargets.Start("Hourglass.BulkIngest.KillTarget", database.ConnectionString, table))!;
+        var killed = database.TagSessions("killed-insert");
+        using var child = Process.Start(KillTargets.Start("Hourglass.BulkIngest.KillTarget", killed.ConnectionString, table))!;
         var streamed = 0L;
         try
         {
@@ -42,7 +43,7 @@ public abstract class BulkInsertKillTests(TestDatabase database)
 
             if (CanObserveConcurrently)
             {
-                Assert.Equal(1L, await database.ScalarAsync<long>($"SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY \"{table}\"%' AND state = 'active'"));
+                Assert.Equal(1L, await database.ScalarAsync<long>($"SELECT count(*) FROM pg_stat_activity WHERE {killed.Backends} AND query LIKE 'COPY \"{table}\"%' AND state = 'active'"));
             }
         }
         finally
@@ -59,7 +60,7 @@ public abstract class BulkInsertKillTests(TestDatabase database)
         var deadline = DateTime.UtcNow.AddSeconds(60);
         if (CanObserveConcurrently)
         {
-            while (await database.ScalarAsync<long>($"SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY \"{table}\"%'") > 0 && DateTime.UtcNow < deadline)
+            while (await database.ScalarAsync<long>($"SELECT count(*) FROM pg_stat_activity WHERE {killed.Backends} AND query LIKE 'COPY \"{table}\"%'") > 0 && DateTime.UtcNow < deadline)
             {
                 await Task.Delay(200);
             }

@@ -101,8 +101,9 @@ public sealed class MigrationFaultTests
     {
         var server = await TestServers.RequireNativeTimescaleAsync(NativeNeeds.ConcurrentSessions);
         await using var database = await server.CreateDatabaseAsync("migterm");
+        var victim = database.TagSessions("migration-victim");
         var options = new DbContextOptionsBuilder<TerminatedMigrationContext>()
-            .UseNpgsql(database.ConnectionString, o => o.UseTimescale())
+            .UseNpgsql(victim.ConnectionString, o => o.UseTimescale())
             .ConfigureWarnings(w => w.Ignore(RelationalEventId.PendingModelChangesWarning))
             .Options;
 
@@ -115,7 +116,7 @@ public sealed class MigrationFaultTests
             while (!terminated && DateTime.UtcNow < deadline)
             {
                 terminated = await database.ScalarAsync<bool>(
-                    "SELECT coalesce(bool_or(pg_terminate_backend(pid)), false) FROM pg_stat_activity WHERE query LIKE '%terminate me%' AND state = 'active' AND pid <> pg_backend_pid()");
+                    $"SELECT coalesce(bool_or(pg_terminate_backend(pid)), false) FROM pg_stat_activity WHERE {victim.Backends} AND query LIKE '%terminate me%' AND state = 'active'");
             }
 
             Assert.True(terminated, "the migration's statement was not seen running");
@@ -162,8 +163,9 @@ public sealed class MigrationFaultTests
         var readingsPerDevice = 100_000;
         var totalRows = readingsPerDevice * 10L;
         await using var database = await server.CreateDatabaseAsync("killmig");
+        var killed = database.TagSessions("killed-update");
 
-        using (var child = Process.Start(KillTargets.Start("Hourglass.Migrations.KillTarget", database.ConnectionString, readingsPerDevice.ToString(CultureInfo.InvariantCulture)))!)
+        using (var child = Process.Start(KillTargets.Start("Hourglass.Migrations.KillTarget", killed.ConnectionString, readingsPerDevice.ToString(CultureInfo.InvariantCulture)))!)
         {
             var stderr = child.StandardError.ReadToEndAsync();
             string? line;
@@ -185,7 +187,7 @@ public sealed class MigrationFaultTests
                 var deadline = DateTime.UtcNow.AddSeconds(30);
                 while (!seen && DateTime.UtcNow < deadline)
                 {
-                    seen = await database.ScalarAsync<long>($"SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '{pattern}' AND datname = current_database() AND pid <> pg_backend_pid()") == 1;
+                    seen = await database.ScalarAsync<long>($"SELECT count(*) FROM pg_stat_activity WHERE {killed.Backends} AND state = 'active' AND query LIKE '{pattern}'") == 1;
                 }
 
                 Assert.True(seen, $"the step {step} was not seen running");
@@ -210,7 +212,7 @@ public sealed class MigrationFaultTests
         if (native)
         {
             var deadline = DateTime.UtcNow.AddSeconds(30);
-            while (await database.ScalarAsync<long>("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'") > 0 && DateTime.UtcNow < deadline)
+            while (await database.ScalarAsync<long>($"SELECT count(*) FROM pg_stat_activity WHERE {killed.Backends}") > 0 && DateTime.UtcNow < deadline)
             {
                 await Task.Delay(50);
             }

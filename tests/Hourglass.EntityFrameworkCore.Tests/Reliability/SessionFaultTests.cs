@@ -147,12 +147,13 @@ public sealed class SessionFaultTests(TimescaleDatabaseFixture fixture) : IClass
             }
         }
 
-        await using var context = IngestContext.Create(database.ConnectionString, suffix);
+        var victim = database.TagSessions("upsert-victim");
+        await using var context = IngestContext.Create(victim.ConnectionString, suffix);
         var upsert = Task.Run(() => context.BulkUpsertAsync(Source()));
         await halfway.Task.WaitAsync(TimeSpan.FromMinutes(2));
         await using (var admin = await database.OpenAsync())
         {
-            await using var find = new NpgsqlCommand("SELECT pid FROM pg_stat_activity WHERE query LIKE 'COPY \"hourglass_stage_%' AND pid <> pg_backend_pid()", admin);
+            await using var find = new NpgsqlCommand($"SELECT pid FROM pg_stat_activity WHERE {victim.Backends} AND query LIKE 'COPY \"hourglass_stage_%'", admin);
             var pid = (int)(await find.ExecuteScalarAsync())!;
             await using var terminate = new NpgsqlCommand($"SELECT pg_terminate_backend({pid}, 10000)", admin);
             Assert.True((bool)(await terminate.ExecuteScalarAsync())!);

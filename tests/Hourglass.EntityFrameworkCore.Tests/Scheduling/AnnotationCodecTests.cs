@@ -48,7 +48,7 @@ public class AnnotationCodecTests
         Assert.Equal(dimensions, HypertableDimension.Parse(text));
 
         List<ColumnstoreOrder> order = [new("Time", true, null), new("Quoted, \"Name\"", false, true)];
-        Assert.Equal(order, ColumnstoreOrder.FromAnnotation(ColumnstoreOrder.ToAnnotation(order)));
+        Assert.Equal(order, ColumnstoreOrderAnnotation.FromAnnotation(ColumnstoreOrderAnnotation.ToAnnotation(order)));
         Assert.Equal(["DeviceId", "Other"], ColumnstoreDefinition.SegmentByFromAnnotation(ColumnstoreDefinition.SegmentByToAnnotation(["DeviceId", "Other"])));
     }
 
@@ -56,7 +56,7 @@ public class AnnotationCodecTests
     public void Annotations_in_the_text_of_older_snapshots_still_load()
     {
         Assert.Equal([new HypertableDimension("DeviceId", 4, null), new HypertableDimension("Region", null, TimescaleInterval.Parse("1 day"))], HypertableDimension.Parse("hash(DeviceId, 4); range(Region, 1 day)"));
-        Assert.Equal([new ColumnstoreOrder("Time", true, null), new ColumnstoreOrder("Sequence", false, null)], ColumnstoreOrder.FromAnnotation("Time DESC, Sequence"));
+        Assert.Equal([new ColumnstoreOrder("Time", true, null), new ColumnstoreOrder("Sequence", false, null)], ColumnstoreOrderAnnotation.FromAnnotation("Time DESC, Sequence"));
         Assert.Equal(["DeviceId", "Other"], ColumnstoreDefinition.SegmentByFromAnnotation("DeviceId, Other"));
 
         // A job annotation as snapshots wrote it before the shared schedule: every setting spelled out, defaults included.

@@ -99,9 +99,9 @@ public class PolicyScheduleAttributeTests(TimescaleDatabaseFixture fixture) : IC
 [Table("scheduled_readings")]
 [Hypertable(nameof(Time))]
 [Columnstore(SegmentBy = nameof(DeviceId), PolicyAfter = "7 days")]
-[PolicySchedule(TimescalePolicy.Columnstore, Every = "6 hours", Paused = true)]
+[PolicySchedule(JobKind.Columnstore, Every = "6 hours", Paused = true)]
 [RetentionPolicy("90 days")]
-[PolicySchedule(TimescalePolicy.Retention, Every = "1 day", MaxRuntime = "10 minutes", MaxRetries = 3, RetryPeriod = "2 minutes",
+[PolicySchedule(JobKind.Retention, Every = "1 day", MaxRuntime = "10 minutes", MaxRetries = 3, RetryPeriod = "2 minutes",
     StartingAt = "2026-01-01T03:00:00+00:00", Timezone = "Europe/Berlin", Fixed = true)]
 public class ScheduledReading
 {
@@ -111,7 +111,7 @@ public class ScheduledReading
 }
 
 [Hypertable(nameof(Time))]
-[PolicySchedule(TimescalePolicy.Retention, Every = "1 day")]
+[PolicySchedule(JobKind.Retention, Every = "1 day")]
 public class OrphanSchedule
 {
     public DateTime Time { get; set; }
@@ -119,7 +119,7 @@ public class OrphanSchedule
 
 [Hypertable(nameof(Time))]
 [RetentionPolicy("90 days")]
-[PolicySchedule(TimescalePolicy.Retention, Every = "1 fortnight")]
+[PolicySchedule(JobKind.Retention, Every = "1 fortnight")]
 public class BadScheduleText
 {
     public DateTime Time { get; set; }
@@ -127,7 +127,7 @@ public class BadScheduleText
 
 [Hypertable(nameof(Time))]
 [RetentionPolicy("90 days")]
-[PolicySchedule(TimescalePolicy.Retention, Fixed = true, Drifting = true)]
+[PolicySchedule(JobKind.Retention, Fixed = true, Drifting = true)]
 public class FixedAndDrifting
 {
     public DateTime Time { get; set; }
@@ -136,7 +136,7 @@ public class FixedAndDrifting
 [Table("monthly_readings")]
 [Hypertable(nameof(Time))]
 [RetentionPolicy("1 year")]
-[PolicySchedule(TimescalePolicy.Retention, Every = "1 month", RetryPeriod = "1 month")]
+[PolicySchedule(JobKind.Retention, Every = "1 month", RetryPeriod = "1 month")]
 public class MonthlyReading
 {
     public DateTime Time { get; set; }

@@ -280,6 +280,82 @@ test('the unnamed statement does not leak across a hand-over', async () => {
 })
 
 // ---------------------------------------------------------------------------------------------
+// Preparing while another client holds a transaction
+
+// One thread driving two connections, as pgbench -M prepared does: it waits for the second
+// connection's PQprepare (Parse, Sync) before it sends the first connection's next statement, so
+// a Parse that waited for the first connection's transaction would never be answered.
+test('a connection prepares while another holds a transaction, without waiting for it', async () => {
+  const bridge = await startBridge()
+  try {
+    const holder = await TestClient.connect(bridge.port)
+    await holder.query("SET TimeZone = 'Asia/Tokyo'")
+    await holder.query('BEGIN')
+    const preparer = await TestClient.connect(bridge.port, { TimeZone: 'Europe/Paris' })
+    preparer.send(parse('p0', 'SELECT 7'), sync())
+    const prepared = await preparer.untilReady(1000)
+    assert.equal(types(prepared), '1Z')
+    assert.equal(prepared.at(-1).body.toString(), 'I')
+    // Parsed with the preparer's own settings; the holder's are back, its transaction still open.
+    assert.equal(bridge.fake.parsedWith.get([...bridge.fake.parsedWith.keys()].find((n) => n.endsWith('_p0'))), 'Europe/Paris')
+    assert.equal(await holder.scalar('SHOW TimeZone'), 'Asia/Tokyo')
+    assert.equal(bridge.fake.tx, 'T')
+
+    // A Parse that fails, fails for the preparer alone: the holder's transaction is not aborted.
+    preparer.send(parse('p1', 'bad statement'), sync())
+    const failed = await preparer.untilReady(1000)
+    assert.equal(types(failed), 'EZ')
+    assert.equal(errorOf(failed).C, '42601')
+    assert.equal(failed.at(-1).body.toString(), 'I')
+    assert.equal(await holder.scalar('SELECT 2'), '2')
+    assert.equal(bridge.fake.tx, 'T')
+    assert.deepEqual(bridge.fake.savepoints, [])
+
+    // Running the statement needs the session: it waits for the holder's COMMIT.
+    preparer.send(bind('', 'p0'), execute(''), sync())
+    await waitFor(() => bridge.engine.waiting.length === 1)
+    await holder.query('COMMIT')
+    const ran = await preparer.untilReady()
+    assert.equal(await valueOf(ran), '7')
+    holder.end()
+    preparer.end()
+  } finally { await bridge.close() }
+})
+
+test('a Parse that arrives while the holder\'s statement runs is answered as soon as that statement ends', async () => {
+  const bridge = await startBridge()
+  try {
+    const holder = await TestClient.connect(bridge.port)
+    const preparer = await TestClient.connect(bridge.port)
+    holder.send(parse('', 'BEGIN'), bind('', ''), execute(''), parse('', 'SELECT pg_sleep(0.2)'), bind('', ''), execute(''), sync())
+    await waitFor(() => bridge.fake.sleeping)
+    preparer.send(parse('p0', 'SELECT 7'), sync())
+    assert.equal(types(await preparer.untilReady(1000)), '1Z')
+    assert.equal((await holder.untilReady()).at(-1).body.toString(), 'T')
+    await holder.query('COMMIT')
+    holder.end()
+    preparer.end()
+  } finally { await bridge.close() }
+})
+
+test('a Parse waits for the session while the holder\'s transaction is aborted', async () => {
+  const bridge = await startBridge()
+  try {
+    const holder = await TestClient.connect(bridge.port)
+    await holder.query('BEGIN')
+    assert.equal(errorOf(await holder.query('SELECT unknown_thing')).C, '42601')
+    assert.equal(bridge.fake.tx, 'E')
+    const preparer = await TestClient.connect(bridge.port)
+    preparer.send(parse('p0', 'SELECT 7'), sync())
+    await waitFor(() => bridge.engine.waiting.length === 1)
+    await holder.query('ROLLBACK')
+    assert.equal(types(await preparer.untilReady()), '1Z')
+    holder.end()
+    preparer.end()
+  } finally { await bridge.close() }
+})
+
+// ---------------------------------------------------------------------------------------------
 // Session hand-over
 
 test('settings are saved when the session changes hands and restored when it comes back', async () => {

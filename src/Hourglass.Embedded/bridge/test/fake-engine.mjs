@@ -51,6 +51,8 @@ export class FakeEngine {
     this.defaults = new Map([['timezone', 'GMT'], ['search_path', 'pg_catalog'], ['statement_timeout', '0'], ['application_name', ''], ['client_min_messages', 'debug1']])
     this.role = 'none'
     this.tx = 'I'
+    this.savepoints = []  // { name, settings, role }
+    this.parsedWith = new Map() // statement name -> TimeZone setting when it was parsed
     this.calls = []       // every call: { messages, blobBytes }
     this.statementsRun = [] // every statement text run by simple query
     this.copies = []      // { sql, bytes }
@@ -118,7 +120,10 @@ export class FakeEngine {
         const [name, next] = text()
         const [sql] = text(next)
         if (name !== '' && this.statements.has(name)) throw new StatementError('42P05', `prepared statement "${name}" already exists`)
+        if (this.tx === 'E' && !/^(ROLLBACK|COMMIT)/i.test(sql)) throw new StatementError('25P02', 'current transaction is aborted, commands ignored until end of transaction block')
+        if (/^bad\b/i.test(sql)) throw new StatementError('42601', `syntax error at or near "bad"`)
         this.statements.set(name, sql)
+        this.parsedWith.set(name, this.setting('timezone'))
         return [message('1', Buffer.alloc(0))]
       }
       case 'B': {
@@ -159,6 +164,27 @@ export class FakeEngine {
 
   async run(sql, blob, id) {
     let match
+    if (this.tx === 'E' && !/^(ROLLBACK|COMMIT)\b/i.test(sql)) throw new StatementError('25P02', 'current transaction is aborted, commands ignored until end of transaction block')
+    if ((match = /^SAVEPOINT (\w+)$/i.exec(sql))) {
+      if (this.tx !== 'T') throw new StatementError('25P01', 'SAVEPOINT can only be used in transaction blocks')
+      this.savepoints.push({ name: match[1], settings: new Map(this.settings), role: this.role })
+      return [complete('SAVEPOINT')]
+    }
+    if ((match = /^ROLLBACK TO SAVEPOINT (\w+)$/i.exec(sql))) {
+      const at = this.savepoints.findLastIndex((p) => p.name === match[1])
+      if (at < 0) throw new StatementError('3B001', `savepoint "${match[1]}" does not exist`)
+      this.savepoints.length = at + 1
+      this.settings = new Map(this.savepoints[at].settings)
+      this.role = this.savepoints[at].role
+      this.tx = 'T'
+      return [complete('ROLLBACK')]
+    }
+    if ((match = /^RELEASE SAVEPOINT (\w+)$/i.exec(sql))) {
+      const at = this.savepoints.findLastIndex((p) => p.name === match[1])
+      if (at < 0) throw new StatementError('3B001', `savepoint "${match[1]}" does not exist`)
+      this.savepoints.length = at
+      return [complete('RELEASE')]
+    }
     if (/^SELECT name, value FROM/.test(sql)) {
       const list = []
       if (this.role !== 'none') list.push(['role', this.role])
@@ -184,7 +210,12 @@ export class FakeEngine {
     if ((match = /^SET (\w+)\s*(?:=|TO)\s*'?([^']*)'?$/i.exec(sql))) { this.settings.set(match[1].toLowerCase(), match[2]); return [complete('SET')] }
     if ((match = /^SHOW (\w+)$/i.exec(sql))) return rows([match[1]], [[match[1].toLowerCase() === 'role' ? this.role : this.setting(match[1])]], 'SHOW')
     if (/^BEGIN$/i.test(sql)) { this.tx = 'T'; return [complete('BEGIN')] }
-    if (/^(COMMIT|ROLLBACK)$/i.test(sql)) { this.tx = 'I'; return [complete(sql.toUpperCase())] }
+    if (/^(COMMIT|ROLLBACK)$/i.test(sql)) {
+      const tag = this.tx === 'E' ? 'ROLLBACK' : sql.toUpperCase()
+      this.tx = 'I'
+      this.savepoints = []
+      return [complete(tag)]
+    }
     if (/^COPY .* FROM '\/dev\/blob'/i.test(sql)) {
       const bytes = Buffer.from(blob ?? [])
       this.copies.push({ sql, bytes })

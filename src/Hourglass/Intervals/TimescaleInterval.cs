@@ -3,11 +3,9 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Metadata;
 using NpgsqlTypes;
 
-namespace Hourglass.EntityFrameworkCore.Infrastructure;
+namespace Hourglass;
 
 /// <summary>
 /// Every interval Hourglass handles: chunk intervals, policy arguments (drop_after, compress_after), continuous aggregate
@@ -17,7 +15,7 @@ namespace Hourglass.EntityFrameworkCore.Infrastructure;
 /// <see cref="ToString"/> is the one canonical text that annotations and migration files keep.
 /// </summary>
 [JsonConverter(typeof(TimescaleIntervalJsonConverter))]
-internal readonly partial record struct TimescaleInterval
+public readonly partial record struct TimescaleInterval
 {
     private const long MicrosecondsPerMillisecond = 1_000;
     private const long MicrosecondsPerSecond = 1_000_000;
@@ -56,19 +54,44 @@ internal readonly partial record struct TimescaleInterval
     /// <summary>Whether the interval has calendar months, which have no fixed length.</summary>
     public bool HasMonths => Months != 0;
 
+    /// <summary>Whether the interval is zero ("0 seconds", or the integer 0).</summary>
     public bool IsZero => Months == 0 && Microseconds == 0;
 
+    /// <summary>Whether no part is negative and the interval is not zero.</summary>
     public bool IsPositive => Months >= 0 && Microseconds >= 0 && !IsZero;
 
+    /// <summary>Whether no part is positive and the interval is not zero.</summary>
     public bool IsNegative => Months <= 0 && Microseconds <= 0 && !IsZero;
 
+    /// <summary>A time length of whole microseconds.</summary>
+    /// <param name="microseconds">The length.</param>
+    /// <returns>The interval.</returns>
     public static TimescaleInterval FromMicroseconds(long microseconds) => new(0, microseconds, isInteger: false);
 
+    /// <summary>Calendar months ("3 months"; a year is 12).</summary>
+    /// <param name="months">The months.</param>
+    /// <returns>The interval.</returns>
     public static TimescaleInterval FromMonths(int months) => new(months, 0, isInteger: false);
 
+    /// <summary>An amount of an integer time column's units (integer hypertables and their policies).</summary>
+    /// <param name="amount">The amount.</param>
+    /// <returns>The interval.</returns>
     public static TimescaleInterval FromInteger(long amount) => new(0, amount, isInteger: true);
 
+    /// <summary>A time span as an interval; it must be whole microseconds (PostgreSQL's resolution).</summary>
+    /// <param name="value">The time span.</param>
+    /// <exception cref="ArgumentException">The span is finer than a microsecond.</exception>
+    public static implicit operator TimescaleInterval(TimeSpan value) => FromTimeSpan(value);
+
+    /// <summary>The same as the implicit conversion from <see cref="TimeSpan"/>.</summary>
+    /// <param name="value">The time span.</param>
+    /// <returns>The interval.</returns>
+    public static TimescaleInterval ToTimescaleInterval(TimeSpan value) => FromTimeSpan(value);
+
     /// <summary>A time span; null with a problem when it is not a whole number of microseconds (PostgreSQL's resolution).</summary>
+    /// <param name="value">The time span.</param>
+    /// <param name="problem">Why it cannot be an interval, or null.</param>
+    /// <returns>The interval, or null.</returns>
     public static TimescaleInterval? FromTimeSpan(TimeSpan value, out string? problem)
     {
         problem = value.Ticks % TimeSpan.TicksPerMicrosecond == 0 ? null : $"{value} is finer than a microsecond";
@@ -76,6 +99,9 @@ internal readonly partial record struct TimescaleInterval
     }
 
     /// <summary>A time span that is known to be whole microseconds (defaults, values already checked).</summary>
+    /// <param name="value">The time span.</param>
+    /// <returns>The interval.</returns>
+    /// <exception cref="ArgumentException">The span is finer than a microsecond.</exception>
     public static TimescaleInterval FromTimeSpan(TimeSpan value)
         => FromTimeSpan(value, out var problem) ?? throw new ArgumentException($"The interval {problem}.", nameof(value));
 
@@ -84,6 +110,9 @@ internal readonly partial record struct TimescaleInterval
     /// an integer amount, Npgsql's <see cref="NpgsqlInterval"/>, or text (see <see cref="TryParse"/>). Null with a problem
     /// ("… is not an interval") when it cannot be read.
     /// </summary>
+    /// <param name="value">The value.</param>
+    /// <param name="problem">Why it is not an interval, or null.</param>
+    /// <returns>The interval, or null.</returns>
     public static TimescaleInterval? From(object value, out string? problem)
     {
         problem = null;
@@ -109,11 +138,16 @@ internal readonly partial record struct TimescaleInterval
     /// An interval the catalog returned as a typed value (<c>interval</c> as <see cref="TimeSpan"/> or
     /// <see cref="NpgsqlInterval"/>, integer dimensions as a number; text is read too); null for SQL NULL.
     /// </summary>
+    /// <param name="value">The catalog's value.</param>
+    /// <returns>The interval, or null.</returns>
     public static TimescaleInterval? FromCatalog(object? value)
         => value is null or DBNull ? null
             : From(value, out var problem) ?? throw new InvalidOperationException($"The catalog's interval {problem}.");
 
     /// <summary>Interval text this type wrote (annotations, migration files), or a user's, which must be valid.</summary>
+    /// <param name="text">The text.</param>
+    /// <returns>The interval.</returns>
+    /// <exception cref="FormatException">The text is not an interval.</exception>
     public static TimescaleInterval Parse(string text)
         => TryParse(text, out var value, out var problem) ? value : throw new FormatException($"The interval {problem}.");
 
@@ -121,6 +155,10 @@ internal readonly partial record struct TimescaleInterval
     /// Reads interval text as PostgreSQL writes and accepts it: "7 days", "1 week", "1 day 12 hours", "1.5 hours",
     /// "3 months", "1 year", "01:30:00", "1 day 01:30:00", .NET's "1.12:00:00", and digits for integer time columns.
     /// </summary>
+    /// <param name="text">The text.</param>
+    /// <param name="value">The interval when it is one.</param>
+    /// <param name="problem">Why it is not, or null.</param>
+    /// <returns>Whether the text is an interval.</returns>
     public static bool TryParse(string text, out TimescaleInterval value, out string? problem)
     {
         value = default;
@@ -206,6 +244,9 @@ internal readonly partial record struct TimescaleInterval
     /// and "0", which older snapshots wrote for zero); null for null. Any other bare number is refused: a job setting is
     /// never an amount of an integer column's units.
     /// </summary>
+    /// <param name="text">The text, or null.</param>
+    /// <returns>The interval, or null.</returns>
+    /// <exception cref="FormatException">The text is not a time length.</exception>
     public static TimescaleInterval? ParseLength(string? text)
         => text is null ? null
             : Parse(text) switch
@@ -223,6 +264,7 @@ internal readonly partial record struct TimescaleInterval
     public decimal PolicyCheckLength => ((decimal)Months * 30 * MicrosecondsPerDay) + Microseconds;
 
     /// <summary>The length as a time span; throws for months and integer amounts, which have none.</summary>
+    /// <returns>The time span.</returns>
     public TimeSpan ToTimeSpan()
         => IsInteger || HasMonths
             ? throw new InvalidOperationException($"The interval {this} has no fixed length as a time span.")
@@ -263,18 +305,23 @@ internal readonly partial record struct TimescaleInterval
     }
 
     /// <summary>The SQL argument: <c>INTERVAL '7 days'</c>, or the bare number for integer time columns.</summary>
-    public string ToSql() => IsInteger ? ToString() : "INTERVAL " + TimescaleSqlContext.Literal(ToString());
+    /// <returns>The SQL text.</returns>
+    public string ToSql() => IsInteger ? ToString() : "INTERVAL '" + ToString() + "'";
 
-    /// <summary>
-    /// The value a C# call takes for this interval in generated code (migration files, scaffolded models): the text for
-    /// time lengths, the number for integer amounts.
-    /// </summary>
-    public object ToCodeValue() => IsInteger ? Microseconds : ToString();
+    /// <summary>The interval as Npgsql's <see cref="NpgsqlInterval"/> (a parameter of type interval); throws for integer amounts.</summary>
+    /// <returns>The Npgsql value.</returns>
+    public NpgsqlInterval ToNpgsqlInterval()
+        => IsInteger
+            ? throw new InvalidOperationException($"The interval {this} is an integer amount, not a time length.")
+            : new NpgsqlInterval(Months, 0, Microseconds);
 
     /// <summary>
     /// The first problem with this interval where <paramref name="use"/> takes it, as the end of
     /// "Feature on entity 'E', property 'P': …"; null when it fits.
     /// </summary>
+    /// <param name="use">Where it is used.</param>
+    /// <param name="display">How the problem names the value as the user wrote it.</param>
+    /// <returns>The problem, or null.</returns>
     public string? Problem(IntervalUse use, string display)
     {
         if (IsInteger && !use.AllowsInteger)
@@ -327,45 +374,48 @@ internal readonly partial record struct TimescaleInterval
 /// <summary>Where an interval is used: its name in errors and what TimescaleDB accepts there.</summary>
 /// <param name="Name">How errors call it: "chunk interval", "interval", "start offset".</param>
 /// <param name="Fix">The fix an error suggests, with an example.</param>
-internal sealed record IntervalUse(string Name, string Fix)
+public sealed record IntervalUse(string Name, string Fix)
 {
+    /// <summary>Whether calendar months and years are taken.</summary>
     public bool AllowsMonths { get; init; }
 
+    /// <summary>Whether an integer amount (integer time columns) is taken.</summary>
     public bool AllowsInteger { get; init; } = true;
 
+    /// <summary>Whether zero is taken.</summary>
     public bool AllowsZero { get; init; }
 
+    /// <summary>Whether negative lengths (and mixed signs) are taken.</summary>
     public bool AllowsNegative { get; init; }
 
     /// <summary>Chunk intervals and range dimensions: a fixed positive length, or digits for integer columns.</summary>
     public static IntervalUse ChunkInterval { get; } = new("chunk interval", "give a positive interval such as TimeSpan.FromDays(1), \"1 day\" or \"12 hours\" (digits for integer time columns)");
 
     /// <summary>A policy's age argument (drop_after, compress_after): months and years are allowed.</summary>
+    /// <param name="fix">The fix an error suggests.</param>
+    /// <returns>The use.</returns>
     public static IntervalUse PolicyArgument(string fix) => new("interval", fix) { AllowsMonths = true };
 
     /// <summary>
     /// A continuous aggregate's refresh window offset: months and years allowed (TimescaleDB takes "3 months"), zero and
     /// negative (in the future) too.
     /// </summary>
+    /// <param name="name">How errors call it.</param>
+    /// <returns>The use.</returns>
     public static IntervalUse Offset(string name) => new(name, "give a time span of whole microseconds, e.g. TimeSpan.FromHours(1), or interval text such as \"3 months\" or \"1 hour\"") { AllowsInteger = false, AllowsMonths = true, AllowsZero = true, AllowsNegative = true };
 
     /// <summary>
     /// A job's schedule interval, max runtime or retry period: a positive length, months and years included, as
     /// TimescaleDB's alter_job takes them for all three (2.23 and 2.28 alike).
     /// </summary>
+    /// <param name="name">How errors call it.</param>
+    /// <param name="fix">The fix an error suggests.</param>
+    /// <returns>The use.</returns>
     public static IntervalUse JobSetting(string name, string fix) => new(name, fix) { AllowsInteger = false, AllowsMonths = true };
 
-    /// <summary>
-    /// The interval <paramref name="value"/> (text, time span, integer) where this use takes it, or the model error that
-    /// names the entity, the property and the fix.
-    /// </summary>
-    public TimescaleInterval Require(object value, string feature, IReadOnlyEntityType entityType, string property)
-    {
-        var (interval, problem) = Check(value);
-        return problem is null ? interval : throw TimescaleModelError.Create(feature, entityType, property, problem, Fix);
-    }
-
     /// <summary>The interval, and its problem in this use (null when it fits).</summary>
+    /// <param name="value">Text, a time span, an integer amount.</param>
+    /// <returns>The interval and its problem.</returns>
     public (TimescaleInterval Value, string? Problem) Check(object value)
     {
         var display = value is string text ? $"\"{text}\"" : Convert.ToString(value, CultureInfo.InvariantCulture) ?? "";
@@ -376,13 +426,6 @@ internal sealed record IntervalUse(string Name, string Fix)
 
         return (interval, interval.Problem(this, display));
     }
-}
-
-/// <summary>The one wording of model errors: "Feature on entity 'E', property 'P': problem. Fix: fix."</summary>
-internal static class TimescaleModelError
-{
-    public static InvalidOperationException Create(string feature, IReadOnlyEntityType entityType, string property, string problem, string fix)
-        => new($"{feature} on entity '{entityType.DisplayName()}', property '{property}': {problem}. Fix: {fix}.");
 }
 
 /// <summary>Intervals in JSON annotations as their canonical text; zero as "0 seconds".</summary>

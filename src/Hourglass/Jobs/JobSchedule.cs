@@ -1,20 +1,20 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Hourglass.EntityFrameworkCore.Infrastructure;
 
-namespace Hourglass.EntityFrameworkCore.Scheduling;
+namespace Hourglass;
 
 /// <summary>
 /// When and how a TimescaleDB job runs: the one description every policy (columnstore, retention, reorder, continuous
-/// aggregate refresh) and every user job shares. A null setting is TimescaleDB's default for that kind of job. It is
-/// written (<see cref="JobScheduleSql"/>), compared (<see cref="JobScheduleComparison"/>), read from the catalog
-/// (<see cref="JobScheduleCatalog"/>) and rendered in C# (<see cref="JobScheduleCode"/>) in one place each; adding an
-/// option means adding it here and in those four.
+/// aggregate refresh) and every user job shares. A null setting is TimescaleDB's default for that kind of job
+/// (<see cref="JobDefaults"/>). <see cref="TimescaleClient.AlterJobAsync"/> takes one as <see cref="JobChanges"/>; the
+/// EF Core plugin declares, compares, writes and scaffolds policies' and jobs' schedules as this type.
 /// </summary>
-/// <remarks>The JSON property names are those the job annotation has always used, so older snapshots still load.</remarks>
-internal sealed record JobSchedule
+/// <remarks>The JSON property names (<see cref="Serialize"/>) are those EF Core's job annotations have always used, so older snapshots still load.</remarks>
+public sealed record JobSchedule
 {
+    private static readonly JsonSerializerOptions s_json = new() { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
+
     /// <summary>How often the job runs (<c>schedule_interval</c>); months and years are allowed, as TimescaleDB allows them.</summary>
     [JsonConverter(typeof(JobIntervalJsonConverter))]
     public TimescaleInterval? ScheduleInterval { get; init; }
@@ -42,12 +42,16 @@ internal sealed record JobSchedule
     /// <summary>False: the scheduler leaves the job alone; it runs only through <c>run_job</c> (<c>scheduled</c>).</summary>
     public bool? Scheduled { get; init; }
 
+    /// <summary>No setting: TimescaleDB's defaults throughout.</summary>
     public static JobSchedule Empty { get; } = new();
 
+    /// <summary>Whether no setting is set.</summary>
     [JsonIgnore]
     public bool IsEmpty => this == Empty;
 
     /// <summary>The settings of <paramref name="other"/> that are set, over this schedule's.</summary>
+    /// <param name="other">The settings that win.</param>
+    /// <returns>The combined schedule.</returns>
     public JobSchedule Over(JobSchedule other) => new()
     {
         ScheduleInterval = other.ScheduleInterval ?? ScheduleInterval,
@@ -64,6 +68,8 @@ internal sealed record JobSchedule
     /// The schedule with every setting that equals the job kind's default left out, so a schedule written out in full
     /// (as the catalog reports it) and one that names only what differs compare equal.
     /// </summary>
+    /// <param name="defaults">The job kind's defaults (<see cref="JobKinds.Defaults"/>).</param>
+    /// <returns>The schedule without defaults.</returns>
     public JobSchedule WithoutDefaults(JobDefaults defaults)
     {
         var fixedByDefault = defaults.FixedSchedule ?? (InitialStart is not null);
@@ -82,21 +88,50 @@ internal sealed record JobSchedule
     /// Why TimescaleDB would refuse this schedule as <paramref name="defaults"/>' kind of job, or null: the interval of a
     /// fixed schedule has whole months or a fixed length, not both ("month intervals cannot have day or time component").
     /// </summary>
+    /// <param name="defaults">The job kind's defaults.</param>
+    /// <returns>The problem, or null.</returns>
     public string? FixedScheduleProblem(JobDefaults defaults)
         => ScheduleInterval is { HasMonths: true, Microseconds: not 0 } interval && (FixedSchedule ?? defaults.FixedSchedule ?? InitialStart is not null)
             ? $"the schedule interval \"{interval}\" mixes months with days or time, which TimescaleDB refuses on a fixed schedule"
             : null;
 
-    /// <summary>The schedule as one JSON object (<see cref="AnnotationJson"/>).</summary>
-    public string Serialize() => AnnotationJson.Serialize(this);
+    /// <summary>
+    /// alter_job moves a job's start to now when it sets <c>fixed_schedule</c> without <c>initial_start</c>, so a call
+    /// that sets it on a job with a start passes the start again.
+    /// </summary>
+    /// <param name="start">The job's current initial start.</param>
+    /// <returns>The settings to pass to alter_job.</returns>
+    public JobSchedule KeepingStart(DateTimeOffset? start)
+        => FixedSchedule is null || InitialStart is not null || start is null ? this : this with { InitialStart = start };
 
-    public static JobSchedule Deserialize(string json) => AnnotationJson.Deserialize<JobSchedule>(json);
+    /// <summary>
+    /// alter_job clears a job's time zone when it is not passed (TimescaleDB 2.23 and 2.28 alike), so a call that
+    /// changes anything on a job with a time zone passes it again.
+    /// </summary>
+    /// <param name="timezone">The job's current time zone.</param>
+    /// <returns>The settings to pass to alter_job.</returns>
+    public JobSchedule KeepingTimezone(string? timezone)
+        => IsEmpty || Timezone is not null || timezone is null ? this : this with { Timezone = timezone };
 
-    /// <summary>Reads the schedule settings out of a larger JSON object (the job annotation keeps them beside its own).</summary>
-    public static JobSchedule FromJson(JsonElement element) => AnnotationJson.Deserialize<JobSchedule>(element);
+    /// <summary>The schedule as one JSON object, unset settings left out; intervals as canonical text ("6 hours", "1 month").</summary>
+    /// <returns>The JSON text.</returns>
+    public string Serialize() => JsonSerializer.Serialize(this, s_json);
 
-    /// <summary>Writes the schedule's settings into a larger JSON object.</summary>
-    public JsonElement ToJson() => AnnotationJson.ToElement(this);
+    /// <summary>Reads <see cref="Serialize"/>'s JSON (also older zeros: "0", "00:00:00").</summary>
+    /// <param name="json">The JSON text.</param>
+    /// <returns>The schedule.</returns>
+    public static JobSchedule Deserialize(string json)
+        => JsonSerializer.Deserialize<JobSchedule>(json, s_json) ?? throw new InvalidOperationException($"'{json}' cannot be read as a job schedule.");
+
+    /// <summary>Reads the schedule settings out of a larger JSON object (EF's job annotation keeps them beside its own).</summary>
+    /// <param name="element">The JSON object.</param>
+    /// <returns>The schedule.</returns>
+    public static JobSchedule FromJson(JsonElement element)
+        => element.Deserialize<JobSchedule>(s_json) ?? throw new InvalidOperationException($"'{element}' cannot be read as a job schedule.");
+
+    /// <summary>The schedule's settings as a JSON object, to write into a larger one.</summary>
+    /// <returns>The JSON object.</returns>
+    public JsonElement ToJson() => JsonSerializer.SerializeToElement(this, s_json);
 }
 
 /// <summary>
@@ -110,7 +145,7 @@ internal sealed record JobSchedule
 /// <param name="FixedSchedule">True or false, or null for policies: fixed exactly when an initial start was given.</param>
 /// <param name="RetryPeriodIsScheduleInterval">True when the retry period defaults to the schedule interval (refresh policies).</param>
 /// <param name="CreateTakesScheduleInterval">Whether the creating function takes <c>schedule_interval</c> (add_reorder_policy does not).</param>
-internal sealed record JobDefaults(
+public sealed record JobDefaults(
     TimescaleInterval? ScheduleInterval,
     TimescaleInterval MaxRuntime,
     int MaxRetries,
@@ -123,6 +158,8 @@ internal sealed record JobDefaults(
     public static JobDefaults UserJob { get; } = new(null, TimescaleInterval.Zero, -1, TimescaleInterval.FromTimeSpan(TimeSpan.FromMinutes(5)), true);
 
     /// <summary>The value a setting returns to when the model stops naming it, or null when only recreating the job resets it.</summary>
+    /// <param name="current">The schedule the job will have (its interval is the refresh policies' retry period).</param>
+    /// <returns>The settings that reset each setting.</returns>
     public JobSchedule ResetValues(JobSchedule current) => new()
     {
         ScheduleInterval = ScheduleInterval,

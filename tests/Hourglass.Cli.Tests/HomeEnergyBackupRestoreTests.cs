@@ -1,0 +1,72 @@
+using System.Diagnostics;
+using Hourglass.Testing;
+using Npgsql;
+using Xunit;
+
+namespace Hourglass.Cli.Tests;
+
+/// <summary>
+/// samples/HomeEnergy (seed 003), task 10: the seed's backup and restore scripts as `hourglass backup --keep 7` and
+/// `hourglass restore` into a fresh database, checksums verified, on the native TimescaleDB with the sample's own
+/// data (columnstore chunks, policies).
+/// </summary>
+public sealed class HomeEnergyBackupRestoreTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("hourglass-homeenergy-backup-").FullName;
+
+    [NativeTimescaleFact("pg_dump/pg_restore matching the server and a database per backup")]
+    public async Task The_sample_database_is_backed_up_keeping_7_and_restored_into_a_fresh_database_with_checksums_verified()
+    {
+        var server = await TestServers.RequireNativeTimescaleAsync(NativeNeeds.Databases | NativeNeeds.Superuser | NativeNeeds.ClientTools);
+        await using var source = await server.CreateDatabaseAsync("aetherlens");
+        var sample = await RunSampleAsync(source.ConnectionString);
+        Assert.Contains("Ingested 86,400 metrics", sample, StringComparison.Ordinal);
+        var sourceMetrics = await source.ScalarAsync<long>("SELECT count(*) FROM aetherlens.metrics");
+        var sourceColumnstore = await source.ScalarAsync<long>(
+            "SELECT count(*) FROM timescaledb_information.chunks WHERE hypertable_schema = 'aetherlens' AND is_compressed");
+        Assert.Equal(86_400, sourceMetrics);
+        Assert.True(sourceColumnstore >= 3, $"{sourceColumnstore} chunks in the columnstore");
+
+        // The seed's backup_database.sh: a dated backup, the newest 7 kept.
+        var (backupExit, backupOutput) = await CliProcess.RunAsync(
+            ["backup", Path.Combine(_folder, "aetherlens_{timestamp}.dump"), "--keep", "7", "--checksums", "--pg-bin", server.BinDirectory!, "--connection", source.ConnectionString]);
+        Assert.True(backupExit == 0, backupOutput);
+        // One backup so far, so --keep 7 keeps it (the pruning itself: BackupRestoreTests.Keep_prunes_...).
+        Assert.Contains($"Kept the newest 1 backup(s) of {source.DatabaseName}", backupOutput, StringComparison.Ordinal);
+        Assert.Contains("Recorded row counts and checksums of", backupOutput, StringComparison.Ordinal);
+        var dump = Assert.Single(Directory.GetFiles(_folder, "aetherlens_*.dump"));
+
+        // The seed's restore_database.sh: into a fresh database (not even the extension in it).
+        await using var target = await server.CreateDatabaseAsync("aetherlens_restored");
+        await target.ExecuteAsync("DROP EXTENSION timescaledb");
+        var (restoreExit, restoreOutput) = await CliProcess.RunAsync(
+            ["restore", dump, "--pg-bin", server.BinDirectory!, "--connection", target.ConnectionString], timeout: TimeSpan.FromMinutes(5));
+        Assert.True(restoreExit == 0, restoreOutput);
+        NpgsqlConnection.ClearAllPools();
+        Assert.Matches(@"Verified \d+ table\(s\): row counts and checksums match the backup", restoreOutput);
+
+        Assert.Equal(sourceMetrics, await target.ScalarAsync<long>("SELECT count(*) FROM aetherlens.metrics"));
+        Assert.Equal(sourceColumnstore, await target.ScalarAsync<long>(
+            "SELECT count(*) FROM timescaledb_information.chunks WHERE hypertable_schema = 'aetherlens' AND is_compressed"));
+        Assert.Equal(
+            ["policy_compression", "policy_retention"],
+            await target.ColumnAsync<string>("SELECT proc_name::text FROM timescaledb_information.jobs WHERE hypertable_schema = 'aetherlens' ORDER BY 1"));
+    }
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    private static async Task<string> RunSampleAsync(string connectionString)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "HomeEnergy.dll"));
+        start.Environment["COLUMNS"] = "160";
+        start.Environment["HOURGLASS_CONNECTION"] = connectionString;
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        await process.WaitForExitAsync(timeout.Token);
+        Assert.True(process.ExitCode == 0, $"HomeEnergy exited with {process.ExitCode}.\n{await output}{await error}");
+        return await output;
+    }
+}
