@@ -32,7 +32,7 @@ internal static class DoctorChecks
         results.Add(await CheckJobsAsync(connection, server, snapshot.Jobs, cancellationToken));
         results.Add(CheckPolicies(snapshot));
         results.Add(CheckChunkSize(snapshot));
-        results.Add(CheckAggregates(snapshot.Aggregates, await connection.Timescale().GetPendingMigrationRefreshesAsync(schemas, cancellationToken)));
+        results.Add(CheckAggregates(snapshot.Aggregates, snapshot.Jobs, server, await connection.Timescale().GetPendingMigrationRefreshesAsync(schemas, cancellationToken)));
         return results;
     }
 
@@ -169,7 +169,10 @@ internal static class DoctorChecks
             && (j.NextStart is null || j.NextStart < now.AddMinutes(-5))).ToList();
         if (neverRun.Count > 0)
         {
-            return CheckResult.Warn(CheckIds.Jobs, $"Jobs that never ran: {string.Join(", ", neverRun.Select(j => $"{j.Id} ({j.Name})"))}. Without background workers they run only with CALL run_job(id) (hourglass jobs run ID).{notes}");
+            var why = server.MaxBackgroundWorkers is null
+                ? "This server has no background workers, so they run only by hand"
+                : "The scheduler has not started them (see the workers check)";
+            return CheckResult.Warn(CheckIds.Jobs, $"Jobs that never ran although due: {string.Join(", ", neverRun.Select(j => $"{j.Id} ({j.Name})"))}. {why}: run them now ({string.Join(", ", neverRun.Select(j => $"`hourglass jobs run {j.Id}`"))}); a run by hand also moves a job's next start one schedule interval ahead, as the scheduler does after a run.{notes}");
         }
 
         var recovered = jobs.Where(j => j.TotalFailures > 0 && j.Kind != JobKind.Telemetry).ToList();
@@ -199,6 +202,7 @@ internal static class DoctorChecks
     private static CheckResult CheckPolicies(CatalogSnapshot snapshot)
     {
         var unmanaged = new List<string>();
+        var compressNow = new List<string>();
         var checkedCount = 0;
         foreach (var h in snapshot.Hypertables)
         {
@@ -210,17 +214,21 @@ internal static class DoctorChecks
             checkedCount++;
             var managed = snapshot.Jobs.Any(j => j.RelationSchema == h.Schema && j.RelationName == h.Name && j.Kind is JobKind.Columnstore or JobKind.Retention);
             var cutoff = DateTimeOffset.UtcNow - interval;
-            var old = snapshot.Chunks.TryGetValue(h.QualifiedName, out var chunks) && chunks.Any(c => c.RangeEnd < cutoff);
+            // Chunks already in the columnstore are what the advice asks for; only old rowstore chunks grow uncompressed.
+            var old = snapshot.Chunks.TryGetValue(h.QualifiedName, out var chunks) && chunks.Any(c => c.RangeEnd < cutoff && !c.IsColumnstore);
             if (!managed && old)
             {
                 unmanaged.Add(h.QualifiedName);
+                compressNow.Add(h.ColumnstoreEnabled
+                    ? $"`hourglass chunks {h.QualifiedName} --compress --older-than {Math.Max(1, (long)Math.Ceiling(interval.TotalHours))}h`"
+                    : $"`ALTER TABLE {h.QualifiedName} SET (timescaledb.enable_columnstore)`, then `hourglass chunks {h.QualifiedName} --compress --older-than {Math.Max(1, (long)Math.Ceiling(interval.TotalHours))}h`");
             }
         }
 
         // The Apache edition has no columnstore and no policies: only dropping old chunks by hand (or a cron of one's own) bounds the growth.
         var fix = snapshot.Server.Edition == TimescaleEdition.Apache
             ? $"The '{snapshot.Server.License}' license has no columnstore or policies: drop old chunks on a schedule of your own (hourglass chunks TABLE --drop --older-than 90d, or drop_chunks()), or set timescaledb.license = 'timescale' for policies."
-            : "Add add_columnstore_policy or add_retention_policy (or compress now: hourglass chunks TABLE --compress --older-than 7d).";
+            : $"Add a columnstore or retention policy (WithColumnstorePolicy(...)/WithRetentionPolicy(...) in the EF model, or add_columnstore_policy/add_retention_policy), or convert the old chunks now: {string.Join("; ", compressNow)}.";
         return unmanaged.Count > 0
             ? CheckResult.Warn(CheckIds.Policies, $"Hypertables with chunks older than their interval but no columnstore or retention policy (they grow uncompressed forever): {string.Join(", ", unmanaged)}. {fix}")
             : CheckResult.Pass(CheckIds.Policies, $"{checkedCount} time-partitioned hypertable(s): none keeps chunks older than its interval without a columnstore or retention policy.");
@@ -257,7 +265,7 @@ internal static class DoctorChecks
             : CheckResult.Pass(CheckIds.ChunkSize, $"The newest chunks of all hypertables take {InfoCommand.Bytes(total)}, within {basis}.");
     }
 
-    private static CheckResult CheckAggregates(IReadOnlyList<ContinuousAggregate> aggregates, IReadOnlyList<PendingMigrationRefresh> pendingRefreshes)
+    private static CheckResult CheckAggregates(IReadOnlyList<ContinuousAggregate> aggregates, IReadOnlyList<Job> jobs, TimescaleServer server, IReadOnlyList<PendingMigrationRefresh> pendingRefreshes)
     {
         if (pendingRefreshes.Count > 0)
         {
@@ -266,9 +274,29 @@ internal static class DoctorChecks
                 + $"{string.Join(", ", pendingRefreshes.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.QualifiedName} (pending since {p.RequestedAt:u})")))}. Run the migrations again (dotnet ef database update, or the application's Database.Migrate()): they finish pending refreshes first.");
         }
 
-        var stale = aggregates.Where(a => !a.IsRefreshed).Select(a => a.QualifiedName).ToList();
+        var stale = aggregates.Where(a => !a.IsRefreshed).ToList();
         return stale.Count > 0
-            ? CheckResult.Warn(CheckIds.Aggregates, $"Continuous aggregates never refreshed (queries see only real-time data, or nothing with materialized_only): {string.Join(", ", stale)}. Add add_continuous_aggregate_policy or CALL refresh_continuous_aggregate.")
+            ? CheckResult.Warn(CheckIds.Aggregates, $"Continuous aggregates never refreshed (queries see only real-time data, or nothing with materialized_only): {string.Join("; ", stale.Select(a => NeverRefreshed(a, jobs, server)))}.")
             : CheckResult.Pass(CheckIds.Aggregates, $"{aggregates.Count} continuous aggregate(s), all refreshed.");
+    }
+
+    /// <summary>What to do about one never-refreshed aggregate: its policy's first run if it has one, and how to refresh now.</summary>
+    private static string NeverRefreshed(ContinuousAggregate aggregate, IReadOnlyList<Job> jobs, TimescaleServer server)
+    {
+        var refreshNow = $"refresh now with `hourglass refresh {aggregate.QualifiedName}`";
+        var policy = jobs.FirstOrDefault(j => j.Kind == JobKind.ContinuousAggregateRefresh && j.Relation == aggregate.QualifiedName);
+        if (policy is null)
+        {
+            return $"{aggregate.QualifiedName} has no refresh policy: {refreshNow}, and add one (WithRefreshPolicy(...) in the EF model, or add_continuous_aggregate_policy) to keep it fresh";
+        }
+
+        var first = !policy.Scheduled
+            ? $"its refresh policy (job {policy.Id}) is paused"
+            : server.MaxBackgroundWorkers is null
+            ? $"its refresh policy (job {policy.Id}) never runs by itself on this server without background workers"
+            : policy.NextStart is { } next && next > DateTimeOffset.UtcNow
+            ? string.Create(CultureInfo.InvariantCulture, $"its refresh policy (job {policy.Id}) first runs at {next:u}")
+            : $"its refresh policy (job {policy.Id}) is due and waits for the scheduler";
+        return $"{aggregate.QualifiedName}: {first}; {refreshNow}, or run the policy with `hourglass jobs run {policy.Id}`";
     }
 }

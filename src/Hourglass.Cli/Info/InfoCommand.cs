@@ -76,7 +76,9 @@ internal static class InfoCommand
                 Cell(Bytes(h.TotalBytes)),
                 Cell(!h.ColumnstoreEnabled ? "off" : h.AfterCompressionBytes is null ? "on, nothing converted"
                     : $"{Bytes(h.BeforeCompressionBytes ?? 0)} → {Bytes(h.AfterCompressionBytes.Value)}" + (h.ColumnstoreRatio is null ? "" : $"\n{h.ColumnstoreRatio.Value.ToString("0.0", CultureInfo.InvariantCulture)}x smaller")),
-                h.ApproximateRows is { } rows ? Cell(rows.ToString("N0", CultureInfo.InvariantCulture)) : new Markup("[yellow]unknown, not analyzed[/]"),
+                h.ApproximateRows is not { } rows ? new Markup("[yellow]unknown, not analyzed[/]")
+                    : h.RowsModifiedSinceAnalyze > 0 ? new Markup(Markup.Escape(rows.ToString("N0", CultureInfo.InvariantCulture)) + $"\n[yellow]stale: {h.RowsModifiedSinceAnalyze.ToString("N0", CultureInfo.InvariantCulture)} changed since ANALYZE[/]")
+                    : Cell(rows.ToString("N0", CultureInfo.InvariantCulture)),
                 Cell(Range(h.OldestChunk?.Start, h.NewestChunk?.End)));
         }
 

@@ -80,6 +80,7 @@ internal static class InfoQuery
             ranges.Count == 0 ? null : new ChunkRange(ranges[^1].Start, ranges[^1].End))
         {
             RowsAnalyzed = h.ApproximateRowCount is not null,
+            RowsModifiedSinceAnalyze = h.RowsModifiedSinceAnalyze,
             ChunkSizes = ranges,
         };
     }

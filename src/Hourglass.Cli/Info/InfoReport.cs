@@ -42,6 +42,9 @@ internal sealed record HypertableInfo(
     /// <summary>False when no chunk was ever analyzed: approximateRows is then null (unknown), not 0.</summary>
     public bool RowsAnalyzed { get; init; }
 
+    /// <summary>Rows changed in the chunks since their last ANALYZE: approximateRows leaves them out (stale statistics).</summary>
+    public long RowsModifiedSinceAnalyze { get; init; }
+
     /// <summary>Bytes per chunk range (hash partitions of one range summed), oldest first: the data of the chunk-size chart.</summary>
     public IReadOnlyList<ChunkSize> ChunkSizes { get; init; } = [];
 }

@@ -1,4 +1,6 @@
 using Hourglass.EntityFrameworkCore.ContinuousAggregates;
+using Hourglass.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 // ReSharper disable once CheckNamespace
@@ -24,6 +26,9 @@ public static class ContinuousAggregateEntityTypeBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(entityTypeBuilder);
         ArgumentException.ThrowIfNullOrWhiteSpace(viewName);
+        TimescalePluginCheck.Require(entityTypeBuilder, "Continuous aggregate", "Sql", "IsContinuousAggregate(...)");
+        // A view has no key of its own: keyless unless the application configures one (explicitly, before or after).
+        ((IConventionEntityType)entityTypeBuilder.Metadata).Builder.HasNoKey();
         // Explicitly no table: naming conventions (e.g. snake_case) otherwise keep the default table name they rewrote.
         entityTypeBuilder.ToTable((string?)null);
         entityTypeBuilder.ToView(viewName, schema);

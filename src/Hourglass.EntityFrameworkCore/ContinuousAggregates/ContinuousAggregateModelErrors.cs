@@ -157,6 +157,7 @@ internal sealed class ContinuousAggregateConventionSetPlugin : IConventionSetPlu
     {
         ArgumentNullException.ThrowIfNull(conventionSet);
         conventionSet.Add(new ContinuousAggregateValidationConvention());
+        conventionSet.Add(new ContinuousAggregateQueryCheckConvention());
         return conventionSet;
     }
 }

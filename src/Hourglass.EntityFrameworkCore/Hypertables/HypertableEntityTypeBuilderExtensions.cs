@@ -1,5 +1,6 @@
 using System.Linq.Expressions;
 using Hourglass.EntityFrameworkCore.Hypertables;
+using Hourglass.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 // ReSharper disable once CheckNamespace
@@ -21,7 +22,9 @@ public static class HypertableEntityTypeBuilderExtensions
         where TEntity : class
     {
         ArgumentNullException.ThrowIfNull(entityTypeBuilder);
-        entityTypeBuilder.Metadata.SetAnnotation(HypertableAnnotationNames.TimeProperty, HypertableBuilder.PropertyName(timeProperty));
+        var name = HypertableBuilder.PropertyName(timeProperty);
+        TimescalePluginCheck.Require(entityTypeBuilder, "Hypertable", name, "IsHypertable(...)");
+        entityTypeBuilder.Metadata.SetAnnotation(HypertableAnnotationNames.TimeProperty, name);
         return new HypertableBuilder<TEntity>(entityTypeBuilder.Metadata);
     }
 
@@ -33,6 +36,7 @@ public static class HypertableEntityTypeBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(entityTypeBuilder);
         ArgumentException.ThrowIfNullOrWhiteSpace(timePropertyName);
+        TimescalePluginCheck.Require(entityTypeBuilder, "Hypertable", timePropertyName, "IsHypertable(...)");
         entityTypeBuilder.Metadata.SetAnnotation(HypertableAnnotationNames.TimeProperty, timePropertyName);
         return new HypertableBuilder(entityTypeBuilder.Metadata);
     }

@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore.Metadata.Conventions.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.EntityFrameworkCore.Query;
 using Microsoft.Extensions.DependencyInjection;
@@ -31,6 +32,7 @@ internal static class TimescaleServiceRegistration
         services.TryAddSingleton<TimescaleLoggingDefinitions>();
         services.TryAddScoped<TimescaleDiagnostics>();
         services.TryAddScoped<TimescaleServerDetector>();
+        services.TryAddEnumerable(ServiceDescriptor.Scoped<IConventionSetPlugin, TimescalePluginMarkConventionSetPlugin>());
         foreach (var feature in TimescaleFeatures.All)
         {
             feature.AddServices(services);

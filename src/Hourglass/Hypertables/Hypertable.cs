@@ -29,6 +29,15 @@ public sealed record Hypertable(
     /// <summary>"schema.name".</summary>
     public string QualifiedName => $"{Schema}.{Name}";
 
+    /// <summary>
+    /// Rows inserted, updated or deleted in the hypertable's chunks since they were last analyzed (the sum of
+    /// <c>pg_stat_user_tables.n_mod_since_analyze</c> over the chunks). <see cref="ApproximateRowCount"/> comes from the
+    /// statistics of the last ANALYZE, so when this is large against it the estimate is stale: run ANALYZE (autovacuum
+    /// does so once a chunk has changed by its analyze threshold). PostgreSQL's cumulative statistics reach this view
+    /// within a second or so of a commit.
+    /// </summary>
+    public long RowsModifiedSinceAnalyze { get; init; }
+
     /// <summary>The primary (first range) dimension.</summary>
     public Dimension? PrimaryDimension => Dimensions.FirstOrDefault(d => d.Kind == DimensionKind.Range);
 }

@@ -63,7 +63,11 @@ public sealed partial class TimescaleClient
                        WHERE c.hypertable_schema = h.hypertable_schema AND c.hypertable_name = h.hypertable_name
                          -- reltuples is -1 until the first ANALYZE (PostgreSQL 14+); before 14 it is 0 with no pages.
                          AND (c.is_compressed OR pc.reltuples > 0 OR (pc.reltuples = 0 AND (pc.relpages > 0 OR current_setting('server_version_num')::int >= 140000)))),
-                   cs.total_chunks, cs.converted_chunks, cs.before_bytes, cs.after_bytes
+                   cs.total_chunks, cs.converted_chunks, cs.before_bytes, cs.after_bytes,
+                   (SELECT coalesce(sum(s.n_mod_since_analyze), 0)::bigint
+                    FROM timescaledb_information.chunks c
+                    JOIN pg_catalog.pg_stat_user_tables s ON s.schemaname = c.chunk_schema AND s.relname = c.chunk_name
+                    WHERE c.hypertable_schema = h.hypertable_schema AND c.hypertable_name = h.hypertable_name)
             FROM timescaledb_information.hypertables h
             CROSS JOIN LATERAL (SELECT format('%I.%I', h.hypertable_schema, h.hypertable_name)::regclass AS rel) r
             LEFT JOIN LATERAL (SELECT sum(d.table_bytes) AS table_bytes, sum(d.index_bytes) AS index_bytes, sum(d.toast_bytes) AS toast_bytes, sum(d.total_bytes) AS total_bytes
@@ -94,7 +98,10 @@ public sealed partial class TimescaleClient
                     analyzed ? r.GetInt64(9) : null,
                     enabled,
                     enabled ? settings.GetValueOrDefault(key) ?? ColumnstoreSettings.None : null,
-                    enabled ? new ColumnstoreStats(r.Int(11) ?? r.GetInt32(3), r.Int(12) ?? 0, r.Int(12) is > 0 ? r.Long(13) : null, r.Int(12) is > 0 ? r.Long(14) : null) : null);
+                    enabled ? new ColumnstoreStats(r.Int(11) ?? r.GetInt32(3), r.Int(12) ?? 0, r.Int(12) is > 0 ? r.Long(13) : null, r.Int(12) is > 0 ? r.Long(14) : null) : null)
+                {
+                    RowsModifiedSinceAnalyze = r.Long(15) ?? 0,
+                };
             },
             cancellationToken).ConfigureAwait(false);
     }

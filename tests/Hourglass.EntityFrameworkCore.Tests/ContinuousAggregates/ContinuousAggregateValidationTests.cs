@@ -127,7 +127,7 @@ public class ContinuousAggregateValidationTests
         var message = ErrorOf(CaggModels.Model("metrics", "hourly", c => c.WithRefreshPolicy("-100000000 years", "100000000 years", "1 day")));
         Assert.Contains("start offset (-1200000000 months) must be greater than its end offset (1200000000 months)", message, StringComparison.Ordinal);
 
-        using var context = CaggModels.Context(NoServer, CaggModels.Model("metrics", "hourly", c => c.WithRefreshPolicy(long.MaxValue, long.MinValue, "1 day"), sql: "SELECT time_bucket(10, device_id) AS bucket FROM {0} GROUP BY 1"));
+        using var context = CaggModels.Context(NoServer, CaggModels.Model("metrics", "hourly", c => c.WithRefreshPolicy(long.MaxValue, long.MinValue, "1 day"), sql: "SELECT time_bucket(10, device_id) AS bucket, device_id, avg(value) AS avg_value, max(value) AS max_value FROM {0} GROUP BY 1, 2"));
         Assert.NotNull(context.Model);
     }
 
