@@ -14,6 +14,7 @@ public partial class CatalogSqlLayoutTests
     private static readonly string[] s_migrationSql =
     [
         "Columnstore/ColumnstoreSqlGenerator.cs",
+        "ContinuousAggregates/ContinuousAggregateSqlGenerator.cs",
         "Jobs/JobSqlGenerator.cs",
         "Scheduling/PolicySchedules.cs",
     ];
