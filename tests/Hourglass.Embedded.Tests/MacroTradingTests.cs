@@ -19,7 +19,7 @@ public sealed partial class MacroTradingTests : IDisposable
     // The seed's segmentby columns (signals: the sample's choice, the seed names none) and compression delays.
     private static readonly Dictionary<string, (string SegmentBy, string OrderBy, string After)> ExpectedColumnstore = new()
     {
-        ["market_data"] = ("instrument_id", "\"timestamp\" DESC", "30 days"),
+        ["market_data"] = ("instrument_id", "timestamp DESC", "30 days"),
         ["macro_series"] = ("series_id", "observation_date DESC", "90 days"),
         ["curves"] = ("curve_id", "curve_date DESC", "90 days"),
         ["flow_data"] = ("series_id", "observation_date DESC", "90 days"),
