@@ -89,7 +89,7 @@ public sealed class EmbeddedBackupTests : IDisposable
         // TimescaleDB's catalog differs between versions (its post-restore check refuses another version's): restore says
         // so before it changes anything.
         Assert.True(restoreExit == 2, restoreOutput);
-        Assert.Contains($"The backup was made with TimescaleDB {devTimescale}, but this server has TimescaleDB {targetTimescale}", OneLine(restoreOutput), StringComparison.Ordinal);
+        Assert.Contains($"The backup was made with TimescaleDB {devTimescale}, but database {target.DatabaseName} has TimescaleDB {targetTimescale}", OneLine(restoreOutput), StringComparison.Ordinal);
         Assert.Equal(0L, await target.ScalarAsync<long>("SELECT count(*) FROM pg_class WHERE relname IN ('readings', 'devices')"));
     }
 
