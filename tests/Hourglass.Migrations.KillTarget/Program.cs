@@ -11,7 +11,9 @@ using Hourglass.EntityFrameworkCore.Infrastructure;
 // "step <name>" as each kill point's statement is sent, so the parent can kill it there; run again, it completes.
 Size.ReadingsPerDevice = int.Parse(args[1], CultureInfo.InvariantCulture);
 var options = new DbContextOptionsBuilder<KillMigrationContext>()
-    .UseNpgsql(args[0], o => o.UseTimescale())
+    // Inserting 3,000,000 rows took longer than EF's default 30 s command timeout on a loaded 2-core CI machine; the test
+    // is about the kill, not about timeouts.
+    .UseNpgsql(args[0], o => o.UseTimescale().CommandTimeout(600))
     .AddInterceptors(new StepAnnouncer())
     .LogTo(Console.WriteLine, [TimescaleEventId.PendingStepResumed])
     .ConfigureWarnings(w => w.Ignore(RelationalEventId.PendingModelChangesWarning))
