@@ -1,4 +1,9 @@
 using System.Runtime.CompilerServices;
+using Hourglass.EntityFrameworkCore.Columnstore;
+using Hourglass.EntityFrameworkCore.Hypertables;
+using Hourglass.EntityFrameworkCore.Reorder;
+using Hourglass.EntityFrameworkCore.Retention;
+using Hourglass.EntityFrameworkCore.Scheduling;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
@@ -30,13 +35,63 @@ internal static class TimescalePluginCheck
             return;
         }
 
-        throw TimescaleModelError.Create(
-            feature,
-            entityType,
-            property,
-            $"{call} needs the Hourglass plugin, and this context is configured without UseTimescale(): migrations would create a plain table without the TimescaleDB features, and TimescaleDB functions such as EF.Functions.TimeBucket would not translate",
-            "add UseTimescale() to the Npgsql options, e.g. options.UseNpgsql(connectionString, npgsql => npgsql.UseTimescale()) (or services.AddEntityFrameworkTimescale() for an internal service provider)");
+        throw TimescaleModelError.Create(feature, entityType, property, Problem(call), Fix);
     }
+
+    /// <summary>Throws when the model is built without the Hourglass plugin (model-level declarations such as jobs).</summary>
+    public static void Require(IReadOnlyModel model, string subject, string call)
+    {
+        if (!s_modelsWithPlugin.TryGetValue(model, out _))
+        {
+            throw new InvalidOperationException($"{subject}: {Problem(call)}. Fix: {Fix}.");
+        }
+    }
+
+    /// <summary>
+    /// Throws when an entity of a model built without the plugin carries Hourglass's attributes (<c>[Hypertable]</c>,
+    /// <c>[Columnstore]</c>, policy attributes): only the plugin's conventions read them, so without it they would be
+    /// ignored. Called where Hourglass code runs without <c>UseTimescale()</c>: the design-time model differ of
+    /// <c>dotnet ef migrations add</c>.
+    /// </summary>
+    public static void RequireForAttributes(IReadOnlyModel model)
+    {
+        foreach (var entityType in model.GetEntityTypes())
+        {
+            var attribute = entityType.ClrType.GetCustomAttributes(inherit: true)
+                .Select(a => a.GetType())
+                .FirstOrDefault(ModelAttributes.ContainsKey);
+            if (attribute is null)
+            {
+                continue;
+            }
+
+            var timeProperty = entityType.ClrType.GetCustomAttributes(typeof(HypertableAttribute), inherit: true) is [HypertableAttribute hypertable, ..]
+                ? hypertable.TimeProperty
+                : "-";
+            throw TimescaleModelError.Create(
+                ModelAttributes[attribute],
+                entityType,
+                timeProperty,
+                Problem($"[{attribute.Name[..^"Attribute".Length]}]") + " (without the plugin no convention reads the attribute)",
+                Fix);
+        }
+    }
+
+    private static readonly Dictionary<Type, string> ModelAttributes = new()
+    {
+        [typeof(HypertableAttribute)] = "Hypertable",
+        [typeof(HypertableHashDimensionAttribute)] = "Hypertable",
+        [typeof(HypertableRangeDimensionAttribute)] = "Hypertable",
+        [typeof(ColumnstoreAttribute)] = "Columnstore",
+        [typeof(RetentionPolicyAttribute)] = "Retention policy",
+        [typeof(ReorderPolicyAttribute)] = "Reorder policy",
+        [typeof(PolicyScheduleAttribute)] = "Policy schedule",
+    };
+
+    private static string Problem(string call)
+        => $"{call} needs the Hourglass plugin, and this context is configured without UseTimescale(): migrations would create a plain table without the TimescaleDB features, and TimescaleDB functions such as EF.Functions.TimeBucket would not translate";
+
+    private const string Fix = "add UseTimescale() to the Npgsql options, e.g. options.UseNpgsql(connectionString, npgsql => npgsql.UseTimescale()) (or services.AddEntityFrameworkTimescale() for an internal service provider)";
 
     /// <summary>Checks the entity type behind an <see cref="EntityTypeBuilder"/>.</summary>
     public static void Require(EntityTypeBuilder builder, string feature, string property, string call) => Require(builder.Metadata, feature, property, call);
