@@ -1,9 +1,4 @@
 using System.Runtime.CompilerServices;
-using Hourglass.EntityFrameworkCore.Columnstore;
-using Hourglass.EntityFrameworkCore.Hypertables;
-using Hourglass.EntityFrameworkCore.Reorder;
-using Hourglass.EntityFrameworkCore.Retention;
-using Hourglass.EntityFrameworkCore.Scheduling;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
@@ -57,36 +52,22 @@ internal static class TimescalePluginCheck
     {
         foreach (var entityType in model.GetEntityTypes())
         {
-            var attribute = entityType.ClrType.GetCustomAttributes(inherit: true)
-                .Select(a => a.GetType())
-                .FirstOrDefault(ModelAttributes.ContainsKey);
-            if (attribute is null)
+            var attributes = entityType.ClrType.GetCustomAttributes(inherit: true).OfType<ITimescaleModelAttribute>().ToList();
+            if (attributes.Count == 0)
             {
                 continue;
             }
 
-            var timeProperty = entityType.ClrType.GetCustomAttributes(typeof(HypertableAttribute), inherit: true) is [HypertableAttribute hypertable, ..]
-                ? hypertable.TimeProperty
-                : "-";
+            // The attribute that names a property (the hypertable's time column) when there is one, else the first.
+            var attribute = attributes.FirstOrDefault(a => a.Property is not null) ?? attributes[0];
             throw TimescaleModelError.Create(
-                ModelAttributes[attribute],
+                attribute.Feature,
                 entityType,
-                timeProperty,
-                Problem($"[{attribute.Name[..^"Attribute".Length]}]") + " (without the plugin no convention reads the attribute)",
+                attribute.Property ?? "-",
+                Problem($"[{attribute.GetType().Name[..^"Attribute".Length]}]") + " (without the plugin no convention reads the attribute)",
                 Fix);
         }
     }
-
-    private static readonly Dictionary<Type, string> ModelAttributes = new()
-    {
-        [typeof(HypertableAttribute)] = "Hypertable",
-        [typeof(HypertableHashDimensionAttribute)] = "Hypertable",
-        [typeof(HypertableRangeDimensionAttribute)] = "Hypertable",
-        [typeof(ColumnstoreAttribute)] = "Columnstore",
-        [typeof(RetentionPolicyAttribute)] = "Retention policy",
-        [typeof(ReorderPolicyAttribute)] = "Reorder policy",
-        [typeof(PolicyScheduleAttribute)] = "Policy schedule",
-    };
 
     private static string Problem(string call)
         => $"{call} needs the Hourglass plugin, and this context is configured without UseTimescale(): migrations would create a plain table without the TimescaleDB features, and TimescaleDB functions such as EF.Functions.TimeBucket would not translate";
@@ -113,4 +94,17 @@ internal sealed class TimescalePluginMarkConventionSetPlugin : IConventionSetPlu
         conventionSet.Add(new TimescalePluginMarkConvention());
         return conventionSet;
     }
+}
+
+/// <summary>
+/// A class attribute that declares a TimescaleDB feature in the model; read only by the plugin's conventions, so
+/// <see cref="TimescalePluginCheck.RequireForAttributes"/> finds it without knowing the feature.
+/// </summary>
+internal interface ITimescaleModelAttribute
+{
+    /// <summary>The feature's name in model errors, e.g. "Hypertable".</summary>
+    string Feature { get; }
+
+    /// <summary>The property the attribute names, if any.</summary>
+    string? Property { get; }
 }

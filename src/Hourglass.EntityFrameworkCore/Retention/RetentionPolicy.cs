@@ -49,8 +49,12 @@ internal static class RetentionPolicy
 /// </summary>
 /// <param name="dropAfter">Interval text such as "90 days" or "1 year", or digits for integer time columns.</param>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = true)]
-public sealed class RetentionPolicyAttribute(string dropAfter) : Attribute
+public sealed class RetentionPolicyAttribute(string dropAfter) : Attribute, ITimescaleModelAttribute
 {
+    string ITimescaleModelAttribute.Feature => "Retention policy";
+
+    string? ITimescaleModelAttribute.Property => null;
+
     /// <summary>The age after which chunks are dropped.</summary>
     public string DropAfter { get; } = dropAfter;
 }
