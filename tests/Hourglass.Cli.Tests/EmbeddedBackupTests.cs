@@ -69,6 +69,13 @@ public sealed class EmbeddedBackupTests : IDisposable
         Assert.Equal(readings, (long)metadata["checksums"]!["public.readings"]!["rows"]!);
         Assert.Equal(devices, (long)metadata["checksums"]!["public.devices"]!["rows"]!);
 
+        // A second backup from the same running server (pg_dump's SQL PREPAREs once outlived the first run's connection).
+        var (againExit, againOutput) = await CliProcess.RunAsync(["backup", dump + ".again", "--checksums", "--connection", devConnection],
+            new Dictionary<string, string?> { ["HOURGLASS_PG_BIN"] = server.BinDirectory });
+        Assert.True(againExit == 0, againOutput);
+        var again = JsonNode.Parse(await File.ReadAllTextAsync(dump + ".again.meta.json"))!;
+        Assert.Equal((string?)metadata["checksums"]!["public.readings"]!["checksum"], (string?)again["checksums"]!["public.readings"]!["checksum"]);
+
         // The archive is whole: pg_restore of the same tree lists both tables' data and the chunks'.
         var listing = await RunAsync(Path.Combine(server.BinDirectory!, "pg_restore"), "--list", dump);
         Assert.Contains("TABLE DATA public readings", listing, StringComparison.Ordinal);
