@@ -144,6 +144,14 @@ public sealed class GapfillOnPlainPostgresTests(TimescaleDatabaseFixture timesca
             .ToListAsync());
         Assert.Contains("the Select's 'Twice' uses TimeBucketGapfill, Locf or Interpolate inside another expression", nested.Message, StringComparison.Ordinal);
 
+        // A member computed from a grouping key: TimescaleDB recomputes it for added buckets; refused rather than left NULL.
+        var derived = await Assert.ThrowsAsync<InvalidOperationException>(() => _onPostgres.Measurements
+            .Where(m => m.TimeUtc >= From && m.TimeUtc < To)
+            .GroupBy(m => new { Bucket = EF.Functions.TimeBucketGapfill(TimeSpan.FromHours(1), m.TimeUtc), m.DeviceId })
+            .Select(g => new { g.Key.Bucket, Device = g.Key.DeviceId * 10, Count = (int?)g.Count() })
+            .ToListAsync());
+        Assert.Contains("the Select's 'Device' computes from a grouping key", derived.Message, StringComparison.Ordinal);
+
         // treat_null_as_missing from a variable (TimescaleDB wants a literal).
         var treat = true;
         var variable = await Assert.ThrowsAsync<InvalidOperationException>(() => _onPostgres.Measurements

@@ -154,6 +154,8 @@ internal sealed class PortableGapfill(ISqlExpressionFactory factory, IRelational
                 SqlFunctionExpression { Name: GapfillMarkers.Interpolate, Arguments: [var value] } => new Column(ColumnKind.Interpolate, value, false),
                 _ when GapfillMarkers.Contains(expression, GapfillMarkers.Bucket, GapfillMarkers.Locf, GapfillMarkers.Interpolate)
                     => throw Unsupported($"the Select's '{select.Projection[i].Alias}' uses TimeBucketGapfill, Locf or Interpolate inside another expression; project the bucket, a Locf(...) or an Interpolate(...) as a member of its own"),
+                _ when keys.Any(k => Contains(expression, k))
+                    => throw Unsupported($"the Select's '{select.Projection[i].Alias}' computes from a grouping key (TimescaleDB recomputes such a member for the added buckets, which this translation does not); project the key itself and compute the rest in C#"),
                 _ => new Column(ColumnKind.Value, expression, false),
             });
         }
@@ -284,6 +286,25 @@ internal sealed class PortableGapfill(ISqlExpressionFactory factory, IRelational
         ExpressionType.LessThanOrEqual => ExpressionType.GreaterThanOrEqual,
         _ => op,
     };
+
+    /// <summary>Whether <paramref name="part"/> occurs in <paramref name="expression"/>.</summary>
+    private static bool Contains(SqlExpression expression, SqlExpression part)
+    {
+        var finder = new PartFinder(part);
+        finder.Visit(expression);
+        return finder.Found;
+    }
+
+    private sealed class PartFinder(SqlExpression part) : ExpressionVisitor
+    {
+        public bool Found { get; private set; }
+
+        public override Expression? Visit(Expression? node)
+        {
+            Found |= node is SqlExpression sql && sql.Equals(part);
+            return Found ? node : base.Visit(node);
+        }
+    }
 
     private static bool HasColumn(SqlExpression expression)
     {
