@@ -119,6 +119,26 @@ public static class ColumnstoreHypertableBuilderExtensions
         where TEntity : class
         => (HypertableBuilder<TEntity>)WithColumnstorePolicyByCreationTime((HypertableBuilder)hypertable, createdBefore, schedule);
 
+    /// <summary>
+    /// Whether the columnstore policy recompresses chunks that became unordered (rows inserted into converted chunks):
+    /// the policy job's <c>recompress_unordered</c> (TimescaleDB 2.29+; its default is true). Needs a columnstore policy.
+    /// Older servers: an error under Strict, skipped with a warning under Degrade.
+    /// </summary>
+    /// <param name="hypertable">The hypertable builder.</param>
+    /// <param name="recompress">False to leave unordered chunks to a compaction policy or to queries.</param>
+    /// <returns>The hypertable builder, for chaining.</returns>
+    public static HypertableBuilder RecompressUnordered(this HypertableBuilder hypertable, bool recompress)
+    {
+        ArgumentNullException.ThrowIfNull(hypertable);
+        hypertable.EntityType.SetAnnotation(Hourglass.EntityFrameworkCore.Policies.RecompressUnordered.Annotation, recompress);
+        return hypertable;
+    }
+
+    /// <inheritdoc cref="RecompressUnordered(HypertableBuilder, bool)"/>
+    public static HypertableBuilder<TEntity> RecompressUnordered<TEntity>(this HypertableBuilder<TEntity> hypertable, bool recompress)
+        where TEntity : class
+        => (HypertableBuilder<TEntity>)RecompressUnordered((HypertableBuilder)hypertable, recompress);
+
     private static void Reset(HypertableBuilder hypertable)
     {
         hypertable.EntityType.SetAnnotation(ColumnstoreAnnotationNames.Enabled, true);

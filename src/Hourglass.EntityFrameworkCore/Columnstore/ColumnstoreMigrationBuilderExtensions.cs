@@ -57,4 +57,13 @@ public static class ColumnstoreMigrationBuilderExtensions
     /// <param name="schema">The table's schema.</param>
     public static OperationBuilder<RemoveColumnstorePolicyOperation> RemoveColumnstorePolicy(this MigrationBuilder migrationBuilder, string table, string? schema = null)
         => JobScheduleMigrationBuilderExtensions.AddUnscheduled(migrationBuilder, new RemoveColumnstorePolicyOperation { Table = table, Schema = schema });
+
+    /// <summary>Sets the columnstore policy's <c>recompress_unordered</c> in its job's config (TimescaleDB 2.29+); null resets it to TimescaleDB's default.</summary>
+    /// <param name="migrationBuilder">The migration builder.</param>
+    /// <param name="table">The hypertable.</param>
+    /// <param name="recompressUnordered">Whether the policy recompresses unordered chunks; null for TimescaleDB's default (true).</param>
+    /// <param name="schema">The table's schema.</param>
+    public static OperationBuilder<Hourglass.EntityFrameworkCore.Policies.SetColumnstorePolicyRecompressUnorderedOperation> SetColumnstorePolicyRecompressUnordered(
+        this MigrationBuilder migrationBuilder, string table, bool? recompressUnordered, string? schema = null)
+        => JobScheduleMigrationBuilderExtensions.AddUnscheduled(migrationBuilder, new Hourglass.EntityFrameworkCore.Policies.SetColumnstorePolicyRecompressUnorderedOperation { Table = table, Schema = schema, RecompressUnordered = recompressUnordered });
 }

@@ -324,6 +324,13 @@ internal static class HypertablePolicyServices
         services.TryAddEnumerable(ServiceDescriptor.Scoped<ITimescaleModelDiffer, HypertablePolicyDiffer>());
         services.TryAddEnumerable(ServiceDescriptor.Scoped<ITimescaleOperationSqlGenerator, HypertablePolicySqlGenerator>());
         services.TryAddEnumerable(ServiceDescriptor.Scoped<ITimescaleOperationSqlGenerator, PolicyScheduleGenerator>());
+        if (kind.Policy == JobKind.Columnstore)
+        {
+            // After the policy differ: the option is set once the policy is added.
+            services.TryAddEnumerable(ServiceDescriptor.Scoped<IConventionSetPlugin, RecompressUnorderedConventionSetPlugin>());
+            services.TryAddEnumerable(ServiceDescriptor.Scoped<ITimescaleModelDiffer, RecompressUnorderedDiffer>());
+            services.TryAddEnumerable(ServiceDescriptor.Scoped<ITimescaleOperationSqlGenerator, RecompressUnorderedSqlGenerator>());
+        }
     }
 
     public static void AddKindDesignTime(IServiceCollection services, HypertablePolicyKind kind)
@@ -333,6 +340,12 @@ internal static class HypertablePolicyServices
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleOperationCSharpGenerator, PolicyScheduleGenerator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleScaffoldingReader, HypertablePolicyScaffoldingReader>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleScaffoldingCodeGenerator, HypertablePolicyScaffoldingCodeGenerator>());
+        if (kind.Policy == JobKind.Columnstore)
+        {
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleOperationCSharpGenerator, RecompressUnorderedCSharpGenerator>());
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleScaffoldingReader, RecompressUnorderedScaffolding>());
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleScaffoldingCodeGenerator, RecompressUnorderedScaffolding>());
+        }
     }
 
     // TryAddEnumerable tells registrations apart by implementation type, and every kind is the same type.
