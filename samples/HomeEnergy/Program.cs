@@ -32,7 +32,8 @@ try
     await using var context = HomeEnergyContext.Create(connectionString);
 
     // Migrations/ was written by `dotnet ef migrations add Initial` (four tables, indexes, migrationBuilder.CreateHypertable(...))
-    // and `dotnet ef migrations add SeedJsonDefaults` (the seed's '{}' defaults).
+    // and `dotnet ef migrations add SeedJsonDefaults` (the seed's '{}' defaults), then ColumnstoreAndRetention and
+    // ContinuousAggregates (metrics_hourly and metrics_daily, their policies and retention).
     await context.Database.MigrateAsync();
 
     // The seed's sample data is "the last days up to now": a month ending at today's midnight (UTC) on the first run,
