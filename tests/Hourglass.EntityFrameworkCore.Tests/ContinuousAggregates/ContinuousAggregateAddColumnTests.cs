@@ -317,3 +317,51 @@ public sealed class GrowMigrateMax : Migration
         migrationBuilder.RefreshContinuousAggregate(name: "gm_hourly");
     }
 }
+
+/// <summary>The same model change on PostgreSQL 15 without TimescaleDB: the plain materialized view is made again.</summary>
+public class ContinuousAggregateAddColumnDegradeTests(PostgresDatabaseFixture fixture) : IClassFixture<PostgresDatabaseFixture>
+{
+    private static string Sql(bool withMax)
+        => "SELECT date_trunc('hour', time) AS hour, device_id, avg(value) AS avg_value, count(*)::int AS sample_count" + (withMax ? ", max(value) AS max_value" : "") + " FROM dgc_metrics GROUP BY 1, 2";
+
+    private static Action<ModelBuilder> Model(bool withMax) => b =>
+    {
+        b.Entity<GrowingMetric>(e =>
+        {
+            e.ToTable("dgc_metrics");
+            e.HasKey(m => new { m.Time, m.DeviceId });
+            e.IsHypertable(m => m.Time).WithChunkInterval("1 day");
+        });
+        b.Entity<GrowingHourly>(e =>
+        {
+            e.HasNoKey();
+            if (!withMax)
+            {
+                e.Ignore(h => h.MaxValue);
+            }
+
+            e.IsContinuousAggregate("dgc_hourly", Sql(withMax));
+        });
+    };
+
+    [Fact]
+    public async Task Without_timescale_the_added_column_comes_with_the_plain_view_made_again()
+    {
+        var logs = new CollectingLoggerProvider();
+        using var loggerFactory = LoggerFactory.Create(l => l.AddProvider(logs));
+        await using var before = CaggModels.Context(fixture.Database.ConnectionString, Model(withMax: false));
+        await using var after = CaggModels.Context(fixture.Database.ConnectionString, Model(withMax: true), loggerFactory);
+        await before.ApplyAsync(before.DiffFrom(null));
+        before.Set<GrowingMetric>().AddRange(Enumerable.Range(0, 60).Select(i => new GrowingMetric { Time = new DateTime(2026, 1, 5, 0, 0, 0, DateTimeKind.Utc).AddMinutes(5 * i), DeviceId = 1, Value = i }));
+        await before.SaveChangesAsync();
+        await before.RefreshContinuousAggregateAsync<GrowingHourly>(null, null);
+
+        var operations = after.DiffFrom(before);
+        Assert.Single(operations.OfType<AddContinuousAggregateColumnsOperation>());
+        await after.ApplyAsync(operations);
+
+        Assert.Equal([11.0, 23.0, 35.0, 47.0, 59.0], (await after.Set<GrowingHourly>().OrderBy(h => h.Hour).ToListAsync()).Select(h => h.MaxValue!.Value));
+        Assert.Contains(logs.Messages, m => m.Level == LogLevel.Warning
+            && m.Message.Contains("continuous aggregate \"dgc_hourly\" gets its new columns max_value by being created again as a plain materialized view", StringComparison.Ordinal));
+    }
+}
