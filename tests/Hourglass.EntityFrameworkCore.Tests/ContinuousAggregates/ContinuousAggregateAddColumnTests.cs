@@ -37,6 +37,18 @@ public class GrowingHourly
     public double? MaxValue { get; set; }
 }
 
+public class RenamedHourly
+{
+    public DateTime Hour { get; set; }
+
+    public int DeviceId { get; set; }
+
+    // GrowingHourly.AvgValue, renamed in C#.
+    public double MeanValue { get; set; }
+
+    public int SampleCount { get; set; }
+}
+
 /// <summary>
 /// An aggregate column added to a LINQ continuous aggregate: in place on TimescaleDB 2.28+ (existing buckets kept, the
 /// chosen window backfilled), dropped and created again on older servers, announced in the migration and the log.
@@ -198,6 +210,45 @@ public class ContinuousAggregateAddColumnTests(TimescaleDatabaseFixture fixture)
         await migrator.MigrateAsync(GrowMigrateInitial.Id);
         Assert.Equal(0, await db.ScalarAsync<long>("SELECT count(*) FROM pg_attribute WHERE attrelid = 'gm_hourly'::regclass AND attname = 'max_value'"));
         Assert.Equal(before, await db.ScalarAsync<string>("SELECT string_agg(format('%s %s %s', hour, device_id, avg_value), '; ' ORDER BY hour, device_id) FROM gm_hourly"));
+    }
+
+    [Fact]
+    public async Task Renaming_a_property_changes_the_sql_in_the_next_migration()
+    {
+        var connectionString = fixture.Database.ConnectionString;
+        await using var before = CaggModels.Context(connectionString, Model(withMax: false));
+        await using var after = CaggModels.Context(connectionString, b =>
+        {
+            Model(withMax: false)(b);
+            b.Ignore<GrowingHourly>();
+            b.Entity<RenamedHourly>(e => e.HasNoKey().IsContinuousAggregate<RenamedHourly, GrowingMetric>("grow_hourly", metrics => metrics
+                    .GroupBy(m => new { Hour = EF.Functions.TimeBucket(TimeSpan.FromHours(1), m.Time), m.DeviceId })
+                    .Select(g => new RenamedHourly { Hour = g.Key.Hour, DeviceId = g.Key.DeviceId, MeanValue = g.Average(m => m.Value), SampleCount = g.Count() }))
+                .WithRefreshPolicy(TimeSpan.FromDays(3), TimeSpan.FromHours(1), TimeSpan.FromHours(1))
+                .WithRetentionPolicy("1 year"));
+        });
+
+        // The previous migration's snapshot holds the SQL EF Core made then (no query object), as `dotnet ef` reads it.
+        var oldSql = Assert.Single(before.DiffFrom(null).OfType<CreateContinuousAggregateOperation>()).Sql;
+        Assert.Contains("avg(g.value) AS avg_value", oldSql, StringComparison.Ordinal);
+        await using var snapshot = CaggModels.Context(connectionString, b =>
+        {
+            Model(withMax: false)(b);
+            b.Ignore<GrowingHourly>();
+            b.Entity<RenamedHourly>().HasNoKey().Property(h => h.MeanValue).HasColumnName("avg_value");
+            b.Entity<RenamedHourly>().IsContinuousAggregate("grow_hourly", oldSql)
+                .WithRefreshPolicy(TimeSpan.FromDays(3), TimeSpan.FromHours(1), TimeSpan.FromHours(1))
+                .WithRetentionPolicy("1 year");
+        });
+        var operations = after.DiffFrom(snapshot);
+
+        // Not an added column (one went away): the aggregate is dropped and created with the new name in its SQL.
+        Assert.Empty(operations.OfType<AddContinuousAggregateColumnsOperation>());
+        Assert.Null(Assert.Single(operations.OfType<DropContinuousAggregateOperation>()).OnlyBeforeTimescale);
+        var created = Assert.Single(operations.OfType<CreateContinuousAggregateOperation>());
+        Assert.Contains("avg(g.value) AS mean_value", created.Sql, StringComparison.Ordinal);
+        Assert.DoesNotContain("avg_value", created.Sql, StringComparison.Ordinal);
+        Assert.Equal(oldSql.Replace("avg_value", "mean_value", StringComparison.Ordinal), created.Sql);
     }
 
     private const string MaterializationSql = "SELECT materialization_hypertable_name FROM timescaledb_information.continuous_aggregates WHERE view_name = 'gm_hourly'";
