@@ -21,4 +21,10 @@ public sealed class ColumnstoreAttribute : Attribute, ITimescaleModelAttribute
 
     /// <summary>When set, a columnstore policy converts chunks older than this interval, e.g. <c>"7 days"</c> (digits for integer time columns).</summary>
     public string? PolicyAfter { get; set; }
+
+    /// <summary>
+    /// Instead of <see cref="PolicyAfter"/>: a columnstore policy converts chunks created longer ago than this interval
+    /// (<c>created_before</c>, TimescaleDB 2.13+), e.g. <c>"7 days"</c>.
+    /// </summary>
+    public string? PolicyCreatedBefore { get; set; }
 }

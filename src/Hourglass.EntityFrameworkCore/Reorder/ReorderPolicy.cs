@@ -31,8 +31,8 @@ internal static class ReorderPolicy
         NewAdd = () => new AddReorderPolicyOperation(),
         NewRemove = () => new RemoveReorderPolicyOperation(),
         Functions = _ => new PolicyFunctions("add_reorder_policy", "remove_reorder_policy", IsProcedure: false, ArgumentName: null),
-        ReadAttribute = entityType => entityType.ClrType.GetCustomAttribute<ReorderPolicyAttribute>(inherit: true)?.IndexName,
-        Validate = Validate,
+        ReadAttribute = entityType => entityType.ClrType.GetCustomAttribute<ReorderPolicyAttribute>(inherit: true)?.IndexName is { } index ? new PolicySettings(index, JobSchedule.Empty) : null,
+        Validate = (entityType, policy) => Validate(entityType, policy.Argument),
     };
 
     public static void Add(IServiceCollection services) => HypertablePolicyServices.AddKind(services, Kind);
