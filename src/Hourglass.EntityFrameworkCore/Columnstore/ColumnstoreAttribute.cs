@@ -1,3 +1,5 @@
+using Hourglass.EntityFrameworkCore.Infrastructure;
+
 namespace Hourglass.EntityFrameworkCore.Columnstore;
 
 /// <summary>
@@ -5,8 +7,12 @@ namespace Hourglass.EntityFrameworkCore.Columnstore;
 /// <see cref="Hypertables.HypertableAttribute"/> or <c>IsHypertable</c>.
 /// </summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = true)]
-public sealed class ColumnstoreAttribute : Attribute
+public sealed class ColumnstoreAttribute : Attribute, ITimescaleModelAttribute
 {
+    string ITimescaleModelAttribute.Feature => "Columnstore";
+
+    string? ITimescaleModelAttribute.Property => null;
+
     /// <summary>Comma-separated property names whose rows are compressed together, e.g. <c>"DeviceId"</c>.</summary>
     public string? SegmentBy { get; set; }
 

@@ -81,8 +81,12 @@ internal static class ReorderPolicy
 /// </summary>
 /// <param name="indexName">The index's database name, e.g. <c>"IX_conditions_DeviceId_Time"</c>.</param>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = true)]
-public sealed class ReorderPolicyAttribute(string indexName) : Attribute
+public sealed class ReorderPolicyAttribute(string indexName) : Attribute, ITimescaleModelAttribute
 {
+    string ITimescaleModelAttribute.Feature => "Reorder policy";
+
+    string? ITimescaleModelAttribute.Property => null;
+
     /// <summary>The index's database name.</summary>
     public string IndexName { get; } = indexName;
 }

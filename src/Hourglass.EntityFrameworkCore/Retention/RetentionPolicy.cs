@@ -73,8 +73,12 @@ internal static class RetentionPolicy
 /// the entity also needs <see cref="Hypertables.HypertableAttribute"/> or <c>IsHypertable</c>.
 /// </summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = true)]
-public sealed class RetentionPolicyAttribute : Attribute
+public sealed class RetentionPolicyAttribute : Attribute, ITimescaleModelAttribute
 {
+    string ITimescaleModelAttribute.Feature => "Retention policy";
+
+    string? ITimescaleModelAttribute.Property => null;
+
     /// <summary>Drops chunks whose rows are older than <paramref name="dropAfter"/>.</summary>
     /// <param name="dropAfter">Interval text such as "90 days" or "1 year", or digits for integer time columns.</param>
     public RetentionPolicyAttribute(string dropAfter) => DropAfter = dropAfter;
