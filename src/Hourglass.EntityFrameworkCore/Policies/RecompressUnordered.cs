@@ -97,11 +97,10 @@ internal sealed class RecompressUnorderedSqlGenerator(TimescaleServerDetector de
             return true;
         }
 
-        var config = set.RecompressUnordered is { } value
-            ? $"i.config || '{{\"{PolicyOptions.RecompressUnorderedKey}\": {(value ? "true" : "false")}}}'::jsonb"
-            : $"i.config - '{PolicyOptions.RecompressUnorderedKey}'";
-        var jobs = Scheduling.PolicyJobs.JobsOf(JobKind.Columnstore, context.RegClass(set.Table, set.Schema));
-        context.AppendCall(builder, $"alter_job(i.job_id, config => {config}) FROM timescaledb_information.jobs i WHERE i.job_id IN (SELECT job_id FROM {jobs})");
+        var change = set.RecompressUnordered is { } value
+            ? $"config || jsonb_build_object('{PolicyOptions.RecompressUnorderedKey}', {(value ? "true" : "false")})"
+            : $"config - '{PolicyOptions.RecompressUnorderedKey}'";
+        context.AppendCall(builder, Scheduling.PolicyJobs.AlterConfig(JobKind.Columnstore, context.RegClass(set.Table, set.Schema), change));
         return true;
     }
 }

@@ -59,6 +59,13 @@ internal static class PolicyJobs
         _ => JobKind.ContinuousAggregateRefresh,
     };
 
+    /// <summary>
+    /// An <c>alter_job</c> call (without SELECT) that replaces the config of the policy's job with <paramref name="configChange"/>,
+    /// an expression over the current config, which it names <c>config</c> (e.g. <c>config - 'key'</c>).
+    /// </summary>
+    public static string AlterConfig(JobKind policy, string regclass, string configChange)
+        => $"alter_job(i.job_id, config => {configChange.Replace("config", "i.config", StringComparison.Ordinal)}) FROM timescaledb_information.jobs i WHERE i.job_id IN (SELECT job_id FROM {JobsOf(policy, regclass)})";
+
     /// <summary>The policy's job as a FROM clause with a job_id column.</summary>
     public static string JobsOf(JobKind policy, string regclass)
         => policy == JobKind.ContinuousAggregateRefresh
