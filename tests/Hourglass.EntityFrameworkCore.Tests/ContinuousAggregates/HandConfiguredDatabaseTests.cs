@@ -34,6 +34,11 @@ public class HandConfiguredDatabaseTests(TimescaleDatabaseFixture fixture) : ICl
             LEFT JOIN _timescaledb_catalog.continuous_agg ca ON ca.mat_hypertable_id = h.id
             WHERE coalesce(ca.user_view_schema, h.schema_name) = current_schema()
             UNION ALL
+            SELECT format('chunk skipping %s %s', h.table_name, s.column_name)
+            FROM _timescaledb_catalog.chunk_column_stats s
+            JOIN _timescaledb_catalog.hypertable h ON h.id = s.hypertable_id
+            WHERE s.chunk_id IS NULL AND h.schema_name = current_schema()
+            UNION ALL
             SELECT format('dimension %s %s %s', coalesce(ca.user_view_name, h.table_name), d.column_name, d.interval_length)
             FROM _timescaledb_catalog.dimension d
             JOIN _timescaledb_catalog.hypertable h ON h.id = d.hypertable_id
@@ -66,6 +71,8 @@ public class HandConfiguredDatabaseTests(TimescaleDatabaseFixture fixture) : ICl
             SELECT create_hypertable('hand_metrics', by_range('time', INTERVAL '1 day'));
             ALTER TABLE hand_metrics SET (timescaledb.enable_columnstore = true, timescaledb.segmentby = 'device_id', timescaledb.orderby = 'time DESC, seq NULLS FIRST',
                 timescaledb.sparse_index = '{sparseIndexes}', timescaledb.compress_chunk_time_interval = '2 days');
+            SET timescaledb.enable_chunk_skipping = on;
+            SELECT enable_chunk_skipping('hand_metrics', 'seq');
             CALL add_columnstore_policy('hand_metrics', after => INTERVAL '7 days');
             SELECT add_retention_policy('hand_metrics', drop_after => INTERVAL '90 days');
 
@@ -106,6 +113,7 @@ public class HandConfiguredDatabaseTests(TimescaleDatabaseFixture fixture) : ICl
         Assert.Contains("aggregate hand_hourly materialized_only=t columnstore=t multi_column_indexes=0", handMade, StringComparison.Ordinal);
         Assert.Contains("columnstore hand_metrics segmentby=device_id orderby=\"time\" DESC,seq NULLS FIRST index=[{\"type\": \"bloom\", \"column\": \"tag\", \"source\": \"config\"}, {\"type\": \"minmax\", \"column\": \"value\", \"source\": \"config\"}", handMade, StringComparison.Ordinal);
         Assert.Contains("merged=2 days", handMade, StringComparison.Ordinal);
+        Assert.Contains("chunk skipping hand_metrics seq", handMade, StringComparison.Ordinal);
         Assert.Empty(context.GetService<IMigrationsModelDiffer>().GetDifferences(model.GetRelationalModel(), model.GetRelationalModel()));
     }
 
