@@ -80,8 +80,48 @@ public sealed class Metric
     public string? Tags { get; set; }
 }
 
-/// <summary>A day's energy of one device, from the time_bucket query.</summary>
-public sealed record DailyEnergy(DateTime Day, string DeviceId, double Kwh);
+/// <summary>One hour of one device's metric type: the seed's <c>metrics_hourly</c> continuous aggregate.</summary>
+public sealed class HourlyMetric
+{
+    public DateTime Hour { get; set; }
+
+    public required string DeviceId { get; set; }
+
+    public required string MetricType { get; set; }
+
+    public double AvgValue { get; set; }
+
+    public double MinValue { get; set; }
+
+    public double MaxValue { get; set; }
+
+    public long SampleCount { get; set; }
+
+    /// <summary>The sum of the hour's values when the metric is energy, else 0 (the seed's conditional sum).</summary>
+    public double TotalEnergy { get; set; }
+
+    public double P95Value { get; set; }
+}
+
+/// <summary>One day of one device's metric type: the seed's <c>metrics_daily</c> continuous aggregate.</summary>
+public sealed class DailyMetric
+{
+    public DateTime Day { get; set; }
+
+    public required string DeviceId { get; set; }
+
+    public required string MetricType { get; set; }
+
+    public double AvgValue { get; set; }
+
+    public double MinValue { get; set; }
+
+    public double MaxValue { get; set; }
+
+    public double TotalEnergy { get; set; }
+
+    public double MedianValue { get; set; }
+}
 
 public sealed class HomeEnergyContext(DbContextOptions<HomeEnergyContext> options) : DbContext(options)
 {
@@ -93,6 +133,12 @@ public sealed class HomeEnergyContext(DbContextOptions<HomeEnergyContext> option
     /// <summary>Raw metrics older than this are dropped (the seed: 90 days).</summary>
     public static readonly TimeSpan KeepRawFor = TimeSpan.FromDays(90);
 
+    /// <summary>Hourly buckets older than this are dropped (the seed: 1 year).</summary>
+    public const string KeepHourlyFor = "1 year";
+
+    /// <summary>Daily buckets older than this are dropped (the seed: 5 years).</summary>
+    public const string KeepDailyFor = "5 years";
+
     public DbSet<Device> Devices => Set<Device>();
 
     public DbSet<User> Users => Set<User>();
@@ -100,6 +146,10 @@ public sealed class HomeEnergyContext(DbContextOptions<HomeEnergyContext> option
     public DbSet<RateSchedule> RateSchedules => Set<RateSchedule>();
 
     public DbSet<Metric> Metrics => Set<Metric>();
+
+    public DbSet<HourlyMetric> HourlyMetrics => Set<HourlyMetric>();
+
+    public DbSet<DailyMetric> DailyMetrics => Set<DailyMetric>();
 
     public static HomeEnergyContext Create(string connectionString) => new(new DbContextOptionsBuilder<HomeEnergyContext>()
         .UseNpgsql(connectionString, o => o.UseTimescale().MigrationsHistoryTable("__EFMigrationsHistory", Schema))
@@ -168,6 +218,52 @@ public sealed class HomeEnergyContext(DbContextOptions<HomeEnergyContext> option
                 .WithColumnstore(c => c.SegmentBy(m => m.DeviceId).SegmentBy(m => m.MetricType).OrderBy(m => m.Time, descending: true))
                 .WithColumnstorePolicy(after: CompressAfter)
                 .WithRetentionPolicy(dropAfter: KeepRawFor);
+        });
+
+        // The seed's continuous aggregates, in LINQ: EF Core writes their SQL into the migration. The seed refreshes
+        // the hourly one every hour over the window [now - 3 hours, now - 1 hour] and keeps its buckets a year.
+        // (The seed compresses only the raw metrics, so the aggregates have no columnstore.)
+        modelBuilder.Entity<HourlyMetric>(hourly =>
+        {
+            hourly.HasNoKey();
+            hourly.Property(h => h.P95Value).HasColumnName("p95_value");   // snake_case would make it p95value
+            hourly.IsContinuousAggregate<HourlyMetric, Metric>("metrics_hourly", metrics => metrics
+                    .GroupBy(m => new { Hour = EF.Functions.TimeBucket(TimeSpan.FromHours(1), m.Time), m.DeviceId, m.MetricType })
+                    .Select(g => new HourlyMetric
+                    {
+                        Hour = g.Key.Hour,
+                        DeviceId = g.Key.DeviceId,
+                        MetricType = g.Key.MetricType,
+                        AvgValue = g.Average(m => m.Value),
+                        MinValue = g.Min(m => m.Value),
+                        MaxValue = g.Max(m => m.Value),
+                        SampleCount = g.LongCount(),
+                        TotalEnergy = g.Sum(m => m.MetricType == "energy" ? m.Value : 0),
+                        P95Value = EF.Functions.PercentileCont(0.95, g.Select(m => m.Value)),
+                    }))
+                .WithRefreshPolicy(startOffset: TimeSpan.FromHours(3), endOffset: TimeSpan.FromHours(1), scheduleInterval: TimeSpan.FromHours(1))
+                .WithRetentionPolicy(KeepHourlyFor);
+        });
+
+        // Daily, refreshed every day over [now - 3 days, now - 1 day], kept 5 years.
+        modelBuilder.Entity<DailyMetric>(daily =>
+        {
+            daily.HasNoKey();
+            daily.IsContinuousAggregate<DailyMetric, Metric>("metrics_daily", metrics => metrics
+                    .GroupBy(m => new { Day = EF.Functions.TimeBucket(TimeSpan.FromDays(1), m.Time), m.DeviceId, m.MetricType })
+                    .Select(g => new DailyMetric
+                    {
+                        Day = g.Key.Day,
+                        DeviceId = g.Key.DeviceId,
+                        MetricType = g.Key.MetricType,
+                        AvgValue = g.Average(m => m.Value),
+                        MinValue = g.Min(m => m.Value),
+                        MaxValue = g.Max(m => m.Value),
+                        TotalEnergy = g.Sum(m => m.MetricType == "energy" ? m.Value : 0),
+                        MedianValue = EF.Functions.Median(g.Select(m => m.Value)),
+                    }))
+                .WithRefreshPolicy(startOffset: TimeSpan.FromDays(3), endOffset: TimeSpan.FromDays(1), scheduleInterval: TimeSpan.FromDays(1))
+                .WithRetentionPolicy(KeepDailyFor);
         });
     }
 }

@@ -97,7 +97,15 @@ internal sealed class CliProcess : IDisposable
 
     public async Task WaitForExitAsync(TimeSpan timeout)
     {
-        await _exited.Task.WaitAsync(timeout);
+        try
+        {
+            await _exited.Task.WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"hourglass {string.Join(' ', Process.StartInfo.ArgumentList.Skip(1))} did not exit within {timeout}. Output so far:\n{Output}");
+        }
+
         await Process.WaitForExitAsync();
     }
 

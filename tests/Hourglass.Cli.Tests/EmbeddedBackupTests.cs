@@ -69,6 +69,29 @@ public sealed class EmbeddedBackupTests : IDisposable
         Assert.Equal(readings, (long)metadata["checksums"]!["public.readings"]!["rows"]!);
         Assert.Equal(devices, (long)metadata["checksums"]!["public.devices"]!["rows"]!);
 
+        // A second backup from the same running server (pg_dump's SQL PREPAREs once outlived the first run's connection).
+        var (againExit, againOutput) = await CliProcess.RunAsync(["backup", dump + ".again", "--checksums", "--connection", devConnection],
+            new Dictionary<string, string?> { ["HOURGLASS_PG_BIN"] = server.BinDirectory });
+        Assert.True(againExit == 0, againOutput);
+        var again = JsonNode.Parse(await File.ReadAllTextAsync(dump + ".again.meta.json"))!;
+        Assert.Equal((string?)metadata["checksums"]!["public.readings"]!["checksum"], (string?)again["checksums"]!["public.readings"]!["checksum"]);
+
+        // Restoring over the running server with --clean would drop TimescaleDB, which its one session cannot create again:
+        // refused before anything changes.
+        var (cleanExit, cleanOutput) = await CliProcess.RunAsync(["restore", dump, "--clean", "--connection", devConnection],
+            new Dictionary<string, string?> { ["HOURGLASS_PG_BIN"] = server.BinDirectory });
+        Assert.True(cleanExit == 2, cleanOutput);
+        Assert.Contains("--clean cannot be used on this server", OneLine(cleanOutput), StringComparison.Ordinal);
+        await using (var connection = new NpgsqlConnection(devConnection))
+        {
+            await connection.OpenAsync();
+            await using var kept = new NpgsqlCommand("SELECT (SELECT count(*) FROM readings), (SELECT extversion FROM pg_extension WHERE extname = 'timescaledb')", connection);
+            await using var reader = await kept.ExecuteReaderAsync();
+            await reader.ReadAsync();
+            Assert.Equal(readings, reader.GetInt64(0));
+            Assert.Equal(devTimescale, reader.GetString(1));
+        }
+
         // The archive is whole: pg_restore of the same tree lists both tables' data and the chunks'.
         var listing = await RunAsync(Path.Combine(server.BinDirectory!, "pg_restore"), "--list", dump);
         Assert.Contains("TABLE DATA public readings", listing, StringComparison.Ordinal);

@@ -146,7 +146,8 @@ internal static class BackupCommand
     /// Whether the server serves its clients in turns on one backend (the embedded engine): two connections open at once
     /// see the same pid, so a transaction held by one keeps every other client, pg_dump included, waiting.
     /// </summary>
-    private static async Task<bool> SessionsTakeTurnsAsync(ResolvedConnection resolved, CancellationToken cancellationToken)
+    /// <summary>Whether the server's connections take turns on one backend session (the embedded engine).</summary>
+    internal static async Task<bool> SessionsTakeTurnsAsync(ResolvedConnection resolved, CancellationToken cancellationToken)
     {
         await using var first = await resolved.OpenAsync(cancellationToken);
         await using var second = await resolved.OpenAsync(cancellationToken);

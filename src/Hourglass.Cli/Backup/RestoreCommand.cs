@@ -64,6 +64,17 @@ internal static class RestoreCommand
                 throw new CliException($"Database {target.Database} is not empty ({target.UserObjects} tables, views, sequences or functions). Restore into an empty database, or pass --clean to drop the backup's objects first.");
             }
 
+            // pg_restore --clean drops the timescaledb extension and creates it again; TimescaleDB allows that only as the first
+            // command of a new session, which a server with one session for all connections never has: the drop would succeed,
+            // the create fail, and the database be left without TimescaleDB and without the backup's data. Refused before
+            // anything changes.
+            if (result.GetValue(clean) && target.TimescaledbVersion is not null && await BackupCommand.SessionsTakeTurnsAsync(resolved, cancellationToken))
+            {
+                throw new CliException(
+                    $"--clean cannot be used on this server: its connections share one session (the embedded engine of hourglass dev), and pg_restore --clean drops the timescaledb extension, which TimescaleDB recreates only in a new session. " +
+                    $"Nothing was changed. Restore into a fresh server instead (stop hourglass dev and start it again without --data, or with a new --data directory), then run restore without --clean.");
+            }
+
             // Forced past a missing TimescaleDB, there is nothing to prepare: pg_restore reports what cannot be created.
             var timescale = target.TimescaledbVersion is not null || (metadata?.TimescaledbVersion is not null && target.TimescaledbInstallable.Count > 0);
             if (timescale)

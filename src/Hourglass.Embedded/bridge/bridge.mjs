@@ -995,7 +995,10 @@ export class Client {
       case 'P': {
         const [name, next] = readCString(body, 0)
         if (name !== '') this.statements.set(name, this.engineName(name))
-        return { type: 'P', body: Buffer.concat([cstr(this.engineName(name)), body.subarray(next)]), statement: name }
+        const [sql, afterSql] = readCString(body, next)
+        const own = this.renameSqlStatement(sql)
+        const text = own === sql ? body.subarray(next) : Buffer.concat([cstr(own), body.subarray(afterSql)])
+        return { type: 'P', body: Buffer.concat([cstr(this.engineName(name)), text]), statement: name }
       }
       case 'B': {
         const [portal, afterPortal] = readCString(body, 0)
@@ -1015,6 +1018,25 @@ export class Client {
       default:
         return msg
     }
+  }
+
+  // SQL-level PREPARE, EXECUTE and DEALLOCATE (pg_dump prepares its catalog queries this way; a
+  // driver may send them as a simple query or through Parse) name
+  // statements in the session's one namespace, shared with the protocol's: the statement a query
+  // starts with is renamed into the client's namespace, so two clients may use one name and a
+  // disconnected client's statements are closed with its others. Only the first statement of a
+  // multi-statement query is renamed.
+  renameSqlStatement(sql) {
+    const found = /^(\s*)(prepare|execute|deallocate(?:\s+prepare)?)(\s+)("(?:[^"]|"")+"|[A-Za-z_\u0080-\uffff][A-Za-z0-9_$\u0080-\uffff]*)/i.exec(sql)
+    if (!found) return sql
+    const [whole, lead, verb, gap, written] = found
+    const name = written.startsWith('"') ? written.slice(1, -1).replace(/""/g, '"') : written.toLowerCase()
+    const kind = verb.slice(0, 3).toLowerCase()
+    if (kind === 'dea' && name === 'all' && !written.startsWith('"')) return sql
+    const mapped = this.engineName(name)
+    if (kind === 'pre') this.statements.set(name, mapped)
+    if (kind === 'dea') this.forget(name)
+    return `${lead}${verb}${gap}"${mapped.replace(/"/g, '""')}"${sql.slice(whole.length)}`
   }
 
   forget(name) {
@@ -1049,7 +1071,8 @@ export class Client {
         if (/^\s*copy\b[\s\S]*\bfrom\s+stdin\b/i.test(sql)) return this.beginCopyIn(sql)
         if (this.engine.status === 'I' && /^\s*discard\s+all\s*;?\s*$/i.test(sql)) return this.discardAll()
         if (/^\s*deallocate\s+(prepare\s+)?all\s*;?\s*$/i.test(sql)) return this.deallocateAll()
-        return this.deliver(await this.engine.run(message('Q', msg.body), null, this))
+        const own = this.renameSqlStatement(sql)
+        return this.deliver(await this.engine.run(own === sql ? message('Q', msg.body) : query(own), null, this))
       }
       case 'P': case 'B': case 'D': case 'E': case 'C': case 'H': case 'S': {
         // Nothing reaches the engine before Sync or Flush, so the session is taken only then: a

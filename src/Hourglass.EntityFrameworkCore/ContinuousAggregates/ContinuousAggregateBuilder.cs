@@ -233,9 +233,62 @@ public sealed class ContinuousAggregateBuilder
         return SetPolicy(RetentionPolicy.Kind, "dropAfter", dropAfter, schedule);
     }
 
-    private ContinuousAggregateBuilder SetPolicy(HypertablePolicyKind kind, string parameter, object interval, Action<JobScheduleBuilder>? schedule)
+    /// <summary>
+    /// When a later migration adds aggregate columns to this aggregate in place (TimescaleDB 2.28+: the query's only
+    /// change is new aggregate columns), recomputes the buckets of the last <paramref name="window"/> right after, so the
+    /// new columns have values there: <c>refresh_continuous_aggregate(view, now() - window, NULL, force =&gt; true)</c>,
+    /// outside the migration's transaction. Without it (the default) the existing buckets keep NULL in the new columns
+    /// until something invalidates and refreshes them; buckets materialized afterwards have them. A window reaching
+    /// past the source's retention empties the buckets whose source rows are gone.
+    /// </summary>
+    /// <param name="window">How far back to recompute, e.g. <c>TimeSpan.FromDays(30)</c>.</param>
+    public ContinuousAggregateBuilder BackfillAddedColumns(TimeSpan window) => SetBackfill(window);
+
+    /// <summary>As <see cref="BackfillAddedColumns(TimeSpan)"/>, with interval text such as "3 months".</summary>
+    /// <param name="window">How far back to recompute.</param>
+    public ContinuousAggregateBuilder BackfillAddedColumns(string window)
     {
-        EntityType.SetAnnotation(kind.ArgumentAnnotation, kind.Interval(EntityType, parameter, interval));
+        ArgumentNullException.ThrowIfNull(window);
+        return SetBackfill(window);
+    }
+
+    private ContinuousAggregateBuilder SetBackfill(object window)
+    {
+        var interval = ContinuousAggregateModelErrors.Offset(EntityType, "window", window);
+        if (interval.IsInteger)
+        {
+            throw new InvalidOperationException(
+                $"BackfillAddedColumns of continuous aggregate entity '{EntityType.DisplayName()}': the window must be a time interval such as \"30 days\", not a number. Fix: pass a TimeSpan or interval text.");
+        }
+
+        EntityType.SetAnnotation(ContinuousAggregateAnnotationNames.AddedColumnsBackfill, interval.ToString());
+        return this;
+    }
+
+    /// <summary>
+    /// Drops the aggregate's chunks created longer ago than <paramref name="dropCreatedBefore"/>, whatever their buckets' time:
+    /// <c>add_retention_policy(view, drop_created_before =&gt; interval)</c> (TimescaleDB 2.13+). Instead of <c>WithRetentionPolicy</c>.
+    /// </summary>
+    /// <param name="dropCreatedBefore">How long after its creation a chunk is dropped, e.g. <c>TimeSpan.FromDays(365)</c>.</param>
+    /// <param name="schedule">The policy's job schedule; null for TimescaleDB's (daily).</param>
+    public ContinuousAggregateBuilder WithRetentionPolicyByCreationTime(TimeSpan dropCreatedBefore, Action<JobScheduleBuilder>? schedule = null)
+        => SetPolicy(RetentionPolicy.Kind, "dropCreatedBefore", dropCreatedBefore, schedule, byCreationTime: true);
+
+    /// <summary>Drops the aggregate's chunks created longer ago than <paramref name="dropCreatedBefore"/> (interval text such as "1 year").</summary>
+    /// <param name="dropCreatedBefore">How long after its creation a chunk is dropped.</param>
+    /// <param name="schedule">The policy's job schedule; null for TimescaleDB's (daily).</param>
+    public ContinuousAggregateBuilder WithRetentionPolicyByCreationTime(string dropCreatedBefore, Action<JobScheduleBuilder>? schedule = null)
+    {
+        ArgumentNullException.ThrowIfNull(dropCreatedBefore);
+        return SetPolicy(RetentionPolicy.Kind, "dropCreatedBefore", dropCreatedBefore, schedule, byCreationTime: true);
+    }
+
+    private ContinuousAggregateBuilder SetPolicy(HypertablePolicyKind kind, string parameter, object interval, Action<JobScheduleBuilder>? schedule, bool byCreationTime = false)
+    {
+        EntityType.RemoveAnnotation(byCreationTime ? kind.ArgumentAnnotation : kind.CreatedBeforeAnnotation!);
+        EntityType.SetAnnotation(
+            byCreationTime ? kind.CreatedBeforeAnnotation! : kind.ArgumentAnnotation,
+            byCreationTime ? kind.CreatedBeforeInterval(EntityType, parameter, interval) : kind.Interval(EntityType, parameter, interval));
         var built = JobScheduleBuilder.Build($"{kind.Feature} of continuous aggregate entity '{EntityType.DisplayName()}'", JobSchedule.Empty, schedule, kind.Defaults);
         if (built.IsEmpty)
         {

@@ -25,6 +25,16 @@ internal sealed class ContinuousAggregateCSharpGenerator : ITimescaleOperationCS
                 "Created empty; RefreshContinuousAggregate below (or the refresh policy) computes its rows.",
                 [name, schema, ("sql", code.Literal(o.Sql)), ("materializedOnly", code.Literal(o.MaterializedOnly)),
                     ("createGroupIndexes", o.CreateGroupIndexes ? null : code.Literal(false)), ("chunkInterval", o.ChunkInterval is null ? null : code.Literal(o.ChunkInterval))]),
+            AddContinuousAggregateColumnsOperation o => (
+                "AddContinuousAggregateColumns",
+                "TimescaleDB 2.28+: ALTER MATERIALIZED VIEW ... ADD COLUMN, in place: the materialization hypertable and its buckets stay, "
+                    + (o.BackfillWindow is null
+                        ? "the new columns are NULL in existing buckets until they are refreshed (BackfillAddedColumns(window) in the model refreshes a window here). "
+                        : $"the new columns are filled by a forced refresh of the buckets of the last {o.BackfillWindow} (outside the transaction), and NULL in older buckets. ")
+                    + "Older TimescaleDB: skipped; the OnlyBeforeTimescale(\"2.28\") operations drop the aggregate and create it again, which discards every bucket "
+                    + "and recomputes it from the source rows (the whole hypertable is read; buckets older than the source's retention are lost).",
+                [name, ("columns", code.Literal(o.Columns)), ("columnTypes", code.Literal(o.ColumnTypes)), ("expressions", code.Literal(o.Expressions)), schema,
+                    ("backfillWindow", o.BackfillWindow is null ? null : code.Literal(o.BackfillWindow))]),
             DropContinuousAggregateOperation => (
                 "DropContinuousAggregate",
                 "Discards the materialized rows; a view created again recomputes them from the source table.",

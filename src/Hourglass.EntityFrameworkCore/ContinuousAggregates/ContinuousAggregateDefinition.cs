@@ -26,6 +26,9 @@ internal static class ContinuousAggregateAnnotationNames
     /// <summary>The chunk interval of the aggregate's own hypertable, as canonical interval text; absent for TimescaleDB's default.</summary>
     public const string ChunkInterval = Prefix + "ChunkInterval";
 
+    /// <summary>The window recomputed after columns are added in place, as interval text; absent: none (the default).</summary>
+    public const string AddedColumnsBackfill = Prefix + "AddedColumnsBackfill";
+
     /// <summary>False when TimescaleDB creates no group indexes; absent for its default (true).</summary>
     public const string CreateGroupIndexes = Prefix + "CreateGroupIndexes";
 }
@@ -95,6 +98,12 @@ internal sealed record ResolvedContinuousAggregate(string? Schema, string View, 
     /// <summary>How the aggregate stores its buckets: chunk interval, group indexes, columnstore and its policies.</summary>
     public ContinuousAggregateStorage Storage { get; init; } = new(null, true, null, null, null);
 
+    /// <summary>The view's columns and their store types.</summary>
+    public IReadOnlyDictionary<string, string> ColumnTypes { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The window recomputed after columns are added in place (interval text); null for none.</summary>
+    public string? AddedColumnsBackfill { get; init; }
+
     public static Dictionary<(string? Schema, string View), ResolvedContinuousAggregate> All(IRelationalModel? model)
     {
         var result = new Dictionary<(string?, string), ResolvedContinuousAggregate>();
@@ -112,6 +121,8 @@ internal sealed record ResolvedContinuousAggregate(string? Schema, string View, 
                     result[(view.Schema, view.Name)] = new ResolvedContinuousAggregate(view.Schema, view.Name, definition)
                     {
                         Storage = ContinuousAggregateStorage.Resolve(entityType, view.Name, view.Schema),
+                        ColumnTypes = view.Columns.ToDictionary(c => c.Name, c => c.StoreType),
+                        AddedColumnsBackfill = entityType.FindAnnotation(ContinuousAggregateAnnotationNames.AddedColumnsBackfill)?.Value as string,
                     };
                     break;
                 }
@@ -178,6 +189,74 @@ internal static partial class ContinuousAggregateSql
 
         return width;
     }
+
+    /// <summary>
+    /// Splits <c>SELECT items FROM ...</c> into its items and the rest from the first top-level FROM (parentheses,
+    /// quotes and string literals respected); null when the SQL has no such shape (a WITH query, dollar quoting, no FROM).
+    /// </summary>
+    public static (List<string> Items, string Tail)? SplitSelect(string sql)
+    {
+        var text = sql.Trim().TrimEnd(';').Trim();
+        if (!text.StartsWith("SELECT", StringComparison.OrdinalIgnoreCase) || text.Contains('$', StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var items = new List<string>();
+        var depth = 0;
+        var start = 6;
+        for (var i = 6; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (c is '\'' or '"')
+            {
+                var close = text.IndexOf(c, i + 1);
+                while (close >= 0 && close + 1 < text.Length && text[close + 1] == c)
+                {
+                    close = text.IndexOf(c, close + 2);
+                }
+
+                if (close < 0)
+                {
+                    return null;
+                }
+
+                i = close;
+            }
+            else if (c == '(')
+            {
+                depth++;
+            }
+            else if (c == ')')
+            {
+                depth--;
+            }
+            else if (depth == 0 && c == ',')
+            {
+                items.Add(text[start..i].Trim());
+                start = i + 1;
+            }
+            else if (depth == 0 && char.IsWhiteSpace(c) && i + 5 < text.Length && text.AsSpan(i + 1, 4).Equals("FROM", StringComparison.OrdinalIgnoreCase) && char.IsWhiteSpace(text[i + 5]))
+            {
+                items.Add(text[start..i].Trim());
+                return items.Any(string.IsNullOrEmpty) ? null : (items, text[(i + 1)..]);
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The expression and output name of a select item written <c>expression AS name</c>; null otherwise.</summary>
+    public static (string Expression, string Name)? Aliased(string item)
+    {
+        var match = AliasedItem().Match(item);
+        return match.Success
+            ? (match.Groups["expression"].Value.Trim(), match.Groups["quoted"].Success ? match.Groups["quoted"].Value.Replace("\"\"", "\"", StringComparison.Ordinal) : match.Groups["bare"].Value.ToLowerInvariant())
+            : null;
+    }
+
+    [GeneratedRegex(@"^(?<expression>.+)\s+AS\s+(?:""(?<quoted>(?:[^""]|"""")+)""|(?<bare>[A-Za-z_][A-Za-z0-9_$]*))$", RegexOptions.IgnoreCase | RegexOptions.Singleline | RegexOptions.CultureInvariant)]
+    private static partial Regex AliasedItem();
 
     [GeneratedRegex(@"\s+")]
     private static partial Regex Whitespace();

@@ -37,6 +37,64 @@ public static class ContinuousAggregateMigrationBuilderExtensions
             ChunkInterval = chunkInterval,
         });
 
+    /// <summary>
+    /// Adds aggregate columns to a continuous aggregate in place on TimescaleDB 2.28+:
+    /// <c>ALTER MATERIALIZED VIEW name ADD COLUMN c type GENERATED ALWAYS AS (expression) STORED</c>; existing buckets
+    /// are kept, with the new columns NULL until refreshed (see <paramref name="backfillWindow"/>). Older servers skip
+    /// it and run the operations marked <see cref="OnlyBeforeTimescale{TOperation}"/> instead.
+    /// </summary>
+    /// <param name="migrationBuilder">The migration builder.</param>
+    /// <param name="name">The view.</param>
+    /// <param name="columns">The new columns' names.</param>
+    /// <param name="columnTypes">Their store types, e.g. "double precision".</param>
+    /// <param name="expressions">Their aggregate expressions over the aggregate's source, e.g. "max(m.value)".</param>
+    /// <param name="schema">The view's schema.</param>
+    /// <param name="backfillWindow">Interval text: the buckets from now minus this to now are recomputed afterwards (forced refresh, outside the transaction); null: none.</param>
+    public static OperationBuilder<AddContinuousAggregateColumnsOperation> AddContinuousAggregateColumns(
+        this MigrationBuilder migrationBuilder,
+        string name,
+        string[] columns,
+        string[] columnTypes,
+        string[] expressions,
+        string? schema = null,
+        string? backfillWindow = null)
+    {
+        ArgumentNullException.ThrowIfNull(columns);
+        ArgumentNullException.ThrowIfNull(columnTypes);
+        ArgumentNullException.ThrowIfNull(expressions);
+        if (columns.Length == 0 || columns.Length != columnTypes.Length || columns.Length != expressions.Length)
+        {
+            throw new ArgumentException($"AddContinuousAggregateColumns(\"{name}\"): give one type and one expression per column ({columns.Length} columns, {columnTypes.Length} types, {expressions.Length} expressions).", nameof(columns));
+        }
+
+        return Add(migrationBuilder, new AddContinuousAggregateColumnsOperation
+        {
+            Table = name,
+            Schema = schema,
+            Columns = columns,
+            ColumnTypes = columnTypes,
+            Expressions = expressions,
+            BackfillWindow = backfillWindow,
+        });
+    }
+
+    /// <summary>
+    /// Runs the operation only on TimescaleDB versions before <paramref name="version"/>, which lack what a sibling
+    /// operation does in place there (e.g. "2.28": the aggregate is dropped and created again where older servers
+    /// cannot add its column). The server's version decides when the migration runs.
+    /// </summary>
+    /// <typeparam name="TOperation">The operation.</typeparam>
+    /// <param name="builder">The operation's builder.</param>
+    /// <param name="version">The first version on which the operation is left out, e.g. "2.28".</param>
+    /// <returns>The same builder.</returns>
+    public static OperationBuilder<TOperation> OnlyBeforeTimescale<TOperation>(this OperationBuilder<TOperation> builder, string version)
+        where TOperation : Hourglass.EntityFrameworkCore.Infrastructure.TimescaleMigrationOperation
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(version);
+        return builder.Annotation(Hourglass.EntityFrameworkCore.Infrastructure.TimescaleMigrationOperation.OnlyBeforeTimescaleAnnotation, version);
+    }
+
     /// <summary>Drops a continuous aggregate and its materialized rows: <c>DROP MATERIALIZED VIEW IF EXISTS name</c>.</summary>
     /// <param name="migrationBuilder">The migration builder.</param>
     /// <param name="name">The view.</param>

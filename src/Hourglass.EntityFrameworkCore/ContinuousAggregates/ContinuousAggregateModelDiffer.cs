@@ -38,6 +38,7 @@ internal sealed class ContinuousAggregateModelDiffer(ContinuousAggregateQueryCom
         var changedTables = ChangedTables(efOperations.Concat(before));
         var drops = new List<ResolvedContinuousAggregate>();
         var creations = new List<ResolvedContinuousAggregate>();
+        var columnAdditions = new List<(ResolvedContinuousAggregate Existing, ResolvedContinuousAggregate Wanted, AddContinuousAggregateColumnsOperation Add)>();
         foreach (var (key, wanted) in targetViews)
         {
             if (!sourceViews.TryGetValue(key, out var existing))
@@ -51,6 +52,14 @@ internal sealed class ContinuousAggregateModelDiffer(ContinuousAggregateQueryCom
                 || existing.Storage.CreateGroupIndexes != wanted.Storage.CreateGroupIndexes;
             if (queryChanged || changedTables.Any(t => ContinuousAggregateSql.References(existing.Definition.Sql, t)))
             {
+                if (!changedTables.Any(t => ContinuousAggregateSql.References(existing.Definition.Sql, t))
+                    && !sourceViews.Values.Any(r => r != existing && ContinuousAggregateSql.References(r.Definition.Sql, existing.View))
+                    && AddedColumns(existing, wanted) is { } add)
+                {
+                    columnAdditions.Add((existing, wanted, add));
+                    continue;
+                }
+
                 drops.Add(existing);
                 creations.Add(wanted);
             }
@@ -79,7 +88,7 @@ internal sealed class ContinuousAggregateModelDiffer(ContinuousAggregateQueryCom
 
         foreach (var (key, wanted) in targetViews)
         {
-            if (creations.Contains(wanted) || !sourceViews.TryGetValue(key, out var existing))
+            if (creations.Contains(wanted) || columnAdditions.Any(a => a.Wanted == wanted) || !sourceViews.TryGetValue(key, out var existing))
             {
                 continue;
             }
@@ -142,11 +151,78 @@ internal sealed class ContinuousAggregateModelDiffer(ContinuousAggregateQueryCom
             AddCreation(view, after);
         }
 
+        // In place from TimescaleDB 2.28; before it, the same migration drops the aggregate and creates it again.
+        var gate = AddContinuousAggregateColumnsOperation.InPlaceSince.ToString(2);
+        foreach (var (existing, wanted, add) in columnAdditions)
+        {
+            var drop = Drop(existing);
+            drop.OnlyBeforeTimescale = gate;
+            before.Insert(0, drop);
+            after.Add(add);
+            var recreate = new List<MigrationOperation>();
+            AddCreation(wanted, recreate);
+            foreach (var operation in recreate.OfType<TimescaleMigrationOperation>())
+            {
+                operation.OnlyBeforeTimescale = gate;
+            }
+
+            after.AddRange(recreate);
+        }
+
         // Ahead of everything else, readers before what they read: EF's table drops and column changes, and hypertable
         // rebuilds, fail (or cascade the view away) while a continuous aggregate still reads the table.
         var dropsFirst = DependenciesFirst(drops);
         dropsFirst.Reverse();
         before.InsertRange(0, dropsFirst.Select(Drop));
+    }
+
+    /// <summary>
+    /// The in-place addition when the only change to the aggregate is new aggregate columns: the same SELECT items plus
+    /// new <c>expression AS name</c> items, the same FROM/GROUP BY, and nothing else of the aggregate changed; else null.
+    /// </summary>
+    private static AddContinuousAggregateColumnsOperation? AddedColumns(ResolvedContinuousAggregate existing, ResolvedContinuousAggregate wanted)
+    {
+        if (existing.Definition.MaterializedOnly != wanted.Definition.MaterializedOnly
+            || existing.Definition.Policy != wanted.Definition.Policy
+            || existing.Definition.RefreshOptions != wanted.Definition.RefreshOptions
+            || existing.Storage.CreateGroupIndexes != wanted.Storage.CreateGroupIndexes
+            || existing.Storage.ChunkInterval != wanted.Storage.ChunkInterval
+            || existing.Storage.Columnstore != wanted.Storage.Columnstore
+            || ContinuousAggregateStorage.PolicyKinds.Any(k => existing.Storage.Policy(k) != wanted.Storage.Policy(k))
+            || ContinuousAggregateSql.SplitSelect(existing.Definition.Sql) is not { } was
+            || ContinuousAggregateSql.SplitSelect(wanted.Definition.Sql) is not { } now
+            || ContinuousAggregateSql.Normalize(was.Tail) != ContinuousAggregateSql.Normalize(now.Tail))
+        {
+            return null;
+        }
+
+        var old = was.Items.Select(ContinuousAggregateSql.Normalize).ToList();
+        var added = now.Items.Where(i => !old.Remove(ContinuousAggregateSql.Normalize(i))).ToList();
+        if (old.Count > 0 || added.Count == 0)
+        {
+            return null;
+        }
+
+        var columns = new List<(string Expression, string Name, string Type)>();
+        foreach (var item in added)
+        {
+            if (ContinuousAggregateSql.Aliased(item) is not { } aliased || !wanted.ColumnTypes.TryGetValue(aliased.Name, out var type))
+            {
+                return null;
+            }
+
+            columns.Add((aliased.Expression, aliased.Name, type));
+        }
+
+        return new AddContinuousAggregateColumnsOperation
+        {
+            Schema = wanted.Schema,
+            Table = wanted.View,
+            Columns = columns.Select(c => c.Name).ToArray(),
+            ColumnTypes = columns.Select(c => c.Type).ToArray(),
+            Expressions = columns.Select(c => c.Expression).ToArray(),
+            BackfillWindow = wanted.AddedColumnsBackfill,
+        };
     }
 
     /// <summary>The aggregates ordered so that one reading another comes after it (a stable order otherwise).</summary>
@@ -245,7 +321,7 @@ internal sealed class ContinuousAggregateModelDiffer(ContinuousAggregateQueryCom
                 continue;
             }
 
-            if (old is not null && added is not null && old.Argument == added.Argument
+            if (old is not null && added is not null && old.SameArgument(added)
                 && JobScheduleComparison.InPlace(old.Schedule, added.Schedule, kind.Defaults) is { } settings)
             {
                 var alter = new AlterPolicyScheduleOperation { Policy = kind.Policy, Schema = wanted.Schema, Table = wanted.View };
@@ -299,8 +375,7 @@ internal sealed class ContinuousAggregateModelDiffer(ContinuousAggregateQueryCom
         var add = kind.NewAdd();
         add.Schema = view.Schema;
         add.Table = view.View;
-        add.Argument = policy.Argument;
-        ((IScheduledOperation)add).Schedule = policy.Schedule;
+        add.Apply(policy);
         return add;
     }
 

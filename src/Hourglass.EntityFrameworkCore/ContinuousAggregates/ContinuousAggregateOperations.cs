@@ -158,3 +158,40 @@ public sealed class RefreshContinuousAggregateOperation : TimescaleMigrationOper
             new SqlOperation { Sql = $"DO $hourglass$ BEGIN IF to_regclass('{DisplayTable.Replace("'", "''", StringComparison.Ordinal)}') IS NOT NULL THEN REFRESH MATERIALIZED VIEW {DisplayTable}; END IF; END $hourglass$;" },
             $"continuous aggregate {DisplayTable} is refreshed as a plain materialized view, if it exists.");
 }
+
+/// <summary>
+/// Adds aggregate columns to a continuous aggregate in place (TimescaleDB 2.28+):
+/// <c>ALTER MATERIALIZED VIEW name ADD COLUMN c type GENERATED ALWAYS AS (aggregate) STORED</c>. The materialization
+/// hypertable and its buckets stay; the new columns are NULL in buckets materialized before, until a refresh
+/// recomputes them: <see cref="BackfillWindow"/> forces one over the newest buckets. On older servers nothing runs
+/// here: the migration's operations marked <c>OnlyBeforeTimescale("2.28")</c> drop the aggregate and create it again.
+/// </summary>
+public sealed class AddContinuousAggregateColumnsOperation : TimescaleMigrationOperation
+{
+    /// <summary>The first TimescaleDB version that adds a column to a continuous aggregate in place.</summary>
+    public static readonly Version InPlaceSince = new(2, 28);
+
+    /// <summary>The new columns' names.</summary>
+    public string[] Columns { get; set; } = [];
+
+    /// <summary>The new columns' store types (e.g. <c>double precision</c>), one per column.</summary>
+    public string[] ColumnTypes { get; set; } = [];
+
+    /// <summary>Each column's aggregate expression over the aggregate's source, as in its query (e.g. <c>max(m.value)</c>).</summary>
+    public string[] Expressions { get; set; } = [];
+
+    /// <summary>
+    /// Interval text: after adding the columns, the buckets from now minus this to now are recomputed
+    /// (<c>refresh_continuous_aggregate(..., force =&gt; true)</c>, outside the migration's transaction); null: none are.
+    /// </summary>
+    public string? BackfillWindow { get; set; }
+
+    /// <inheritdoc />
+    public override bool RequiresCommunityFeatures => true;
+
+    /// <inheritdoc />
+    public override string Describe() => $"in-place addition of {string.Join(", ", Columns)} to continuous aggregate {DisplayTable}";
+
+    internal override DegradedOperation? WithoutTimescale()
+        => new(null, $"continuous aggregate {DisplayTable} gets its new columns {string.Join(", ", Columns)} by being created again as a plain materialized view (the operations that follow).");
+}

@@ -24,7 +24,7 @@ internal sealed class ContinuousAggregateSqlGenerator(PendingRefreshes pendingRe
         if (operation is not (CreateContinuousAggregateOperation or DropContinuousAggregateOperation or AddContinuousAggregatePolicyOperation
             or RemoveContinuousAggregatePolicyOperation or SetContinuousAggregateMaterializedOnlyOperation or RefreshContinuousAggregateOperation
             or SetContinuousAggregateChunkIntervalOperation or SetContinuousAggregateColumnstoreOperation or DisableContinuousAggregateColumnstoreOperation
-            or AlterContinuousAggregatePolicyOptionsOperation))
+            or AlterContinuousAggregatePolicyOptionsOperation or AddContinuousAggregateColumnsOperation))
         {
             return false;
         }
@@ -137,6 +137,9 @@ internal sealed class ContinuousAggregateSqlGenerator(PendingRefreshes pendingRe
                     .EndCommand();
                 break;
             }
+            case AddContinuousAggregateColumnsOperation add:
+                AddColumns(add, view, regclass, context, builder);
+                break;
             case DropContinuousAggregateOperation:
                 builder.AppendLine($"DROP MATERIALIZED VIEW IF EXISTS {view};").EndCommand();
                 break;
@@ -169,6 +172,41 @@ internal sealed class ContinuousAggregateSqlGenerator(PendingRefreshes pendingRe
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// In place from 2.28 (or an unknown version): one ALTER for all columns, skipped when the first column is already
+    /// there, so a run that died during the backfill (which runs after a commit) completes when run again. Before 2.28
+    /// nothing: the migration's OnlyBeforeTimescale operations create the aggregate again, and a warning says so.
+    /// </summary>
+    private void AddColumns(AddContinuousAggregateColumnsOperation add, string view, string regclass, TimescaleSqlContext context, MigrationCommandListBuilder builder)
+    {
+        if (context.Target.Version is { } version && version < AddContinuousAggregateColumnsOperation.InPlaceSince)
+        {
+            diagnostics.FeatureSkippedForVersion(
+                $"the {add.Describe()} (the migration drops the aggregate and creates it again instead: every bucket is recomputed from the source rows)",
+                AddContinuousAggregateColumnsOperation.InPlaceSince.ToString(2));
+            return;
+        }
+
+        var columns = add.Columns.Select((c, i) => $"ADD COLUMN {context.Sql.DelimitIdentifier(c)} {add.ColumnTypes[i]} GENERATED ALWAYS AS ({add.Expressions[i]}) STORED");
+        var alter = $"ALTER MATERIALIZED VIEW {view} {string.Join(", ", columns)}";
+        builder
+            .AppendLine("DO $hourglass$")
+            .AppendLine("BEGIN")
+            .AppendLine($"    IF NOT EXISTS (SELECT FROM pg_catalog.pg_attribute WHERE attrelid = {regclass}::regclass AND attname = {TimescaleSqlContext.Literal(add.Columns[0])} AND NOT attisdropped) THEN")
+            .AppendLine($"        EXECUTE {TimescaleSqlContext.Literal(alter)};")
+            .AppendLine("    END IF;")
+            .AppendLine("END")
+            .AppendLine("$hourglass$;")
+            .EndCommand();
+        if (add.BackfillWindow is { } window)
+        {
+            // Forced: the buckets are materialized already and not invalidated, so a plain refresh would skip them.
+            builder
+                .AppendLine($"CALL refresh_continuous_aggregate({regclass}, now() - {TimescaleInterval.Parse(window).ToSql()}, NULL, force => true);")
+                .EndCommand(suppressTransaction: true);
+        }
     }
 
     private static JobDefaults Defaults => JobKind.ContinuousAggregateRefresh.Defaults();

@@ -79,6 +79,14 @@ internal sealed class TimescaleCSharpMigrationOperationGenerator(
             {
                 if (feature.TryGenerate(operation, code, builder))
                 {
+                    if (((TimescaleMigrationOperation)operation).OnlyBeforeTimescale is { } gate)
+                    {
+                        using (builder.Indent())
+                        {
+                            builder.AppendLine().Append($".OnlyBeforeTimescale({code.Literal(gate)})");
+                        }
+                    }
+
                     return;
                 }
             }

@@ -11,6 +11,25 @@ public abstract class TimescaleMigrationOperation : MigrationOperation
     /// <summary>The table the operation applies to.</summary>
     public string Table { get; set; } = "";
 
+    /// <summary>
+    /// A TimescaleDB version (e.g. "2.28") from which the operation is not run: set on the operations that do on older
+    /// servers what an operation of that version does in place (a continuous aggregate dropped and created again where
+    /// 2.28 adds its column). Null (the default): run on every version. Decided when the migration runs, from the
+    /// server's version; an unknown version counts as the newest.
+    /// </summary>
+    public string? OnlyBeforeTimescale
+    {
+        get => this[OnlyBeforeTimescaleAnnotation] as string;
+        set => this[OnlyBeforeTimescaleAnnotation] = value;
+    }
+
+    // An annotation, so that migrationBuilder.X(...).OnlyBeforeTimescale("2.28") can set it through EF's OperationBuilder.
+    internal const string OnlyBeforeTimescaleAnnotation = "Hourglass:OnlyBeforeTimescale";
+
+    /// <summary>Whether <see cref="OnlyBeforeTimescale"/> leaves the operation out on a server of <paramref name="version"/> (null: unknown, the newest).</summary>
+    internal bool SkippedOn(Version? version)
+        => OnlyBeforeTimescale is { } gate && (version is null || version >= TimescaleServerTarget.ParseVersion(gate));
+
     /// <summary>Describes the operation for warnings and errors, e.g. <c>hypertable "conditions"</c>.</summary>
     public abstract string Describe();
 

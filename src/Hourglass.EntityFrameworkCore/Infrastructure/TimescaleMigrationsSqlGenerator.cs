@@ -65,6 +65,11 @@ internal sealed class TimescaleMigrationsSqlGenerator(
                 continue;
             }
 
+            if (timescale.SkippedOn(target.Version))
+            {
+                continue;   // the server does in place what this operation does on older versions
+            }
+
             if (run.Count > 0)
             {
                 commands.AddRange(Inner.Generate(run, model, options));
