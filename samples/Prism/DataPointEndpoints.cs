@@ -14,33 +14,19 @@ public sealed record DataPointDto(Guid Id, DateTime Timestamp, string Source, do
 public sealed record BucketRow(DateTime Bucket, double Avg, double Min, double Max, long Count);
 
 /// <summary>
-/// The aggregate query, written once per kind of server: time_bucket on TimescaleDB, date_bin on plain PostgreSQL
-/// (14+). Both bucket from the same origin (2000-01-03 00:00 UTC, time_bucket's default), so the answers are equal.
+/// The aggregate query, written once for both kinds of server: Hourglass translates <c>EF.Functions.TimeBucket</c> to
+/// TimescaleDB's <c>time_bucket</c>, and on PostgreSQL without TimescaleDB (under Degrade, the default) to
+/// <c>date_bin</c> from time_bucket's origin (2000-01-03 00:00 UTC), so the answers are equal.
 /// </summary>
-public sealed class DataPointQueries(bool timescale)
+public static class DataPointQueries
 {
-    public bool UsesTimescale => timescale;
-
-    public async Task<List<BucketRow>> AggregateAsync(PrismContext db, TimeSpan bucket, DateTime start, DateTime end, string? source, CancellationToken cancellationToken)
-    {
-        if (timescale)
-        {
-            return await db.DataPoints
-                .Where(p => p.Timestamp >= start && p.Timestamp < end && (source == null || p.Source == source))
-                .GroupBy(p => EF.Functions.TimeBucket(bucket, p.Timestamp))
-                .OrderBy(g => g.Key)
-                .Select(g => new BucketRow(g.Key, g.Average(p => p.Value), g.Min(p => p.Value), g.Max(p => p.Value), g.LongCount()))
-                .ToListAsync(cancellationToken);
-        }
-
-        return await db.Database.SqlQuery<BucketRow>($"""
-            SELECT date_bin({bucket}, timestamp, TIMESTAMPTZ '2000-01-03 00:00:00+00') AS bucket,
-                   avg(value) AS avg, min(value) AS min, max(value) AS max, count(*) AS count
-            FROM prism.datapoint
-            WHERE timestamp >= {start} AND timestamp < {end} AND ({source}::text IS NULL OR source = {source})
-            GROUP BY 1
-            """).OrderBy(r => r.Bucket).ToListAsync(cancellationToken);
-    }
+    public static Task<List<BucketRow>> AggregateAsync(PrismContext db, TimeSpan bucket, DateTime start, DateTime end, string? source, CancellationToken cancellationToken)
+        => db.DataPoints
+            .Where(p => p.Timestamp >= start && p.Timestamp < end && (source == null || p.Source == source))
+            .GroupBy(p => EF.Functions.TimeBucket(bucket, p.Timestamp))
+            .OrderBy(g => g.Key)
+            .Select(g => new BucketRow(g.Key, g.Average(p => p.Value), g.Min(p => p.Value), g.Max(p => p.Value), g.LongCount()))
+            .ToListAsync(cancellationToken);
 }
 
 /// <summary>The seed's three endpoints. Validation errors are RFC 7807 problem details (400, application/problem+json).</summary>
@@ -52,7 +38,8 @@ public static partial class DataPointEndpoints
     {
         var api = app.MapGroup("/api/datapoints").WithTags("DataPoints");
 
-        api.MapGet("/", async (PrismContext db, string? start, string? end, string? source, int? limit, CancellationToken cancellationToken) =>
+        // source may repeat (?source=a&source=b), as the seed's repository takes a list of sources.
+        api.MapGet("/", async (PrismContext db, string? start, string? end, string[]? source, int? limit, CancellationToken cancellationToken) =>
         {
             var errors = new Dictionary<string, string[]>();
             var range = Range(start, end, errors);
@@ -67,8 +54,9 @@ public static partial class DataPointEndpoints
             }
 
             var (from, to) = range!.Value;
+            var sources = source ?? [];
             var points = await db.DataPoints.AsNoTracking()
-                .Where(p => p.Timestamp >= from && p.Timestamp < to && (source == null || p.Source == source))
+                .Where(p => p.Timestamp >= from && p.Timestamp < to && (sources.Length == 0 || sources.Contains(p.Source)))
                 .OrderByDescending(p => p.Timestamp).ThenBy(p => p.Source)
                 .Take(limit ?? 100)
                 .Select(p => new DataPointDto(p.Id, p.Timestamp, p.Source, p.Value, p.Metadata))
@@ -76,10 +64,10 @@ public static partial class DataPointEndpoints
             return Results.Ok(points);
         })
         .WithName("GetDataPoints")
-        .WithSummary("Data points in [start, end), newest first, optionally of one source.")
+        .WithSummary("Data points in [start, end), newest first, optionally of some sources (source repeated).")
         .ProducesValidationProblem();
 
-        api.MapGet("/aggregate", async (PrismContext db, DataPointQueries queries, string? bucket, string? start, string? end, string? source, string? aggs, CancellationToken cancellationToken) =>
+        api.MapGet("/aggregate", async (PrismContext db, string? bucket, string? start, string? end, string? source, string? aggs, CancellationToken cancellationToken) =>
         {
             var errors = new Dictionary<string, string[]>();
             var width = Bucket(bucket, errors);
@@ -98,7 +86,7 @@ public static partial class DataPointEndpoints
             }
 
             var (from, to) = range!.Value;
-            var rows = await queries.AggregateAsync(db, width!.Value, from, to, source, cancellationToken);
+            var rows = await DataPointQueries.AggregateAsync(db, width!.Value, from, to, source, cancellationToken);
 
             // avg is rounded: chunks and a plain table may sum the same rows in a different order.
             return Results.Ok(rows.Select(r => new BucketAggregate(
@@ -109,7 +97,7 @@ public static partial class DataPointEndpoints
                 wanted.Contains("count") ? r.Count : null)));
         })
         .WithName("AggregateDataPoints")
-        .WithSummary("avg/min/max/count per time bucket (time_bucket on TimescaleDB, date_bin on plain PostgreSQL).")
+        .WithSummary("avg/min/max/count per time bucket (time_bucket on TimescaleDB; the same LINQ becomes date_bin on plain PostgreSQL).")
         .ProducesValidationProblem();
 
         api.MapGet("/latest", async (PrismContext db, string? source, CancellationToken cancellationToken) =>

@@ -1,7 +1,8 @@
 // Prism (seed 002): time series behind an ASP.NET Core minimal API. DataPoint is a hypertable (1-week chunks,
 // columnstore after 1 month segmented by source, retention 1 year, a (source, timestamp) index), declared in
 // PrismContext.cs and created by a generated migration. On PostgreSQL without TimescaleDB the same app serves the same
-// endpoints with the same answers: the migration degrades to a plain table, and the aggregate query uses date_bin.
+// endpoints with the same answers: the migration degrades to a plain table, and Hourglass translates the aggregate
+// query's EF.Functions.TimeBucket to date_bin.
 //
 //   dotnet run --project samples/Prism                                   # embedded TimescaleDB, temporary data
 //   ConnectionStrings__Prism="Host=...;..." dotnet run --project samples/Prism   # your own server, TimescaleDB or not
@@ -40,8 +41,8 @@ await using (var db = PrismContext.Create(connectionString))
     }
 }
 
-// What the database can do decides two things: whether the health check requires TimescaleDB and its scheduler, and
-// which bucketing function the aggregate endpoint uses. Read once, through the Hourglass library.
+// What the database can do decides whether the health check requires TimescaleDB and its scheduler. Read once, through
+// the Hourglass library. (The queries need no such choice: Hourglass translates them for the server.)
 TimescaleServer server;
 await using (var dataSource = NpgsqlDataSource.Create(connectionString))
 {
@@ -49,7 +50,6 @@ await using (var dataSource = NpgsqlDataSource.Create(connectionString))
 }
 
 builder.Services.AddDbContextPool<PrismContext>(options => PrismContext.Configure(options, connectionString));
-builder.Services.AddSingleton(new DataPointQueries(server.IsInstalled));
 builder.Services.AddProblemDetails();
 builder.Services.AddOpenApi();
 builder.Services.AddHealthChecks().AddTimescaleDb(connectionString, options =>
@@ -68,7 +68,7 @@ app.MapHealthChecks("/health");
 app.MapDataPoints();
 app.Logger.LogInformation("{Server}", server.IsInstalled
     ? $"PostgreSQL {server.PostgresVersion}, TimescaleDB {server.TimescaleVersionText}"
-    : $"PostgreSQL {server.PostgresVersion} without TimescaleDB: plain table, date_bin instead of time_bucket");
+    : $"PostgreSQL {server.PostgresVersion} without TimescaleDB: plain table, queries translated to plain PostgreSQL (date_bin for time_bucket)");
 await app.RunAsync();
 
 /// <summary>The app's entry point, public for WebApplicationFactory.</summary>

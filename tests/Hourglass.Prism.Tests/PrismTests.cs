@@ -95,6 +95,7 @@ public sealed partial class PrismTests
             $"/api/datapoints/aggregate?bucket=1 hour&start={end:yyyy-MM-dd}&end={start:yyyy-MM-dd}",
             $"/api/datapoints/aggregate?bucket=1 hour&{range}&aggs=avg,median",
             "/api/datapoints?start=yesterday&end=2026-01-01",
+            $"/api/datapoints?{range}&source=electricity_price&source=solar_output&limit=10000",
         ];
         var answers = new Dictionary<string, string>();
         foreach (var query in queries)
@@ -130,6 +131,12 @@ public sealed partial class PrismTests
         using (var latest = JsonDocument.Parse(Ok(answers[queries[7]])))
         {
             Assert.Equal(end.AddHours(-1), latest.RootElement.GetProperty("timestamp").GetDateTime().ToUniversalTime());
+        }
+
+        using (var twoSources = JsonDocument.Parse(Ok(answers[queries[14]])))
+        {
+            Assert.Equal(28 * 24 * 2, twoSources.RootElement.GetArrayLength());
+            Assert.Equal(["electricity_price", "solar_output"], twoSources.RootElement.EnumerateArray().Select(p => p.GetProperty("source").GetString()).Distinct().Order(StringComparer.Ordinal));
         }
 
         Assert.StartsWith("404 application/problem+json", answers[queries[9]], StringComparison.Ordinal);

@@ -1,3 +1,5 @@
+using Hourglass.EntityFrameworkCore.Infrastructure;
+
 namespace Hourglass.EntityFrameworkCore.Columnstore;
 
 /// <summary>
@@ -5,8 +7,12 @@ namespace Hourglass.EntityFrameworkCore.Columnstore;
 /// <see cref="Hypertables.HypertableAttribute"/> or <c>IsHypertable</c>.
 /// </summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = true)]
-public sealed class ColumnstoreAttribute : Attribute
+public sealed class ColumnstoreAttribute : Attribute, ITimescaleModelAttribute
 {
+    string ITimescaleModelAttribute.Feature => "Columnstore";
+
+    string? ITimescaleModelAttribute.Property => null;
+
     /// <summary>Comma-separated property names whose rows are compressed together, e.g. <c>"DeviceId"</c>.</summary>
     public string? SegmentBy { get; set; }
 
@@ -15,4 +21,10 @@ public sealed class ColumnstoreAttribute : Attribute
 
     /// <summary>When set, a columnstore policy converts chunks older than this interval, e.g. <c>"7 days"</c> (digits for integer time columns).</summary>
     public string? PolicyAfter { get; set; }
+
+    /// <summary>
+    /// Instead of <see cref="PolicyAfter"/>: a columnstore policy converts chunks created longer ago than this interval
+    /// (<c>created_before</c>, TimescaleDB 2.13+), e.g. <c>"7 days"</c>.
+    /// </summary>
+    public string? PolicyCreatedBefore { get; set; }
 }

@@ -38,6 +38,12 @@ internal sealed class ColumnstoreAttributeConvention : IEntityTypeAddedConventio
             var after = ColumnstorePolicy.Kind.Interval(entityType, nameof(ColumnstoreAttribute.PolicyAfter), columnstore.PolicyAfter);
             entityTypeBuilder.HasAnnotation(ColumnstoreAnnotationNames.PolicyAfter, after, fromDataAnnotation: true);
         }
+
+        if (columnstore.PolicyCreatedBefore is not null)
+        {
+            var createdBefore = ColumnstorePolicy.Kind.CreatedBeforeInterval(entityType, nameof(ColumnstoreAttribute.PolicyCreatedBefore), columnstore.PolicyCreatedBefore);
+            entityTypeBuilder.HasAnnotation(ColumnstorePolicy.PolicyCreatedBeforeAnnotation, createdBefore, fromDataAnnotation: true);
+        }
     }
 }
 

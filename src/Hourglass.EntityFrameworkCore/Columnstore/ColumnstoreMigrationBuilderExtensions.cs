@@ -32,13 +32,24 @@ public static class ColumnstoreMigrationBuilderExtensions
     public static OperationBuilder<DisableColumnstoreOperation> DisableColumnstore(this MigrationBuilder migrationBuilder, string table, string? schema = null)
         => JobScheduleMigrationBuilderExtensions.AddUnscheduled(migrationBuilder, new DisableColumnstoreOperation { Table = table, Schema = schema });
 
-    /// <summary>Adds a columnstore policy converting chunks older than <paramref name="after"/>; chain <c>.WithSchedule(...)</c> for its job schedule.</summary>
+    /// <summary>
+    /// Adds a columnstore policy converting chunks older than <paramref name="after"/>, or created longer ago than
+    /// <paramref name="createdBefore"/> (give one); chain <c>.WithSchedule(...)</c> for its job schedule.
+    /// </summary>
     /// <param name="migrationBuilder">The migration builder.</param>
     /// <param name="table">The hypertable.</param>
     /// <param name="after">Interval text such as "7 days", or digits for integer time columns.</param>
     /// <param name="schema">The table's schema.</param>
-    public static ScheduledOperationBuilder<AddColumnstorePolicyOperation> AddColumnstorePolicy(this MigrationBuilder migrationBuilder, string table, string after, string? schema = null)
-        => JobScheduleMigrationBuilderExtensions.Add(migrationBuilder, new AddColumnstorePolicyOperation { Table = table, Schema = schema, After = after });
+    /// <param name="createdBefore">Instead of <paramref name="after"/>: interval text such as "7 days" (<c>created_before</c>).</param>
+    public static ScheduledOperationBuilder<AddColumnstorePolicyOperation> AddColumnstorePolicy(this MigrationBuilder migrationBuilder, string table, string? after = null, string? schema = null, string? createdBefore = null)
+    {
+        if ((after is null) == (createdBefore is null))
+        {
+            throw new ArgumentException($"AddColumnstorePolicy(\"{table}\") needs exactly one of after and createdBefore.", after is null ? nameof(after) : nameof(createdBefore));
+        }
+
+        return JobScheduleMigrationBuilderExtensions.Add(migrationBuilder, new AddColumnstorePolicyOperation { Table = table, Schema = schema, After = after ?? "", CreatedBefore = createdBefore });
+    }
 
     /// <summary>Removes the hypertable's columnstore policy, if it has one.</summary>
     /// <param name="migrationBuilder">The migration builder.</param>
@@ -46,4 +57,13 @@ public static class ColumnstoreMigrationBuilderExtensions
     /// <param name="schema">The table's schema.</param>
     public static OperationBuilder<RemoveColumnstorePolicyOperation> RemoveColumnstorePolicy(this MigrationBuilder migrationBuilder, string table, string? schema = null)
         => JobScheduleMigrationBuilderExtensions.AddUnscheduled(migrationBuilder, new RemoveColumnstorePolicyOperation { Table = table, Schema = schema });
+
+    /// <summary>Sets the columnstore policy's <c>recompress_unordered</c> in its job's config (TimescaleDB 2.29+); null resets it to TimescaleDB's default.</summary>
+    /// <param name="migrationBuilder">The migration builder.</param>
+    /// <param name="table">The hypertable.</param>
+    /// <param name="recompressUnordered">Whether the policy recompresses unordered chunks; null for TimescaleDB's default (true).</param>
+    /// <param name="schema">The table's schema.</param>
+    public static OperationBuilder<Hourglass.EntityFrameworkCore.Policies.SetColumnstorePolicyRecompressUnorderedOperation> SetColumnstorePolicyRecompressUnordered(
+        this MigrationBuilder migrationBuilder, string table, bool? recompressUnordered, string? schema = null)
+        => JobScheduleMigrationBuilderExtensions.AddUnscheduled(migrationBuilder, new Hourglass.EntityFrameworkCore.Policies.SetColumnstorePolicyRecompressUnorderedOperation { Table = table, Schema = schema, RecompressUnordered = recompressUnordered });
 }

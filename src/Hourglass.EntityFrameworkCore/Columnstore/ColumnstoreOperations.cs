@@ -46,7 +46,12 @@ public sealed class AddColumnstorePolicyOperation : AddHypertablePolicyOperation
 
     internal override HypertablePolicyKind Kind => ColumnstorePolicy.Kind;
 
+    /// <summary>Instead of <see cref="After"/>: converts chunks created longer ago than this interval (<c>created_before</c>).</summary>
+    public string? CreatedBefore { get; set; }
+
     internal override string Argument { get => After; set => After = value; }
+
+    internal override string? CreatedBeforeArgument { get => CreatedBefore; set => CreatedBefore = value; }
 }
 
 /// <summary>Removes the columnstore policy: <c>remove_columnstore_policy(table, if_exists =&gt; true)</c>.</summary>

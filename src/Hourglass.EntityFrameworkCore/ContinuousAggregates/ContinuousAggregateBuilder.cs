@@ -265,9 +265,30 @@ public sealed class ContinuousAggregateBuilder
         return this;
     }
 
-    private ContinuousAggregateBuilder SetPolicy(HypertablePolicyKind kind, string parameter, object interval, Action<JobScheduleBuilder>? schedule)
+    /// <summary>
+    /// Drops the aggregate's chunks created longer ago than <paramref name="dropCreatedBefore"/>, whatever their buckets' time:
+    /// <c>add_retention_policy(view, drop_created_before =&gt; interval)</c> (TimescaleDB 2.13+). Instead of <c>WithRetentionPolicy</c>.
+    /// </summary>
+    /// <param name="dropCreatedBefore">How long after its creation a chunk is dropped, e.g. <c>TimeSpan.FromDays(365)</c>.</param>
+    /// <param name="schedule">The policy's job schedule; null for TimescaleDB's (daily).</param>
+    public ContinuousAggregateBuilder WithRetentionPolicyByCreationTime(TimeSpan dropCreatedBefore, Action<JobScheduleBuilder>? schedule = null)
+        => SetPolicy(RetentionPolicy.Kind, "dropCreatedBefore", dropCreatedBefore, schedule, byCreationTime: true);
+
+    /// <summary>Drops the aggregate's chunks created longer ago than <paramref name="dropCreatedBefore"/> (interval text such as "1 year").</summary>
+    /// <param name="dropCreatedBefore">How long after its creation a chunk is dropped.</param>
+    /// <param name="schedule">The policy's job schedule; null for TimescaleDB's (daily).</param>
+    public ContinuousAggregateBuilder WithRetentionPolicyByCreationTime(string dropCreatedBefore, Action<JobScheduleBuilder>? schedule = null)
     {
-        EntityType.SetAnnotation(kind.ArgumentAnnotation, kind.Interval(EntityType, parameter, interval));
+        ArgumentNullException.ThrowIfNull(dropCreatedBefore);
+        return SetPolicy(RetentionPolicy.Kind, "dropCreatedBefore", dropCreatedBefore, schedule, byCreationTime: true);
+    }
+
+    private ContinuousAggregateBuilder SetPolicy(HypertablePolicyKind kind, string parameter, object interval, Action<JobScheduleBuilder>? schedule, bool byCreationTime = false)
+    {
+        EntityType.RemoveAnnotation(byCreationTime ? kind.ArgumentAnnotation : kind.CreatedBeforeAnnotation!);
+        EntityType.SetAnnotation(
+            byCreationTime ? kind.CreatedBeforeAnnotation! : kind.ArgumentAnnotation,
+            byCreationTime ? kind.CreatedBeforeInterval(EntityType, parameter, interval) : kind.Interval(EntityType, parameter, interval));
         var built = JobScheduleBuilder.Build($"{kind.Feature} of continuous aggregate entity '{EntityType.DisplayName()}'", JobSchedule.Empty, schedule, kind.Defaults);
         if (built.IsEmpty)
         {

@@ -321,7 +321,7 @@ internal sealed class ContinuousAggregateModelDiffer(ContinuousAggregateQueryCom
                 continue;
             }
 
-            if (old is not null && added is not null && old.Argument == added.Argument
+            if (old is not null && added is not null && old.SameArgument(added)
                 && JobScheduleComparison.InPlace(old.Schedule, added.Schedule, kind.Defaults) is { } settings)
             {
                 var alter = new AlterPolicyScheduleOperation { Policy = kind.Policy, Schema = wanted.Schema, Table = wanted.View };
@@ -375,8 +375,7 @@ internal sealed class ContinuousAggregateModelDiffer(ContinuousAggregateQueryCom
         var add = kind.NewAdd();
         add.Schema = view.Schema;
         add.Table = view.View;
-        add.Argument = policy.Argument;
-        ((IScheduledOperation)add).Schedule = policy.Schedule;
+        add.Apply(policy);
         return add;
     }
 

@@ -57,12 +57,18 @@ internal static class ContinuousAggregateStorageScaffolding
             var procedure = kind.Policy.ProcedureName();
             var job = catalog.Jobs.FirstOrDefault(j => j.ProcedureName == procedure && j.RelationSchema == aggregate.Schema && j.RelationName == aggregate.Name);
             var value = job?.ConfigValues.GetValueOrDefault(kind.ConfigKey);
-            if (job is null || TimescaleInterval.FromCatalog((object?)value?.WholeNumber ?? value?.Interval) is not { } argument)
+            var createdBefore = value is null && kind.Policy.CreatedBeforeKey() is { } key ? job?.ConfigValues.GetValueOrDefault(key) : null;
+            if (job is null || TimescaleInterval.FromCatalog(createdBefore is not null ? createdBefore.Interval : (object?)value?.WholeNumber ?? value?.Interval) is not { } argument)
             {
                 continue;
             }
 
             view[PolicyAnnotation(kind)] = argument.ToString();
+            if (createdBefore is not null)
+            {
+                view[PolicyAnnotation(kind) + ":ByCreationTime"] = true;
+            }
+
             var defaults = kind.Defaults with { ScheduleInterval = kind.Policy.DefaultScheduleInterval(storage.ChunkInterval) };
             if (JobScheduleCatalog.Read(job, defaults) is { IsEmpty: false } schedule)
             {
@@ -174,8 +180,9 @@ internal static class ContinuousAggregateStorageScaffolding
             var closure = annotations.Remove(PolicyAnnotation(kind) + ":Schedule", out var json) && json.Value is string schedule
                 ? JobScheduleCode.Closure(JobSchedule.Deserialize(schedule))
                 : null;
+            var byCreationTime = annotations.Remove(PolicyAnnotation(kind) + ":ByCreationTime", out var marker) && marker.Value is true;
             var value = JobScheduleCode.CodeValue(TimescaleInterval.Parse(argument));
-            var method = builder.GetMethod(kind.FluentMethod, [value.GetType(), typeof(Action<JobScheduleBuilder>)])!;
+            var method = builder.GetMethod(byCreationTime ? kind.CreatedBeforeFluentMethod! : kind.FluentMethod, [value.GetType(), typeof(Action<JobScheduleBuilder>)])!;
             call = closure is null ? call.Chain(method, value) : call.Chain(method, value, closure);
         }
 

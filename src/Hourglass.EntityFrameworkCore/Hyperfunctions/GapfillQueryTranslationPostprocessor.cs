@@ -117,7 +117,7 @@ internal sealed class GapfillSubqueryInliner(bool everyProjectingSubquery = fals
 
         public override Expression? Visit(Expression? node)
         {
-            if (node is SqlFunctionExpression { Name: "time_bucket_gapfill" })
+            if (node is SqlFunctionExpression { Name: "time_bucket_gapfill" or Portable.GapfillMarkers.Bucket })
             {
                 _found = true;
                 return node;

@@ -35,12 +35,6 @@ internal sealed class HyperfunctionMethodTranslator(ISqlExpressionFactory sql, I
         }
 
         var call = new Call(method, arguments);
-        if (method.Name is nameof(TimescaleDbFunctionsExtensions.TimeBucketGapfill) or nameof(TimescaleDbFunctionsExtensions.Locf) or nameof(TimescaleDbFunctionsExtensions.Interpolate)
-            && !edition.HasCommunity)
-        {
-            throw GapfillNeedsCommunity(method.Name, edition.Current);
-        }
-
         return method.Name switch
         {
             nameof(TimescaleDbFunctionsExtensions.TimeBucket) => TimeBucket("time_bucket", call),
@@ -86,6 +80,13 @@ internal sealed class HyperfunctionMethodTranslator(ISqlExpressionFactory sql, I
             return _portable.Translate(width, timestamp, origin, offset, timezone, call.Method.ReturnType, resultMapping!, timeMapping);
         }
 
+        if (function == "time_bucket_gapfill" && !edition.HasCommunity)
+        {
+            // Plain PostgreSQL or the Apache edition: a marker that PortableGapfill turns into the whole gap-filling query.
+            SqlExpression[] marker = [width, timestamp, .. new[] { timezone, start, finish }.OfType<SqlExpression>()];
+            return sql.Function(GapfillMarkers.Bucket, marker, nullable: true, marker.Select(_ => false), call.Method.ReturnType, resultMapping);
+        }
+
         var positional = new List<SqlExpression> { width, timestamp };
         var named = new List<(string Name, SqlExpression Value)>();
         if (timezone is not null)
@@ -112,17 +113,21 @@ internal sealed class HyperfunctionMethodTranslator(ISqlExpressionFactory sql, I
         return Function(function, positional, named, call.Method.ReturnType, resultMapping, propagatingArguments: 2);
     }
 
-    private static InvalidOperationException GapfillNeedsCommunity(string method, Hourglass.TimescaleEdition edition)
-        => new(
-            $"EF.Functions.{method} (gap filling) needs TimescaleDB's community edition, and this server "
-            + (edition == Hourglass.TimescaleEdition.None ? "has no TimescaleDB" : "is the Apache edition (timescaledb.license = 'apache')")
-            + ". Hourglass translates TimeBucket, First, Last, Histogram and ApproximateRowCountAsync to plain PostgreSQL under "
-            + "WhenTimescaleMissing(Degrade), but not yet a GROUP BY on TimeBucketGapfill with Locf/Interpolate. Fix: group by "
-            + "EF.Functions.TimeBucket and add the empty buckets in C#, or use a TimescaleDB server with timescaledb.license = 'timescale'.");
-
     private SqlExpression GapValue(string function, Call call)
     {
         var value = sql.ApplyDefaultTypeMapping(call["value"])!;
+        if (!edition.HasCommunity)
+        {
+            SqlExpression[] marker = call["treatNullAsMissing"] switch
+            {
+                null => [value],
+                SqlConstantExpression { Value: bool } flag => [value, sql.ApplyDefaultTypeMapping(flag)!],
+                _ => throw new InvalidOperationException(
+                    "EF.Functions.Locf(value, treatNullAsMissing) needs treatNullAsMissing written in the query as true or false (TimescaleDB: \"treat_null_as_missing must be a BOOL literal\"), and this query passes a variable. Fix: write the literal, e.g. Locf(g.Max(m => m.Value), true)."),
+            };
+            return sql.Function(function == "locf" ? GapfillMarkers.Locf : GapfillMarkers.Interpolate, marker, nullable: true, marker.Select(_ => false), call.Method.ReturnType, value.TypeMapping);
+        }
+
         var named = new List<(string, SqlExpression)>();
         if (call["treatNullAsMissing"] is { } treatNullAsMissing)
         {

@@ -33,6 +33,9 @@ internal sealed class HyperfunctionServices : ITimescaleFeature
 
         // Wraps the provider's postprocessor, so gap filling survives EF's GROUP BY subquery.
         ServiceDecoration.Decorate<IQueryTranslationPostprocessorFactory, GapfillQueryTranslationPostprocessorFactory>(services);
+
+        // Without the community edition, replaces a gap-filling grouping query by its plain-PostgreSQL form, after EF's own processing.
+        ServiceDecoration.Decorate<IRelationalParameterBasedSqlProcessorFactory, PortableGapfillProcessorFactory>(services);
     }
 }
 

@@ -1,10 +1,16 @@
+using Hourglass.EntityFrameworkCore.Infrastructure;
+
 namespace Hourglass.EntityFrameworkCore.Hypertables;
 
 /// <summary>Makes the entity's table a TimescaleDB hypertable partitioned by the named time property.</summary>
 /// <param name="timeProperty">The time property, e.g. <c>nameof(Time)</c>.</param>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = true)]
-public sealed class HypertableAttribute(string timeProperty) : Attribute
+public sealed class HypertableAttribute(string timeProperty) : Attribute, ITimescaleModelAttribute
 {
+    string ITimescaleModelAttribute.Feature => "Hypertable";
+
+    string? ITimescaleModelAttribute.Property => TimeProperty;
+
     /// <summary>The time property's name.</summary>
     public string TimeProperty { get; } = timeProperty;
 
@@ -25,8 +31,12 @@ public sealed class HypertableAttribute(string timeProperty) : Attribute
 /// <param name="property">The property to hash.</param>
 /// <param name="partitions">The number of partitions, at least 1.</param>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = true)]
-public sealed class HypertableHashDimensionAttribute(string property, int partitions) : Attribute
+public sealed class HypertableHashDimensionAttribute(string property, int partitions) : Attribute, ITimescaleModelAttribute
 {
+    string ITimescaleModelAttribute.Feature => "Hypertable";
+
+    string? ITimescaleModelAttribute.Property => null;
+
     /// <summary>The property to hash.</summary>
     public string Property { get; } = property;
 
@@ -37,8 +47,12 @@ public sealed class HypertableHashDimensionAttribute(string property, int partit
 /// <summary>Adds a range dimension to the entity's hypertable.</summary>
 /// <param name="property">The property to partition by range.</param>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = true)]
-public sealed class HypertableRangeDimensionAttribute(string property) : Attribute
+public sealed class HypertableRangeDimensionAttribute(string property) : Attribute, ITimescaleModelAttribute
 {
+    string ITimescaleModelAttribute.Feature => "Hypertable";
+
+    string? ITimescaleModelAttribute.Property => null;
+
     /// <summary>The property to partition by range.</summary>
     public string Property { get; } = property;
 

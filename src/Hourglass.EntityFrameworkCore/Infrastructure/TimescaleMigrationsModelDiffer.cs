@@ -36,18 +36,25 @@ internal sealed class TimescaleDesignTimeModelDiffer(IServiceProvider services, 
 
     public bool HasDifferences(IRelationalModel? source, IRelationalModel? target)
     {
-        var (inner, features) = Resolve();
+        var (inner, features) = Resolve(target);
         return TimescaleDifferences.HasDifferences(inner, features, source, target);
     }
 
     public IReadOnlyList<MigrationOperation> GetDifferences(IRelationalModel? source, IRelationalModel? target)
     {
-        var (inner, features) = Resolve();
+        var (inner, features) = Resolve(target);
         return TimescaleDifferences.GetDifferences(inner, features, source, target);
     }
 
-    private (IMigrationsModelDiffer, ITimescaleModelDiffer[]) Resolve()
+    private (IMigrationsModelDiffer, ITimescaleModelDiffer[]) Resolve(IRelationalModel? target)
     {
+        // Without UseTimescale() no convention read Hourglass's attributes; here, at `migrations add`, Hourglass code runs anyway.
+        if (target is not null
+            && currentContext.Context.GetService<IDbContextOptions>().FindExtension<TimescaleOptionsExtension>() is null)
+        {
+            TimescalePluginCheck.RequireForAttributes(target.Model);
+        }
+
         if (_resolved is { } resolved)
         {
             return resolved;

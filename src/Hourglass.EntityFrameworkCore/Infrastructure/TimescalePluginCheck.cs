@@ -30,13 +30,49 @@ internal static class TimescalePluginCheck
             return;
         }
 
-        throw TimescaleModelError.Create(
-            feature,
-            entityType,
-            property,
-            $"{call} needs the Hourglass plugin, and this context is configured without UseTimescale(): migrations would create a plain table without the TimescaleDB features, and TimescaleDB functions such as EF.Functions.TimeBucket would not translate",
-            "add UseTimescale() to the Npgsql options, e.g. options.UseNpgsql(connectionString, npgsql => npgsql.UseTimescale()) (or services.AddEntityFrameworkTimescale() for an internal service provider)");
+        throw TimescaleModelError.Create(feature, entityType, property, Problem(call), Fix);
     }
+
+    /// <summary>Throws when the model is built without the Hourglass plugin (model-level declarations such as jobs).</summary>
+    public static void Require(IReadOnlyModel model, string subject, string call)
+    {
+        if (!s_modelsWithPlugin.TryGetValue(model, out _))
+        {
+            throw new InvalidOperationException($"{subject}: {Problem(call)}. Fix: {Fix}.");
+        }
+    }
+
+    /// <summary>
+    /// Throws when an entity of a model built without the plugin carries Hourglass's attributes (<c>[Hypertable]</c>,
+    /// <c>[Columnstore]</c>, policy attributes): only the plugin's conventions read them, so without it they would be
+    /// ignored. Called where Hourglass code runs without <c>UseTimescale()</c>: the design-time model differ of
+    /// <c>dotnet ef migrations add</c>.
+    /// </summary>
+    public static void RequireForAttributes(IReadOnlyModel model)
+    {
+        foreach (var entityType in model.GetEntityTypes())
+        {
+            var attributes = entityType.ClrType.GetCustomAttributes(inherit: true).OfType<ITimescaleModelAttribute>().ToList();
+            if (attributes.Count == 0)
+            {
+                continue;
+            }
+
+            // The attribute that names a property (the hypertable's time column) when there is one, else the first.
+            var attribute = attributes.FirstOrDefault(a => a.Property is not null) ?? attributes[0];
+            throw TimescaleModelError.Create(
+                attribute.Feature,
+                entityType,
+                attribute.Property ?? "-",
+                Problem($"[{attribute.GetType().Name[..^"Attribute".Length]}]") + " (without the plugin no convention reads the attribute)",
+                Fix);
+        }
+    }
+
+    private static string Problem(string call)
+        => $"{call} needs the Hourglass plugin, and this context is configured without UseTimescale(): migrations would create a plain table without the TimescaleDB features, and TimescaleDB functions such as EF.Functions.TimeBucket would not translate";
+
+    private const string Fix = "add UseTimescale() to the Npgsql options, e.g. options.UseNpgsql(connectionString, npgsql => npgsql.UseTimescale()) (or services.AddEntityFrameworkTimescale() for an internal service provider)";
 
     /// <summary>Checks the entity type behind an <see cref="EntityTypeBuilder"/>.</summary>
     public static void Require(EntityTypeBuilder builder, string feature, string property, string call) => Require(builder.Metadata, feature, property, call);
@@ -58,4 +94,17 @@ internal sealed class TimescalePluginMarkConventionSetPlugin : IConventionSetPlu
         conventionSet.Add(new TimescalePluginMarkConvention());
         return conventionSet;
     }
+}
+
+/// <summary>
+/// A class attribute that declares a TimescaleDB feature in the model; read only by the plugin's conventions, so
+/// <see cref="TimescalePluginCheck.RequireForAttributes"/> finds it without knowing the feature.
+/// </summary>
+internal interface ITimescaleModelAttribute
+{
+    /// <summary>The feature's name in model errors, e.g. "Hypertable".</summary>
+    string Feature { get; }
+
+    /// <summary>The property the attribute names, if any.</summary>
+    string? Property { get; }
 }

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Hourglass.EntityFrameworkCore.Infrastructure;
 using Hourglass.EntityFrameworkCore.Jobs;
 
 // ReSharper disable once CheckNamespace
@@ -41,6 +42,7 @@ public static partial class JobModelBuilderExtensions
                 $"Job '{procedure}': the procedure must be written as name or schema.name (letters, digits, _ and $; lower case, as PostgreSQL folds unquoted names). Fix: pass e.g. \"refresh_scores\" or \"analytics.refresh_scores\".");
         }
 
+        TimescalePluginCheck.Require(modelBuilder.Model, $"Job '{procedure}'", "HasJob(...)");
         var existing = modelBuilder.Model.FindAnnotation(JobDefinition.AnnotationPrefix + procedure)?.Value is string json
             ? JobDefinition.Deserialize(json)
             : new JobDefinition { Procedure = procedure };

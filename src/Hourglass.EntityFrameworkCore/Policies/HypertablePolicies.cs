@@ -46,7 +46,7 @@ internal sealed class HypertablePolicyDiffer(IEnumerable<HypertablePolicyKind> k
                     continue;
                 }
 
-                if (existing is not null && wanted is not null && existing.Argument == wanted.Argument
+                if (existing is not null && wanted is not null && existing.SameArgument(wanted)
                     && JobScheduleComparison.InPlace(existing.Schedule, wanted.Schedule, kind.Defaults) is { } settings)
                 {
                     var alter = new AlterPolicyScheduleOperation { Policy = kind.Policy, Schema = pair.Schema, Table = pair.Table };
@@ -68,8 +68,7 @@ internal sealed class HypertablePolicyDiffer(IEnumerable<HypertablePolicyKind> k
                     var add = kind.NewAdd();
                     add.Schema = pair.Schema;
                     add.Table = pair.Table;
-                    add.Argument = wanted.Argument;
-                    ((IScheduledOperation)add).Schedule = wanted.Schedule;
+                    add.Apply(wanted);
                     after.Add(add);
                 }
             }
@@ -80,7 +79,7 @@ internal sealed class HypertablePolicyDiffer(IEnumerable<HypertablePolicyKind> k
 }
 
 /// <summary>SQL for hypertable policies: the kind's add/remove call, and <c>alter_job</c> for the rest of the schedule.</summary>
-internal sealed class HypertablePolicySqlGenerator : ITimescaleOperationSqlGenerator
+internal sealed class HypertablePolicySqlGenerator(TimescaleServerDetector detector, TimescaleDiagnostics diagnostics) : ITimescaleOperationSqlGenerator
 {
     public bool TryGenerate(MigrationOperation operation, IModel? model, TimescaleSqlContext context, MigrationCommandListBuilder builder)
     {
@@ -91,11 +90,21 @@ internal sealed class HypertablePolicySqlGenerator : ITimescaleOperationSqlGener
                 var kind = add.Kind;
                 var functions = kind.Functions(context.Target);
                 var regclass = context.RegClass(add.Table, add.Schema);
-                var argument = kind.ArgumentIsInterval ? TimescaleInterval.Parse(add.Argument).ToSql() : TimescaleSqlContext.Literal(add.Argument);
+                var policy = add.Settings;
+                // A retention policy by creation time exists from 2.13, but fails at every run before 2.26.3: refused as missing.
+                var since = kind.Policy == JobKind.Retention ? PolicyOptions.RetentionCreatedBefore : PolicyOptions.CreatedBefore;
+                if (policy.ByCreationTime && !Supported(context.Target, since, add.Describe(), "declare the policy by age instead (after/dropAfter)"))
+                {
+                    return true;
+                }
+
+                var argument = policy.ByCreationTime
+                    ? $"{functions.CreatedBeforeName} => {TimescaleInterval.Parse(policy.Argument).ToSql()}"
+                    : kind.ArgumentIsInterval ? TimescaleInterval.Parse(add.Argument).ToSql() : TimescaleSqlContext.Literal(add.Argument);
                 string[] arguments =
                 [
                     regclass,
-                    functions.ArgumentName is null ? argument : $"{functions.ArgumentName} => {argument}",
+                    functions.ArgumentName is null || policy.ByCreationTime ? argument : $"{functions.ArgumentName} => {argument}",
                     .. JobScheduleSql.CreateArguments(add.Schedule, kind.Defaults),
                 ];
                 builder.Append($"{(functions.IsProcedure ? "CALL" : context.SelectOrPerform)} {functions.Add}({string.Join(", ", arguments)})").AppendLine(";").EndCommand();
@@ -115,6 +124,29 @@ internal sealed class HypertablePolicySqlGenerator : ITimescaleOperationSqlGener
                 return false;
         }
     }
+
+    /// <summary>
+    /// Whether the server has what <paramref name="what"/> needs; if not, Strict refuses the migration and Degrade leaves
+    /// it out with a warning naming the version.
+    /// </summary>
+    private bool Supported(TimescaleServerTarget target, Version since, string what, string alternative)
+    {
+        if (target.Version is not { } version || version >= since)
+        {
+            return true;
+        }
+
+        var needed = since.Build > 0 ? since.ToString(3) : since.ToString(2);
+        if (detector.MissingBehavior == TimescaleMissingBehavior.Strict)
+        {
+            throw new InvalidOperationException(
+                $"The {what} needs TimescaleDB {needed} or later; this server is {version}. Nothing was changed. "
+                + $"Fix: upgrade TimescaleDB to {needed} or later, {alternative}, or use TimescaleMissingBehavior.Degrade to skip it.");
+        }
+
+        diagnostics.FeatureSkippedForVersion(what, needed);
+        return false;
+    }
 }
 
 /// <summary>Writes hypertable policy operations in migration files: <c>AddRetentionPolicy(...).WithSchedule(...)</c> and the like.</summary>
@@ -123,7 +155,12 @@ internal sealed class HypertablePolicyCSharpGenerator : ITimescaleOperationCShar
     public bool TryGenerate(MigrationOperation operation, ICSharpHelper code, IndentedStringBuilder builder)
         => operation switch
         {
-            AddHypertablePolicyOperation add => TableOperationCall.Write(builder, code, add.Kind.AddMethod, add, (add.Kind.ArgumentParameter, code.Literal(add.Argument)))
+            AddHypertablePolicyOperation add => TableOperationCall.Write(
+                    builder,
+                    code,
+                    add.Kind.AddMethod,
+                    add,
+                    add.CreatedBeforeArgument is { } createdBefore ? (add.Kind.CreatedBeforeParameter!, code.Literal(createdBefore)) : (add.Kind.ArgumentParameter, code.Literal(add.Argument)))
                 && JobScheduleCode.AppendWithSchedule(builder, code, add.Schedule),
             RemoveHypertablePolicyOperation remove => TableOperationCall.Write(builder, code, remove.Kind.RemoveMethod, remove),
             _ => false,
@@ -143,7 +180,10 @@ internal sealed class HypertablePolicyScaffoldingReader(IEnumerable<HypertablePo
             {
                 // The argument as the catalog types it: a number (integer time columns), an interval, or the index name.
                 var value = job.ConfigValues.GetValueOrDefault(kind.ConfigKey);
-                var argument = kind.ArgumentIsInterval
+                var createdBefore = kind.Policy.CreatedBeforeKey() is { } key && value is null ? job.ConfigValues.GetValueOrDefault(key) : null;
+                var argument = createdBefore is not null
+                    ? TimescaleInterval.FromCatalog(createdBefore.Interval)?.ToString()
+                    : kind.ArgumentIsInterval
                     ? TimescaleInterval.FromCatalog((object?)value?.WholeNumber ?? value?.Interval)?.ToString()
                     : value?.Text;
                 if (ScaffoldedHypertables.Find(model, job.RelationSchema, job.RelationName) is not { } table || argument is null)
@@ -154,6 +194,11 @@ internal sealed class HypertablePolicyScaffoldingReader(IEnumerable<HypertablePo
                 // The default interval of columnstore and reorder policies follows the chunk interval.
                 var defaults = kind.Defaults with { ScheduleInterval = kind.Policy.DefaultScheduleInterval(chunkIntervals.GetValueOrDefault((job.RelationSchema!, job.RelationName!))) };
                 table[kind.ScaffoldAnnotation] = argument;
+                if (createdBefore is not null)
+                {
+                    table[kind.ScaffoldAnnotation + ":ByCreationTime"] = true;
+                }
+
                 if (JobScheduleCatalog.Read(job, defaults) is { IsEmpty: false } schedule)
                 {
                     table[kind.ScaffoldAnnotation + ":Schedule"] = schedule.Serialize();
@@ -178,8 +223,9 @@ internal sealed class HypertablePolicyScaffoldingCodeGenerator(IEnumerable<Hyper
             var closure = annotations.Remove(kind.ScaffoldAnnotation + ":Schedule", out var json) && json.Value is string text
                 ? JobScheduleCode.Closure(JobSchedule.Deserialize(text))
                 : null;
+            var byCreationTime = annotations.Remove(kind.ScaffoldAnnotation + ":ByCreationTime", out var marker) && marker.Value is true;
             var value = kind.ArgumentIsInterval ? TimescaleInterval.Parse(argument).ToCodeValue() : argument;
-            var method = kind.FluentType.GetMethod(kind.FluentMethod, [typeof(HypertableBuilder), value.GetType(), typeof(Action<JobScheduleBuilder>)])!;
+            var method = kind.FluentType.GetMethod(byCreationTime ? kind.CreatedBeforeFluentMethod! : kind.FluentMethod, [typeof(HypertableBuilder), value.GetType(), typeof(Action<JobScheduleBuilder>)])!;
             yield return closure is null ? new MethodCallCodeFragment(method, value) : new MethodCallCodeFragment(method, value, closure);
         }
     }
@@ -199,18 +245,18 @@ internal sealed class HypertablePolicyConvention(IReadOnlyList<HypertablePolicyK
         var schedules = entityType.ClrType.GetCustomAttributes<PolicyScheduleAttribute>(inherit: true).ToList();
         foreach (var kind in kinds)
         {
-            if (kind.ReadAttribute(entityType) is { } argument)
+            if (kind.ReadAttribute(entityType) is { } declared)
             {
-                entityTypeBuilder.HasAnnotation(kind.ArgumentAnnotation, argument, fromDataAnnotation: true);
+                entityTypeBuilder.HasAnnotation(declared.ByCreationTime ? kind.CreatedBeforeAnnotation! : kind.ArgumentAnnotation, declared.Argument, fromDataAnnotation: true);
             }
 
-            var declared = schedules.Where(s => s.Policy == kind.Policy).ToList();
-            if (declared.Count > 1)
+            var scheduled = schedules.Where(s => s.Policy == kind.Policy).ToList();
+            if (scheduled.Count > 1)
             {
-                throw TimescaleModelError.Create(kind.Feature, entityType, nameof(PolicyScheduleAttribute), $"{declared.Count} [PolicySchedule(JobKind.{kind.Policy})] attributes", "declare one schedule per policy");
+                throw TimescaleModelError.Create(kind.Feature, entityType, nameof(PolicyScheduleAttribute), $"{scheduled.Count} [PolicySchedule(JobKind.{kind.Policy})] attributes", "declare one schedule per policy");
             }
 
-            if (declared.Count == 1 && declared[0].ToSchedule(entityType, kind.Feature, kind.Defaults) is { IsEmpty: false } schedule)
+            if (scheduled.Count == 1 && scheduled[0].ToSchedule(entityType, kind.Feature, kind.Defaults) is { IsEmpty: false } schedule)
             {
                 entityTypeBuilder.HasAnnotation(kind.ScheduleAnnotation, schedule.Serialize(), fromDataAnnotation: true);
             }
@@ -223,9 +269,20 @@ internal sealed class HypertablePolicyConvention(IReadOnlyList<HypertablePolicyK
         {
             foreach (var kind in kinds)
             {
+                if (kind.CreatedBeforeAnnotation is not null && entityType.FindAnnotation(kind.ArgumentAnnotation) is not null
+                    && entityType.FindAnnotation(kind.CreatedBeforeAnnotation)?.Value is string createdBefore)
+                {
+                    throw TimescaleModelError.Create(
+                        kind.Feature,
+                        entityType,
+                        kind.CreatedBeforeParameter!,
+                        $"the policy is declared both by age ({entityType.FindAnnotation(kind.ArgumentAnnotation)!.Value}) and by creation time ({createdBefore}), and TimescaleDB takes one of them",
+                        $"keep either {kind.FluentMethod}(...) or {kind.CreatedBeforeFluentMethod}(...) (or the attribute's one argument)");
+                }
+
                 if (kind.Find(entityType) is { } policy)
                 {
-                    kind.Validate(entityType, policy.Argument);
+                    kind.Validate(entityType, policy);
                 }
                 else if (entityType.FindAnnotation(kind.ScheduleAnnotation) is not null)
                 {
@@ -267,6 +324,13 @@ internal static class HypertablePolicyServices
         services.TryAddEnumerable(ServiceDescriptor.Scoped<ITimescaleModelDiffer, HypertablePolicyDiffer>());
         services.TryAddEnumerable(ServiceDescriptor.Scoped<ITimescaleOperationSqlGenerator, HypertablePolicySqlGenerator>());
         services.TryAddEnumerable(ServiceDescriptor.Scoped<ITimescaleOperationSqlGenerator, PolicyScheduleGenerator>());
+        if (kind.Policy == JobKind.Columnstore)
+        {
+            // After the policy differ: the option is set once the policy is added.
+            services.TryAddEnumerable(ServiceDescriptor.Scoped<IConventionSetPlugin, RecompressUnorderedConventionSetPlugin>());
+            services.TryAddEnumerable(ServiceDescriptor.Scoped<ITimescaleModelDiffer, RecompressUnorderedDiffer>());
+            services.TryAddEnumerable(ServiceDescriptor.Scoped<ITimescaleOperationSqlGenerator, RecompressUnorderedSqlGenerator>());
+        }
     }
 
     public static void AddKindDesignTime(IServiceCollection services, HypertablePolicyKind kind)
@@ -276,6 +340,12 @@ internal static class HypertablePolicyServices
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleOperationCSharpGenerator, PolicyScheduleGenerator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleScaffoldingReader, HypertablePolicyScaffoldingReader>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleScaffoldingCodeGenerator, HypertablePolicyScaffoldingCodeGenerator>());
+        if (kind.Policy == JobKind.Columnstore)
+        {
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleOperationCSharpGenerator, RecompressUnorderedCSharpGenerator>());
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleScaffoldingReader, RecompressUnorderedScaffolding>());
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleScaffoldingCodeGenerator, RecompressUnorderedScaffolding>());
+        }
     }
 
     // TryAddEnumerable tells registrations apart by implementation type, and every kind is the same type.

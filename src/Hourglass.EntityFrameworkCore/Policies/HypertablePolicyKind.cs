@@ -11,12 +11,18 @@ namespace Hourglass.EntityFrameworkCore.Policies;
 /// <param name="Remove">The removing function or procedure.</param>
 /// <param name="IsProcedure">True for procedures (<c>CALL</c>), false for functions (<c>SELECT</c>).</param>
 /// <param name="ArgumentName">The argument's name, or null when it is passed by position.</param>
-internal sealed record PolicyFunctions(string Add, string Remove, bool IsProcedure, string? ArgumentName);
+/// <param name="CreatedBeforeName">The name of the creation-time argument (<c>created_before</c>, <c>drop_created_before</c>); null when the kind has none.</param>
+internal sealed record PolicyFunctions(string Add, string Remove, bool IsProcedure, string? ArgumentName, string? CreatedBeforeName = null);
 
 /// <summary>A hypertable policy as the model declares it: its one argument and its job schedule.</summary>
 /// <param name="Argument">Canonical interval text ("90 days", "3 months", digits for integer time) or the reorder index.</param>
 /// <param name="Schedule">The job schedule; empty for TimescaleDB's defaults.</param>
-internal sealed record PolicySettings(string Argument, JobSchedule Schedule);
+/// <param name="ByCreationTime">Whether the argument selects chunks by their creation time (<c>created_before</c>) instead of their rows' time range.</param>
+internal sealed record PolicySettings(string Argument, JobSchedule Schedule, bool ByCreationTime = false)
+{
+    /// <summary>Whether both select the same chunks (only the schedule may differ, which alter_job changes in place).</summary>
+    public bool SameArgument(PolicySettings other) => Argument == other.Argument && ByCreationTime == other.ByCreationTime;
+}
 
 /// <summary>
 /// One kind of hypertable policy (columnstore, retention, reorder): everything that differs between them. The shared
@@ -45,6 +51,18 @@ internal sealed class HypertablePolicyKind
     /// <summary>The key of the argument in the job's config, e.g. <c>drop_after</c>.</summary>
     public required string ConfigKey { get; init; }
 
+    /// <summary>
+    /// The entity-type annotation with the creation-time argument (<c>created_before</c>), which replaces
+    /// <see cref="ArgumentAnnotation"/>; null for a kind without one (reorder).
+    /// </summary>
+    public string? CreatedBeforeAnnotation { get; init; }
+
+    /// <summary>The fluent method declaring the policy by creation time, e.g. <c>WithRetentionPolicyByCreationTime</c>.</summary>
+    public string? CreatedBeforeFluentMethod { get; init; }
+
+    /// <summary>The migration-file parameter of the creation-time argument, e.g. <c>dropCreatedBefore</c>.</summary>
+    public string? CreatedBeforeParameter { get; init; }
+
     /// <summary>Whether the argument is an interval (else an index name).</summary>
     public bool ArgumentIsInterval { get; init; } = true;
 
@@ -69,18 +87,54 @@ internal sealed class HypertablePolicyKind
 
     public required Func<TimescaleServerTarget, PolicyFunctions> Functions { get; init; }
 
-    /// <summary>The argument declared by the feature's attribute on the entity's class, canonical; null when there is none.</summary>
-    public Func<IReadOnlyEntityType, string?> ReadAttribute { get; init; } = _ => null;
+    /// <summary>The policy declared by the feature's attribute on the entity's class (argument canonical, schedule empty); null when there is none.</summary>
+    public Func<IReadOnlyEntityType, PolicySettings?> ReadAttribute { get; init; } = _ => null;
 
     /// <summary>Checks a declared policy once the model is complete.</summary>
-    public required Action<IReadOnlyEntityType, string> Validate { get; init; }
+    public required Action<IReadOnlyEntityType, PolicySettings> Validate { get; init; }
 
     public JobDefaults Defaults => Policy.Defaults();
 
+    /// <summary>The declared policy; by its age argument when both arguments are declared (the model check refuses that).</summary>
     public PolicySettings? Find(IReadOnlyAnnotatable entityType)
-        => entityType.FindAnnotation(ArgumentAnnotation)?.Value is string argument
-            ? new PolicySettings(argument, entityType.FindAnnotation(ScheduleAnnotation)?.Value is string json ? JobSchedule.Deserialize(json) : JobSchedule.Empty)
+    {
+        var schedule = entityType.FindAnnotation(ScheduleAnnotation)?.Value is string json ? JobSchedule.Deserialize(json) : JobSchedule.Empty;
+        if (entityType.FindAnnotation(ArgumentAnnotation)?.Value is string argument)
+        {
+            return new PolicySettings(argument, schedule);
+        }
+
+        return CreatedBeforeAnnotation is not null && entityType.FindAnnotation(CreatedBeforeAnnotation)?.Value is string createdBefore
+            ? new PolicySettings(createdBefore, schedule, ByCreationTime: true)
             : null;
+    }
+
+    /// <summary>Where the creation-time argument is used: a time interval, on integer time columns too.</summary>
+    public static IntervalUse CreatedBeforeUse => IntervalUse.PolicyArgument($"give a positive time interval such as TimeSpan.FromDays(30) or \"30 days\" (the age of a chunk since it was created, also for integer time columns)");
+
+    /// <summary>The canonical text of a creation-time argument, or the error naming entity, property and fix.</summary>
+    public string CreatedBeforeInterval(IReadOnlyEntityType entityType, string property, object interval)
+    {
+        var value = CreatedBeforeUse.Require(interval, Feature, entityType, property);
+        if (value.IsInteger)
+        {
+            throw TimescaleModelError.Create(Feature, entityType, property, $"the creation-time argument {value} is a number, but a chunk's creation time is a timestamp", "give a time interval such as TimeSpan.FromDays(30) or \"30 days\"");
+        }
+
+        return value.ToString();
+    }
+
+    /// <summary>Stores the policy by creation time declared by the fluent API (text or time span).</summary>
+    public HypertableBuilder SetCreatedBefore(HypertableBuilder hypertable, object interval, Action<JobScheduleBuilder>? schedule)
+    {
+        ArgumentNullException.ThrowIfNull(hypertable);
+        ArgumentNullException.ThrowIfNull(interval);
+        var argument = CreatedBeforeInterval(hypertable.EntityType, CreatedBeforeParameter!, interval);
+        hypertable.EntityType.RemoveAnnotation(ArgumentAnnotation);
+        hypertable.EntityType.SetAnnotation(CreatedBeforeAnnotation!, argument);
+        SetSchedule(hypertable.EntityType, schedule);
+        return hypertable;
+    }
 
     /// <summary>Where the policy's interval argument is used, for checks and errors.</summary>
     public IntervalUse ArgumentUse => IntervalUse.PolicyArgument(ArgumentFix);
@@ -103,7 +157,19 @@ internal sealed class HypertablePolicyKind
     {
         ArgumentNullException.ThrowIfNull(hypertable);
         var entityType = hypertable.EntityType;
+        if (CreatedBeforeAnnotation is not null)
+        {
+            entityType.RemoveAnnotation(CreatedBeforeAnnotation);
+        }
+
         entityType.SetAnnotation(ArgumentAnnotation, argument);
+        SetSchedule(entityType, schedule);
+        return hypertable;
+    }
+
+    /// <summary>Stores the policy's schedule (none when it is TimescaleDB's default).</summary>
+    public void SetSchedule(IMutableEntityType entityType, Action<JobScheduleBuilder>? schedule)
+    {
         var built = JobScheduleBuilder.Build($"{Feature} on entity '{entityType.DisplayName()}'", JobSchedule.Empty, schedule, Defaults);
         if (built.IsEmpty)
         {
@@ -113,9 +179,10 @@ internal sealed class HypertablePolicyKind
         {
             entityType.SetAnnotation(ScheduleAnnotation, built.Serialize());
         }
-
-        return hypertable;
     }
 
-    public string Describe(string argument) => string.Format(System.Globalization.CultureInfo.InvariantCulture, DescriptionFormat, argument);
+    public string Describe(string argument, bool byCreationTime = false)
+        => byCreationTime
+            ? $"{Feature.ToLowerInvariant()} (chunks created before {argument})"
+            : string.Format(System.Globalization.CultureInfo.InvariantCulture, DescriptionFormat, argument);
 }

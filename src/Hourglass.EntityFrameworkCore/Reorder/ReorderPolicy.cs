@@ -31,8 +31,8 @@ internal static class ReorderPolicy
         NewAdd = () => new AddReorderPolicyOperation(),
         NewRemove = () => new RemoveReorderPolicyOperation(),
         Functions = _ => new PolicyFunctions("add_reorder_policy", "remove_reorder_policy", IsProcedure: false, ArgumentName: null),
-        ReadAttribute = entityType => entityType.ClrType.GetCustomAttribute<ReorderPolicyAttribute>(inherit: true)?.IndexName,
-        Validate = Validate,
+        ReadAttribute = entityType => entityType.ClrType.GetCustomAttribute<ReorderPolicyAttribute>(inherit: true)?.IndexName is { } index ? new PolicySettings(index, JobSchedule.Empty) : null,
+        Validate = (entityType, policy) => Validate(entityType, policy.Argument),
     };
 
     public static void Add(IServiceCollection services) => HypertablePolicyServices.AddKind(services, Kind);
@@ -81,8 +81,12 @@ internal static class ReorderPolicy
 /// </summary>
 /// <param name="indexName">The index's database name, e.g. <c>"IX_conditions_DeviceId_Time"</c>.</param>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = true)]
-public sealed class ReorderPolicyAttribute(string indexName) : Attribute
+public sealed class ReorderPolicyAttribute(string indexName) : Attribute, ITimescaleModelAttribute
 {
+    string ITimescaleModelAttribute.Feature => "Reorder policy";
+
+    string? ITimescaleModelAttribute.Property => null;
+
     /// <summary>The index's database name.</summary>
     public string IndexName { get; } = indexName;
 }

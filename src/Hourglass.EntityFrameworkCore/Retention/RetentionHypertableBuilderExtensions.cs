@@ -51,4 +51,37 @@ public static class RetentionHypertableBuilderExtensions
     public static HypertableBuilder<TEntity> WithRetentionPolicy<TEntity>(this HypertableBuilder<TEntity> hypertable, long dropAfter, Action<JobScheduleBuilder>? schedule = null)
         where TEntity : class
         => (HypertableBuilder<TEntity>)WithRetentionPolicy((HypertableBuilder)hypertable, dropAfter, schedule);
+
+    /// <summary>
+    /// Drops chunks created longer ago than <paramref name="dropCreatedBefore"/>, whatever the time of their rows:
+    /// <c>add_retention_policy(table, drop_created_before =&gt; interval)</c> (TimescaleDB 2.13+). Instead of
+    /// <c>WithRetentionPolicy</c>; a time interval also for integer time columns, which then need no integer-now function.
+    /// </summary>
+    /// <param name="hypertable">The hypertable builder.</param>
+    /// <param name="dropCreatedBefore">How long after its creation a chunk is dropped, e.g. <c>TimeSpan.FromDays(90)</c>.</param>
+    /// <param name="schedule">The policy's job schedule; null for TimescaleDB's (daily).</param>
+    /// <returns>The hypertable builder, for chaining.</returns>
+    public static HypertableBuilder WithRetentionPolicyByCreationTime(this HypertableBuilder hypertable, TimeSpan dropCreatedBefore, Action<JobScheduleBuilder>? schedule = null)
+        => RetentionPolicy.Kind.SetCreatedBefore(hypertable, dropCreatedBefore, schedule);
+
+    /// <summary>Drops chunks created longer ago than <paramref name="dropCreatedBefore"/>, given as interval text such as "90 days".</summary>
+    /// <param name="hypertable">The hypertable builder.</param>
+    /// <param name="dropCreatedBefore">How long after its creation a chunk is dropped.</param>
+    /// <param name="schedule">The policy's job schedule; null for TimescaleDB's.</param>
+    /// <returns>The hypertable builder, for chaining.</returns>
+    public static HypertableBuilder WithRetentionPolicyByCreationTime(this HypertableBuilder hypertable, string dropCreatedBefore, Action<JobScheduleBuilder>? schedule = null)
+    {
+        ArgumentNullException.ThrowIfNull(dropCreatedBefore);
+        return RetentionPolicy.Kind.SetCreatedBefore(hypertable, dropCreatedBefore, schedule);
+    }
+
+    /// <inheritdoc cref="WithRetentionPolicyByCreationTime(HypertableBuilder, TimeSpan, Action{JobScheduleBuilder})"/>
+    public static HypertableBuilder<TEntity> WithRetentionPolicyByCreationTime<TEntity>(this HypertableBuilder<TEntity> hypertable, TimeSpan dropCreatedBefore, Action<JobScheduleBuilder>? schedule = null)
+        where TEntity : class
+        => (HypertableBuilder<TEntity>)WithRetentionPolicyByCreationTime((HypertableBuilder)hypertable, dropCreatedBefore, schedule);
+
+    /// <inheritdoc cref="WithRetentionPolicyByCreationTime(HypertableBuilder, string, Action{JobScheduleBuilder})"/>
+    public static HypertableBuilder<TEntity> WithRetentionPolicyByCreationTime<TEntity>(this HypertableBuilder<TEntity> hypertable, string dropCreatedBefore, Action<JobScheduleBuilder>? schedule = null)
+        where TEntity : class
+        => (HypertableBuilder<TEntity>)WithRetentionPolicyByCreationTime((HypertableBuilder)hypertable, dropCreatedBefore, schedule);
 }

@@ -20,6 +20,9 @@ internal static class RetentionPolicy
         ScheduleAnnotation = "Hourglass:Retention:Schedule",
         ScaffoldAnnotation = "Hourglass:Scaffold:RetentionPolicy",
         ConfigKey = "drop_after",
+        CreatedBeforeAnnotation = "Hourglass:Retention:DropCreatedBefore",
+        CreatedBeforeFluentMethod = nameof(RetentionHypertableBuilderExtensions.WithRetentionPolicyByCreationTime),
+        CreatedBeforeParameter = "dropCreatedBefore",
         FluentType = typeof(RetentionHypertableBuilderExtensions),
         FluentMethod = nameof(RetentionHypertableBuilderExtensions.WithRetentionPolicy),
         ArgumentFix = "give a positive interval such as TimeSpan.FromDays(90), \"90 days\" or \"1 year\" (a number for integer time columns)",
@@ -28,31 +31,71 @@ internal static class RetentionPolicy
         RemoveMethod = "RemoveRetentionPolicy",
         NewAdd = () => new AddRetentionPolicyOperation(),
         NewRemove = () => new RemoveRetentionPolicyOperation(),
-        Functions = _ => new PolicyFunctions("add_retention_policy", "remove_retention_policy", IsProcedure: false, "drop_after"),
+        Functions = _ => new PolicyFunctions("add_retention_policy", "remove_retention_policy", IsProcedure: false, "drop_after", "drop_created_before"),
         ReadAttribute = ReadAttribute,
-        Validate = (entityType, dropAfter) => HypertableFeatureChecks.RequireHypertableAndInterval("Retention policy", entityType, dropAfter, "WithRetentionPolicy(...)"),
+        // By creation time the argument is a time interval whatever the time column, and needs no integer-now function.
+        Validate = (entityType, policy) => HypertableFeatureChecks.RequireHypertableAndInterval(
+            "Retention policy",
+            entityType,
+            policy.ByCreationTime ? null : policy.Argument,
+            policy.ByCreationTime ? "WithRetentionPolicyByCreationTime(...)" : "WithRetentionPolicy(...)"),
     };
 
     public static void Add(IServiceCollection services) => HypertablePolicyServices.AddKind(services, Kind);
 
     public static void AddDesignTime(IServiceCollection services) => HypertablePolicyServices.AddKindDesignTime(services, Kind);
 
-    private static string? ReadAttribute(Microsoft.EntityFrameworkCore.Metadata.IReadOnlyEntityType entityType)
-        => entityType.ClrType.GetCustomAttribute<RetentionPolicyAttribute>(inherit: true) is not { } retention
-            ? null
-            : Kind.Interval(entityType, nameof(RetentionPolicyAttribute.DropAfter), retention.DropAfter);
+    private static PolicySettings? ReadAttribute(Microsoft.EntityFrameworkCore.Metadata.IReadOnlyEntityType entityType)
+    {
+        if (entityType.ClrType.GetCustomAttribute<RetentionPolicyAttribute>(inherit: true) is not { } retention)
+        {
+            return null;
+        }
+
+        if ((retention.DropAfter is null) == (retention.DropCreatedBefore is null))
+        {
+            throw TimescaleModelError.Create(
+                Kind.Feature,
+                entityType,
+                nameof(RetentionPolicyAttribute),
+                retention.DropAfter is null ? "[RetentionPolicy] gives neither DropAfter nor DropCreatedBefore" : "[RetentionPolicy] gives both DropAfter and DropCreatedBefore, and TimescaleDB takes one",
+                "write [RetentionPolicy(\"90 days\")] to drop chunks by their rows' time, or [RetentionPolicy(DropCreatedBefore = \"90 days\")] to drop them by when they were created");
+        }
+
+        return retention.DropAfter is { } dropAfter
+            ? new PolicySettings(Kind.Interval(entityType, nameof(RetentionPolicyAttribute.DropAfter), dropAfter), JobSchedule.Empty)
+            : new PolicySettings(Kind.CreatedBeforeInterval(entityType, nameof(RetentionPolicyAttribute.DropCreatedBefore), retention.DropCreatedBefore!), JobSchedule.Empty, ByCreationTime: true);
+    }
 }
 
 /// <summary>
 /// Drops the entity's hypertable chunks older than <see cref="DropAfter"/> on a schedule, like <c>WithRetentionPolicy</c>;
 /// the entity also needs <see cref="Hypertables.HypertableAttribute"/> or <c>IsHypertable</c>.
 /// </summary>
-/// <param name="dropAfter">Interval text such as "90 days" or "1 year", or digits for integer time columns.</param>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = true)]
-public sealed class RetentionPolicyAttribute(string dropAfter) : Attribute
+public sealed class RetentionPolicyAttribute : Attribute, ITimescaleModelAttribute
 {
-    /// <summary>The age after which chunks are dropped.</summary>
-    public string DropAfter { get; } = dropAfter;
+    string ITimescaleModelAttribute.Feature => "Retention policy";
+
+    string? ITimescaleModelAttribute.Property => null;
+
+    /// <summary>Drops chunks whose rows are older than <paramref name="dropAfter"/>.</summary>
+    /// <param name="dropAfter">Interval text such as "90 days" or "1 year", or digits for integer time columns.</param>
+    public RetentionPolicyAttribute(string dropAfter) => DropAfter = dropAfter;
+
+    /// <summary>Declares the policy by <see cref="DropCreatedBefore"/>.</summary>
+    public RetentionPolicyAttribute()
+    {
+    }
+
+    /// <summary>The age after which chunks are dropped, by the time of their rows.</summary>
+    public string? DropAfter { get; }
+
+    /// <summary>
+    /// Instead of <see cref="DropAfter"/>: drops chunks created longer ago than this interval (<c>drop_created_before</c>,
+    /// TimescaleDB 2.13+), e.g. <c>"90 days"</c>; a time interval also for integer time columns.
+    /// </summary>
+    public string? DropCreatedBefore { get; set; }
 }
 
 /// <summary>Adds a retention policy: <c>add_retention_policy(table, drop_after =&gt; interval)</c>.</summary>
@@ -63,7 +106,12 @@ public sealed class AddRetentionPolicyOperation : AddHypertablePolicyOperation
 
     internal override HypertablePolicyKind Kind => RetentionPolicy.Kind;
 
+    /// <summary>Instead of <see cref="DropAfter"/>: drops chunks created longer ago than this interval (<c>drop_created_before</c>).</summary>
+    public string? DropCreatedBefore { get; set; }
+
     internal override string Argument { get => DropAfter; set => DropAfter = value; }
+
+    internal override string? CreatedBeforeArgument { get => DropCreatedBefore; set => DropCreatedBefore = value; }
 }
 
 /// <summary>Removes the retention policy: <c>remove_retention_policy(table, if_exists =&gt; true)</c>.</summary>

@@ -12,8 +12,12 @@ namespace Hourglass.EntityFrameworkCore.Scheduling;
 /// Settings left out stay TimescaleDB's defaults. A fluent policy call on the same entity replaces this attribute's schedule.
 /// </summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = true)]
-public sealed class PolicyScheduleAttribute : Attribute
+public sealed class PolicyScheduleAttribute : Attribute, ITimescaleModelAttribute
 {
+    string ITimescaleModelAttribute.Feature => "Policy schedule";
+
+    string? ITimescaleModelAttribute.Property => null;
+
     private int? _maxRetries;
 
     /// <summary>The schedule of the entity's <paramref name="policy"/>.</summary>

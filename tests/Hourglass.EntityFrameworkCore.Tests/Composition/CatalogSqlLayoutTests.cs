@@ -16,6 +16,7 @@ public partial class CatalogSqlLayoutTests
         "Columnstore/ColumnstoreSqlGenerator.cs",
         "ContinuousAggregates/ContinuousAggregateSqlGenerator.cs",
         "Jobs/JobSqlGenerator.cs",
+        "Policies/RecompressUnordered.cs",
         "Scheduling/PolicySchedules.cs",
     ];
 

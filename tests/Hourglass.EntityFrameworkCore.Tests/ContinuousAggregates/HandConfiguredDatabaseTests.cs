@@ -57,7 +57,23 @@ public class HandConfiguredDatabaseTests(TimescaleDatabaseFixture fixture) : ICl
         var chunkInterval = version >= new Version(2, 20)
             ? "ALTER MATERIALIZED VIEW hand_hourly SET (timescaledb.chunk_interval = '20 days');"
             : "SELECT set_chunk_time_interval(format('%I.%I', materialization_hypertable_schema, materialization_hypertable_name)::regclass, INTERVAL '20 days') FROM timescaledb_information.continuous_aggregates WHERE view_name = 'hand_hourly';";
+        // Policies by creation time (2.13+); a retention policy by creation time fails at every run before 2.26.3, so
+        // a user of an older server has none (Hourglass refuses it there, tested in CreatedBeforePolicyTests).
+        var createdBefore = version >= Hourglass.PolicyOptions.RetentionCreatedBefore
+            ? "SELECT add_retention_policy('hand_created', drop_created_before => INTERVAL '90 days');"
+            : "";
+        // recompress_unordered is read by the columnstore policy from 2.29 on (older servers ignore the key; Hourglass refuses it there).
+        var recompressUnordered = version >= Hourglass.PolicyOptions.RecompressUnordered
+            ? "SELECT alter_job(job_id, config => config || '{\"recompress_unordered\": false}') FROM timescaledb_information.jobs WHERE hypertable_schema = current_schema() AND hypertable_name = 'hand_created' AND proc_name = 'policy_compression';"
+            : "";
         await Db.ExecuteAsync($"""
+            CREATE TABLE hand_created (time timestamptz NOT NULL, device_id int NOT NULL, value double precision NOT NULL);
+            SELECT create_hypertable('hand_created', by_range('time', INTERVAL '1 day'));
+            ALTER TABLE hand_created SET (timescaledb.enable_columnstore = true, timescaledb.segmentby = 'device_id');
+            CALL add_columnstore_policy('hand_created', created_before => INTERVAL '7 days');
+            {createdBefore}
+            {recompressUnordered}
+
             CREATE TABLE hand_metrics (time timestamptz NOT NULL, device_id int NOT NULL, value double precision NOT NULL);
             SELECT create_hypertable('hand_metrics', by_range('time', INTERVAL '1 day'));
             ALTER TABLE hand_metrics SET (timescaledb.enable_columnstore = true, timescaledb.segmentby = 'device_id', timescaledb.orderby = 'time DESC');
@@ -88,7 +104,7 @@ public class HandConfiguredDatabaseTests(TimescaleDatabaseFixture fixture) : ICl
         var scaffolded = DesignTime.Scaffold(DesignTime.Services(probe), Db.ConnectionString, Db.Schema);
         await using var context = DesignTime.Compile(Db.ConnectionString, scaffolded);
 
-        await Db.ExecuteAsync("DROP MATERIALIZED VIEW hand_daily; DROP MATERIALIZED VIEW hand_hourly; DROP TABLE hand_metrics;");
+        await Db.ExecuteAsync("DROP MATERIALIZED VIEW hand_daily; DROP MATERIALIZED VIEW hand_hourly; DROP TABLE hand_metrics; DROP TABLE hand_created;");
         var model = context.GetService<IDesignTimeModel>().Model;
         var operations = context.GetService<IMigrationsModelDiffer>().GetDifferences(null, model.GetRelationalModel());
         var commands = context.GetService<IMigrationsSqlGenerator>().Generate(operations, model);
@@ -97,6 +113,12 @@ public class HandConfiguredDatabaseTests(TimescaleDatabaseFixture fixture) : ICl
         Assert.Equal(handMade, await CatalogAsync());
         Assert.Contains("job hand_hourly policy_refresh_continuous_aggregate", handMade, StringComparison.Ordinal);
         Assert.Contains("\"buckets_per_batch\": 5", handMade, StringComparison.Ordinal);
+        Assert.Contains(
+            version >= Hourglass.PolicyOptions.RecompressUnordered
+                ? "job hand_created policy_compression {\"recompress_unordered\": false, \"compress_created_before\": \"7 days\"}"
+                : "job hand_created policy_compression {\"compress_created_before\": \"7 days\"}",
+            handMade,
+            StringComparison.Ordinal);
         Assert.Contains("job hand_daily policy_retention {\"drop_after\": \"5 years\"}", handMade, StringComparison.Ordinal);
         Assert.Contains("aggregate hand_hourly materialized_only=t columnstore=t multi_column_indexes=0", handMade, StringComparison.Ordinal);
         Assert.Empty(context.GetService<IMigrationsModelDiffer>().GetDifferences(model.GetRelationalModel(), model.GetRelationalModel()));

@@ -170,8 +170,8 @@ public class JobTests(TimescaleDatabaseFixture fixture) : IClassFixture<Timescal
     [InlineData("timezone", "a time zone only applies to a fixed schedule")]
     public void Bad_job_declarations_fail_when_the_model_is_built(string kind, string expected)
     {
-        var builder = new ModelBuilder();
-        var error = Assert.Throws<InvalidOperationException>(() =>
+        // Through a context with UseTimescale(): HasJob on a model built without the plugin is refused before these checks.
+        using var context = ModelContext.Create("Host=127.0.0.1;Port=1;Username=nobody;Database=none", builder =>
         {
             switch (kind)
             {
@@ -183,6 +183,7 @@ public class JobTests(TimescaleDatabaseFixture fixture) : IClassFixture<Timescal
                 default: builder.HasJob("p", TimeSpan.FromHours(1)).AfterPreviousRun().InTimezone("Europe/Berlin"); break;
             }
         });
+        var error = Assert.Throws<InvalidOperationException>(() => context.Model);
 
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
         Assert.Contains("Fix:", error.Message, StringComparison.Ordinal);

@@ -227,7 +227,7 @@ public class JobScheduleTests(TimescaleDatabaseFixture fixture) : IClassFixture<
     [InlineData("-1 month", "the schedule interval \"-1 month\" is not positive")]
     public void Interval_text_that_is_no_positive_length_fails_when_the_model_is_built(string interval, string problem)
     {
-        var error = Assert.Throws<InvalidOperationException>(() => new ModelBuilder().HasJob("jsm_bad", interval)).Message;
+        var error = Assert.Throws<InvalidOperationException>(() => ModelContext.Create(NoServer, b => b.HasJob("jsm_bad", interval)).Model).Message;
         Assert.Contains($"Job jsm_bad: {problem}", error, StringComparison.Ordinal);
         Assert.Contains("Fix: pass positive interval text, e.g. Every(\"1 month\")", error, StringComparison.Ordinal);
     }
