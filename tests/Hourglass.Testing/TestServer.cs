@@ -220,7 +220,7 @@ public sealed class TestDatabase : IAsyncDisposable
     public async Task<List<T>> ColumnAsync<T>(string sql)
     {
         await using var connection = await OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
+        await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = SetupCommandTimeoutSeconds };
         await using var reader = await command.ExecuteReaderAsync();
         var values = new List<T>();
         while (await reader.ReadAsync())
@@ -243,16 +243,20 @@ public sealed class TestDatabase : IAsyncDisposable
     public async Task<T> ScalarAsync<T>(string sql)
     {
         await using var connection = await OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
+        await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = SetupCommandTimeoutSeconds };
         var value = await command.ExecuteScalarAsync();
         return (T)Convert.ChangeType(value!, typeof(T), System.Globalization.CultureInfo.InvariantCulture);
     }
+
+    // A test's own SQL (seeding millions of rows, checking them) is not what it measures; on a loaded 2-core machine it
+    // outlasted Npgsql's default 30 s. Tests about timeouts set their own.
+    private const int SetupCommandTimeoutSeconds = 600;
 
     /// <summary>Runs SQL that returns no rows.</summary>
     public async Task ExecuteAsync(string sql)
     {
         await using var connection = await OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
+        await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = SetupCommandTimeoutSeconds };
         await command.ExecuteNonQueryAsync();
     }
 

@@ -19,6 +19,15 @@ public sealed class ColumnstoreAttribute : Attribute, ITimescaleModelAttribute
     /// <summary>The order inside compressed batches, e.g. <c>"Time DESC"</c>.</summary>
     public string? OrderBy { get; set; }
 
+    /// <summary>
+    /// Sparse indexes with property names, e.g. <c>"bloom(Tag), minmax(Value), bloom(Tag, DeviceId)"</c>
+    /// (<c>timescaledb.sparse_index</c>); <c>""</c> turns TimescaleDB's automatic sparse indexes off. Needs <see cref="OrderBy"/>.
+    /// </summary>
+    public string? SparseIndexes { get; set; }
+
+    /// <summary>Merges chunks when they are converted, up to this span, e.g. <c>"7 days"</c> (<c>timescaledb.compress_chunk_time_interval</c>).</summary>
+    public string? MergeChunksUpTo { get; set; }
+
     /// <summary>When set, a columnstore policy converts chunks older than this interval, e.g. <c>"7 days"</c> (digits for integer time columns).</summary>
     public string? PolicyAfter { get; set; }
 

@@ -19,6 +19,8 @@ internal sealed class ColumnstoreCSharpGenerator : ITimescaleOperationCSharpGene
                 o,
                 ("segmentBy", o.SegmentBy is null ? null : code.Literal(o.SegmentBy)),
                 ("orderBy", o.OrderBy is null ? null : code.Literal(o.OrderBy)),
+                ("sparseIndexes", o.SparseIndexes is null ? null : code.Literal(o.SparseIndexes)),
+                ("mergedChunkInterval", o.MergedChunkInterval is null ? null : code.Literal(o.MergedChunkInterval)),
                 ("resetUnset", o.ResetUnset ? "true" : null)),
             DisableColumnstoreOperation o => TableOperationCall.Write(builder, code, "DisableColumnstore", o),
             _ => false,

@@ -33,6 +33,19 @@ internal sealed class ColumnstoreAttributeConvention : IEntityTypeAddedConventio
             entityTypeBuilder.HasAnnotation(ColumnstoreAnnotationNames.OrderBy, ColumnstoreOrderAnnotation.ToAnnotation(order), fromDataAnnotation: true);
         }
 
+        if (columnstore.SparseIndexes is not null)
+        {
+            var sparse = SparseIndex.Parse(columnstore.SparseIndexes, out var error)
+                ?? throw HypertableFeatureChecks.Error("Columnstore", entityType, columnstore.SparseIndexes, error!, "write e.g. [Columnstore(SparseIndexes = \"bloom(Tag), minmax(Value)\")], or \"\" for none");
+            entityTypeBuilder.HasAnnotation(ColumnstoreAnnotationNames.SparseIndexes, SparseIndex.Format(sparse), fromDataAnnotation: true);
+        }
+
+        if (columnstore.MergeChunksUpTo is not null)
+        {
+            var merged = ColumnstoreTuning.MergedChunkIntervalUse.Require(columnstore.MergeChunksUpTo, "Columnstore", entityType, nameof(ColumnstoreAttribute.MergeChunksUpTo));
+            entityTypeBuilder.HasAnnotation(ColumnstoreAnnotationNames.MergedChunkInterval, merged.ToString(), fromDataAnnotation: true);
+        }
+
         if (columnstore.PolicyAfter is not null)
         {
             var after = ColumnstorePolicy.Kind.Interval(entityType, nameof(ColumnstoreAttribute.PolicyAfter), columnstore.PolicyAfter);
@@ -91,9 +104,11 @@ internal sealed class ColumnstoreValidationConvention : IModelFinalizingConventi
                 throw HypertableFeatureChecks.Error("Columnstore", entityType, entry.Name, "the property is in both segmentby and orderby, which TimescaleDB rejects", "keep it in one of SegmentBy(...) and OrderBy(...)");
             }
         }
+
+        ColumnstoreTuning.Validate(entityType, definition);
     }
 
-    private static void RequireProperty(IReadOnlyEntityType entityType, string name, string method)
+    internal static void RequireProperty(IReadOnlyEntityType entityType, string name, string method)
     {
         if (entityType.FindProperty(name) is not null)
         {

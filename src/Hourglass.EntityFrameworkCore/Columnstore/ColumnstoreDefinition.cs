@@ -12,6 +12,12 @@ internal static class ColumnstoreAnnotationNames
     public const string SegmentBy = Prefix + "SegmentBy";
     public const string OrderBy = Prefix + "OrderBy";
     public const string PolicyAfter = Prefix + "PolicyAfter";
+
+    /// <summary>"bloom(Tag), minmax(Value)" with property names; "" turns TimescaleDB's automatic sparse indexes off.</summary>
+    public const string SparseIndexes = Prefix + "SparseIndexes";
+
+    /// <summary>Canonical interval text of <c>compress_chunk_time_interval</c>.</summary>
+    public const string MergedChunkInterval = Prefix + "MergedChunkInterval";
     public const string PolicySchedule = Prefix + "PolicySchedule";
 }
 
@@ -26,7 +32,11 @@ internal static class ColumnstoreOrderAnnotation
 }
 
 /// <summary>A hypertable's columnstore as declared on an entity type (by property names); its policy is in <see cref="ColumnstorePolicy"/>.</summary>
-internal sealed record ColumnstoreDefinition(IReadOnlyList<string> SegmentBy, IReadOnlyList<ColumnstoreOrder> OrderBy)
+internal sealed record ColumnstoreDefinition(
+    IReadOnlyList<string> SegmentBy,
+    IReadOnlyList<ColumnstoreOrder> OrderBy,
+    IReadOnlyList<SparseIndex>? SparseIndexes = null,
+    string? MergedChunkInterval = null)
 {
     public static ColumnstoreDefinition? Find(IReadOnlyAnnotatable entityType)
     {
@@ -37,7 +47,9 @@ internal sealed record ColumnstoreDefinition(IReadOnlyList<string> SegmentBy, IR
 
         return new ColumnstoreDefinition(
             SegmentByFromAnnotation(entityType.FindAnnotation(ColumnstoreAnnotationNames.SegmentBy)?.Value as string),
-            ColumnstoreOrderAnnotation.FromAnnotation(entityType.FindAnnotation(ColumnstoreAnnotationNames.OrderBy)?.Value as string));
+            ColumnstoreOrderAnnotation.FromAnnotation(entityType.FindAnnotation(ColumnstoreAnnotationNames.OrderBy)?.Value as string),
+            entityType.FindAnnotation(ColumnstoreAnnotationNames.SparseIndexes)?.Value is string sparse ? SparseIndex.Parse(sparse, out _) ?? [] : null,
+            entityType.FindAnnotation(ColumnstoreAnnotationNames.MergedChunkInterval)?.Value as string);
     }
 
     /// <summary>The annotation value: a JSON array of property names.</summary>
@@ -68,6 +80,8 @@ internal static class ResolvedColumnstore
 
         return new ColumnstoreSettings(
             definition.SegmentBy.Select(p => column(p) ?? p).ToList(),
-            definition.OrderBy.Select(o => o with { Name = column(o.Name) ?? o.Name }).ToList());
+            definition.OrderBy.Select(o => o with { Name = column(o.Name) ?? o.Name }).ToList(),
+            definition.SparseIndexes?.Select(i => i with { Columns = i.Columns.Select(p => column(p) ?? p).ToList() }).ToList(),
+            definition.MergedChunkInterval is { } merged && TimescaleInterval.TryParse(merged, out var interval, out _) ? interval : null);
     }
 }

@@ -15,15 +15,30 @@ public static class ColumnstoreMigrationBuilderExtensions
     /// <param name="schema">The table's schema; null for the search path.</param>
     /// <param name="segmentBy">Comma-separated segmentby columns; null for TimescaleDB's choice.</param>
     /// <param name="orderBy">The orderby with column names, e.g. <c>"time DESC"</c>; null for TimescaleDB's choice.</param>
-    /// <param name="resetUnset">Whether a null <paramref name="segmentBy"/> or <paramref name="orderBy"/> resets an existing setting.</param>
+    /// <param name="resetUnset">Whether a null setting resets an existing one to TimescaleDB's default.</param>
+    /// <param name="sparseIndexes">Sparse indexes with column names, e.g. <c>"bloom(tag), minmax(value)"</c>; <c>""</c> turns the automatic ones off; null for TimescaleDB's choice.</param>
+    /// <param name="mergedChunkInterval">Interval text of <c>compress_chunk_time_interval</c>, e.g. <c>"7 days"</c>; null for none.</param>
     public static OperationBuilder<SetColumnstoreOperation> SetColumnstore(
         this MigrationBuilder migrationBuilder,
         string table,
         string? schema = null,
         string? segmentBy = null,
         string? orderBy = null,
-        bool resetUnset = false)
-        => JobScheduleMigrationBuilderExtensions.AddUnscheduled(migrationBuilder, new SetColumnstoreOperation { Table = table, Schema = schema, SegmentBy = segmentBy, OrderBy = orderBy, ResetUnset = resetUnset });
+        bool resetUnset = false,
+        string? sparseIndexes = null,
+        string? mergedChunkInterval = null)
+        => JobScheduleMigrationBuilderExtensions.AddUnscheduled(
+            migrationBuilder,
+            new SetColumnstoreOperation
+            {
+                Table = table,
+                Schema = schema,
+                SegmentBy = segmentBy,
+                OrderBy = orderBy,
+                ResetUnset = resetUnset,
+                SparseIndexes = sparseIndexes,
+                MergedChunkInterval = mergedChunkInterval,
+            });
 
     /// <summary>Converts the hypertable's columnstore chunks back to rowstore and disables the columnstore.</summary>
     /// <param name="migrationBuilder">The migration builder.</param>

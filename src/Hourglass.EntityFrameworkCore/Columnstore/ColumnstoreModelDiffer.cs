@@ -38,6 +38,8 @@ internal sealed class ColumnstoreModelDiffer : ITimescaleModelDiffer
                     Table = pair.Table,
                     SegmentBy = wanted.SegmentBy.Count == 0 ? null : string.Join(", ", wanted.SegmentBy),
                     OrderBy = wanted.OrderBy.Count == 0 ? null : ColumnstoreOrder.Format(wanted.OrderBy),
+                    SparseIndexes = wanted.SparseIndexes is null ? null : SparseIndex.Format(wanted.SparseIndexes),
+                    MergedChunkInterval = wanted.MergedChunkInterval?.ToString(),
                     ResetUnset = existing is not null,
                 });
             }

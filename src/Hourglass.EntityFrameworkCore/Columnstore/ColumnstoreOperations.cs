@@ -18,7 +18,16 @@ public sealed class SetColumnstoreOperation : TimescaleMigrationOperation
     /// <summary>The orderby text with column names, e.g. <c>Time DESC</c>; null leaves the choice to TimescaleDB.</summary>
     public string? OrderBy { get; set; }
 
-    /// <summary>When true (a change of existing settings), a null segmentby or orderby resets it to TimescaleDB's default.</summary>
+    /// <summary>
+    /// The sparse indexes with column names, e.g. <c>bloom(tag), minmax(value)</c> (<c>timescaledb.sparse_index</c>,
+    /// TimescaleDB 2.22+); <c>""</c> turns the automatic sparse indexes off; null leaves the choice to TimescaleDB.
+    /// </summary>
+    public string? SparseIndexes { get; set; }
+
+    /// <summary>Canonical interval text of <c>timescaledb.compress_chunk_time_interval</c>; null for none.</summary>
+    public string? MergedChunkInterval { get; set; }
+
+    /// <summary>When true (a change of existing settings), a null setting goes back to TimescaleDB's default.</summary>
     public bool ResetUnset { get; set; }
 
     /// <inheritdoc />

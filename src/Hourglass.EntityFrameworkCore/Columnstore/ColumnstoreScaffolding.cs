@@ -12,7 +12,7 @@ namespace Hourglass.EntityFrameworkCore.Columnstore;
 /// <summary>Reads each hypertable's columnstore settings from TimescaleDB's catalog.</summary>
 internal sealed class ColumnstoreScaffoldingReader : ITimescaleScaffoldingReader
 {
-    /// <summary>Table annotation: "segmentby columns|orderby with column names".</summary>
+    /// <summary>Table annotation: the settings with column names, as JSON (<see cref="ScaffoldedColumnstore"/>).</summary>
     public const string SettingsAnnotation = "Hourglass:Scaffold:Columnstore";
 
     public void Read(ScaffoldingCatalog catalog, DatabaseModel model)
@@ -21,11 +21,18 @@ internal sealed class ColumnstoreScaffoldingReader : ITimescaleScaffoldingReader
         {
             if (hypertable.Columnstore is { } settings && ScaffoldedHypertables.Find(model, hypertable.Schema, hypertable.Name) is { } table)
             {
-                table[SettingsAnnotation] = string.Join(", ", settings.SegmentBy) + "|" + ColumnstoreOrder.Format(settings.OrderBy);
+                table[SettingsAnnotation] = AnnotationJson.Serialize(new ScaffoldedColumnstore(
+                    settings.SegmentBy.ToList(),
+                    ColumnstoreOrder.Format(settings.OrderBy),
+                    settings.SparseIndexes is null ? null : SparseIndex.Format(settings.SparseIndexes),
+                    settings.MergedChunkInterval?.ToString()));
             }
         }
     }
 }
+
+/// <summary>The scaffold annotation's value: the settings with column names; sparse indexes as text ("" for none, null when not set).</summary>
+internal sealed record ScaffoldedColumnstore(List<string> SegmentBy, string OrderBy, string? SparseIndexes, string? MergedChunkInterval);
 
 /// <summary>Writes scaffolded settings as <c>.WithColumnstore(c =&gt; c.SegmentBy(...).OrderBy(...))</c>; the policy follows (Policies/).</summary>
 internal sealed class ColumnstoreScaffoldingCodeGenerator : ITimescaleScaffoldingCodeGenerator
@@ -39,9 +46,9 @@ internal sealed class ColumnstoreScaffoldingCodeGenerator : ITimescaleScaffoldin
 
         if (annotations.Remove(ColumnstoreScaffoldingReader.SettingsAnnotation, out var settings) && settings.Value is string text)
         {
-            var parts = text.Split('|');
-            var segmentBy = ColumnstoreDefinition.SplitList(parts[0]).Select(Property).ToArray();
-            var orderBy = (ColumnstoreOrder.Parse(parts[1], out _) ?? []).Select(o => o with { Name = Property(o.Name) }).ToList();
+            var scaffolded = AnnotationJson.Deserialize<ScaffoldedColumnstore>(text);
+            var segmentBy = scaffolded.SegmentBy.Select(Property).ToArray();
+            var orderBy = (ColumnstoreOrder.Parse(scaffolded.OrderBy, out _) ?? []).Select(o => o with { Name = Property(o.Name) }).ToList();
             MethodCallCodeFragment? inner = null;
             if (segmentBy.Length > 0)
             {
@@ -54,9 +61,42 @@ internal sealed class ColumnstoreScaffoldingCodeGenerator : ITimescaleScaffoldin
                 inner = inner is null ? order : inner.Chain(order);
             }
 
+            foreach (var call in TuningCalls(scaffolded, Property))
+            {
+                inner = inner is null ? call : inner.Chain(call);
+            }
+
             yield return inner is null
                 ? new MethodCallCodeFragment(s_withColumnstore, [null])
                 : new MethodCallCodeFragment(s_withColumnstore, new NestedClosureCodeFragment("c", inner));
+        }
+    }
+
+    private static IEnumerable<MethodCallCodeFragment> TuningCalls(ScaffoldedColumnstore scaffolded, Func<string, string> property)
+    {
+        if (scaffolded.SparseIndexes is { } text)
+        {
+            var indexes = SparseIndex.Parse(text, out _) ?? [];
+            if (indexes.Count == 0)
+            {
+                yield return new MethodCallCodeFragment(typeof(ColumnstoreBuilder).GetMethod(nameof(ColumnstoreBuilder.WithoutAutomaticSparseIndexes))!);
+            }
+
+            foreach (var index in indexes)
+            {
+                var properties = index.Columns.Select(property).Cast<object?>().ToArray();
+                yield return index.Kind switch
+                {
+                    SparseIndexKind.Bloom => new MethodCallCodeFragment(typeof(ColumnstoreBuilder).GetMethod(nameof(ColumnstoreBuilder.Bloom))!, properties),
+                    SparseIndexKind.MinMax => new MethodCallCodeFragment(typeof(ColumnstoreBuilder).GetMethod(nameof(ColumnstoreBuilder.MinMax))!, properties),
+                    _ => new MethodCallCodeFragment(typeof(ColumnstoreBuilder).GetMethod(nameof(ColumnstoreBuilder.FirstLast))!, properties),
+                };
+            }
+        }
+
+        if (scaffolded.MergedChunkInterval is { } merged)
+        {
+            yield return new MethodCallCodeFragment(typeof(ColumnstoreBuilder).GetMethod(nameof(ColumnstoreBuilder.MergeChunksUpTo), [typeof(string)])!, merged);
         }
     }
 }

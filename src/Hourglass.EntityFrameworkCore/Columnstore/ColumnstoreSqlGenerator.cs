@@ -9,7 +9,7 @@ namespace Hourglass.EntityFrameworkCore.Columnstore;
 /// SQL for columnstore operations: the TimescaleDB 2.18+ names (<c>enable_columnstore</c>, <c>segmentby</c>,
 /// <c>orderby</c>, <c>add_columnstore_policy</c>, <c>convert_to_rowstore</c>), the compression names before 2.18.
 /// </summary>
-internal sealed class ColumnstoreSqlGenerator : ITimescaleOperationSqlGenerator
+internal sealed class ColumnstoreSqlGenerator(TimescaleServerDetector detector, TimescaleDiagnostics diagnostics) : ITimescaleOperationSqlGenerator
 {
     /// <summary>The version that renamed compression to columnstore.</summary>
     public static readonly Version ColumnstoreApi = new(2, 18);
@@ -56,6 +56,8 @@ internal sealed class ColumnstoreSqlGenerator : ITimescaleOperationSqlGenerator
                     reset.Add(orderBy);
                 }
 
+                AddTuning(set, context, options, reset);
+
                 if (set.ResetUnset && context.Target.Version is { } version && version < PerChunkSettings)
                 {
                     RefuseChangeWhileCompressed(table, regclass, builder);
@@ -90,6 +92,61 @@ internal sealed class ColumnstoreSqlGenerator : ITimescaleOperationSqlGenerator
                 builder.Append($"ALTER TABLE {table} SET ({(current ? "timescaledb.enable_columnstore" : "timescaledb.compress")} = false)").AppendLine(";").EndCommand();
                 return true;
         }
+    }
+
+    /// <summary>
+    /// Adds <c>sparse_index</c> and <c>compress_chunk_time_interval</c>. A sparse index this server lacks fails under
+    /// Strict and is left out with a warning naming the version it needs under Degrade; a cleared merged interval is set
+    /// to 0, since TimescaleDB cannot RESET it.
+    /// </summary>
+    private void AddTuning(SetColumnstoreOperation set, TimescaleSqlContext context, List<string> options, List<string> reset)
+    {
+        var version = context.Target.Version;
+        var hasSparseIndexes = version is null || version >= SparseIndex.SparseIndexVersion;
+        if (set.SparseIndexes is not null)
+        {
+            var indexes = SparseIndex.Parse(set.SparseIndexes, out var error) ?? throw new InvalidOperationException($"The sparse indexes of {set.Describe()} are invalid: {error}.");
+            var supported = indexes.Where(i => Supported($"the sparse index {i}", i.MinimumVersion, set, version)).ToList();
+            if (indexes.Count == 0 ? Supported("turning the automatic sparse indexes off (sparse_index = '')", SparseIndex.SparseIndexVersion, set, version) : supported.Count > 0)
+            {
+                options.Add($"timescaledb.sparse_index = {TimescaleSqlContext.Literal(string.Join(", ", supported.Select(i => i.ToSql(c => context.Sql.DelimitIdentifier(c)))))}");
+            }
+            else if (set.ResetUnset && hasSparseIndexes)
+            {
+                reset.Add("timescaledb.sparse_index");
+            }
+        }
+        else if (set.ResetUnset && hasSparseIndexes)
+        {
+            reset.Add("timescaledb.sparse_index");
+        }
+
+        if (set.MergedChunkInterval is not null)
+        {
+            options.Add($"timescaledb.compress_chunk_time_interval = {TimescaleSqlContext.Literal(TimescaleInterval.Parse(set.MergedChunkInterval).ToString())}");
+        }
+        else if (set.ResetUnset)
+        {
+            options.Add("timescaledb.compress_chunk_time_interval = '0'");
+        }
+    }
+
+    private bool Supported(string option, Version since, SetColumnstoreOperation set, Version? version)
+    {
+        if (version is null || version >= since)
+        {
+            return true;
+        }
+
+        if (detector.MissingBehavior == TimescaleMissingBehavior.Strict)
+        {
+            throw new InvalidOperationException(
+                $"The {set.Describe()} have {option}, which TimescaleDB has from {since.ToString(2)} on; this server is {version}. Nothing was changed. "
+                + $"Fix: upgrade TimescaleDB to {since.ToString(2)} or later, remove it from WithColumnstore(...), or use TimescaleMissingBehavior.Degrade to skip it.");
+        }
+
+        diagnostics.FeatureSkippedForVersion($"{option} in the {set.Describe()}", since.ToString(2));
+        return false;
     }
 
     // Before 2.14 TimescaleDB rejects new settings while any chunk is compressed, with an error that does not say what

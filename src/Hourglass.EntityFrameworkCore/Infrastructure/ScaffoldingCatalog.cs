@@ -16,6 +16,7 @@ internal sealed class ScaffoldingCatalog
     private IReadOnlyList<JobSettings>? _jobs;
     private IReadOnlyList<AggregateDefinition>? _aggregates;
     private IReadOnlyList<AggregateStorage>? _aggregateStorage;
+    private IReadOnlyList<ChunkSkippingColumn>? _chunkSkipping;
 
     private ScaffoldingCatalog(TimescaleClient client, TimescaleServer server)
     {
@@ -51,6 +52,9 @@ internal sealed class ScaffoldingCatalog
 
     /// <summary>Every continuous aggregate's storage: chunk interval, columnstore settings, group indexes.</summary>
     public IReadOnlyList<AggregateStorage> AggregateStorage => _aggregateStorage ??= Wait(_client.GetContinuousAggregateStorageAsync);
+
+    /// <summary>Every hypertable column with chunk skipping enabled.</summary>
+    public IReadOnlyList<ChunkSkippingColumn> ChunkSkipping => _chunkSkipping ??= Wait(_client.GetChunkSkippingColumnsAsync);
 
     // Off the caller's synchronization context: scaffolding may be started from one (a test, a tool's UI).
     private static T Wait<T>(Func<CancellationToken, Task<T>> read) => Task.Run(() => read(CancellationToken.None)).GetAwaiter().GetResult();

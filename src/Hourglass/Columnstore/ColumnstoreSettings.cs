@@ -98,11 +98,24 @@ public sealed partial record ColumnstoreOrder(string Name, bool Descending = fal
 
 /// <summary>
 /// A hypertable's columnstore settings: how rows are grouped (<c>segmentby</c>) and ordered (<c>orderby</c>) in its
-/// converted chunks. Two settings are equal when their columns are, in order.
+/// converted chunks, its sparse indexes and the interval up to which chunks are merged when converted. Two settings are
+/// equal when their columns, indexes and interval are, in order.
 /// </summary>
 /// <param name="SegmentBy">The segmentby columns in order; empty when none are set.</param>
 /// <param name="OrderBy">The orderby entries in order; empty when none are set.</param>
-public sealed record ColumnstoreSettings(IReadOnlyList<string> SegmentBy, IReadOnlyList<ColumnstoreOrder> OrderBy)
+/// <param name="SparseIndexes">
+/// The configured sparse indexes (<c>timescaledb.sparse_index</c>, TimescaleDB 2.22+); null when not set (TimescaleDB
+/// adds its own), empty to turn TimescaleDB's automatic sparse indexes off.
+/// </param>
+/// <param name="MergedChunkInterval">
+/// <c>timescaledb.compress_chunk_time_interval</c>: converting a chunk merges it into its neighbour until the merged chunk
+/// spans this interval; null when not set.
+/// </param>
+public sealed record ColumnstoreSettings(
+    IReadOnlyList<string> SegmentBy,
+    IReadOnlyList<ColumnstoreOrder> OrderBy,
+    IReadOnlyList<SparseIndex>? SparseIndexes = null,
+    TimescaleInterval? MergedChunkInterval = null)
 {
     /// <summary>No segmentby and no orderby columns.</summary>
     public static ColumnstoreSettings None { get; } = new([], []);
@@ -113,9 +126,16 @@ public sealed record ColumnstoreSettings(IReadOnlyList<string> SegmentBy, IReadO
     /// <summary>The orderby entries as one text, quoted where needed: <c>"Time" DESC, value NULLS FIRST</c>.</summary>
     public string OrderByText => string.Join(", ", OrderBy.Select(o => o.ToSql(QuoteIfNeeded)));
 
+    /// <summary>The sparse indexes as one text, quoted where needed: <c>bloom(tag), minmax("Value")</c>; null when not set.</summary>
+    public string? SparseIndexText => SparseIndexes is null ? null : string.Join(", ", SparseIndexes.Select(i => i.ToSql(QuoteIfNeeded)));
+
     /// <inheritdoc />
     public bool Equals(ColumnstoreSettings? other)
-        => other is not null && SegmentBy.SequenceEqual(other.SegmentBy, StringComparer.Ordinal) && OrderBy.SequenceEqual(other.OrderBy);
+        => other is not null
+            && SegmentBy.SequenceEqual(other.SegmentBy, StringComparer.Ordinal)
+            && OrderBy.SequenceEqual(other.OrderBy)
+            && (SparseIndexes is null ? other.SparseIndexes is null : other.SparseIndexes is not null && SparseIndexes.SequenceEqual(other.SparseIndexes))
+            && MergedChunkInterval == other.MergedChunkInterval;
 
     /// <inheritdoc />
     public override int GetHashCode()
@@ -131,6 +151,8 @@ public sealed record ColumnstoreSettings(IReadOnlyList<string> SegmentBy, IReadO
             hash.Add(entry);
         }
 
+        hash.Add(SparseIndexes?.Count ?? -1);
+        hash.Add(MergedChunkInterval);
         return hash.ToHashCode();
     }
 

@@ -41,6 +41,8 @@ public sealed partial class TimescaleClient
 
         var dimensions = await ReadDimensionsAsync(connection, null, null, cancellationToken).ConfigureAwait(false);
         var settings = await ReadColumnstoreSettingsAsync(connection, catalog, cancellationToken).ConfigureAwait(false);
+        // Sparse indexes and merged chunk interval; a hypertable without segmentby/orderby rows gets its entry here.
+        settings = await AddColumnstoreTuningAsync(connection, settings, cancellationToken).ConfigureAwait(false);
         var hypertables = await Db.QueryAsync(
             connection,
             $"""

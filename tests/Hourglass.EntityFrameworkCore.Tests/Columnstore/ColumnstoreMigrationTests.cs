@@ -84,7 +84,7 @@ public class ColumnstoreMigrationTests(TimescaleDatabaseFixture fixture) : IClas
 
         var change = v2.DiffFrom(v1);
         Assert.True(Assert.IsType<SetColumnstoreOperation>(Assert.Single(change)).ResetUnset);
-        Assert.Contains("RESET (timescaledb.segmentby, timescaledb.orderby)", v2.Sql(change), StringComparison.Ordinal);
+        Assert.Contains("RESET (timescaledb.segmentby, timescaledb.orderby", v2.Sql(change), StringComparison.Ordinal); // and sparse_index where the server has it
         await v2.ApplyAsync(change);
         Assert.Equal("|", await ColumnstoreSettingsAsync(Db, table));
         Assert.Empty(v2.DiffFrom(v2));

@@ -28,11 +28,16 @@ public class HandConfiguredDatabaseTests(TimescaleDatabaseFixture fixture) : ICl
             LEFT JOIN _timescaledb_catalog.continuous_agg ca ON ca.mat_hypertable_id = mh.id
             WHERE coalesce(ca.user_view_schema, j.hypertable_schema) = current_schema()
             UNION ALL
-            SELECT format('columnstore %s segmentby=%s orderby=%s', coalesce(ca.user_view_name, h.table_name), s.segmentby, s.orderby)
+            SELECT format('columnstore %s segmentby=%s orderby=%s index=%s merged=%s', coalesce(ca.user_view_name, h.table_name), s.segmentby, s.orderby, s.index, s.compress_interval_length)
             FROM timescaledb_information.hypertable_columnstore_settings s
             JOIN _timescaledb_catalog.hypertable h ON s.hypertable = format('%I.%I', h.schema_name, h.table_name)::regclass
             LEFT JOIN _timescaledb_catalog.continuous_agg ca ON ca.mat_hypertable_id = h.id
             WHERE coalesce(ca.user_view_schema, h.schema_name) = current_schema()
+            UNION ALL
+            SELECT format('chunk skipping %s %s', h.table_name, s.column_name)
+            FROM _timescaledb_catalog.chunk_column_stats s
+            JOIN _timescaledb_catalog.hypertable h ON h.id = s.hypertable_id
+            WHERE s.chunk_id IS NULL AND h.schema_name = current_schema()
             UNION ALL
             SELECT format('dimension %s %s %s', coalesce(ca.user_view_name, h.table_name), d.column_name, d.interval_length)
             FROM _timescaledb_catalog.dimension d
@@ -57,6 +62,10 @@ public class HandConfiguredDatabaseTests(TimescaleDatabaseFixture fixture) : ICl
         var chunkInterval = version >= new Version(2, 20)
             ? "ALTER MATERIALIZED VIEW hand_hourly SET (timescaledb.chunk_interval = '20 days');"
             : "SELECT set_chunk_time_interval(format('%I.%I', materialization_hypertable_schema, materialization_hypertable_name)::regclass, INTERVAL '20 days') FROM timescaledb_information.continuous_aggregates WHERE view_name = 'hand_hourly';";
+        // Sparse indexes as the server has them: bloom and minmax (2.22+), a composite bloom (2.26+), firstlast (2.28+).
+        var sparseIndexes = "bloom(tag), minmax(value)"
+            + (version >= new Version(2, 26) ? ", bloom(tag, seq)" : "")
+            + (version >= new Version(2, 28) ? ", firstlast(seq)" : "");
         // Policies by creation time (2.13+); a retention policy by creation time fails at every run before 2.26.3, so
         // a user of an older server has none (Hourglass refuses it there, tested in CreatedBeforePolicyTests).
         var createdBefore = version >= Hourglass.PolicyOptions.RetentionCreatedBefore
@@ -74,9 +83,12 @@ public class HandConfiguredDatabaseTests(TimescaleDatabaseFixture fixture) : ICl
             {createdBefore}
             {recompressUnordered}
 
-            CREATE TABLE hand_metrics (time timestamptz NOT NULL, device_id int NOT NULL, value double precision NOT NULL);
+            CREATE TABLE hand_metrics (time timestamptz NOT NULL, device_id int NOT NULL, value double precision NOT NULL, tag text, seq bigint);
             SELECT create_hypertable('hand_metrics', by_range('time', INTERVAL '1 day'));
-            ALTER TABLE hand_metrics SET (timescaledb.enable_columnstore = true, timescaledb.segmentby = 'device_id', timescaledb.orderby = 'time DESC');
+            ALTER TABLE hand_metrics SET (timescaledb.enable_columnstore = true, timescaledb.segmentby = 'device_id', timescaledb.orderby = 'time DESC, seq NULLS FIRST',
+                timescaledb.sparse_index = '{sparseIndexes}', timescaledb.compress_chunk_time_interval = '2 days');
+            SET timescaledb.enable_chunk_skipping = on;
+            SELECT enable_chunk_skipping('hand_metrics', 'seq');
             CALL add_columnstore_policy('hand_metrics', after => INTERVAL '7 days');
             SELECT add_retention_policy('hand_metrics', drop_after => INTERVAL '90 days');
 
@@ -121,6 +133,9 @@ public class HandConfiguredDatabaseTests(TimescaleDatabaseFixture fixture) : ICl
             StringComparison.Ordinal);
         Assert.Contains("job hand_daily policy_retention {\"drop_after\": \"5 years\"}", handMade, StringComparison.Ordinal);
         Assert.Contains("aggregate hand_hourly materialized_only=t columnstore=t multi_column_indexes=0", handMade, StringComparison.Ordinal);
+        Assert.Contains("columnstore hand_metrics segmentby=device_id orderby=\"time\" DESC,seq NULLS FIRST index=[{\"type\": \"bloom\", \"column\": \"tag\", \"source\": \"config\"}, {\"type\": \"minmax\", \"column\": \"value\", \"source\": \"config\"}", handMade, StringComparison.Ordinal);
+        Assert.Contains("merged=2 days", handMade, StringComparison.Ordinal);
+        Assert.Contains("chunk skipping hand_metrics seq", handMade, StringComparison.Ordinal);
         Assert.Empty(context.GetService<IMigrationsModelDiffer>().GetDifferences(model.GetRelationalModel(), model.GetRelationalModel()));
     }
 

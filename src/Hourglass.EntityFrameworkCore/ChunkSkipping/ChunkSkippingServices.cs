@@ -1,0 +1,188 @@
+using System.Reflection;
+using Hourglass.EntityFrameworkCore.Hypertables;
+using Hourglass.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Design;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Metadata;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Microsoft.EntityFrameworkCore.Metadata.Conventions;
+using Microsoft.EntityFrameworkCore.Metadata.Conventions.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
+using Microsoft.EntityFrameworkCore.Migrations.Operations;
+using Microsoft.EntityFrameworkCore.Scaffolding.Metadata;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+[assembly: TimescaleFeature(typeof(Hourglass.EntityFrameworkCore.ChunkSkipping.ChunkSkippingServices))]
+
+namespace Hourglass.EntityFrameworkCore.ChunkSkipping;
+
+/// <summary>The chunk skipping feature's services.</summary>
+internal sealed class ChunkSkippingServices : ITimescaleFeature
+{
+    // After hypertables (it follows create_hypertable) and the columnstore.
+    public int Order => 250;
+
+    public void AddServices(IServiceCollection services)
+    {
+        services.TryAddEnumerable(ServiceDescriptor.Scoped<IConventionSetPlugin, ChunkSkippingConventionSetPlugin>());
+        services.TryAddEnumerable(ServiceDescriptor.Scoped<ITimescaleModelDiffer, ChunkSkippingModelDiffer>());
+        services.TryAddEnumerable(ServiceDescriptor.Scoped<ITimescaleOperationSqlGenerator, ChunkSkippingSqlGenerator>());
+    }
+
+    public void AddDesignTimeServices(IServiceCollection services)
+    {
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleOperationCSharpGenerator, ChunkSkippingCSharpGenerator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleScaffoldingReader, ChunkSkippingScaffolding>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleScaffoldingCodeGenerator, ChunkSkippingScaffolding>());
+    }
+}
+
+/// <summary>Checks chunk skipping once the model is complete: a hypertable, existing properties, not the time column.</summary>
+internal sealed class ChunkSkippingConventionSetPlugin : IConventionSetPlugin, IModelFinalizingConvention
+{
+    public ConventionSet ModifyConventions(ConventionSet conventionSet)
+    {
+        ArgumentNullException.ThrowIfNull(conventionSet);
+        conventionSet.Add(this);
+        return conventionSet;
+    }
+
+    public void ProcessModelFinalizing(IConventionModelBuilder modelBuilder, IConventionContext<IConventionModelBuilder> context)
+    {
+        foreach (var entityType in modelBuilder.Metadata.GetEntityTypes())
+        {
+            var columns = ChunkSkippingAnnotation.Read(entityType);
+            if (columns.Count == 0)
+            {
+                continue;
+            }
+
+            HypertableFeatureChecks.RequireHypertableAndInterval("Chunk skipping", entityType, null, "WithChunkSkipping(...)");
+            var time = HypertableDefinition.Find(entityType)?.TimeProperty;
+            foreach (var property in columns)
+            {
+                if (entityType.FindProperty(property) is null)
+                {
+                    throw HypertableFeatureChecks.Error(
+                        "Chunk skipping", entityType, property, "WithChunkSkipping names a property that does not exist",
+                        $"name an existing property of '{entityType.DisplayName()}' ({string.Join(", ", entityType.GetProperties().Select(p => p.Name))})");
+                }
+
+                if (property == time)
+                {
+                    throw HypertableFeatureChecks.Error(
+                        "Chunk skipping", entityType, property, "the time column partitions the hypertable already, so its chunks are skipped without this",
+                        "name another column, e.g. an id that grows with time");
+                }
+            }
+        }
+    }
+}
+
+/// <summary>Compares the chunk-skipping columns of each hypertable: new ones after create_hypertable, removed ones first.</summary>
+internal sealed class ChunkSkippingModelDiffer : ITimescaleModelDiffer
+{
+    public void AddDifferences(IRelationalModel? source, IRelationalModel? target, IReadOnlyList<MigrationOperation> efOperations, List<MigrationOperation> before, List<MigrationOperation> after)
+    {
+        foreach (var pair in HypertableFeaturePair.All(source, target, efOperations, after))
+        {
+            if (pair.Target is null)
+            {
+                continue;
+            }
+
+            var existing = pair.Source is null ? [] : ChunkSkippingAnnotation.Read(pair.Source).Select(p => pair.SourceColumn(p) ?? p).ToList();
+            var wanted = ChunkSkippingAnnotation.Read(pair.Target).Select(p => pair.TargetColumn(p) ?? p).ToList();
+            before.AddRange(existing.Except(wanted).Select(c => new DisableChunkSkippingOperation { Schema = pair.SourceSchema, Table = pair.SourceTable, Column = c }));
+            after.AddRange(wanted.Except(existing).Select(c => new EnableChunkSkippingOperation { Schema = pair.Schema, Table = pair.Table, Column = c }));
+        }
+    }
+}
+
+/// <summary>
+/// <c>enable_chunk_skipping</c>/<c>disable_chunk_skipping</c>, with <c>timescaledb.enable_chunk_skipping</c> turned on
+/// for the migration's transaction (TimescaleDB refuses both calls while it is off). Before 2.16: refused under Strict,
+/// skipped with a warning naming 2.16 under Degrade.
+/// </summary>
+internal sealed class ChunkSkippingSqlGenerator(TimescaleServerDetector detector, TimescaleDiagnostics diagnostics) : ITimescaleOperationSqlGenerator
+{
+    public bool TryGenerate(MigrationOperation operation, IModel? model, TimescaleSqlContext context, MigrationCommandListBuilder builder)
+    {
+        if (operation is not (EnableChunkSkippingOperation or DisableChunkSkippingOperation))
+        {
+            return false;
+        }
+
+        var timescale = (TimescaleMigrationOperation)operation;
+        if (context.Target.Version is { } version && version < ChunkSkippingColumn.Since)
+        {
+            if (detector.MissingBehavior == TimescaleMissingBehavior.Strict)
+            {
+                throw new InvalidOperationException(
+                    $"The migration has {timescale.Describe()}, which TimescaleDB has from {ChunkSkippingColumn.Since.ToString(2)} on; this server is {version}. Nothing was changed. "
+                    + $"Fix: upgrade TimescaleDB to {ChunkSkippingColumn.Since.ToString(2)} or later, remove WithChunkSkipping(...), or use TimescaleMissingBehavior.Degrade to skip it.");
+            }
+
+            diagnostics.FeatureSkippedForVersion(timescale.Describe(), ChunkSkippingColumn.Since.ToString(2));
+            return true;
+        }
+
+        var (function, column) = operation switch
+        {
+            EnableChunkSkippingOperation e => ("enable_chunk_skipping", e.Column),
+            DisableChunkSkippingOperation d => ("disable_chunk_skipping", d.Column),
+            _ => throw new InvalidOperationException(),
+        };
+
+        // One statement: the setting is on for this transaction before the call, also outside one.
+        context.AppendCall(
+            builder,
+            $"{function}({context.RegClass(timescale.Table, timescale.Schema)}, {TimescaleSqlContext.Literal(column)}) FROM (SELECT set_config('{ChunkSkippingColumn.Setting}', 'on', true)) AS setting");
+        return true;
+    }
+}
+
+/// <summary>Writes <c>migrationBuilder.EnableChunkSkipping(...)</c> and <c>DisableChunkSkipping(...)</c>.</summary>
+internal sealed class ChunkSkippingCSharpGenerator : ITimescaleOperationCSharpGenerator
+{
+    public bool TryGenerate(MigrationOperation operation, ICSharpHelper code, IndentedStringBuilder builder)
+        => operation switch
+        {
+            EnableChunkSkippingOperation o => TableOperationCall.Write(builder, code, "EnableChunkSkipping", o, ("column", code.Literal(o.Column))),
+            DisableChunkSkippingOperation o => TableOperationCall.Write(builder, code, "DisableChunkSkipping", o, ("column", code.Literal(o.Column))),
+            _ => false,
+        };
+}
+
+/// <summary>Reads the chunk-skipping columns from the catalog and writes them as <c>.WithChunkSkipping("Sequence")</c>.</summary>
+internal sealed class ChunkSkippingScaffolding : ITimescaleScaffoldingReader, ITimescaleScaffoldingCodeGenerator
+{
+    private const string Annotation = "Hourglass:Scaffold:ChunkSkipping";
+
+    private static readonly MethodInfo s_withChunkSkipping = typeof(ChunkSkippingHypertableBuilderExtensions)
+        .GetMethod(nameof(ChunkSkippingHypertableBuilderExtensions.WithChunkSkipping), [typeof(HypertableBuilder), typeof(string[])])!;
+
+    public void Read(ScaffoldingCatalog catalog, DatabaseModel model)
+    {
+        foreach (var group in catalog.ChunkSkipping.GroupBy(c => (c.Schema, c.Table)))
+        {
+            if (ScaffoldedHypertables.Find(model, group.Key.Schema, group.Key.Table) is { } table)
+            {
+                table[Annotation] = AnnotationJson.Serialize(group.Select(c => c.Column).ToList());
+            }
+        }
+    }
+
+    public IEnumerable<MethodCallCodeFragment> GenerateFluentApiCalls(IEntityType entityType, IDictionary<string, IAnnotation> annotations)
+    {
+        if (annotations.Remove(Annotation, out var annotation) && annotation.Value is string json)
+        {
+            var properties = AnnotationJson.Deserialize<List<string>>(json)
+                .Select(c => entityType.GetProperties().FirstOrDefault(p => p.GetColumnName() == c)?.Name ?? c)
+                .Cast<object?>().ToArray();
+            yield return new MethodCallCodeFragment(s_withChunkSkipping, properties);
+        }
+    }
+}
