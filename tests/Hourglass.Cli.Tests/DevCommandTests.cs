@@ -10,6 +10,7 @@ public sealed class DevCommandTests
     [Fact]
     public async Task Dev_serves_timescaledb_and_stops_cleanly_on_sigint()
     {
+        UnignoreSigint();
         using var cli = CliProcess.Start(["dev", "--port", "0"]);
         var connectionString = await cli.WaitForLineAsync("Connection string:", TimeSpan.FromMinutes(3));
         var nodePid = int.Parse(await cli.WaitForLineAsync("Server process:", TimeSpan.FromSeconds(10)), System.Globalization.CultureInfo.InvariantCulture);
@@ -165,4 +166,21 @@ public sealed class DevCommandTests
 
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int Kill(int pid, int signal);
+
+    [DllImport("libc", EntryPoint = "signal", SetLastError = true)]
+    private static extern IntPtr Signal(int signal, IntPtr handler);
+
+    /// <summary>
+    /// A process started in the background of a non-interactive shell (`.ci/run &amp;`, nohup) ignores SIGINT, and an
+    /// ignored signal stays ignored across exec: `hourglass dev` started from such a test run would rightly ignore the
+    /// Ctrl+C this test sends, as any Unix program does there. The test process gives its children the default again.
+    /// </summary>
+    private static void UnignoreSigint()
+    {
+        var ignored = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+        if (ignored is not null && (Convert.ToUInt64(ignored["SigIgn:".Length..].Trim(), 16) & (1UL << (2 - 1))) != 0)
+        {
+            Signal(2 /* SIGINT */, IntPtr.Zero /* SIG_DFL */);
+        }
+    }
 }
