@@ -92,7 +92,8 @@ internal static class ChunksCommand
             }
 
             IReadOnlyList<string> done = [];
-            if (action != "list" && !isDryRun && targets.Count > 0)
+            // A move runs even with nothing to move, so that a missing tablespace or an edition without move_chunk is reported.
+            if (action != "list" && !isDryRun && (targets.Count > 0 || action == "move"))
             {
                 done = action switch
                 {
@@ -149,6 +150,11 @@ internal static class ChunksCommand
 
     private static async Task<IReadOnlyList<string>> MoveAsync(TimescaleClient client, string name, ChunkFilter filter, string tablespace, string? reorderIndex, List<Chunk> targets, bool yes, bool quiet, CancellationToken cancellationToken)
     {
+        if (targets.Count == 0)
+        {
+            return await client.MoveChunksAsync(name, tablespace, filter, reorderIndex, cancellationToken: cancellationToken);
+        }
+
         MaintenanceArguments.Confirm(yes, $"Move {targets.Count} chunk(s) of {targets[0].HypertableSchema}.{targets[0].HypertableName} ({InfoCommand.Bytes(targets.Sum(c => c.Size.TotalBytes))}) to tablespace {tablespace}? Each chunk is rewritten, and writes to it wait while it is copied.");
         return await WithProgressAsync(
             progress => client.MoveChunksAsync(name, tablespace, filter, reorderIndex, progress: progress, cancellationToken: cancellationToken),
