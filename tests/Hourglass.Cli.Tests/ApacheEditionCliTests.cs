@@ -29,6 +29,19 @@ public sealed class ApacheEditionCliTests
     }
 
     [ApacheEditionFact(Why)]
+    public async Task Chunks_move_to_says_the_apache_edition_lacks_move_chunk()
+    {
+        await using var db = await DatabaseAsync("apachemove");
+
+        // pg_default exists and the chunks are already there: the edition is what stops it, not the tablespace.
+        var (exitCode, output) = await CliProcess.RunAsync(["chunks", "readings", "--move-to", "pg_default", "--older-than", "1h", "--yes", "--connection", db.ConnectionString]);
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("move_chunk is a community-licensed function", output, StringComparison.Ordinal);
+        Assert.Contains("timescaledb.license = 'timescale'", output, StringComparison.Ordinal);
+    }
+
+    [ApacheEditionFact(Why)]
     public async Task Info_shows_the_apache_license_and_the_hypertable()
     {
         await using var db = await DatabaseAsync("apacheinfo");

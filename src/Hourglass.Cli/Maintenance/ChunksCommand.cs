@@ -7,10 +7,10 @@ using Spectre.Console;
 
 namespace Hourglass.Cli.Maintenance;
 
-/// <summary><c>hourglass chunks TABLE</c>: list chunks, convert them to or from the columnstore, or drop them.</summary>
+/// <summary><c>hourglass chunks TABLE</c>: list chunks, convert them to or from the columnstore, move them to a tablespace, or drop them.</summary>
 internal static class ChunksCommand
 {
-    private static readonly string[] s_columns = ["Chunk", "Range", "Size", "Columnstore", "Created"];
+    private static readonly string[] s_columns = ["Chunk", "Range", "Size", "Columnstore", "Tablespace", "Created"];
 
     public static Command Create()
     {
@@ -19,6 +19,8 @@ internal static class ChunksCommand
         var compress = new Option<bool>("--compress") { Description = "Convert the selected rowstore chunks to the columnstore (convert_to_columnstore; compress_chunk before 2.18), one at a time." };
         var decompress = new Option<bool>("--decompress") { Description = "Convert the selected columnstore chunks back to the rowstore." };
         var drop = new Option<bool>("--drop") { Description = "Drop the selected chunks and their rows (drop_chunks). Needs a bound and confirmation (--yes)." };
+        var moveTo = new Option<string?>("--move-to") { Description = "Move the selected chunks and their indexes to this tablespace (move_chunk, which also reorders them by an index). Needs a bound and confirmation (--yes); chunks already there are skipped." };
+        var reorderIndex = new Option<string?>("--reorder-index") { Description = "With --move-to: the hypertable's index to order moved rowstore chunks by (default: its clustered index, else its time index)." };
         var olderThan = new Option<string?>("--older-than") { Description = "Chunks whose range ends before now minus this age (7d, 12h, 1y), before a date (2026-11-01, UTC), or an integer." };
         var newerThan = new Option<string?>("--newer-than") { Description = "Chunks whose range starts at or after now minus this age, a date, or an integer." };
         var createdBefore = new Option<string?>("--created-before") { Description = "Chunks created before now minus this age, or a date (TimescaleDB 2.13+)." };
@@ -26,17 +28,28 @@ internal static class ChunksCommand
         var yes = new Option<bool>("--yes", "-y") { Description = "Confirm a destructive action without asking (for scripts)." };
         var dryRun = new Option<bool>("--dry-run") { Description = "Only print what would be done." };
         var json = new Option<bool>("--json") { Description = "Write JSON (docs/cli.md) instead of tables." };
-        var command = new Command("chunks", "List the chunks of a hypertable (range, size, columnstore state), or compress, decompress or drop those an age or date selects.")
+        var command = new Command("chunks", "List the chunks of a hypertable (range, size, columnstore state, tablespace), or compress, decompress, move or drop those an age or date selects.")
         {
-            table, compress, decompress, drop, olderThan, newerThan, createdBefore, createdAfter, yes, dryRun, json,
+            table, compress, decompress, drop, moveTo, reorderIndex, olderThan, newerThan, createdBefore, createdAfter, yes, dryRun, json,
         };
         connection.AddTo(command);
         command.SetAction((result, cancellationToken) => CommandRunner.RunAsync(async () =>
         {
-            var actions = new[] { (result.GetValue(compress), "compress"), (result.GetValue(decompress), "decompress"), (result.GetValue(drop), "drop") }.Where(a => a.Item1).Select(a => a.Item2).ToList();
+            var destination = result.GetValue(moveTo);
+            var actions = new[] { (result.GetValue(compress), "compress"), (result.GetValue(decompress), "decompress"), (result.GetValue(drop), "drop"), (destination is not null, "move") }.Where(a => a.Item1).Select(a => a.Item2).ToList();
             if (actions.Count > 1)
             {
-                throw new CliException($"Choose one of --compress, --decompress and --drop (got --{string.Join(" and --", actions)}).");
+                throw new CliException($"Choose one of --compress, --decompress, --move-to and --drop (got --{string.Join(" and --", actions.Select(a => a == "move" ? "move-to" : a))}).");
+            }
+
+            if (destination is not null && string.IsNullOrWhiteSpace(destination))
+            {
+                throw new CliException("--move-to needs a tablespace name.");
+            }
+
+            if (result.GetValue(reorderIndex) is not null && destination is null)
+            {
+                throw new CliException("--reorder-index only applies with --move-to.");
             }
 
             var action = actions.Count == 0 ? "list" : actions[0];
@@ -52,6 +65,11 @@ internal static class ChunksCommand
                 throw new CliException("--drop needs --older-than, --newer-than, --created-before or --created-after: it never drops every chunk.");
             }
 
+            if (action == "move" && filter.IsEmpty)
+            {
+                throw new CliException("--move-to needs --older-than, --newer-than, --created-before or --created-after: it never moves every chunk (the newest takes the inserts, and a move blocks writes to a chunk while it copies it).");
+            }
+
             var asJson = result.GetValue(json);
             var isDryRun = result.GetValue(dryRun);
             var name = result.GetValue(table)!;
@@ -64,6 +82,7 @@ internal static class ChunksCommand
             {
                 "compress" => selected.Where(c => !c.IsColumnstore).ToList(),
                 "decompress" => selected.Where(c => c.IsColumnstore).ToList(),
+                "move" => selected.Where(c => !string.Equals(c.Tablespace, destination, StringComparison.Ordinal)).ToList(),
                 _ => selected.ToList(),
             };
 
@@ -73,39 +92,41 @@ internal static class ChunksCommand
             }
 
             IReadOnlyList<string> done = [];
-            if (action != "list" && !isDryRun && targets.Count > 0)
+            // A move runs even with nothing to move, so that a missing tablespace or an edition without move_chunk is reported.
+            if (action != "list" && !isDryRun && (targets.Count > 0 || action == "move"))
             {
                 done = action switch
                 {
                     "drop" => await DropAsync(client, name, filter, targets, result.GetValue(yes), cancellationToken),
+                    "move" => await MoveAsync(client, name, filter, destination!, result.GetValue(reorderIndex), targets, result.GetValue(yes), asJson, cancellationToken),
                     _ => await ConvertAsync(client, name, filter, action == "compress", targets.Count, asJson, cancellationToken),
                 };
             }
 
             if (asJson)
             {
-                var output = new ChunksOutput(hypertable, action, isDryRun, targets.Select(Line).ToList(), done);
+                var output = new ChunksOutput(hypertable, action, isDryRun, targets.Select(Line).ToList(), done, destination);
                 Console.Out.WriteLine(Secrets.Redact(JsonSerializer.Serialize(output, MaintenanceJson.Readable.ChunksOutput)));
                 return 0;
             }
 
-            var verb = action switch { "compress" => "convert to the columnstore", "decompress" => "convert to the rowstore", "drop" => "drop", _ => "" };
+            var verb = action switch { "compress" => "convert to the columnstore", "decompress" => "convert to the rowstore", "drop" => "drop", "move" => $"move to tablespace {destination}", _ => "" };
             if (action == "list")
             {
                 Render(targets, hypertable);
             }
             else if (targets.Count == 0)
             {
-                AnsiConsole.MarkupLineInterpolated($"No chunk of {hypertable} to {verb}{(filter.IsEmpty ? "" : " with these bounds")}.");
+                AnsiConsole.MarkupLineInterpolated($"No chunk of {hypertable} to {verb}{(filter.IsEmpty ? "" : " with these bounds")}{(action == "move" && selected.Count > 0 ? $" ({selected.Count} selected, all already there)" : "")}.");
             }
             else if (isDryRun)
             {
-                AnsiConsole.MarkupLineInterpolated($"[yellow]Dry run[/]: would {verb} {targets.Count} chunk(s) of {hypertable}:");
+                AnsiConsole.MarkupLineInterpolated($"[yellow]Dry run[/]: would {(action == "move" ? "move" : verb)} {targets.Count} chunk(s) of {hypertable}{(action == "move" ? $" to tablespace {destination}" : "")}:");
                 Render(targets, hypertable);
             }
             else
             {
-                AnsiConsole.MarkupLineInterpolated($"Done: {(action == "drop" ? "dropped" : "converted")} {done.Count} chunk(s) of {hypertable}.");
+                AnsiConsole.MarkupLineInterpolated($"Done: {action switch { "drop" => "dropped", "move" => "moved", _ => "converted" }} {done.Count} chunk(s) of {hypertable}{(action == "move" ? $" to tablespace {destination}" : "")}.");
                 if (action == "compress")
                 {
                     var stats = (await client.GetHypertableAsync(hypertable, cancellationToken)).ColumnstoreStats;
@@ -127,28 +148,48 @@ internal static class ChunksCommand
         return await client.DropChunksAsync(name, filter, cancellationToken);
     }
 
-    /// <summary>A progress bar on a terminal; one line per chunk when piped (a CI log keeps a readable record).</summary>
-    private static async Task<IReadOnlyList<string>> ConvertAsync(TimescaleClient client, string name, ChunkFilter filter, bool toColumnstore, int count, bool quiet, CancellationToken cancellationToken)
+    private static async Task<IReadOnlyList<string>> MoveAsync(TimescaleClient client, string name, ChunkFilter filter, string tablespace, string? reorderIndex, List<Chunk> targets, bool yes, bool quiet, CancellationToken cancellationToken)
     {
-        Task<IReadOnlyList<string>> Run(IProgress<ChunkProgress>? progress) => toColumnstore
-            ? client.ConvertChunksToColumnstoreAsync(name, filter, progress, cancellationToken)
-            : client.ConvertChunksToRowstoreAsync(name, filter, progress, cancellationToken);
+        if (targets.Count == 0)
+        {
+            return await client.MoveChunksAsync(name, tablespace, filter, reorderIndex, cancellationToken: cancellationToken);
+        }
 
+        MaintenanceArguments.Confirm(yes, $"Move {targets.Count} chunk(s) of {targets[0].HypertableSchema}.{targets[0].HypertableName} ({InfoCommand.Bytes(targets.Sum(c => c.Size.TotalBytes))}) to tablespace {tablespace}? Each chunk is rewritten, and writes to it wait while it is copied.");
+        return await WithProgressAsync(
+            progress => client.MoveChunksAsync(name, tablespace, filter, reorderIndex, progress: progress, cancellationToken: cancellationToken),
+            $"Moving to tablespace {tablespace}",
+            targets.Count,
+            quiet);
+    }
+
+    private static Task<IReadOnlyList<string>> ConvertAsync(TimescaleClient client, string name, ChunkFilter filter, bool toColumnstore, int count, bool quiet, CancellationToken cancellationToken) =>
+        WithProgressAsync(
+            progress => toColumnstore
+                ? client.ConvertChunksToColumnstoreAsync(name, filter, progress, cancellationToken)
+                : client.ConvertChunksToRowstoreAsync(name, filter, progress, cancellationToken),
+            toColumnstore ? "Converting to the columnstore" : "Converting to the rowstore",
+            count,
+            quiet);
+
+    /// <summary>A progress bar on a terminal; one line per chunk when piped (a CI log keeps a readable record).</summary>
+    private static async Task<IReadOnlyList<string>> WithProgressAsync(Func<IProgress<ChunkProgress>?, Task<IReadOnlyList<string>>> run, string description, int count, bool quiet)
+    {
         if (quiet)
         {
-            return await Run(null);
+            return await run(null);
         }
 
         if (!AnsiConsole.Profile.Capabilities.Interactive)
         {
-            return await Run(new LineProgress());
+            return await run(new LineProgress());
         }
 
         IReadOnlyList<string> done = [];
         await AnsiConsole.Progress().StartAsync(async context =>
         {
-            var task = context.AddTask(toColumnstore ? "Converting to the columnstore" : "Converting to the rowstore", maxValue: count);
-            done = await Run(new BarProgress(task));
+            var task = context.AddTask(Markup.Escape(description), maxValue: count);
+            done = await run(new BarProgress(task));
         });
         return done;
     }
@@ -163,7 +204,8 @@ internal static class ChunksCommand
         c.BeforeColumnstoreBytes,
         c.AfterColumnstoreBytes,
         c.ColumnstoreRatio is { } r ? Math.Round(r, 2) : null,
-        InfoQuery.Iso(c.CreatedAt));
+        InfoQuery.Iso(c.CreatedAt),
+        c.Tablespace);
 
     private static void Render(List<Chunk> chunks, string hypertable)
     {
@@ -186,7 +228,7 @@ internal static class ChunksCommand
                 : $"{c.RangeStartInteger} → {c.RangeEndInteger}";
             var columnstore = !c.IsColumnstore ? "rowstore"
                 : c.ColumnstoreRatio is { } r ? $"{InfoCommand.Bytes(c.BeforeColumnstoreBytes ?? 0)} → {InfoCommand.Bytes(c.AfterColumnstoreBytes ?? 0)} ({r.ToString("0.0", CultureInfo.InvariantCulture)}x)" : "columnstore";
-            table.AddRow(new Text(c.QualifiedName), new Text(range), new Text(InfoCommand.Bytes(c.Size.TotalBytes)), new Text(columnstore), new Text(MaintenanceArguments.When(c.CreatedAt)));
+            table.AddRow(new Text(c.QualifiedName), new Text(range), new Text(InfoCommand.Bytes(c.Size.TotalBytes)), new Text(columnstore), new Text(c.Tablespace ?? "-"), new Text(MaintenanceArguments.When(c.CreatedAt)));
         }
 
         AnsiConsole.Write(table);

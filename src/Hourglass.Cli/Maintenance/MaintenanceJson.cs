@@ -15,9 +15,11 @@ internal sealed record ChunkLine(
     long? BeforeBytes,
     long? AfterBytes,
     double? Ratio,
-    string? CreatedAt);
+    string? CreatedAt,
+    string? Tablespace);
 
-internal sealed record ChunksOutput(string Hypertable, string Action, bool DryRun, IReadOnlyList<ChunkLine> Chunks, IReadOnlyList<string> Done);
+// Tablespace: the destination of a move, null for other actions.
+internal sealed record ChunksOutput(string Hypertable, string Action, bool DryRun, IReadOnlyList<ChunkLine> Chunks, IReadOnlyList<string> Done, string? Tablespace);
 
 internal sealed record JobLine(
     int Id,

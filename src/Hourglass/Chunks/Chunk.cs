@@ -34,6 +34,12 @@ public sealed record Chunk(
     /// <summary>"schema.name", the name the chunk calls take.</summary>
     public string QualifiedName => $"{Schema}.{Name}";
 
+    /// <summary>
+    /// The tablespace the chunk's table is stored in (pg_class.reltablespace), or the database's default tablespace when the
+    /// table has none of its own; <see cref="TimescaleClient.MoveChunksAsync"/> changes it.
+    /// </summary>
+    public string? Tablespace { get; init; }
+
     /// <summary>Before / after bytes of a converted chunk.</summary>
     public double? ColumnstoreRatio => BeforeColumnstoreBytes is > 0 && AfterColumnstoreBytes is > 0 ? (double)BeforeColumnstoreBytes.Value / AfterColumnstoreBytes.Value : null;
 }

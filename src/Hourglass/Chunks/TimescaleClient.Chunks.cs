@@ -214,7 +214,10 @@ public sealed partial class TimescaleClient
                    {Db.Finite("c.range_start")}, {Db.Finite("c.range_end")}, c.range_start_integer, c.range_end_integer, coalesce(c.is_compressed, false),
                    {(catalog.HasChunkCreationTime ? "c.chunk_creation_time" : "NULL::timestamptz")},
                    coalesce(sz.table_bytes, 0)::bigint, coalesce(sz.index_bytes, 0)::bigint, coalesce(sz.toast_bytes, 0)::bigint, coalesce(sz.total_bytes, 0)::bigint,
-                   st.before_compression_total_bytes::bigint, st.after_compression_total_bytes::bigint
+                   st.before_compression_total_bytes::bigint, st.after_compression_total_bytes::bigint,
+                   (SELECT t.spcname::text FROM pg_class cl JOIN pg_tablespace t
+                      ON t.oid = CASE cl.reltablespace WHEN 0 THEN (SELECT dattablespace FROM pg_database WHERE datname = current_database()) ELSE cl.reltablespace END
+                    WHERE cl.oid = format('%I.%I', c.chunk_schema, c.chunk_name)::regclass)
             FROM timescaledb_information.chunks c
             LEFT JOIN {fn}.chunks_detailed_size({rel}) sz ON sz.chunk_schema = c.chunk_schema AND sz.chunk_name = c.chunk_name
             {stats}
@@ -249,7 +252,10 @@ public sealed partial class TimescaleClient
                     r.Time(9),
                     new RelationSize(r.GetInt64(10), r.GetInt64(11), r.GetInt64(12), r.GetInt64(13)),
                     converted ? r.Long(14) : null,
-                    converted ? r.Long(15) : null);
+                    converted ? r.Long(15) : null)
+                {
+                    Tablespace = r.IsDBNull(16) ? null : r.GetString(16),
+                };
             },
             cancellationToken).ConfigureAwait(false);
     }
