@@ -1032,7 +1032,8 @@ export class Client {
     const [whole, lead, verb, gap, written] = found
     const name = written.startsWith('"') ? written.slice(1, -1).replace(/""/g, '"') : written.toLowerCase()
     const kind = verb.slice(0, 3).toLowerCase()
-    if (kind === 'dea' && name === 'all' && !written.startsWith('"')) return sql
+    // DEALLOCATE ALL is handled on its own; PREPARE TRANSACTION is two-phase commit, not a statement name.
+    if (!written.startsWith('"') && ((kind === 'dea' && name === 'all') || (kind === 'pre' && name === 'transaction'))) return sql
     const mapped = this.engineName(name)
     if (kind === 'pre') this.statements.set(name, mapped)
     if (kind === 'dea') this.forget(name)
