@@ -12,28 +12,10 @@ namespace Hourglass.EntityFrameworkCore.Tests.Hyperfunctions;
 /// edges, rows outside it, groups without data), the same NULLs and the same interpolated values to the last bit.
 /// </summary>
 public sealed class GapfillOnPlainPostgresTests(TimescaleDatabaseFixture timescale, PostgresDatabaseFixture postgres)
-    : IClassFixture<TimescaleDatabaseFixture>, IClassFixture<PostgresDatabaseFixture>, IAsyncLifetime
+    : TimescaleAndPostgresComparison(timescale, postgres), IClassFixture<TimescaleDatabaseFixture>, IClassFixture<PostgresDatabaseFixture>
 {
     private static readonly DateTime From = new(2026, 3, 27, 0, 0, 0, DateTimeKind.Utc);
     private static readonly DateTime To = From.AddHours(8);
-    private HyperfunctionContext _onTimescale = null!;
-    private HyperfunctionContext _onPostgres = null!;
-    private Version _timescaleVersion = null!;
-
-    public async Task InitializeAsync()
-    {
-        await HyperfunctionData.EnsureSeededAsync(timescale.Database);
-        await HyperfunctionData.EnsureSeededAsync(postgres.Database);
-        _onTimescale = HyperfunctionContext.Create(timescale.Database.ConnectionString);
-        _onPostgres = HyperfunctionContext.Create(postgres.Database.ConnectionString);
-        _timescaleVersion = Version.Parse((await timescale.Database.ScalarAsync<string>("SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'")).Split('-')[0]);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _onTimescale.DisposeAsync();
-        await _onPostgres.DisposeAsync();
-    }
 
     public static TheoryData<string> Shapes() => [.. Queries.Keys];
 
@@ -42,23 +24,23 @@ public sealed class GapfillOnPlainPostgresTests(TimescaleDatabaseFixture timesca
     public async Task Each_shape_gives_TimescaleDB_s_rows(string shape)
     {
         var query = Queries[shape];
-        var sql = query(_onPostgres.Measurements).ToQueryString();
+        var sql = query(OnPostgres.Measurements).ToQueryString();
         foreach (var function in new[] { "time_bucket", "locf(", "interpolate(", "hourglass_" })
         {
             Assert.DoesNotContain(function, sql, StringComparison.Ordinal);
         }
 
         Assert.Contains("generate_series(", sql, StringComparison.Ordinal);
-        Assert.Contains("time_bucket_gapfill(", query(_onTimescale.Measurements).ToQueryString(), StringComparison.Ordinal);
+        Assert.Contains("time_bucket_gapfill(", query(OnTimescale.Measurements).ToQueryString(), StringComparison.Ordinal);
 
-        var expected = await query(_onTimescale.Measurements).ToListAsync();
-        var actual = await query(_onPostgres.Measurements).ToListAsync();
+        var expected = await query(OnTimescale.Measurements).ToListAsync();
+        var actual = await query(OnPostgres.Measurements).ToListAsync();
         if (shape != "groups without rows in the range")
         {
             Assert.NotEmpty(expected);
         }
 
-        if (shape == "hourly in Berlin across the change to summer time" && _timescaleVersion < DstStepsFixedIn)
+        if (shape == "hourly in Berlin across the change to summer time" && TimescaleVersion < DstStepsFixedIn)
         {
             // Before 2.26.3 (timescale/timescaledb#9563) TimescaleDB stepped zoned gap buckets in UTC, so after the change
             // its empty buckets fall between the data's buckets; PostgreSQL follows the fixed versions. Equal before the
@@ -81,7 +63,7 @@ public sealed class GapfillOnPlainPostgresTests(TimescaleDatabaseFixture timesca
     public async Task The_hand_checked_shape_fills_as_documented()
     {
         // Hours 1, 2, 5, 6 of 2026-03-27 have data (averages 10, 14, 20, 26).
-        var rows = await _onPostgres.Measurements
+        var rows = await OnPostgres.Measurements
             .Where(m => m.DeviceId == HyperfunctionData.SparseDevice && m.TimeUtc >= From && m.TimeUtc < To)
             .GroupBy(m => EF.Functions.TimeBucketGapfill(TimeSpan.FromHours(1), m.TimeUtc))
             .Select(g => new { Bucket = g.Key, Avg = g.Average(m => (double?)m.Value), Carried = EF.Functions.Locf(g.Average(m => m.Value)), Interpolated = EF.Functions.Interpolate(g.Average(m => m.Value)) })
@@ -96,9 +78,9 @@ public sealed class GapfillOnPlainPostgresTests(TimescaleDatabaseFixture timesca
     [Fact]
     public async Task The_100000_generated_rows_give_the_same_rows()
     {
-        await BigData.EnsureAsync(timescale.Database, postgres.Database);
-        await using var onTimescale = BigData.Context(timescale.Database.ConnectionString);
-        await using var onPostgres = BigData.Context(postgres.Database.ConnectionString);
+        await BigData.EnsureAsync(TimescaleDatabase, PostgresDatabase);
+        await using var onTimescale = BigData.Context(TimescaleDatabase.ConnectionString);
+        await using var onPostgres = BigData.Context(PostgresDatabase.ConnectionString);
         var from = new DateTime(2025, 9, 1, 0, 0, 0, DateTimeKind.Utc);
         var to = new DateTime(2025, 12, 1, 0, 0, 0, DateTimeKind.Utc);
         IQueryable<Filled> Query(IQueryable<Measurement> set) => set
@@ -128,7 +110,7 @@ public sealed class GapfillOnPlainPostgresTests(TimescaleDatabaseFixture timesca
     public async Task A_shape_that_is_not_translated_names_itself()
     {
         // No range: neither start/finish nor a bounded Where (TimescaleDB refuses this too).
-        var noRange = await Assert.ThrowsAsync<InvalidOperationException>(() => _onPostgres.Measurements
+        var noRange = await Assert.ThrowsAsync<InvalidOperationException>(() => OnPostgres.Measurements
             .Where(m => m.TimeUtc >= From)
             .GroupBy(m => EF.Functions.TimeBucketGapfill(TimeSpan.FromHours(1), m.TimeUtc))
             .Select(g => new { Bucket = g.Key, Count = (int?)g.Count() })
@@ -137,7 +119,7 @@ public sealed class GapfillOnPlainPostgresTests(TimescaleDatabaseFixture timesca
         Assert.Contains("Fix:", noRange.Message, StringComparison.Ordinal);
 
         // Locf inside another expression.
-        var nested = await Assert.ThrowsAsync<InvalidOperationException>(() => _onPostgres.Measurements
+        var nested = await Assert.ThrowsAsync<InvalidOperationException>(() => OnPostgres.Measurements
             .Where(m => m.TimeUtc >= From && m.TimeUtc < To)
             .GroupBy(m => EF.Functions.TimeBucketGapfill(TimeSpan.FromHours(1), m.TimeUtc))
             .Select(g => new { Bucket = g.Key, Twice = EF.Functions.Locf(g.Average(m => m.Value)) * 2 })
@@ -145,7 +127,7 @@ public sealed class GapfillOnPlainPostgresTests(TimescaleDatabaseFixture timesca
         Assert.Contains("the Select's 'Twice' uses TimeBucketGapfill, Locf or Interpolate inside another expression", nested.Message, StringComparison.Ordinal);
 
         // A member computed from a grouping key: TimescaleDB recomputes it for added buckets; refused rather than left NULL.
-        var derived = await Assert.ThrowsAsync<InvalidOperationException>(() => _onPostgres.Measurements
+        var derived = await Assert.ThrowsAsync<InvalidOperationException>(() => OnPostgres.Measurements
             .Where(m => m.TimeUtc >= From && m.TimeUtc < To)
             .GroupBy(m => new { Bucket = EF.Functions.TimeBucketGapfill(TimeSpan.FromHours(1), m.TimeUtc), m.DeviceId })
             .Select(g => new { g.Key.Bucket, Device = g.Key.DeviceId * 10, Count = (int?)g.Count() })
@@ -154,7 +136,7 @@ public sealed class GapfillOnPlainPostgresTests(TimescaleDatabaseFixture timesca
 
         // treat_null_as_missing from a variable (TimescaleDB wants a literal).
         var treat = true;
-        var variable = await Assert.ThrowsAsync<InvalidOperationException>(() => _onPostgres.Measurements
+        var variable = await Assert.ThrowsAsync<InvalidOperationException>(() => OnPostgres.Measurements
             .Where(m => m.TimeUtc >= From && m.TimeUtc < To)
             .GroupBy(m => EF.Functions.TimeBucketGapfill(TimeSpan.FromHours(1), m.TimeUtc))
             .Select(g => new { Bucket = g.Key, Carried = EF.Functions.Locf(g.Max(m => m.MaybeValue), treat) })
@@ -173,7 +155,7 @@ public sealed class GapfillOnPlainPostgresTests(TimescaleDatabaseFixture timesca
         {
             var sql = query(onApache.Measurements).ToQueryString();
             Assert.True(sql.Contains("generate_series(", StringComparison.Ordinal) && !sql.Contains("time_bucket_gapfill", StringComparison.Ordinal), shape);
-            Assert.Equal(await query(_onTimescale.Measurements).ToListAsync(), await query(onApache.Measurements).ToListAsync());
+            Assert.Equal(await query(OnTimescale.Measurements).ToListAsync(), await query(onApache.Measurements).ToListAsync());
         }
     }
 

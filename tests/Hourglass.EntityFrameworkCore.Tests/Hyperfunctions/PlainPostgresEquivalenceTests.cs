@@ -13,27 +13,9 @@ namespace Hourglass.EntityFrameworkCore.Tests.Hyperfunctions;
 /// same rows; on PostgreSQL the SQL must not call a TimescaleDB function.
 /// </summary>
 public sealed class PlainPostgresEquivalenceTests(TimescaleDatabaseFixture timescale, PostgresDatabaseFixture postgres)
-    : IClassFixture<TimescaleDatabaseFixture>, IClassFixture<PostgresDatabaseFixture>, IAsyncLifetime
+    : TimescaleAndPostgresComparison(timescale, postgres), IClassFixture<TimescaleDatabaseFixture>, IClassFixture<PostgresDatabaseFixture>
 {
     private static readonly string[] TimescaleFunctions = ["time_bucket", "first(", "last(", "histogram(", "locf(", "interpolate("];
-    private HyperfunctionContext _onTimescale = null!;
-    private HyperfunctionContext _onPostgres = null!;
-    private Version _timescaleVersion = null!;
-
-    public async Task InitializeAsync()
-    {
-        await HyperfunctionData.EnsureSeededAsync(timescale.Database);
-        await HyperfunctionData.EnsureSeededAsync(postgres.Database);
-        _onTimescale = HyperfunctionContext.Create(timescale.Database.ConnectionString);
-        _onPostgres = HyperfunctionContext.Create(postgres.Database.ConnectionString);
-        _timescaleVersion = Version.Parse((await timescale.Database.ScalarAsync<string>("SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'")).Split('-')[0]);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _onTimescale.DisposeAsync();
-        await _onPostgres.DisposeAsync();
-    }
 
     public static TheoryData<string> Queries() => [.. BucketQueries.Keys];
 
@@ -42,16 +24,16 @@ public sealed class PlainPostgresEquivalenceTests(TimescaleDatabaseFixture times
     public async Task Seeded_readings_give_the_same_rows(string name)
     {
         var query = BucketQueries[name];
-        await AssertSameAsync(query(_onTimescale.Measurements), query(_onPostgres.Measurements), TimescaleVersionMatters(name, fallBackInData: false));
+        await AssertSameAsync(query(OnTimescale.Measurements), query(OnPostgres.Measurements), TimescaleVersionMatters(name, fallBackInData: false));
     }
 
     [Theory]
     [MemberData(nameof(Queries))]
     public async Task Generated_100000_rows_give_the_same_rows(string name)
     {
-        await BigData.EnsureAsync(timescale.Database, postgres.Database);
-        await using var onTimescale = BigData.Context(timescale.Database.ConnectionString);
-        await using var onPostgres = BigData.Context(postgres.Database.ConnectionString);
+        await BigData.EnsureAsync(TimescaleDatabase, PostgresDatabase);
+        await using var onTimescale = BigData.Context(TimescaleDatabase.ConnectionString);
+        await using var onPostgres = BigData.Context(PostgresDatabase.ConnectionString);
         Assert.Equal(BigData.Rows, await onPostgres.Measurements.CountAsync());
         var query = BucketQueries[name];
         await AssertSameAsync(query(onTimescale.Measurements), query(onPostgres.Measurements), TimescaleVersionMatters(name, fallBackInData: true));
@@ -72,8 +54,8 @@ public sealed class PlainPostgresEquivalenceTests(TimescaleDatabaseFixture times
             .OrderBy(r => r.Day).ThenBy(r => r.DeviceId)
             .Select(r => new HistogramRow { Day = r.Day, DeviceId = r.DeviceId, All = r.All, Filtered = r.Filtered });
 
-        var expected = await Query(_onTimescale.Measurements).ToListAsync();
-        var actual = await Query(_onPostgres.Measurements).ToListAsync();
+        var expected = await Query(OnTimescale.Measurements).ToListAsync();
+        var actual = await Query(OnPostgres.Measurements).ToListAsync();
         Assert.Contains(expected, r => r.Filtered is null);
         Assert.Contains(expected, r => r.Filtered is not null);
         Assert.Equal(expected.Count, actual.Count);
@@ -84,19 +66,19 @@ public sealed class PlainPostgresEquivalenceTests(TimescaleDatabaseFixture times
             Assert.Equal(expected[i].Filtered, actual[i].Filtered);
         }
 
-        AssertPlain(Query(_onPostgres.Measurements).ToQueryString());
-        Assert.Contains("width_bucket(", Query(_onPostgres.Measurements).ToQueryString(), StringComparison.Ordinal);
+        AssertPlain(Query(OnPostgres.Measurements).ToQueryString());
+        Assert.Contains("width_bucket(", Query(OnPostgres.Measurements).ToQueryString(), StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Approximate_row_count_is_exact_for_a_small_table_and_close_for_an_analyzed_large_one()
     {
-        Assert.Equal(HyperfunctionData.Rows.Count, await _onPostgres.Measurements.ApproximateRowCountAsync());
+        Assert.Equal(HyperfunctionData.Rows.Count, await OnPostgres.Measurements.ApproximateRowCountAsync());
 
-        await BigData.EnsureAsync(postgres.Database);
-        await using var big = BigData.Context(postgres.Database.ConnectionString);
+        await BigData.EnsureAsync(PostgresDatabase);
+        await using var big = BigData.Context(PostgresDatabase.ConnectionString);
         await big.Database.ExecuteSqlRawAsync("ANALYZE hf_big");
-        var size = await postgres.Database.ScalarAsync<long>("SELECT pg_relation_size('hf_big')");
+        var size = await PostgresDatabase.ScalarAsync<long>("SELECT pg_relation_size('hf_big')");
         var estimate = await big.Measurements.ApproximateRowCountAsync();
         Assert.InRange(estimate, BigData.Rows * 9 / 10, BigData.Rows * 11 / 10);
         if (size < 8388608)
@@ -109,9 +91,9 @@ public sealed class PlainPostgresEquivalenceTests(TimescaleDatabaseFixture times
     public async Task Seed_002_aggregate_endpoint_answers_the_same_on_both_servers()
     {
         // GET /datapoints/aggregate?bucket=1+hour&start=...&end=...&source=...&aggs=avg,min,max,count, and /latest per source.
-        await BigData.EnsureAsync(timescale.Database, postgres.Database);
-        await using var onTimescale = BigData.Context(timescale.Database.ConnectionString);
-        await using var onPostgres = BigData.Context(postgres.Database.ConnectionString);
+        await BigData.EnsureAsync(TimescaleDatabase, PostgresDatabase);
+        await using var onTimescale = BigData.Context(TimescaleDatabase.ConnectionString);
+        await using var onPostgres = BigData.Context(PostgresDatabase.ConnectionString);
         var start = new DateTime(2026, 3, 20, 0, 0, 0, DateTimeKind.Utc);
         var end = new DateTime(2026, 4, 10, 0, 0, 0, DateTimeKind.Utc);
         foreach (var (bucket, source) in new[] { (TimeSpan.FromHours(1), (int?)3), (TimeSpan.FromDays(1), null), (TimeSpan.FromDays(7), 5) })
@@ -164,7 +146,7 @@ public sealed class PlainPostgresEquivalenceTests(TimescaleDatabaseFixture times
             var query = BucketQueries[name];
             var sql = query(onApache.Measurements).ToQueryString();
             Assert.True(sql.Contains("time_bucket(", StringComparison.Ordinal), sql);
-            Assert.Equal(await query(_onTimescale.Measurements).ToListAsync(), await query(onApache.Measurements).ToListAsync());
+            Assert.Equal(await query(OnTimescale.Measurements).ToListAsync(), await query(onApache.Measurements).ToListAsync());
         }
 
         // Gap filling is community-licensed: GapfillOnPlainPostgresTests runs its shapes on this edition too.
@@ -174,7 +156,7 @@ public sealed class PlainPostgresEquivalenceTests(TimescaleDatabaseFixture times
     public async Task Strict_keeps_TimescaleDB_s_functions_and_the_clear_error()
     {
         await using var strict = new HyperfunctionContext(new DbContextOptionsBuilder<HyperfunctionContext>()
-            .UseNpgsql(postgres.Database.ConnectionString, o => o.UseNodaTime().UseTimescale(t => t.WhenTimescaleMissing(TimescaleMissingBehavior.Strict)))
+            .UseNpgsql(PostgresDatabase.ConnectionString, o => o.UseNodaTime().UseTimescale(t => t.WhenTimescaleMissing(TimescaleMissingBehavior.Strict)))
             .Options);
         var query = strict.Measurements.GroupBy(m => EF.Functions.TimeBucket(TimeSpan.FromHours(1), m.TimeUtc)).Select(g => new { g.Key, Count = g.Count() });
         Assert.Contains("time_bucket(", query.ToQueryString(), StringComparison.Ordinal);
@@ -182,7 +164,7 @@ public sealed class PlainPostgresEquivalenceTests(TimescaleDatabaseFixture times
         Assert.Contains("TimescaleDB hyperfunction", error.Message, StringComparison.Ordinal);
 
         // The Degrade context of the same model and service provider still gets its own (plain) translation from EF's cache.
-        AssertPlain(_onPostgres.Measurements.GroupBy(m => EF.Functions.TimeBucket(TimeSpan.FromHours(1), m.TimeUtc)).Select(g => new { g.Key, Count = g.Count() }).ToQueryString());
+        AssertPlain(OnPostgres.Measurements.GroupBy(m => EF.Functions.TimeBucket(TimeSpan.FromHours(1), m.TimeUtc)).Select(g => new { g.Key, Count = g.Count() }).ToQueryString());
     }
 
     [Fact]
@@ -190,19 +172,19 @@ public sealed class PlainPostgresEquivalenceTests(TimescaleDatabaseFixture times
     {
         // On the TimescaleDB server itself: the option wins over detection, and the answers are still TimescaleDB's.
         await using var forced = new HyperfunctionContext(new DbContextOptionsBuilder<HyperfunctionContext>()
-            .UseNpgsql(timescale.Database.ConnectionString, o => o.UseNodaTime().UseTimescale(t => t.TranslateQueriesFor(TimescaleEdition.None)))
+            .UseNpgsql(TimescaleDatabase.ConnectionString, o => o.UseNodaTime().UseTimescale(t => t.TranslateQueriesFor(TimescaleEdition.None)))
             .Options);
         var query = BucketQueries["Berlin daily"];
         var sql = query(forced.Measurements).ToQueryString();
         AssertPlain(sql);
         Assert.Contains("date_bin(", sql, StringComparison.Ordinal);
-        await AssertSameAsync(query(_onTimescale.Measurements), query(forced.Measurements), versionMatters: false);
+        await AssertSameAsync(query(OnTimescale.Measurements), query(forced.Measurements), versionMatters: false);
     }
 
     // Before 2.25 TimescaleDB applies an offset with a time zone differently on DST days, and in the hour repeated when
     // clocks go back it starts a bucket after its time; plain PostgreSQL follows 2.25 and later.
     private bool TimescaleVersionMatters(string name, bool fallBackInData)
-        => _timescaleVersion < ExpectedBuckets.OffsetInUtcSince
+        => TimescaleVersion < ExpectedBuckets.OffsetInUtcSince
            && (name.Contains("offset in a zone", StringComparison.Ordinal) || (fallBackInData && ZonedQueries.Contains(name)));
 
     private static readonly HashSet<string> ZonedQueries = ["Berlin daily", "Berlin hourly", "New York 5 hours", "Berlin with origin", "Berlin daily offset in a zone", "Berlin monthly"];
