@@ -25,9 +25,7 @@ namespace Microsoft.EntityFrameworkCore
         {
             ArgumentNullException.ThrowIfNull(hypertable);
             ArgumentNullException.ThrowIfNull(properties);
-            var list = ChunkSkippingAnnotation.Read(hypertable.EntityType);
-            list.AddRange(properties.Select(p => p.Trim()).Where(p => p.Length > 0 && !list.Contains(p)));
-            hypertable.EntityType.SetAnnotation(ChunkSkippingAnnotation.Name, AnnotationJson.Serialize(list));
+            hypertable.EntityType.SetAnnotation(ChunkSkippingAnnotation.Name, ChunkSkippingAnnotation.Add(hypertable.EntityType, properties));
             return hypertable;
         }
 
@@ -91,6 +89,24 @@ namespace Hourglass.EntityFrameworkCore.ChunkSkipping
         public override string Describe() => $"disabling chunk skipping on column \"{Column}\" of hypertable {DisplayTable}";
     }
 
+    /// <summary>
+    /// Keeps per-chunk ranges of these properties' columns, like <c>WithChunkSkipping</c> (<c>enable_chunk_skipping</c>,
+    /// TimescaleDB 2.16+), e.g. <c>[ChunkSkipping(nameof(Sequence))]</c>; the entity also needs
+    /// <see cref="Hypertables.HypertableAttribute"/> or <c>IsHypertable</c>. The columns must be stored as smallint, integer,
+    /// bigint, date, timestamp or timestamptz.
+    /// </summary>
+    /// <param name="properties">Property names of the entity.</param>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = true)]
+    public sealed class ChunkSkippingAttribute(params string[] properties) : Attribute, ITimescaleModelAttribute
+    {
+        string ITimescaleModelAttribute.Feature => "Chunk skipping";
+
+        string? ITimescaleModelAttribute.Property => Properties.Count > 0 ? Properties[0] : null;
+
+        /// <summary>The property names.</summary>
+        public IReadOnlyList<string> Properties { get; } = properties ?? [];
+    }
+
     /// <summary>The annotation: a JSON array of property names.</summary>
     internal static class ChunkSkippingAnnotation
     {
@@ -98,5 +114,20 @@ namespace Hourglass.EntityFrameworkCore.ChunkSkipping
 
         public static List<string> Read(Microsoft.EntityFrameworkCore.Infrastructure.IReadOnlyAnnotatable annotatable)
             => annotatable.FindAnnotation(Name)?.Value is string json ? AnnotationJson.Deserialize<List<string>>(json) : [];
+
+        /// <summary>The annotation's value with these properties added after the ones already there.</summary>
+        public static string Add(Microsoft.EntityFrameworkCore.Infrastructure.IReadOnlyAnnotatable annotatable, IEnumerable<string> properties)
+        {
+            var list = Read(annotatable);
+            foreach (var property in properties.Select(p => p.Trim()))
+            {
+                if (property.Length > 0 && !list.Contains(property))
+                {
+                    list.Add(property);
+                }
+            }
+
+            return AnnotationJson.Serialize(list);
+        }
     }
 }

@@ -11,6 +11,7 @@ using Microsoft.EntityFrameworkCore.Metadata.Conventions.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.EntityFrameworkCore.Migrations.Operations;
 using Microsoft.EntityFrameworkCore.Scaffolding.Metadata;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -39,12 +40,35 @@ internal sealed class ChunkSkippingServices : ITimescaleFeature
     }
 }
 
-/// <summary>Checks chunk skipping once the model is complete: a hypertable, existing properties, not the time column.</summary>
-internal sealed class ChunkSkippingConventionSetPlugin : IConventionSetPlugin, IModelFinalizingConvention
+/// <summary>Reads <see cref="ChunkSkippingAttribute"/> into the annotation <c>WithChunkSkipping</c> writes.</summary>
+internal sealed class ChunkSkippingAttributeConvention : IEntityTypeAddedConvention
+{
+    public void ProcessEntityTypeAdded(IConventionEntityTypeBuilder entityTypeBuilder, IConventionContext<IConventionEntityTypeBuilder> context)
+    {
+        var entityType = entityTypeBuilder.Metadata;
+        if (entityType.HasSharedClrType)
+        {
+            return;
+        }
+
+        var properties = entityType.ClrType.GetCustomAttributes<ChunkSkippingAttribute>(inherit: true).SelectMany(a => a.Properties).ToList();
+        if (properties.Count > 0)
+        {
+            entityTypeBuilder.HasAnnotation(ChunkSkippingAnnotation.Name, ChunkSkippingAnnotation.Add(entityType, properties), fromDataAnnotation: true);
+        }
+    }
+}
+
+/// <summary>
+/// Checks chunk skipping once the model is complete: a hypertable, existing properties, not the time column, and a
+/// store type <c>enable_chunk_skipping</c> accepts.
+/// </summary>
+internal sealed class ChunkSkippingConventionSetPlugin(IRelationalTypeMappingSource typeMappings) : IConventionSetPlugin, IModelFinalizingConvention
 {
     public ConventionSet ModifyConventions(ConventionSet conventionSet)
     {
         ArgumentNullException.ThrowIfNull(conventionSet);
+        conventionSet.Add(new ChunkSkippingAttributeConvention());
         conventionSet.Add(this);
         return conventionSet;
     }
@@ -75,6 +99,15 @@ internal sealed class ChunkSkippingConventionSetPlugin : IConventionSetPlugin, I
                     throw HypertableFeatureChecks.Error(
                         "Chunk skipping", entityType, property, "the time column partitions the hypertable already, so its chunks are skipped without this",
                         "name another column, e.g. an id that grows with time");
+                }
+
+                // TimescaleDB refuses other types only when the migration runs, after the table was created.
+                if (HypertableColumnTypes.StoreType(entityType.FindProperty(property)!, typeMappings) is { } storeType && !ChunkSkippingColumn.SupportsStoreType(storeType))
+                {
+                    throw HypertableFeatureChecks.Error(
+                        "Chunk skipping", entityType, property,
+                        $"the column's type {storeType} ({HypertableColumnTypes.StoredType(entityType.FindProperty(property)!).Name}) has no per-chunk ranges in TimescaleDB, whose enable_chunk_skipping accepts {string.Join(", ", ChunkSkippingColumn.SupportedTypes)} only",
+                        "name a column of one of those types (e.g. a long sequence or a DateTime), or remove it from WithChunkSkipping(...) / [ChunkSkipping]");
                 }
             }
         }

@@ -16,10 +16,13 @@ internal static class HypertableColumnTypes
 
     private enum Kind { Unsupported, Time, Integer }
 
-    /// <summary>The type the column stores: the provider type of a value converter, else the property type, without Nullable.</summary>
+    /// <summary>
+    /// The type the column stores: the provider type of a value converter (or of <c>HasConversion&lt;T&gt;()</c>), else the
+    /// property type, without Nullable.
+    /// </summary>
     public static Type StoredType(IReadOnlyProperty property)
     {
-        var type = property.GetValueConverter()?.ProviderClrType ?? property.ClrType;
+        var type = property.GetValueConverter()?.ProviderClrType ?? property.GetProviderClrType() ?? property.ClrType;
         return Nullable.GetUnderlyingType(type) ?? type;
     }
 
@@ -34,11 +37,15 @@ internal static class HypertableColumnTypes
     public static bool IsSupported(IReadOnlyProperty property, IRelationalTypeMappingSource? typeMappings = null)
         => Classify(property, typeMappings) != Kind.Unsupported;
 
-    private static Kind Classify(IReadOnlyProperty property, IRelationalTypeMappingSource? typeMappings)
-    {
-        var storeType = property[RelationalAnnotationNames.ColumnType] as string
+    /// <summary>The column's store type as the model will create it (e.g. "double precision"), or null while no mapping is known.</summary>
+    public static string? StoreType(IReadOnlyProperty property, IRelationalTypeMappingSource? typeMappings = null)
+        => property[RelationalAnnotationNames.ColumnType] as string
             ?? property.FindRelationalTypeMapping()?.StoreType
             ?? typeMappings?.FindMapping(StoredType(property))?.StoreType;
+
+    private static Kind Classify(IReadOnlyProperty property, IRelationalTypeMappingSource? typeMappings)
+    {
+        var storeType = StoreType(property, typeMappings);
         return storeType is null ? ClassifyClrType(StoredType(property)) : ClassifyStoreType(storeType);
     }
 

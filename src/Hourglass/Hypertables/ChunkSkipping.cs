@@ -17,6 +17,33 @@ public sealed record ChunkSkippingColumn(string Schema, string Table, string Col
     /// skip chunks by the column's ranges; off by default, settable per session, role or database.
     /// </summary>
     public const string Setting = "timescaledb.enable_chunk_skipping";
+
+    /// <summary>
+    /// The store types <c>enable_chunk_skipping</c> accepts (TimescaleDB checks the column's type oid: int2, int4, int8,
+    /// date, timestamp, timestamptz; a domain over one of them is refused too), in PostgreSQL's names.
+    /// </summary>
+    public static IReadOnlyList<string> SupportedTypes { get; } =
+        ["smallint", "integer", "bigint", "date", "timestamp without time zone", "timestamp with time zone"];
+
+    /// <summary>
+    /// Whether <c>enable_chunk_skipping</c> accepts a column of this store type, e.g. "bigint", "int8", "serial",
+    /// "timestamp(3) with time zone" or "timestamptz"; false for any other type (<c>double precision</c>, <c>uuid</c>, a domain).
+    /// </summary>
+    /// <param name="storeType">The column's type as written in DDL.</param>
+    /// <returns>Whether TimescaleDB accepts it.</returns>
+    public static bool SupportsStoreType(string storeType)
+    {
+        ArgumentNullException.ThrowIfNull(storeType);
+        var precision = storeType.IndexOf('(', StringComparison.Ordinal);
+        var close = precision < 0 ? -1 : storeType.IndexOf(')', precision);
+        var name = (close < 0 ? storeType : storeType.Remove(precision, close - precision + 1)).Trim().ToLowerInvariant();
+        name = string.Join(' ', name.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        return name is "smallint" or "int2" or "smallserial" or "serial2"
+            or "integer" or "int" or "int4" or "serial" or "serial4"
+            or "bigint" or "int8" or "bigserial" or "serial8"
+            or "date"
+            or "timestamp" or "timestamp without time zone" or "timestamptz" or "timestamp with time zone";
+    }
 }
 
 public sealed partial class TimescaleClient

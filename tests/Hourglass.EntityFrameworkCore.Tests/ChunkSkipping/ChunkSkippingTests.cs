@@ -1,4 +1,5 @@
 using Hourglass.EntityFrameworkCore.ChunkSkipping;
+using Hourglass.EntityFrameworkCore.Hypertables;
 using Hourglass.EntityFrameworkCore.Infrastructure;
 using Hourglass.Testing;
 using Microsoft.EntityFrameworkCore;
@@ -86,13 +87,13 @@ public class ChunkSkippingTests(TimescaleDatabaseFixture fixture) : IClassFixtur
     [Fact]
     public void Migration_files_call_EnableChunkSkipping_and_bad_columns_are_refused()
     {
-        using var context = ModelContext.Create("Host=127.0.0.1;Port=1;Username=nobody", Readings("conditions", h => h.WithChunkSkipping("Value")));
+        using var context = ModelContext.Create("Host=127.0.0.1;Port=1;Username=nobody", Readings("conditions", h => h.WithChunkSkipping("Other")));
         var migration = DesignTime.Services(context).GetRequiredService<Microsoft.EntityFrameworkCore.Migrations.Design.IMigrationsScaffolder>().ScaffoldMigration("Initial", "App");
         Assert.Contains(
             """
                         migrationBuilder.EnableChunkSkipping(
                             table: "conditions",
-                            column: "Value");
+                            column: "Other");
             """,
             migration.MigrationCode,
             StringComparison.Ordinal);
@@ -103,5 +104,102 @@ public class ChunkSkippingTests(TimescaleDatabaseFixture fixture) : IClassFixtur
         Assert.Contains("property 'Valu'", error, StringComparison.Ordinal);
         using var time = ModelContext.Create("Host=127.0.0.1;Port=1;Username=nobody", Readings("conditions", h => h.WithChunkSkipping("Time")));
         Assert.Contains("time column", Assert.Throws<InvalidOperationException>(() => time.Model).Message, StringComparison.Ordinal);
+
+        // A double column: refused at model-build time with its store type, not by the server after the table exists.
+        using var floating = ModelContext.Create("Host=127.0.0.1;Port=1;Username=nobody", Readings("conditions", h => h.WithChunkSkipping(x => x.Value)));
+        error = Assert.Throws<InvalidOperationException>(() => floating.Model).Message;
+        Assert.StartsWith("Chunk skipping on entity 'Reading<DateTime>', property 'Value': the column's type double precision (Double)", error, StringComparison.Ordinal);
+        Assert.Contains("Fix: name a column of one of those types", error, StringComparison.Ordinal);
+        using var converted = ModelContext.Create("Host=127.0.0.1;Port=1;Username=nobody", Readings("conditions", h => h.WithChunkSkipping(x => x.Value), e => e.Property(x => x.Value).HasColumnType("numeric(10,2)")));
+        Assert.Contains("type numeric(10,2)", Assert.Throws<InvalidOperationException>(() => converted.Model).Message, StringComparison.Ordinal);
+
+        // The store type decides, so a value converter to long and a NodaTime Instant (timestamptz) are accepted.
+        using var toLong = ModelContext.Create("Host=127.0.0.1;Port=1;Username=nobody", Readings("conditions", h => h.WithChunkSkipping(x => x.Value), e => e.Property(x => x.Value).HasConversion<long>()));
+        Assert.NotNull(toLong.Model);
+        using var instant = ModelContext.Create("Host=127.0.0.1;Port=1;Username=nobody", b => b.Entity<StampedReading>(e =>
+        {
+            e.HasKey(x => new { x.Time, x.Sequence });
+            e.IsHypertable(x => x.Time).WithChunkSkipping(x => x.Received);
+        }));
+        Assert.NotNull(instant.Model);
+
+        using var attributed = ModelContext.Create("Host=127.0.0.1;Port=1;Username=nobody", b => b.Entity<BadlyAttributedReading>().HasKey(x => new { x.Time, x.Sequence }));
+        error = Assert.Throws<InvalidOperationException>(() => attributed.Model).Message;
+        Assert.StartsWith("Chunk skipping on entity 'BadlyAttributedReading', property 'Tag': the column's type text (String)", error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task The_attribute_enables_chunk_skipping_like_the_fluent_call()
+    {
+        await using var context = Context(b => b.Entity<AttributedReading>(e => e.ToTable("skip_attributed").HasKey(x => new { x.Time, x.Sequence })));
+        var create = context.DiffFrom(null);
+        // Two attributes (the order reflection returns them in is not defined), the repeated name once.
+        Assert.Equal(["Day", "Sequence"], create.OfType<EnableChunkSkippingOperation>().Select(o => o.Column).Order());
+        await context.ApplyAsync(create);
+        Assert.Equal(["Day", "Sequence"], (await ColumnsAsync("skip_attributed")).Split(',').Order());
+        Assert.Empty(context.DiffFrom(context));
+    }
+
+    /// <summary>
+    /// The list of accepted store types is the server's: every type the model accepts is accepted by
+    /// <c>enable_chunk_skipping</c>, and the types it refuses are refused by the server too.
+    /// </summary>
+    [Fact]
+    public async Task The_accepted_store_types_are_the_ones_the_server_accepts()
+    {
+        string[] accepted = ["smallint", "integer", "bigint", "date", "timestamp without time zone", "timestamp with time zone", "int8", "timestamptz", "timestamp(3) with time zone"];
+        string[] refused = ["double precision", "real", "numeric", "text", "uuid", "interval", "time without time zone", "oid"];
+        var columns = accepted.Concat(refused).Select((type, i) => (Name: $"c{i}", Type: type)).ToList();
+        await Db.ExecuteAsync($"""
+            CREATE TABLE skip_types ("Time" timestamptz NOT NULL, {string.Join(", ", columns.Select(c => $"{c.Name} {c.Type}"))});
+            SELECT create_hypertable(format('%I.%I', current_schema(), 'skip_types')::regclass, by_range('Time'));
+            """);
+        foreach (var (name, type) in columns)
+        {
+            string? serverError = null;
+            try
+            {
+                await Db.ExecuteAsync($"SELECT enable_chunk_skipping(format('%I.%I', current_schema(), 'skip_types')::regclass, '{name}') FROM (SELECT set_config('{ChunkSkippingColumn.Setting}', 'on', true)) s");
+            }
+            catch (Npgsql.PostgresException e)
+            {
+                serverError = e.MessageText;
+            }
+
+            Assert.True(ChunkSkippingColumn.SupportsStoreType(type) == (serverError is null), $"{type}: model says {ChunkSkippingColumn.SupportsStoreType(type)}, server says {serverError ?? "accepted"}");
+            Assert.Equal(accepted.Contains(type), serverError is null);
+        }
+    }
+}
+
+[Hypertable(nameof(Time), ChunkInterval = "7 days")]
+[ChunkSkipping(nameof(Sequence))]
+[ChunkSkipping(nameof(Day), nameof(Sequence))]
+public class AttributedReading
+{
+    public DateTime Time { get; set; }
+
+    public long Sequence { get; set; }
+
+    public DateOnly Day { get; set; }
+}
+
+[Hypertable(nameof(Time))]
+[ChunkSkipping(nameof(Tag))]
+public class BadlyAttributedReading
+{
+    public DateTime Time { get; set; }
+
+    public long Sequence { get; set; }
+
+    public string Tag { get; set; } = "";
+}
+
+public class StampedReading
+{
+    public NodaTime.Instant Time { get; set; }
+
+    public long Sequence { get; set; }
+
+    public NodaTime.Instant Received { get; set; }
 }
