@@ -17,6 +17,7 @@ internal sealed class ScaffoldingCatalog
     private IReadOnlyList<AggregateDefinition>? _aggregates;
     private IReadOnlyList<AggregateStorage>? _aggregateStorage;
     private IReadOnlyList<ChunkSkippingColumn>? _chunkSkipping;
+    private IReadOnlyList<HypertableTablespace>? _tablespaces;
 
     private ScaffoldingCatalog(TimescaleClient client, TimescaleServer server)
     {
@@ -55,6 +56,9 @@ internal sealed class ScaffoldingCatalog
 
     /// <summary>Every hypertable column with chunk skipping enabled.</summary>
     public IReadOnlyList<ChunkSkippingColumn> ChunkSkipping => _chunkSkipping ??= Wait(_client.GetChunkSkippingColumnsAsync);
+
+    /// <summary>Every tablespace attached to a hypertable.</summary>
+    public IReadOnlyList<HypertableTablespace> Tablespaces => _tablespaces ??= Wait(_client.GetHypertableTablespacesAsync);
 
     // Off the caller's synchronization context: scaffolding may be started from one (a test, a tool's UI).
     private static T Wait<T>(Func<CancellationToken, Task<T>> read) => Task.Run(() => read(CancellationToken.None)).GetAwaiter().GetResult();
