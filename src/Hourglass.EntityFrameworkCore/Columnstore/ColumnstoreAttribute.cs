@@ -28,6 +28,12 @@ public sealed class ColumnstoreAttribute : Attribute, ITimescaleModelAttribute
     /// <summary>Merges chunks when they are converted, up to this span, e.g. <c>"7 days"</c> (<c>timescaledb.compress_chunk_time_interval</c>).</summary>
     public string? MergeChunksUpTo { get; set; }
 
+    /// <summary>
+    /// Rows written by COPY and INSERT go straight into columnstore chunks (<c>timescaledb.direct_compress</c>, TimescaleDB
+    /// 2.29+), like <c>DirectCompress()</c>; TimescaleDB then runs its own columnstore policy, so no <see cref="PolicyAfter"/>.
+    /// </summary>
+    public bool DirectCompress { get; set; }
+
     /// <summary>When set, a columnstore policy converts chunks older than this interval, e.g. <c>"7 days"</c> (digits for integer time columns).</summary>
     public string? PolicyAfter { get; set; }
 

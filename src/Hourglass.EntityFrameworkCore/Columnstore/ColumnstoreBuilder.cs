@@ -107,6 +107,20 @@ public class ColumnstoreBuilder
         return SetMergedChunkInterval(interval);
     }
 
+    /// <summary>
+    /// Turns on direct compress (<c>timescaledb.direct_compress</c>, TimescaleDB 2.29+): rows written by <c>COPY</c> and
+    /// <c>INSERT</c> go straight into columnstore chunks instead of being converted later. TimescaleDB then runs a
+    /// compaction policy and a columnstore policy of its own for the hypertable (converting after one chunk interval,
+    /// every minute), so the hypertable takes no <c>WithColumnstorePolicy(...)</c>; and the table has no primary key or
+    /// unique index (<c>HasNoKey()</c>), since TimescaleDB turns direct compress off for such tables. Older servers: refused under Strict,
+    /// skipped with a <c>FeatureSkipped</c> warning naming 2.29 under Degrade.
+    /// </summary>
+    public ColumnstoreBuilder DirectCompress()
+    {
+        EntityType.SetAnnotation(DirectCompressAnnotation.Name, true);
+        return this;
+    }
+
     private ColumnstoreBuilder SetMergedChunkInterval(object interval)
     {
         var value = ColumnstoreTuning.MergedChunkIntervalUse.Require(interval, "Columnstore", EntityType, "MergeChunksUpTo");
@@ -205,6 +219,9 @@ public sealed class ColumnstoreBuilder<TEntity> : ColumnstoreBuilder
 
     /// <inheritdoc cref="ColumnstoreBuilder.MergeChunksUpTo(string)"/>
     public new ColumnstoreBuilder<TEntity> MergeChunksUpTo(string interval) => (ColumnstoreBuilder<TEntity>)base.MergeChunksUpTo(interval);
+
+    /// <inheritdoc cref="ColumnstoreBuilder.DirectCompress"/>
+    public new ColumnstoreBuilder<TEntity> DirectCompress() => (ColumnstoreBuilder<TEntity>)base.DirectCompress();
 
     private static string[] PropertyNames<TProperty>(Expression<Func<TEntity, TProperty>> properties)
     {

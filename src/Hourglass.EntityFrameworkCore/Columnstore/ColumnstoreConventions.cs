@@ -40,6 +40,11 @@ internal sealed class ColumnstoreAttributeConvention : IEntityTypeAddedConventio
             entityTypeBuilder.HasAnnotation(ColumnstoreAnnotationNames.SparseIndexes, SparseIndex.Format(sparse), fromDataAnnotation: true);
         }
 
+        if (columnstore.DirectCompress)
+        {
+            entityTypeBuilder.HasAnnotation(DirectCompressAnnotation.Name, true, fromDataAnnotation: true);
+        }
+
         if (columnstore.MergeChunksUpTo is not null)
         {
             var merged = ColumnstoreTuning.MergedChunkIntervalUse.Require(columnstore.MergeChunksUpTo, "Columnstore", entityType, nameof(ColumnstoreAttribute.MergeChunksUpTo));

@@ -25,14 +25,15 @@ internal sealed class ColumnstoreScaffoldingReader : ITimescaleScaffoldingReader
                     settings.SegmentBy.ToList(),
                     ColumnstoreOrder.Format(settings.OrderBy),
                     settings.SparseIndexes is null ? null : SparseIndex.Format(settings.SparseIndexes),
-                    settings.MergedChunkInterval?.ToString()));
+                    settings.MergedChunkInterval?.ToString(),
+                    catalog.DirectCompress.Any(d => d.Schema == hypertable.Schema && d.Table == hypertable.Name)));
             }
         }
     }
 }
 
 /// <summary>The scaffold annotation's value: the settings with column names; sparse indexes as text ("" for none, null when not set).</summary>
-internal sealed record ScaffoldedColumnstore(List<string> SegmentBy, string OrderBy, string? SparseIndexes, string? MergedChunkInterval);
+internal sealed record ScaffoldedColumnstore(List<string> SegmentBy, string OrderBy, string? SparseIndexes, string? MergedChunkInterval, bool DirectCompress = false);
 
 /// <summary>Writes scaffolded settings as <c>.WithColumnstore(c =&gt; c.SegmentBy(...).OrderBy(...))</c>; the policy follows (Policies/).</summary>
 internal sealed class ColumnstoreScaffoldingCodeGenerator : ITimescaleScaffoldingCodeGenerator
@@ -97,6 +98,11 @@ internal sealed class ColumnstoreScaffoldingCodeGenerator : ITimescaleScaffoldin
         if (scaffolded.MergedChunkInterval is { } merged)
         {
             yield return new MethodCallCodeFragment(typeof(ColumnstoreBuilder).GetMethod(nameof(ColumnstoreBuilder.MergeChunksUpTo), [typeof(string)])!, merged);
+        }
+
+        if (scaffolded.DirectCompress)
+        {
+            yield return new MethodCallCodeFragment(typeof(ColumnstoreBuilder).GetMethod(nameof(ColumnstoreBuilder.DirectCompress), Type.EmptyTypes)!);
         }
     }
 }

@@ -22,6 +22,11 @@ internal sealed class ColumnstoreServices : ITimescaleFeature
 
         // After the settings' differ: the policy is added once the columnstore is enabled, and removed before it is disabled.
         HypertablePolicyServices.AddKind(services, ColumnstorePolicy.Kind);
+
+        // After the settings' differ too: direct compress is turned on once the columnstore is enabled.
+        services.TryAddEnumerable(ServiceDescriptor.Scoped<IConventionSetPlugin, DirectCompressConventionSetPlugin>());
+        services.TryAddEnumerable(ServiceDescriptor.Scoped<ITimescaleModelDiffer, DirectCompressModelDiffer>());
+        services.TryAddEnumerable(ServiceDescriptor.Scoped<ITimescaleOperationSqlGenerator, DirectCompressSqlGenerator>());
     }
 
     public void AddDesignTimeServices(IServiceCollection services)
@@ -30,5 +35,6 @@ internal sealed class ColumnstoreServices : ITimescaleFeature
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleScaffoldingReader, ColumnstoreScaffoldingReader>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleScaffoldingCodeGenerator, ColumnstoreScaffoldingCodeGenerator>());
         HypertablePolicyServices.AddKindDesignTime(services, ColumnstorePolicy.Kind);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITimescaleOperationCSharpGenerator, DirectCompressCSharpGenerator>());
     }
 }

@@ -18,6 +18,7 @@ internal sealed class ScaffoldingCatalog
     private IReadOnlyList<AggregateStorage>? _aggregateStorage;
     private IReadOnlyList<ChunkSkippingColumn>? _chunkSkipping;
     private IReadOnlyList<HypertableTablespace>? _tablespaces;
+    private IReadOnlyList<DirectCompressHypertable>? _directCompress;
 
     private ScaffoldingCatalog(TimescaleClient client, TimescaleServer server)
     {
@@ -45,8 +46,17 @@ internal sealed class ScaffoldingCatalog
     /// <summary>Every hypertable's dimensions and columnstore settings.</summary>
     public IReadOnlyList<HypertableLayout> Hypertables => _hypertables ??= Wait(_client.GetHypertableLayoutsAsync);
 
-    /// <summary>Every job's declared settings.</summary>
-    public IReadOnlyList<JobSettings> Jobs => _jobs ??= Wait(_client.GetJobSettingsAsync);
+    /// <summary>
+    /// Every job's declared settings, except the compaction and columnstore policies TimescaleDB runs for a hypertable
+    /// with direct compress: the option creates and removes them itself, so the model declares the option, not them.
+    /// </summary>
+    public IReadOnlyList<JobSettings> Jobs => _jobs ??= Wait(_client.GetJobSettingsAsync)
+        .Where(j => !(DirectCompress.Any(d => d.Schema == j.RelationSchema && d.Table == j.RelationName)
+            && (j.ProcedureName == DirectCompressHypertable.CompactionProcedure || j.ProcedureName == JobKind.Columnstore.ProcedureName())))
+        .ToList();
+
+    /// <summary>Every hypertable with direct compress on (TimescaleDB 2.29+).</summary>
+    public IReadOnlyList<DirectCompressHypertable> DirectCompress => _directCompress ??= Wait(_client.GetDirectCompressHypertablesAsync);
 
     /// <summary>Every continuous aggregate's definition.</summary>
     public IReadOnlyList<AggregateDefinition> Aggregates => _aggregates ??= Wait(_client.GetContinuousAggregateDefinitionsAsync);
