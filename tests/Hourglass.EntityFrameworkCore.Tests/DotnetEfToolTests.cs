@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Hourglass.Testing;
 using Xunit;
@@ -13,7 +12,7 @@ namespace Hourglass.EntityFrameworkCore.Tests;
 public class DotnetEfToolTests(TimescaleDatabaseFixture fixture, PostgresDatabaseFixture postgres, ITestOutputHelper output)
     : IClassFixture<TimescaleDatabaseFixture>, IClassFixture<PostgresDatabaseFixture>
 {
-    private static readonly string s_repository = FindRepository();
+    private static readonly string s_repository = DotnetCli.Repository;
     private static readonly string s_project = Path.Combine(s_repository, "tests", "Hourglass.Migrations.TestApp");
     private static readonly string s_generated = Path.Combine(s_project, "Generated");
 
@@ -31,6 +30,8 @@ public class DotnetEfToolTests(TimescaleDatabaseFixture fixture, PostgresDatabas
         try
         {
             await DotnetAsync(environment, "tool", "restore");
+            // dotnet ef reads the project before it builds it, so a project never restored (outside a solution build) fails.
+            await DotnetAsync(environment, "restore", s_project);
             await EfAsync(environment, "migrations", "add", "Initial", "--output-dir", "Generated", "--namespace", "Generated");
             var initial = File.ReadAllText(Directory.GetFiles(s_generated, "*_Initial.cs").Single());
             Assert.Contains("migrationBuilder.CreateHypertable(", initial, StringComparison.Ordinal);
@@ -174,6 +175,8 @@ public class DotnetEfToolTests(TimescaleDatabaseFixture fixture, PostgresDatabas
         try
         {
             await DotnetAsync(environment, "tool", "restore");
+            // dotnet ef reads the project before it builds it, so a project never restored (outside a solution build) fails.
+            await DotnetAsync(environment, "restore", s_project);
             var build = "--no-build";
             foreach (var mode in new[] { "differ-before", "differ-after", "spatial", "generator" })
             {
@@ -289,37 +292,8 @@ public class DotnetEfToolTests(TimescaleDatabaseFixture fixture, PostgresDatabas
     private Task DotnetAsync(Dictionary<string, string> environment, params string[] arguments)
         => DotnetAsync(environment, expectSuccess: true, arguments);
 
-    private async Task<string> DotnetAsync(Dictionary<string, string> environment, bool expectSuccess, string[] arguments)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = s_repository,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        foreach (var (name, value) in environment)
-        {
-            start.Environment[name] = value;
-        }
-
-        start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
-        start.Environment["DOTNET_CLI_DO_NOT_USE_MSBUILD_SERVER"] = "1";
-        start.Environment["DOTNET_NOLOGO"] = "1";
-        using var process = Process.Start(start)!;
-        var standardOutput = process.StandardOutput.ReadToEndAsync();
-        var standardError = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        var text = await standardOutput + await standardError;
-        output.WriteLine($"$ dotnet {string.Join(' ', arguments)}\n{text}");
-        Assert.True((process.ExitCode == 0) == expectSuccess, $"dotnet {string.Join(' ', arguments)} exited with {process.ExitCode}:\n{text}");
-        return text;
-    }
+    private Task<string> DotnetAsync(Dictionary<string, string> environment, bool expectSuccess, string[] arguments)
+        => DotnetCli.RunAsync(output, environment, expectSuccess, arguments);
 
     private static void DeleteGenerated()
     {
@@ -327,18 +301,5 @@ public class DotnetEfToolTests(TimescaleDatabaseFixture fixture, PostgresDatabas
         {
             Directory.Delete(s_generated, recursive: true);
         }
-    }
-
-    private static string FindRepository()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Hourglass.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Hourglass.sln not found above " + AppContext.BaseDirectory);
     }
 }

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.EntityFrameworkCore.Migrations.Design;
 using Microsoft.EntityFrameworkCore.Scaffolding;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Npgsql.EntityFrameworkCore.PostgreSQL.Design.Internal;
 using Npgsql.EntityFrameworkCore.PostgreSQL.Scaffolding.Internal;
 
@@ -32,5 +33,6 @@ public sealed class TimescaleDesignTimeServices : IDesignTimeServices
         ServiceDecoration.Decorate<IAnnotationCodeGenerator, NpgsqlAnnotationCodeGenerator, TimescaleAnnotationCodeGenerator>(serviceCollection, ServiceLifetime.Singleton);
         ServiceDecoration.Decorate<IMigrationsModelDiffer, TimescaleDesignTimeModelDiffer>(serviceCollection);
         TimescaleServiceRegistration.AddTimescaleDesignTimeServices(serviceCollection);
+        serviceCollection.TryAddEnumerable(ServiceDescriptor.Singleton<IProviderCodeGeneratorPlugin, TimescaleCodeGeneratorPlugin>());
     }
 }
