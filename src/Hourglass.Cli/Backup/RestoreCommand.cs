@@ -192,6 +192,9 @@ internal static class RestoreCommand
     /// </summary>
     internal static readonly IReadOnlyDictionary<string, string> RestoringMode = new Dictionary<string, string> { ["PGOPTIONS"] = "-c timescaledb.restoring=on" };
 
+    private const string AcrossVersionsHint =
+        "A backup of hourglass dev (the embedded engine) restores into another TimescaleDB version, into an empty database, with --across-versions (a logical copy through a scratch embedded engine).";
+
     internal static int DumpMajor(string version) => int.TryParse(version.Split('.')[0], out var major) ? major : 0;
 
     private static void CheckVersions(BackupMetadata? metadata, DatabaseFacts target, bool forced)
@@ -206,7 +209,7 @@ internal static class RestoreCommand
         {
             if (!string.Equals(backupVersion, installed, StringComparison.Ordinal))
             {
-                throw new CliException($"The backup was made with TimescaleDB {backupVersion}, but database {target.Database} has TimescaleDB {installed}. Restore into a database with TimescaleDB {backupVersion} (then ALTER EXTENSION timescaledb UPDATE), or pass --force.");
+                throw new CliException($"The backup was made with TimescaleDB {backupVersion}, but database {target.Database} has TimescaleDB {installed}. Restore into a database with TimescaleDB {backupVersion} (then ALTER EXTENSION timescaledb UPDATE), or pass --force. {AcrossVersionsHint}");
             }
 
             return;
@@ -219,7 +222,7 @@ internal static class RestoreCommand
 
         if (!target.TimescaledbInstallable.Contains(backupVersion, StringComparer.Ordinal))
         {
-            throw new CliException($"The backup was made with TimescaleDB {backupVersion}, but this server has TimescaleDB {string.Join(", ", target.TimescaledbInstallable)}. Restore into a server with TimescaleDB {backupVersion} (then ALTER EXTENSION timescaledb UPDATE), or pass --force.");
+            throw new CliException($"The backup was made with TimescaleDB {backupVersion}, but this server has TimescaleDB {string.Join(", ", target.TimescaledbInstallable)}. Restore into a server with TimescaleDB {backupVersion} (then ALTER EXTENSION timescaledb UPDATE), or pass --force. {AcrossVersionsHint}");
         }
     }
 
