@@ -22,6 +22,9 @@ public sealed class AcrossVersionsRestoreTests : IDisposable
         // The client tools: those named by HOURGLASS_PG_BIN when the run sets it (how a user points Hourglass at them), else the server's own.
         var tools = Environment.GetEnvironmentVariable("HOURGLASS_PG_BIN") is { Length: > 0 } named ? named : server.BinDirectory!;
         var environment = new Dictionary<string, string?> { ["HOURGLASS_PG_BIN"] = tools };
+        // Roles belong to the server, not to a backup: the role the grants name exists on the target as on the source.
+        await using var target = await server.CreateDatabaseAsync("xrestore");
+        var reader = (await target.CreateRoleAsync("xreader")).Name;
         await using var dev = await EmbeddedTimescale.StartAsync(new EmbeddedTimescaleOptions { StartTimeout = TimeSpan.FromMinutes(4) });
         await using (var seed = new NpgsqlConnection(dev.ConnectionString))
         {
@@ -53,7 +56,10 @@ public sealed class AcrossVersionsRestoreTests : IDisposable
                 INSERT INTO public.notes (note) VALUES ('first'), ('second'), ('third');
                 CREATE PROCEDURE app.note(job_id int, config jsonb) LANGUAGE plpgsql AS $$ BEGIN INSERT INTO public.notes (note) VALUES (config ->> 'note'); END $$;
                 SELECT add_job('app.note', INTERVAL '6 hours', config => '{"note": "from the job"}', scheduled => false);
+                COMMENT ON TABLE app.metrics IS 'readings every 10 minutes';
+                COMMENT ON VIEW app.metrics_hourly IS 'hourly readings';
                 """);
+            await ExecuteAsync(seed, $"CREATE ROLE \"{reader}\"; GRANT USAGE ON SCHEMA app TO \"{reader}\"; GRANT SELECT ON app.metrics, app.metrics_hourly TO \"{reader}\"");
         }
 
         var devTimescale = await ScalarAsync<string>(dev.ConnectionString, "SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'");
@@ -72,7 +78,6 @@ public sealed class AcrossVersionsRestoreTests : IDisposable
         var metadata = JsonNode.Parse(await File.ReadAllTextAsync(dump + ".meta.json"))!;
         Assert.Equal(devTimescale, (string?)metadata["timescaledbVersion"]);
 
-        await using var target = await server.CreateDatabaseAsync("xrestore");
         var targetTimescale = await target.ScalarAsync<string>("SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'");
         Assert.NotEqual(devTimescale, targetTimescale);
 
@@ -129,6 +134,13 @@ public sealed class AcrossVersionsRestoreTests : IDisposable
         Assert.StartsWith($"{await ScalarAsync<long>(dev.ConnectionString, "SELECT count(*) FROM app.metrics_hourly")}:", sourceAggregate, StringComparison.Ordinal);
         Assert.Equal(sourceAggregate, await target.ScalarAsync<string>(aggregate));
         Assert.True(await target.ScalarAsync<bool>("SELECT materialized_only FROM timescaledb_information.continuous_aggregates WHERE view_name = 'metrics_hourly'"));
+
+        // Grants and comments, on the hypertable and on the aggregate.
+        var privileges = $"SELECT string_agg(format('%s %s %s', c.relname, has_table_privilege('{reader}', c.oid, 'SELECT'), obj_description(c.oid, 'pg_class')), ', ' ORDER BY c.relname) "
+            + "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'app' AND c.relname IN ('metrics', 'metrics_hourly')";
+        var sourcePrivileges = await ScalarAsync<string>(dev.ConnectionString, privileges);
+        Assert.Equal("metrics t readings every 10 minutes, metrics_hourly t hourly readings", sourcePrivileges);
+        Assert.Equal(sourcePrivileges, await target.ScalarAsync<string>(privileges));
 
         // Into a database that is no longer empty: refused before anything changes.
         var (againExit, againOutput) = await CliProcess.RunAsync(["restore", dump, "--across-versions", "--connection", target.ConnectionString], environment);

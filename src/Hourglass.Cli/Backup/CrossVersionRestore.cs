@@ -142,6 +142,7 @@ internal static partial class CrossVersionRestore
         await RunScriptAsync(target, scripts.AfterData, cancellationToken);
         AnsiConsole.WriteLine($"Creating {copy.ContinuousAggregates.Count} continuous aggregate(s) from their definitions");
         await copy.CreateContinuousAggregatesAsync(target, cancellationToken);
+        await RunScriptAsync(target, scripts.OnAggregates, cancellationToken);
         var converted = await BackupCommand.WithProgressAsync("Converting chunks to the columnstore as in the backup", copy.ColumnstoreChunkCount, "converting ", progress =>
             copy.ConvertChunksAsync(target, chunk => progress("converting " + chunk), cancellationToken), "chunk(s)");
         AnsiConsole.WriteLine($"Creating {copy.Jobs.Count} policy/job(s), paused until the copy is verified");
@@ -160,12 +161,13 @@ internal static partial class CrossVersionRestore
 
     private static async Task ReadIntoScratchAsync(FileInfo backup, ResolvedConnection scratch, DatabaseFacts facts, PgTool pgRestore, string targetDatabase, CancellationToken cancellationToken)
     {
+        // Only rows are read from the scratch engine: the roles owners and grants name exist on the target, not there.
         await RestoreCommand.ExecuteAsync(scratch, "SELECT timescaledb_pre_restore()", cancellationToken);
         (int ExitCode, IReadOnlyList<string> Tail) outcome;
         try
         {
-            outcome = await BackupCommand.WithProgressAsync("Reading the backup into the scratch engine", facts.Tables, "processing data for table", progress =>
-                pgRestore.RunAsync(["--verbose", "--exit-on-error", "--dbname=" + facts.Database, backup.FullName], scratch, progress, cancellationToken, RestoreCommand.RestoringMode));
+            outcome = await BackupCommand.WithProgressAsync("Reading the backup into the scratch engine", 0, "processing data for table", progress =>
+                pgRestore.RunAsync(["--verbose", "--exit-on-error", "--no-owner", "--no-privileges", "--dbname=" + facts.Database, backup.FullName], scratch, progress, cancellationToken, RestoreCommand.RestoringMode), "table(s)");
         }
         finally
         {
@@ -178,7 +180,7 @@ internal static partial class CrossVersionRestore
         }
     }
 
-    private sealed record SchemaScripts(string BeforeData, string Indexes, string AfterData);
+    private sealed record SchemaScripts(string BeforeData, string Indexes, string AfterData, string OnAggregates);
 
     /// <summary>
     /// The archive's plain schema as SQL (pg_restore writes it without a server): TimescaleDB's schemas, the extension,
@@ -203,12 +205,13 @@ internal static partial class CrossVersionRestore
         }
 
         var entries = lines.Select(ArchiveEntry.Parse).Where(e => e is not null && Keep(e, aggregates)).Select(e => e!).ToList();
-        async Task<string> ScriptAsync(string name, string section, Func<ArchiveEntry, bool> which, bool dropOnly = false)
+        async Task<string> ScriptAsync(string name, string? section, Func<ArchiveEntry, bool> which, bool dropOnly = false)
         {
             var list = Path.Combine(folder, name + ".list");
             await File.WriteAllLinesAsync(list, entries.Where(which).Select(e => e.Line), cancellationToken);
             var sql = Path.Combine(folder, name + ".sql");
-            var run = await pgRestore.RunAsync(["--section=" + section, "--use-list=" + list, "--file=" + sql, backup.FullName], scratch, _ => { }, cancellationToken);
+            string[] arguments = section is null ? ["--use-list=" + list, "--file=" + sql, backup.FullName] : ["--section=" + section, "--use-list=" + list, "--file=" + sql, backup.FullName];
+            var run = await pgRestore.RunAsync(arguments, scratch, _ => { }, cancellationToken);
             if (run.ExitCode != 0)
             {
                 throw new CliException($"pg_restore could not write the backup's {name} script: {string.Join(" ", run.Tail.TakeLast(3))}");
@@ -218,11 +221,16 @@ internal static partial class CrossVersionRestore
             return Clean(text, target.ServerMajor, dropOnly);
         }
 
-        var before = await ScriptAsync("schema", "pre-data", _ => true);
-        var indexes = await ScriptAsync("indexes", "post-data", e => e.Type != "FK CONSTRAINT");
+        bool OnAggregate(ArchiveEntry e) => e.Type is "ACL" or "COMMENT" && aggregates.Contains((e.Schema, e.Tag.Split(' ')[^1]));
+        // Grants and comments go with their object's section, or, without it in the list, to post-data: an aggregate's
+        // are written on their own, all sections, and run after CREATE MATERIALIZED VIEW.
+        var before = await ScriptAsync("schema", "pre-data", e => !OnAggregate(e));
+        var indexes = await ScriptAsync("indexes", "post-data", e => e.Type != "FK CONSTRAINT" && !OnAggregate(e));
         var foreignKeys = await ScriptAsync("foreign-keys", "post-data", e => e.Type == "FK CONSTRAINT", dropOnly: true);
         var sequences = await ScriptAsync("sequences", "data", e => e.Type == "SEQUENCE SET");
-        return new SchemaScripts(before, indexes, foreignKeys + Environment.NewLine + sequences);
+        // Grants and comments of an aggregate's view (a view in pg_class, as in the backup): after CREATE MATERIALIZED VIEW.
+        var onAggregates = await ScriptAsync("aggregate-grants", null, OnAggregate);
+        return new SchemaScripts(before, indexes, foreignKeys + Environment.NewLine + sequences, onAggregates);
     }
 
     private static bool Keep(ArchiveEntry entry, HashSet<(string, string)> aggregates)
@@ -247,9 +255,8 @@ internal static partial class CrossVersionRestore
             return false;
         }
 
-        // The aggregates' views (and their grants and comments) are created again by CREATE MATERIALIZED VIEW.
-        var name = entry.Tag.Split(' ')[^1];
-        return !aggregates.Contains((entry.Schema, name)) || entry.Type is not ("VIEW" or "ACL" or "COMMENT");
+        // The aggregates' views are created again by CREATE MATERIALIZED VIEW (their grants and comments follow it).
+        return !(entry.Type is "VIEW" && aggregates.Contains((entry.Schema, entry.Tag)));
     }
 
     /// <summary>
