@@ -148,6 +148,69 @@ public sealed class AcrossVersionsRestoreTests : IDisposable
         Assert.Contains("copies into an empty database only", OneLine(againOutput), StringComparison.Ordinal);
     }
 
+    [NativeTimescaleFact("a native TimescaleDB of another version to restore into, with client tools of the embedded engine's PostgreSQL major")]
+    public async Task A_copy_that_fails_leaves_the_database_as_it_was_and_can_be_run_again()
+    {
+        var server = await TestServers.RequireNativeTimescaleAsync(NativeNeeds.ClientTools | NativeNeeds.Databases | NativeNeeds.Superuser);
+        var tools = Environment.GetEnvironmentVariable("HOURGLASS_PG_BIN") is { Length: > 0 } named ? named : server.BinDirectory!;
+        var environment = new Dictionary<string, string?> { ["HOURGLASS_PG_BIN"] = tools };
+        var role = $"hg_missing_{Guid.NewGuid():N}"[..30];
+        await using var dev = await EmbeddedTimescale.StartAsync(new EmbeddedTimescaleOptions { StartTimeout = TimeSpan.FromMinutes(4) });
+        await using (var seed = new NpgsqlConnection(dev.ConnectionString))
+        {
+            await seed.OpenAsync();
+            await ExecuteAsync(seed, $"""
+                CREATE TABLE readings (time timestamptz NOT NULL, value float8);
+                SELECT create_hypertable('readings', by_range('time', INTERVAL '1 day'));
+                INSERT INTO readings SELECT t, 1.5 FROM generate_series(now() - INTERVAL '3 days', now(), INTERVAL '1 hour') t;
+                CREATE ROLE "{role}";
+                GRANT SELECT ON readings TO "{role}";
+                """);
+        }
+
+        var dump = Path.Combine(_folder, "grants.dump");
+        var (backupExit, backupOutput) = await CliProcess.RunAsync(["backup", dump, "--checksums", "--connection", dev.ConnectionString], environment, timeout: TimeSpan.FromMinutes(5));
+        if (!backupOutput.Contains("Backed up", StringComparison.Ordinal))
+        {
+            // Tools older than the engine: the other test checks that message.
+            Assert.True(backupExit == 2, backupOutput);
+            return;
+        }
+
+        // A fresh database without the extension; the backup grants to a role this server lacks, so the copy fails at the grant.
+        await using var target = await server.CreateDatabaseAsync("xfail");
+        await target.ExecuteAsync("DROP EXTENSION timescaledb");
+        var (failedExit, failedOutput) = await CliProcess.RunAsync(["restore", dump, "--across-versions", "--connection", target.ConnectionString], environment, timeout: TimeSpan.FromMinutes(8));
+        NpgsqlConnection.ClearAllPools();
+        Assert.True(failedExit == 2, failedOutput);
+        var failed = OneLine(failedOutput);
+        Assert.Contains("failed and was rolled back: nothing was changed (the timescaledb extension it created was dropped again)", failed, StringComparison.Ordinal);
+        Assert.Contains($"role \"{role}\" does not exist", failed, StringComparison.Ordinal);
+        Assert.Equal(0L, await target.ScalarAsync<long>("SELECT count(*) FROM pg_class WHERE relname = 'readings'"));
+        Assert.Equal(0L, await target.ScalarAsync<long>("SELECT count(*) FROM pg_extension WHERE extname = 'timescaledb'"));
+
+        // With the role created, the same command completes.
+        await target.ExecuteAsync($"CREATE ROLE \"{role}\"");
+        try
+        {
+            var (exit, output) = await CliProcess.RunAsync(["restore", dump, "--across-versions", "--connection", target.ConnectionString], environment, timeout: TimeSpan.FromMinutes(8));
+            NpgsqlConnection.ClearAllPools();
+            Assert.True(exit == 0, output);
+            Assert.Contains("Verified 1 table(s): row counts and checksums match the backup", OneLine(output), StringComparison.Ordinal);
+            Assert.True(await target.ScalarAsync<bool>($"SELECT has_table_privilege('{role}', 'readings', 'SELECT')"));
+        }
+        finally
+        {
+            NpgsqlConnection.ClearAllPools();
+            // Roles are the server's: revoke what the copy granted in this database, then drop the role.
+            await target.ExecuteAsync($"DROP OWNED BY \"{role}\"");
+            await using var admin = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(target.ConnectionString) { Database = "postgres" }.ConnectionString);
+            await admin.OpenAsync();
+            await using var drop = new NpgsqlCommand($"DROP ROLE IF EXISTS \"{role}\"", admin);
+            await drop.ExecuteNonQueryAsync();
+        }
+    }
+
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
     private static string Describe(HypertableLayout layout) =>
