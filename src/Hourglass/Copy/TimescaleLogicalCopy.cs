@@ -278,11 +278,13 @@ public sealed class TimescaleLogicalCopy
         foreach (var job in Jobs)
         {
             var relation = job.RelationName is null ? null : Literal(new RelationName(job.RelationSchema!, job.RelationName).Sql) + "::regclass";
-            string Value(string key) => job.ConfigValues.TryGetValue(key, out var value) && value.WholeNumber is null && value.Text is null
-                ? "NULL"
-                : job.ConfigValues.TryGetValue(key, out value) && value.WholeNumber is { } number
-                    ? number.ToString(CultureInfo.InvariantCulture)
-                    : job.ConfigValues.TryGetValue(key, out value) && value.Text is { } text ? $"INTERVAL {Literal(text)}" : "NULL";
+            // A policy argument as the configuration holds it: an integer amount (integer time columns) or interval text.
+            string Value(string key) => job.ConfigValues.GetValueOrDefault(key) switch
+            {
+                { WholeNumber: { } number } => number.ToString(CultureInfo.InvariantCulture),
+                { Text: { } text } => $"INTERVAL {Literal(text)}",
+                _ => "NULL",
+            };
             bool Has(string key) => job.ConfigValues.ContainsKey(key);
             var columnstore = catalog.HasFunction("add_columnstore_policy");
             var sql = job.Kind switch
