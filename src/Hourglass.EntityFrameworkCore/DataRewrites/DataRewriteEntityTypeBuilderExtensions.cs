@@ -44,8 +44,21 @@ public static class DataRewriteEntityTypeBuilderExtensions
     /// </summary>
     /// <param name="hypertableBuilder">The hypertable builder.</param>
     /// <returns>The same builder.</returns>
-    public static THypertableBuilder AllowDataRewrite<THypertableBuilder>(this THypertableBuilder hypertableBuilder)
-        where THypertableBuilder : HypertableBuilder
+    public static HypertableBuilder<TEntity> AllowDataRewrite<TEntity>(this HypertableBuilder<TEntity> hypertableBuilder)
+        where TEntity : class
+    {
+        ArgumentNullException.ThrowIfNull(hypertableBuilder);
+        Allow(hypertableBuilder.EntityType);
+        return hypertableBuilder;
+    }
+
+    /// <summary>
+    /// Lets migrations be generated that rewrite this hypertable's data, e.g. turning its columnstore off or changing its
+    /// time column (see <see cref="DataRewriteEntityTypeBuilderExtensions"/>).
+    /// </summary>
+    /// <param name="hypertableBuilder">The hypertable builder.</param>
+    /// <returns>The same builder.</returns>
+    public static HypertableBuilder AllowDataRewrite(this HypertableBuilder hypertableBuilder)
     {
         ArgumentNullException.ThrowIfNull(hypertableBuilder);
         Allow(hypertableBuilder.EntityType);
