@@ -152,6 +152,28 @@ public class DotnetEfToolTests(TimescaleDatabaseFixture fixture, PostgresDatabas
             Assert.Equal(0, await db.ScalarAsync<long>("SELECT count(*) FROM timescaledb_information.hypertables WHERE hypertable_schema = current_schema()"));
             Assert.Equal(0, await db.ScalarAsync<long>("SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename IN ('conditions', 'ticks')"));
             Assert.Empty(await JobsAsync(db, "conditions"));
+
+            // The safety switch: turning the columnstore off is refused by `migrations add`, naming the entity, the
+            // cost and the allowance; allowed for the context, the migration states the cost above the call. (The
+            // Policies migration above already showed that its Down, which turns the new columnstore off, is generated.)
+            environment.Remove("HOURGLASS_TESTAPP_SCHEDULES");
+            environment.Remove("HOURGLASS_TESTAPP_POLICIES");
+            var refusedRewrite = await DotnetAsync(
+                environment,
+                expectSuccess: false,
+                ["ef", "migrations", "add", "NoColumnstore", "--no-build", "--output-dir", "Generated", "--namespace", "Generated", "--project", s_project, "--startup-project", s_project]);
+            Assert.Contains($"Data rewrite on entity 'Condition': this migration turns the columnstore of hypertable \"{db.Schema}\".\"conditions\" off", refusedRewrite, StringComparison.Ordinal);
+            Assert.Contains("decompresses every chunk", refusedRewrite, StringComparison.Ordinal);
+            Assert.Contains("UseTimescale(o => o.AllowDataRewrite())", refusedRewrite, StringComparison.Ordinal);
+            Assert.Empty(Directory.GetFiles(s_generated, "*_NoColumnstore*.cs"));
+            environment["HOURGLASS_TESTAPP_ALLOW_REWRITE"] = "1";
+            await EfAsync(environment, "migrations", "add", "NoColumnstore", "--no-build", "--output-dir", "Generated", "--namespace", "Generated");
+            var noColumnstore = UpBody(File.ReadAllText(Directory.GetFiles(s_generated, "*_NoColumnstore.cs").Single()));
+            Assert.Contains(
+                $"// Data rewrite: turns the columnstore of hypertable \"{db.Schema}\".\"conditions\" off, which converts every columnstore chunk back to rowstore (decompresses every chunk) first; the time it takes grows with the data.",
+                noColumnstore,
+                StringComparison.Ordinal);
+            Assert.True(noColumnstore.IndexOf("// Data rewrite", StringComparison.Ordinal) < noColumnstore.IndexOf("migrationBuilder.DisableColumnstore(", StringComparison.Ordinal));
         }
         finally
         {

@@ -159,7 +159,7 @@ public class HypertableMigrationTests(TimescaleDatabaseFixture fixture) : IClass
     public async Task Hypertable_back_to_plain_table_keeps_rows_and_keys()
     {
         await using var v1 = Context(Readings<DateTime>("back_to_plain", h => h.WithChunkInterval("1 day").PartitionByHash(x => x.DeviceId, 2), e => e.HasIndex(x => x.Value)));
-        await using var v2 = Context(Readings<DateTime>("back_to_plain", entity: e => e.HasIndex(x => x.Value)));
+        await using var v2 = Context(Readings<DateTime>("back_to_plain", entity: e => e.AllowDataRewrite().HasIndex(x => x.Value)));
         await MigrateAsync(null, v1);
         await Db.ExecuteAsync("""INSERT INTO back_to_plain ("Time", "DeviceId", "Recorded", "Value") SELECT timestamptz '2026-01-01' + i * interval '1 hour', i % 5, now(), i FROM generate_series(1, 500) i""");
 
@@ -183,7 +183,7 @@ public class HypertableMigrationTests(TimescaleDatabaseFixture fixture) : IClass
         {
             e.ToTable("time_change");
             e.HasKey(x => new { x.Time, x.Recorded, x.DeviceId });
-            e.IsHypertable(x => x.Recorded).WithChunkInterval("7 days");
+            e.IsHypertable(x => x.Recorded).WithChunkInterval("7 days").AllowDataRewrite();
         }));
         await MigrateAsync(null, v1);
         await Db.ExecuteAsync("""INSERT INTO time_change ("Time", "DeviceId", "Recorded", "Value") SELECT timestamptz '2026-01-01' + i * interval '1 hour', i % 5, timestamptz '2025-01-01' + i * interval '1 day', i FROM generate_series(1, 300) i""");

@@ -30,6 +30,7 @@ public class Tick
 /// <summary>
 /// The test app's model; the interval comes from HOURGLASS_TESTAPP_INTERVAL and HOURGLASS_TESTAPP_POLICIES=1 adds the
 /// columnstore and policies (HOURGLASS_TESTAPP_SCHEDULES=1 the same with job schedules, and a reorder policy), so tests can change the model between `dotnet ef` runs.
+/// HOURGLASS_TESTAPP_ALLOW_REWRITE=1 allows data rewrites for the whole context (<c>UseTimescale(o =&gt; o.AllowDataRewrite())</c>).
 /// </summary>
 public class WeatherContext(DbContextOptions<WeatherContext> options) : DbContext(options)
 {
@@ -97,8 +98,15 @@ public class WeatherContextFactory : IDesignTimeDbContextFactory<WeatherContext>
             {
                 o.UseNodaTime()
                     .MigrationsHistoryTable("__EFMigrationsHistory", WeatherContext.Schema)
-                    .UseTimescale(t => t.WhenTimescaleMissing(
-                        Environment.GetEnvironmentVariable("HOURGLASS_TESTAPP_STRICT") == "1" ? TimescaleMissingBehavior.Strict : TimescaleMissingBehavior.Degrade));
+                    .UseTimescale(t =>
+                    {
+                        t.WhenTimescaleMissing(
+                            Environment.GetEnvironmentVariable("HOURGLASS_TESTAPP_STRICT") == "1" ? TimescaleMissingBehavior.Strict : TimescaleMissingBehavior.Degrade);
+                        if (Environment.GetEnvironmentVariable("HOURGLASS_TESTAPP_ALLOW_REWRITE") == "1")
+                        {
+                            t.AllowDataRewrite();
+                        }
+                    });
                 if (Composition.Mode == "spatial")
                 {
                     o.UseNetTopologySuite();

@@ -1,3 +1,4 @@
+using Hourglass.EntityFrameworkCore.DataRewrites;
 using Hourglass.EntityFrameworkCore.Hypertables;
 using Hourglass.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata;
@@ -46,7 +47,16 @@ internal sealed class ColumnstoreModelDiffer : ITimescaleModelDiffer
 
             if (existing is not null && wanted is null)
             {
-                removals.Add(new DisableColumnstoreOperation { Schema = pair.SourceSchema, Table = pair.SourceTable });
+                removals.Add(new DisableColumnstoreOperation
+                {
+                    Schema = pair.SourceSchema,
+                    Table = pair.SourceTable,
+                    DataRewrite = new DataRewrite(
+                        pair.Target,
+                        $"turns the columnstore of hypertable {DataRewrite.Display(pair.Schema, pair.Table)} off",
+                        "converts every columnstore chunk back to rowstore (decompresses every chunk) first",
+                        "keep WithColumnstore(...) on the hypertable"),
+                });
             }
         }
 

@@ -1,5 +1,6 @@
 using Hourglass;
 using Hourglass.EntityFrameworkCore.Columnstore;
+using Hourglass.EntityFrameworkCore.DataRewrites;
 using Hourglass.EntityFrameworkCore.Hypertables;
 using Hourglass.EntityFrameworkCore.Policies;
 using Hourglass.EntityFrameworkCore.Infrastructure;
@@ -136,7 +137,7 @@ internal sealed class ContinuousAggregateModelDiffer(ContinuousAggregateQueryCom
                 }
             }
 
-            AddStorageChanges(existing, wanted, after);
+            AddStorageChanges(existing, wanted, after, target);
         }
 
         // EF ensures the schemas of tables only; a view's schema may be used by nothing else.
@@ -307,7 +308,7 @@ internal sealed class ContinuousAggregateModelDiffer(ContinuousAggregateQueryCom
     /// as the hypertable policies change (schedule in place, else removed and added). A policy's removal comes before
     /// the columnstore is disabled, its addition after the columnstore is enabled.
     /// </summary>
-    private static void AddStorageChanges(ResolvedContinuousAggregate existing, ResolvedContinuousAggregate wanted, List<MigrationOperation> after)
+    private static void AddStorageChanges(ResolvedContinuousAggregate existing, ResolvedContinuousAggregate wanted, List<MigrationOperation> after, IRelationalModel? target)
     {
         var was = existing.Storage;
         var now = wanted.Storage;
@@ -355,7 +356,16 @@ internal sealed class ContinuousAggregateModelDiffer(ContinuousAggregateQueryCom
         }
         else if (was.Columnstore is not null && now.Columnstore is null)
         {
-            after.Add(new DisableContinuousAggregateColumnstoreOperation { Schema = wanted.Schema, Table = wanted.View });
+            after.Add(new DisableContinuousAggregateColumnstoreOperation
+            {
+                Schema = wanted.Schema,
+                Table = wanted.View,
+                DataRewrite = new DataRewrite(
+                    DataRewrite.EntityOf(target, wanted.View, wanted.Schema),
+                    $"turns the columnstore of continuous aggregate {DataRewrite.Display(wanted.Schema, wanted.View)} off",
+                    "converts every columnstore chunk of the aggregate back to rowstore (decompresses every chunk) first",
+                    "keep WithColumnstore(...) on the aggregate"),
+            });
         }
 
         after.AddRange(additions);

@@ -1,3 +1,4 @@
+using Hourglass.EntityFrameworkCore.DataRewrites;
 using Hourglass.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata;
@@ -43,6 +44,16 @@ internal sealed class HypertableModelDiffer : ITimescaleModelDiffer
             {
                 var tableExisted = source?.FindTable(sourceKey.Item2, sourceKey.Item1) is not null;
                 AddCreation(wanted, migrateData: wanted.MigrateData || tableExisted, after);
+                if (tableExisted)
+                {
+                    after.OfType<CreateHypertableOperation>().Last().DataRewrite = new DataRewrite(
+                        DataRewrite.EntityOf(target, key.Item2, key.Item1),
+                        $"turns the existing table {DataRewrite.Display(key.Item1, key.Item2)} into a hypertable",
+                        "moves every row already in the table into chunks (migrate_data)",
+                        "declare it with MigrateData() on IsHypertable(...), which asks for exactly that",
+                        Declared: wanted.MigrateData);
+                }
+
                 continue;
             }
 
@@ -60,8 +71,21 @@ internal sealed class HypertableModelDiffer : ITimescaleModelDiffer
                 || oldDimensions.Any(d => !newDimensions.TryGetValue(d.Key, out var kept) || kept.IsHash != d.Value.IsHash);
             if (rebuild)
             {
-                before.Add(Conversion(existing));
+                var entity = DataRewrite.EntityOf(target, key.Item2, key.Item1);
+                var conversion = Conversion(existing);
+                conversion.DataRewrite = new DataRewrite(
+                    entity,
+                    $"changes the time column or a dimension of hypertable {DataRewrite.Display(key.Item1, key.Item2)} (TimescaleDB cannot alter them in place)",
+                    "rebuilds the table: every row is copied into a new plain table, then moved into chunks again",
+                    "keep the time column and the existing dimensions as they are");
+                before.Add(conversion);
                 AddCreation(wanted, migrateData: true, after);
+                after.OfType<CreateHypertableOperation>().Last().DataRewrite = new DataRewrite(
+                    entity,
+                    $"creates hypertable {DataRewrite.Display(key.Item1, key.Item2)} again after its rebuild",
+                    "moves every row into chunks (migrate_data)",
+                    "keep the time column and the existing dimensions as they are",
+                    Declared: true);
                 continue;
             }
 
@@ -102,7 +126,13 @@ internal sealed class HypertableModelDiffer : ITimescaleModelDiffer
             var targetKey = renamedTables.TryGetValue(key, out var renamed) ? renamed : key;
             if (target?.FindTable(targetKey.Item2, targetKey.Item1) is not null)
             {
-                before.Add(Conversion(existing));
+                var conversion = Conversion(existing);
+                conversion.DataRewrite = new DataRewrite(
+                    DataRewrite.EntityOf(target, targetKey.Item2, targetKey.Item1),
+                    $"turns hypertable {DataRewrite.Display(key.Item1, key.Item2)} back into a plain table",
+                    "copies every row into a new plain table (TimescaleDB has no in-place conversion)",
+                    "keep IsHypertable(...) on the entity");
+                before.Add(conversion);
             }
         }
     }

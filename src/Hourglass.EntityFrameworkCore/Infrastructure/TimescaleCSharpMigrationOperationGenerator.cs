@@ -45,6 +45,11 @@ internal sealed class TimescaleCSharpMigrationOperationGenerator(
 
             Flush();
             Separate();
+            if (((TimescaleMigrationOperation)operation).DataRewrite is { } rewrite)
+            {
+                builder.AppendLine("// " + rewrite.Comment);
+            }
+
             builder.Append(builderName);
             Write(operation);
             builder.Append(";");

@@ -45,4 +45,18 @@ public sealed class TimescaleDbContextOptionsBuilder
         Extension = Extension.WithQueryEdition(edition);
         return this;
     }
+
+    /// <summary>
+    /// Lets <c>dotnet ef migrations add</c> generate, for every entity, model changes whose cost grows with the data: a
+    /// table rebuilt with every row copied (a hypertable turned back into a plain table, a changed time column or
+    /// dimension, an existing table turned into a hypertable without <c>MigrateData()</c>) or chunks converted back to
+    /// rowstore (the columnstore of a hypertable or continuous aggregate turned off). Without it such a change is refused
+    /// unless its entity allows it (<c>AllowDataRewrite()</c> on the entity, hypertable or aggregate builder, or
+    /// <see cref="DataRewrites.AllowDataRewriteAttribute"/>). Migrations already written run either way.
+    /// </summary>
+    public TimescaleDbContextOptionsBuilder AllowDataRewrite()
+    {
+        Extension = Extension.WithDataRewriteAllowed();
+        return this;
+    }
 }

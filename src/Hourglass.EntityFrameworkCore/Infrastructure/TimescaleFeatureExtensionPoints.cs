@@ -58,6 +58,16 @@ internal interface ITimescaleModelDiffer
 }
 
 /// <summary>
+/// Looks at the operations of a migration being generated (<c>GetDifferences</c>, never <c>HasDifferences</c>) and throws
+/// when one must not be generated as it stands, e.g. a change whose cost grows with the data that nothing allowed.
+/// </summary>
+internal interface ITimescaleDifferencesCheck
+{
+    /// <summary>Throws for operations that must not be generated from <paramref name="source"/> to <paramref name="target"/>.</summary>
+    void Check(IRelationalModel? source, IRelationalModel? target, IReadOnlyList<MigrationOperation> operations);
+}
+
+/// <summary>
 /// A feature's work that <see cref="TimescaleMigrator"/> finishes after EF's migrator has applied and recorded the
 /// migrations, under the migration lock: steps TimescaleDB refuses to run inside a transaction (a continuous
 /// aggregate's refresh), which a migration only records inside its own transaction, so a process that dies midway

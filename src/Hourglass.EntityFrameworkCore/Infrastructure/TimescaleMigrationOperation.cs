@@ -30,6 +30,12 @@ public abstract class TimescaleMigrationOperation : MigrationOperation
     internal bool SkippedOn(Version? version)
         => OnlyBeforeTimescale is { } gate && (version is null || version >= TimescaleServerTarget.ParseVersion(gate));
 
+    /// <summary>
+    /// The cost of a generated operation when it grows with the data (set by the differ that emits it): refused unless
+    /// allowed, and stated in a comment in the migration file. Null for operations a migration file builds.
+    /// </summary>
+    internal DataRewrites.DataRewrite? DataRewrite { get; set; }
+
     /// <summary>Describes the operation for warnings and errors, e.g. <c>hypertable "conditions"</c>.</summary>
     public abstract string Describe();
 

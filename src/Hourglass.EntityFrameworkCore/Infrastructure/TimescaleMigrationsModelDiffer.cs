@@ -10,10 +10,14 @@ namespace Hourglass.EntityFrameworkCore.Infrastructure;
 /// Wraps the model differ registered before it (Npgsql's, or another extension's) and places the TimescaleDB features'
 /// differences around its operations, which pass through unchanged and in order.
 /// </summary>
-internal sealed class TimescaleMigrationsModelDiffer(IServiceProvider services, IEnumerable<ITimescaleModelDiffer> featureDiffers)
+internal sealed class TimescaleMigrationsModelDiffer(
+    IServiceProvider services,
+    IEnumerable<ITimescaleModelDiffer> featureDiffers,
+    IEnumerable<ITimescaleDifferencesCheck> checks)
     : IMigrationsModelDiffer
 {
     private readonly ITimescaleModelDiffer[] _featureDiffers = featureDiffers.ToArray();
+    private readonly ITimescaleDifferencesCheck[] _checks = checks.ToArray();
     private IMigrationsModelDiffer? _inner;
 
     private IMigrationsModelDiffer Inner => _inner ??= ServiceDecoration.Inner<IMigrationsModelDiffer, TimescaleMigrationsModelDiffer>(services);
@@ -22,7 +26,7 @@ internal sealed class TimescaleMigrationsModelDiffer(IServiceProvider services, 
         => TimescaleDifferences.HasDifferences(Inner, _featureDiffers, source, target);
 
     public IReadOnlyList<MigrationOperation> GetDifferences(IRelationalModel? source, IRelationalModel? target)
-        => TimescaleDifferences.GetDifferences(Inner, _featureDiffers, source, target);
+        => TimescaleDifferences.GetDifferences(Inner, _featureDiffers, _checks, source, target);
 }
 
 /// <summary>
@@ -32,21 +36,21 @@ internal sealed class TimescaleMigrationsModelDiffer(IServiceProvider services, 
 /// </summary>
 internal sealed class TimescaleDesignTimeModelDiffer(IServiceProvider services, ICurrentDbContext currentContext) : IMigrationsModelDiffer
 {
-    private (IMigrationsModelDiffer Inner, ITimescaleModelDiffer[] Features)? _resolved;
+    private (IMigrationsModelDiffer Inner, ITimescaleModelDiffer[] Features, ITimescaleDifferencesCheck[] Checks)? _resolved;
 
     public bool HasDifferences(IRelationalModel? source, IRelationalModel? target)
     {
-        var (inner, features) = Resolve(target);
+        var (inner, features, _) = Resolve(target);
         return TimescaleDifferences.HasDifferences(inner, features, source, target);
     }
 
     public IReadOnlyList<MigrationOperation> GetDifferences(IRelationalModel? source, IRelationalModel? target)
     {
-        var (inner, features) = Resolve(target);
-        return TimescaleDifferences.GetDifferences(inner, features, source, target);
+        var (inner, features, checks) = Resolve(target);
+        return TimescaleDifferences.GetDifferences(inner, features, checks, source, target);
     }
 
-    private (IMigrationsModelDiffer, ITimescaleModelDiffer[]) Resolve(IRelationalModel? target)
+    private (IMigrationsModelDiffer, ITimescaleModelDiffer[], ITimescaleDifferencesCheck[]) Resolve(IRelationalModel? target)
     {
         // Without UseTimescale() no convention read Hourglass's attributes; here, at `migrations add`, Hourglass code runs anyway.
         if (target is not null
@@ -61,11 +65,11 @@ internal sealed class TimescaleDesignTimeModelDiffer(IServiceProvider services, 
         }
 
         var inner = ServiceDecoration.Inner<IMigrationsModelDiffer, TimescaleDesignTimeModelDiffer>(services);
-        ITimescaleModelDiffer[] features = inner is TimescaleMigrationsModelDiffer
-            ? []
-            : ((IInfrastructure<IServiceProvider>)currentContext.Context).Instance.GetServices<ITimescaleModelDiffer>().ToArray();
-        _resolved = (inner, features);
-        return (inner, features);
+        var contextServices = ((IInfrastructure<IServiceProvider>)currentContext.Context).Instance;
+        ITimescaleModelDiffer[] features = inner is TimescaleMigrationsModelDiffer ? [] : contextServices.GetServices<ITimescaleModelDiffer>().ToArray();
+        ITimescaleDifferencesCheck[] checks = inner is TimescaleMigrationsModelDiffer ? [] : contextServices.GetServices<ITimescaleDifferencesCheck>().ToArray();
+        _resolved = (inner, features, checks);
+        return (inner, features, checks);
     }
 }
 
@@ -76,7 +80,12 @@ internal static class TimescaleDifferences
         => inner.HasDifferences(source, target)
             || (features.Length > 0 && Features(features, source, target, []) is ({ Count: > 0 }, _) or (_, { Count: > 0 }));
 
-    public static IReadOnlyList<MigrationOperation> GetDifferences(IMigrationsModelDiffer inner, ITimescaleModelDiffer[] features, IRelationalModel? source, IRelationalModel? target)
+    public static IReadOnlyList<MigrationOperation> GetDifferences(
+        IMigrationsModelDiffer inner,
+        ITimescaleModelDiffer[] features,
+        ITimescaleDifferencesCheck[] checks,
+        IRelationalModel? source,
+        IRelationalModel? target)
     {
         var efOperations = inner.GetDifferences(source, target);
         if (features.Length == 0)
@@ -85,7 +94,13 @@ internal static class TimescaleDifferences
         }
 
         var (before, after) = Features(features, source, target, efOperations);
-        return before.Count == 0 && after.Count == 0 ? efOperations : [.. before, .. efOperations, .. after];
+        IReadOnlyList<MigrationOperation> operations = before.Count == 0 && after.Count == 0 ? efOperations : [.. before, .. efOperations, .. after];
+        foreach (var check in checks)
+        {
+            check.Check(source, target, operations);
+        }
+
+        return operations;
     }
 
     private static (List<MigrationOperation> Before, List<MigrationOperation> After) Features(

@@ -17,6 +17,7 @@ internal sealed class TimescaleOptionsExtension : IDbContextOptionsExtension
         TargetVersion = copyFrom.TargetVersion;
         MissingBehavior = copyFrom.MissingBehavior;
         QueryEdition = copyFrom.QueryEdition;
+        AllowDataRewrite = copyFrom.AllowDataRewrite;
     }
 
     /// <summary>A fixed TimescaleDB version to generate for; null detects the server's at migration time.</summary>
@@ -27,6 +28,9 @@ internal sealed class TimescaleOptionsExtension : IDbContextOptionsExtension
     /// <summary>The edition queries are translated for; null asks the server once per connection string (under Degrade).</summary>
     public Hourglass.TimescaleEdition? QueryEdition { get; private init; }
 
+    /// <summary>Whether generated migrations may hold changes whose cost grows with the data, for every entity.</summary>
+    public bool AllowDataRewrite { get; private init; }
+
     public DbContextOptionsExtensionInfo Info => _info ??= new ExtensionInfo(this);
 
     public TimescaleOptionsExtension WithTargetVersion(Version version) => new(this) { TargetVersion = version };
@@ -34,6 +38,8 @@ internal sealed class TimescaleOptionsExtension : IDbContextOptionsExtension
     public TimescaleOptionsExtension WithMissingBehavior(TimescaleMissingBehavior behavior) => new(this) { MissingBehavior = behavior };
 
     public TimescaleOptionsExtension WithQueryEdition(Hourglass.TimescaleEdition edition) => new(this) { QueryEdition = edition };
+
+    public TimescaleOptionsExtension WithDataRewriteAllowed() => new(this) { AllowDataRewrite = true };
 
     public void ApplyServices(IServiceCollection services) => TimescaleServiceRegistration.AddTimescaleServices(services);
 
@@ -90,6 +96,7 @@ internal sealed class TimescaleOptionsExtension : IDbContextOptionsExtension
             debugInfo["Hourglass:TargetVersion"] = Extension.TargetVersion?.ToString() ?? "detect";
             debugInfo["Hourglass:MissingBehavior"] = Extension.MissingBehavior.ToString();
             debugInfo["Hourglass:QueryEdition"] = Extension.QueryEdition?.ToString() ?? "detect";
+            debugInfo["Hourglass:AllowDataRewrite"] = Extension.AllowDataRewrite ? "1" : "0";
         }
     }
 }

@@ -25,7 +25,7 @@ public class ColumnstoreMigrationTests(TimescaleDatabaseFixture fixture) : IClas
         await using var v2 = Context(Readings(table, h => h
             .WithColumnstore(c => c.SegmentBy("DeviceId", "Other").OrderBy("Time DESC, Value"))
             .WithColumnstorePolicy("21 days")));
-        await using var v3 = Context(Readings(table, h => { }));
+        await using var v3 = Context(Readings(table, h => h.AllowDataRewrite()));
 
         var create = v1.DiffFrom(null);
         var timescale = create.OfType<Hourglass.EntityFrameworkCore.Infrastructure.TimescaleMigrationOperation>().Select(o => o.GetType()).ToList();
@@ -94,8 +94,8 @@ public class ColumnstoreMigrationTests(TimescaleDatabaseFixture fixture) : IClas
     public async Task Turning_the_hypertable_back_into_a_table_removes_the_policy_first_and_keeps_rows()
     {
         const string table = "cs_unmade";
-        await using var v1 = Context(Readings(table, h => h.WithColumnstore(c => c.SegmentBy(x => x.DeviceId)).WithColumnstorePolicy("7 days")));
-        await using var plain = Context(Readings(table));
+        await using var v1 = Context(Readings(table, h => h.WithColumnstore(c => c.SegmentBy(x => x.DeviceId)).WithColumnstorePolicy("7 days"), e => e.AllowDataRewrite()));
+        await using var plain = Context(Readings(table, entity: e => e.AllowDataRewrite()));
         await MigrateAsync(null, v1);
         await InsertHoursAsync(Db, table, 30);
         await RunJobAsync(Db, table, "policy_compression");
@@ -211,7 +211,7 @@ public class ColumnstoreMigrationTests(TimescaleDatabaseFixture fixture) : IClas
             Db.ConnectionString,
             Readings("cs_old", h => h.WithColumnstore(c => c.SegmentBy(x => x.DeviceId).OrderBy("Time DESC")).WithColumnstorePolicy("7 days")),
             t => t.TargetVersion(new Version(2, 17)));
-        await using var v2 = ModelContext.Create(Db.ConnectionString, Readings("cs_old", h => { }), t => t.TargetVersion(new Version(2, 17)));
+        await using var v2 = ModelContext.Create(Db.ConnectionString, Readings("cs_old", h => { }), t => t.TargetVersion(new Version(2, 17)).AllowDataRewrite());
 
         var sql = v1.Sql(v1.DiffFrom(null));
         Assert.Contains("""ALTER TABLE cs_old SET (timescaledb.compress = true, timescaledb.compress_segmentby = '"DeviceId"', timescaledb.compress_orderby = '"Time" DESC');""", sql, StringComparison.Ordinal);

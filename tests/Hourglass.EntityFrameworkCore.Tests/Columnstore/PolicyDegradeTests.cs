@@ -25,7 +25,7 @@ public class PolicyDegradeTests(PostgresDatabaseFixture fixture) : IClassFixture
         var logs = new CollectingLoggerProvider();
         using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(logs));
         await using var full = ModelContext.Create(fixture.Database.ConnectionString, PolicyModels.Full("degraded_policies"), loggerFactory: loggerFactory);
-        await using var bare = ModelContext.Create(fixture.Database.ConnectionString, Readings("degraded_policies", h => { }), loggerFactory: loggerFactory);
+        await using var bare = ModelContext.Create(fixture.Database.ConnectionString, Readings("degraded_policies", h => h.AllowDataRewrite()), loggerFactory: loggerFactory);
 
         await full.ApplyAsync(full.DiffFrom(null));
 

@@ -67,7 +67,7 @@ public class PolicyDesignTimeTests(TimescaleDatabaseFixture fixture) : IClassFix
     public void Removal_migration_files_remove_policies_and_disable_the_columnstore()
     {
         using var full = ModelContext.Create("Host=127.0.0.1;Port=1;Username=nobody", FullModel("conditions"));
-        using var bare = ModelContext.Create("Host=127.0.0.1;Port=1;Username=nobody", Readings("conditions", h => { }));
+        using var bare = ModelContext.Create("Host=127.0.0.1;Port=1;Username=nobody", Readings("conditions", h => h.AllowDataRewrite()));
         var provider = DesignTime.Services(bare);
         var generator = provider.GetRequiredService<IMigrationsCodeGenerator>();
 
@@ -78,6 +78,7 @@ public class PolicyDesignTimeTests(TimescaleDatabaseFixture fixture) : IClassFix
         Assert.Contains("migrationBuilder.RemoveRetentionPolicy(", code, StringComparison.Ordinal);
         Assert.Contains("migrationBuilder.RemoveColumnstorePolicy(", code, StringComparison.Ordinal);
         Assert.Contains("migrationBuilder.DisableColumnstore(", code, StringComparison.Ordinal);
+        Assert.Contains("// Data rewrite: turns the columnstore of hypertable \"conditions\" off", code, StringComparison.Ordinal);
         Assert.True(code.IndexOf("RemoveColumnstorePolicy(", StringComparison.Ordinal) < code.IndexOf("DisableColumnstore(", StringComparison.Ordinal));
     }
 

@@ -149,7 +149,7 @@ public class ContinuousAggregateStorageTests(TimescaleDatabaseFixture fixture) :
         Assert.Equal(Storage(initial.DesignModel, "st_hourly"), Storage(scaffoldedModel, "st_hourly"));
 
         // Without any of them: the columnstore off, the policies gone, TimescaleDB's chunk interval (ten times the source's).
-        await using var plain = Context(CaggModels.Model("st_metrics", "st_hourly", c => c.WithRefreshPolicy(TimeSpan.FromDays(3), TimeSpan.FromHours(1), TimeSpan.FromHours(1)).WithNoData()));
+        await using var plain = Context(CaggModels.Model("st_metrics", "st_hourly", c => c.WithRefreshPolicy(TimeSpan.FromDays(3), TimeSpan.FromHours(1), TimeSpan.FromHours(1)).WithNoData().AllowDataRewrite()));
         await plain.ApplyAsync(plain.DiffFrom(initial));
         var none = await CatalogAsync("st_hourly");
         Assert.Equal((TimeSpan.FromDays(10), "off"), (none.ChunkInterval, none.Columnstore));
@@ -278,7 +278,7 @@ public class ContinuousAggregateStorageTests(TimescaleDatabaseFixture fixture) :
         Assert.Equal(before.Select(r => r.Bucket), (await RowsAsync("cs_hourly")).Select(r => r.Bucket));
 
         // Disabling converts the chunk back first.
-        await using var off = Context(CaggModels.Model("cs_metrics", "cs_hourly", c => c.WithRefreshPolicy(TimeSpan.FromDays(3), TimeSpan.FromHours(1), TimeSpan.FromDays(1)).WithNoData()));
+        await using var off = Context(CaggModels.Model("cs_metrics", "cs_hourly", c => c.WithRefreshPolicy(TimeSpan.FromDays(3), TimeSpan.FromHours(1), TimeSpan.FromDays(1)).WithNoData().AllowDataRewrite()));
         await off.ApplyAsync(off.DiffFrom(context));
         Assert.Equal(0, await CompressedAggregateChunksAsync("cs_hourly"));
         Assert.Equal(before.Select(r => r.Bucket), (await RowsAsync("cs_hourly")).Select(r => r.Bucket));
