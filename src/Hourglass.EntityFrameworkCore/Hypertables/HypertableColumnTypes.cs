@@ -38,6 +38,16 @@ internal static class HypertableColumnTypes
     public static bool IsUuid(IReadOnlyProperty property, IRelationalTypeMappingSource? typeMappings = null)
         => Classify(property, typeMappings) == Kind.Uuid;
 
+    /// <summary>Whether the hypertable of <paramref name="table"/> in <paramref name="model"/> (a migration's target model) is partitioned by a UUIDv7 column.</summary>
+    public static bool PartitionsByUuid(IModel? model, string? schema, string table)
+    {
+        var entityType = model?.GetRelationalModel().FindTable(table, schema)?.EntityTypeMappings
+            .Select(m => m.TypeBase).OfType<IEntityType>().FirstOrDefault(e => HypertableDefinition.Find(e) is not null);
+        return entityType is not null
+            && entityType.FindProperty(HypertableDefinition.Find(entityType)!.TimeProperty) is { } time
+            && IsUuid(time);
+    }
+
     /// <summary>Whether the column can partition a hypertable by range.</summary>
     public static bool IsSupported(IReadOnlyProperty property, IRelationalTypeMappingSource? typeMappings = null)
         => Classify(property, typeMappings) != Kind.Unsupported;

@@ -12,6 +12,13 @@ public static class UuidPartitioning
     /// <summary>The TimescaleDB version that partitions by a <c>uuid</c> column and has <c>uuid_timestamp</c> and its friends.</summary>
     public static Version Since { get; } = new(2, 22);
 
+    /// <summary>
+    /// The first version whose columnstore and retention policies by age (<c>after</c>, <c>drop_after</c>) work on a hypertable
+    /// partitioned by a UUIDv7 column (TimescaleDB #9045 and #9102, in 2.25.0): before it, adding the retention policy fails
+    /// with "unsupported time type uuid" and every run of the columnstore policy fails.
+    /// </summary>
+    public static Version PoliciesSince { get; } = new(2, 25);
+
     /// <summary>The PostgreSQL type of a UUIDv7 partitioning column, as <c>timescaledb_information.dimensions.column_type</c> names it.</summary>
     public const string ColumnType = "uuid";
 
