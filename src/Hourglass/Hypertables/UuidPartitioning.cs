@@ -19,6 +19,12 @@ public static class UuidPartitioning
     /// </summary>
     public static Version PoliciesSince { get; } = new(2, 25);
 
+    /// <summary>
+    /// From this version <c>uuid_timestamp_micros</c> decodes the 12 sub-millisecond bits as <c>(rand_a + 1) * 1000 / 4096</c>, the
+    /// inverse of <c>to_uuidv7</c>'s encoding (TimescaleDB #8876); before it, <c>rand_a * 1000 / 4096</c>, a microsecond less for most values.
+    /// </summary>
+    public static Version MicrosecondDecoding { get; } = new(2, 24);
+
     /// <summary>The PostgreSQL type of a UUIDv7 partitioning column, as <c>timescaledb_information.dimensions.column_type</c> names it.</summary>
     public const string ColumnType = "uuid";
 

@@ -7,7 +7,7 @@ namespace Hourglass.EntityFrameworkCore.Hyperfunctions.Portable;
 /// <summary>
 /// TimescaleDB's UUIDv7 functions (<c>uuid_timestamp</c>, <c>uuid_timestamp_micros</c>, <c>uuid_version</c>,
 /// <c>to_uuidv7_boundary</c>) in plain PostgreSQL, computed from the UUID's bytes (<c>uuid_send</c>, <c>get_byte</c>) exactly
-/// as TimescaleDB's C code computes them: the Unix milliseconds in bytes 0-5, the version in the high nibble of byte 6,
+/// as TimescaleDB's C code computes them (the microseconds as from 2.24 on): the Unix milliseconds in bytes 0-5, the version in the high nibble of byte 6,
 /// the RFC 9562 variant in the top bits of byte 8, the sub-millisecond fraction in the 12 <c>rand_a</c> bits. Only
 /// integer arithmetic, so the results are TimescaleDB's to the microsecond.
 /// </summary>
@@ -33,8 +33,10 @@ internal sealed class PortableUuid(PortableSql sql, IRelationalTypeMappingSource
         var microseconds = Times(Modulo(milliseconds, Long(1000)), Long(1000));
         if (micros)
         {
+            // (rand_a + 1) * 1000 / 4096 inverts the encoding floor(us * 4096 / 1000) of to_uuidv7 and PostgreSQL 18's uuidv7,
+            // as TimescaleDB decodes it from 2.24 on (#8876; before, rand_a * 1000 / 4096, a microsecond less for most values).
             var randA = Plus(Times(Modulo(Byte(bytes, 6, sql.Int), Int(16)), Int(256)), Byte(bytes, 7, sql.Int));
-            microseconds = Plus(microseconds, sql.Cast(Divide(Times(randA, Int(1000)), Int(4096)), typeof(long), _long));
+            microseconds = Plus(microseconds, sql.Cast(Divide(Times(Plus(randA, Int(1)), Int(1000)), Int(4096)), typeof(long), _long));
         }
 
         var time = sql.Add(seconds, sql.Binary(ExpressionType.Multiply, microseconds, sql.Literal(TimeSpan.FromTicks(10), sql.Interval), typeof(TimeSpan), sql.Interval));
