@@ -129,6 +129,26 @@ public class UuidV7HypertableTests(TimescaleDatabaseFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task A_uuid_key_can_be_a_second_range_dimension_of_a_time_hypertable()
+    {
+        const string table = "uuid_second_dimension";
+        await using var context = ModelContext.Create(Db.ConnectionString, b => b.HasDefaultSchema(Db.Schema).Entity<Reading<DateTime>>(e =>
+        {
+            e.ToTable(table);
+            e.Property<Guid>("EventId");
+            e.HasKey("Time", "EventId");
+            e.IsHypertable(x => x.Time).WithChunkInterval("7 days").PartitionByRange("EventId", "1 day");
+        }));
+        var create = context.DiffFrom(null);
+        var dimension = Assert.Single(create.OfType<AddHypertableDimensionOperation>());
+        Assert.Equal(("EventId", "1 day", true), (dimension.Column, dimension.Interval, dimension.UuidV7));
+        Assert.False(Assert.Single(create.OfType<CreateHypertableOperation>()).UuidV7);
+        await context.ApplyAsync(create);
+        Assert.Equal("Time timestamp with time zone Time 7 days; EventId uuid Time 1 day", await DimensionAsync(table));
+        Assert.Empty(context.DiffFrom(context));
+    }
+
+    [Fact]
     public void Migration_files_say_uuidV7_and_a_number_as_interval_is_refused()
     {
         using var context = ModelContext.Create(NoServer, Events("events", h => h.WithChunkInterval(TimeSpan.FromDays(1))));
@@ -235,11 +255,18 @@ public class UuidV7HypertableTests(TimescaleDatabaseFixture fixture) : IClassFix
             .Select(g => new { Day = g.Key, Count = g.Count(), Sum = g.Sum(e => e.Value) })
             .OrderBy(g => g.Day)
             .ToListAsync();
+        var since = DateTime.UtcNow.Date.AddDays(-2);
+        var hourly = context.Set<UuidEvent>()
+            .Where(e => e.Id >= EF.Functions.ToUuidV7Boundary(since))
+            .GroupBy(e => EF.Functions.TimeBucket(TimeSpan.FromHours(1), EF.Functions.UuidTimestamp(e.Id)))
+            .Select(g => new { Hour = g.Key, Count = g.Count(), Avg = g.Average(e => e.Value) });
+        var hourlySql = hourly.ToQueryString();
+        Assert.True(hourlySql.Contains("time_bucket(", StringComparison.Ordinal) && hourlySql.Contains("uuid_timestamp(u.\"Id\")", StringComparison.Ordinal) && hourlySql.Contains("\"Id\" >= to_uuidv7_boundary(@", StringComparison.Ordinal), hourlySql);
+        Assert.Equal(rows.Count(r => r.Time.UtcDateTime >= since), (await hourly.ToListAsync()).Sum(h => h.Count));
         var expected = rows.GroupBy(r => r.Time.UtcDateTime.Date).OrderBy(g => g.Key).Select(g => (g.Key, g.Count(), g.Sum(r => r.Event.Value))).ToList();
         Assert.Equal(expected, perDay.Select(g => (g.Day, g.Count, g.Sum)).ToList());
 
         // Where on the key against a boundary UUID: the rows since then, and the older chunks excluded from the plan.
-        var since = DateTime.UtcNow.Date.AddDays(-2);
         var recent = await context.Set<UuidEvent>().Where(e => e.Id >= EF.Functions.ToUuidV7Boundary(since)).Select(e => e.Id).ToListAsync();
         Assert.Equal(rows.Where(r => r.Time.UtcDateTime >= since).Select(r => r.Event.Id).Order().ToList(), recent.Order().ToList());
         var byTimestamp = await context.Set<UuidEvent>().CountAsync(e => EF.Functions.UuidTimestamp(e.Id) >= since);
