@@ -45,7 +45,15 @@ public sealed class DevCommandTests
     }
 
     [Hourglass.Testing.NativeTimescaleFact("a PostgreSQL with TimescaleDB installed (HOURGLASS_TIMESCALEDB_HOME)")]
-    public async Task Native_dev_serves_a_native_timescaledb_and_killing_it_leaves_no_postgres()
+    public Task Native_dev_serves_a_native_timescaledb_and_killing_it_leaves_no_postgres() =>
+        NativeDevLeavesNoPostgresAsync(cli => Assert.Equal(0, Kill(cli.Process.Id, 9 /* SIGKILL */)));
+
+    /// <summary>Test runners (a hang timeout), IDEs and CI cancellations end the whole process tree at once.</summary>
+    [Hourglass.Testing.NativeTimescaleFact("a PostgreSQL with TimescaleDB installed (HOURGLASS_TIMESCALEDB_HOME)")]
+    public Task Native_dev_killed_with_its_whole_process_tree_leaves_no_postgres() =>
+        NativeDevLeavesNoPostgresAsync(cli => cli.Process.Kill(entireProcessTree: true));
+
+    private static async Task NativeDevLeavesNoPostgresAsync(Action<CliProcess> kill)
     {
         var home = Environment.GetEnvironmentVariable(Hourglass.Testing.NativeTimescaleServer.HomeVariable) is { Length: > 0 } set
             ? set
@@ -71,7 +79,7 @@ public sealed class DevCommandTests
             Assert.Contains(postmaster, serverProcesses);
             Assert.True(serverProcesses.Count > 1, "the postmaster has no children (background workers)");
 
-            Assert.Equal(0, Kill(cli.Process.Id, 9 /* SIGKILL */));
+            kill(cli);
 
             var deadline = DateTime.UtcNow.AddSeconds(30);
             while (ServerProcesses(data, postmaster).Count > 0)

@@ -177,12 +177,12 @@ internal static class BackupCommand
     }
 
     /// <summary>Spectre progress driven by the tool's --verbose lines: one step per table.</summary>
-    internal static async Task<T> WithProgressAsync<T>(string description, int steps, string stepMarker, Func<Action<string>, Task<T>> run)
+    internal static async Task<T> WithProgressAsync<T>(string description, int steps, string stepMarker, Func<Action<string>, Task<T>> run, string unit = "table(s)")
     {
         if (!AnsiConsole.Profile.Capabilities.Interactive)
         {
             // No live bar in a pipe or CI log: one line per step instead.
-            AnsiConsole.WriteLine(steps > 0 ? $"{description}: {steps} table(s)" : description);
+            AnsiConsole.WriteLine(steps > 0 ? $"{description}: {steps} {unit}" : description);
             var done = 0;
             return await run(line =>
             {

@@ -121,7 +121,7 @@ internal sealed partial record PgTool(string Path, int Major, string Version)
     }
 
     /// <summary>Runs the tool with the password in PGPASSWORD (never on the command line, where ps shows it); stderr lines go to <paramref name="onLine"/>.</summary>
-    public async Task<(int ExitCode, IReadOnlyList<string> Tail)> RunAsync(IEnumerable<string> arguments, ResolvedConnection connection, Action<string> onLine, CancellationToken cancellationToken)
+    public async Task<(int ExitCode, IReadOnlyList<string> Tail)> RunAsync(IEnumerable<string> arguments, ResolvedConnection connection, Action<string> onLine, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? environment = null)
     {
         var b = connection.Builder;
         var start = new ProcessStartInfo(Path) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -154,6 +154,10 @@ internal sealed partial record PgTool(string Path, int Major, string Version)
         };
         start.Environment["PGCONNECT_TIMEOUT"] = b.Timeout.ToString(CultureInfo.InvariantCulture);
         start.Environment["PGAPPNAME"] = "hourglass";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
 
         var tail = new Queue<string>();
         using var process = Process.Start(start)!;

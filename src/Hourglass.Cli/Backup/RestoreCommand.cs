@@ -23,12 +23,17 @@ internal static class RestoreCommand
         {
             Description = "Allow restoring into a database that already has tables: objects in the backup are dropped first (pg_restore --clean --if-exists).",
         };
+        var acrossVersions = new Option<bool>("--across-versions")
+        {
+            Description = "Restore a backup of another TimescaleDB version (the embedded engine of hourglass dev) into this server's TimescaleDB: the backup is restored into a scratch embedded engine of its own version, then copied logically (hypertables, columnstore, rows, aggregates, policies and jobs). The database must be empty.",
+        };
         var pgBin = BackupCommand.PgBinOption();
         var command = new Command("restore", "Restore a backup into the database (which must exist): checks the TimescaleDB version against the backup's, then timescaledb_pre_restore(), pg_restore, timescaledb_post_restore().")
         {
             file,
             force,
             clean,
+            acrossVersions,
             pgBin,
         };
         connection.AddTo(command);
@@ -58,6 +63,27 @@ internal static class RestoreCommand
             }
 
             var target = await DatabaseFacts.ReadAsync(resolved, cancellationToken);
+            if (result.GetValue(acrossVersions))
+            {
+                if (result.GetValue(clean) || forced)
+                {
+                    throw new CliException("--across-versions cannot be combined with --clean or --force: it copies into an empty database only, so that a failure leaves nothing behind. Restore into a new, empty database.");
+                }
+
+                if (metadata?.TimescaledbVersion is not { } backupVersion)
+                {
+                    throw new CliException($"{BackupMetadata.PathFor(backup.FullName)} {(metadata is null ? "is missing or unreadable" : "records no TimescaleDB")}, so --across-versions does not apply: restore without it.");
+                }
+
+                var targetVersion = target.TimescaledbVersion ?? target.TimescaledbAvailable;
+                if (!string.Equals(targetVersion, backupVersion, StringComparison.Ordinal))
+                {
+                    return await CrossVersionRestore.RunAsync(backup, metadata, resolved, target, pgRestore, cancellationToken);
+                }
+
+                AnsiConsole.MarkupLineInterpolated($"The target has the backup's TimescaleDB {backupVersion}: restoring it directly (--across-versions is not needed).");
+            }
+
             CheckVersions(metadata, target, forced);
             if (target.UserObjects > 0 && !result.GetValue(clean))
             {
@@ -92,7 +118,7 @@ internal static class RestoreCommand
 
                 arguments.Add(backup.FullName);
                 var outcome = await BackupCommand.WithProgressAsync($"Restoring into {target.Database}", entries, "processing data for table", progress =>
-                    pgRestore.RunAsync(arguments, resolved, progress, cancellationToken));
+                    pgRestore.RunAsync(arguments, resolved, progress, cancellationToken, timescale ? RestoringMode : null));
 
                 // pg_restore --clean drops and recreates TimescaleDB with its catalog tables; sessions opened before keep
                 // the old catalog's OIDs in TimescaleDB's caches ("could not open relation with OID ..."), so every
@@ -160,7 +186,16 @@ internal static class RestoreCommand
         AnsiConsole.MarkupLineInterpolated($"[green]Verified[/] {expected.Count} table(s): row counts and checksums match the backup ({expected.Values.Sum(c => c.Rows):N0} rows).");
     }
 
-    private static int DumpMajor(string version) => int.TryParse(version.Split('.')[0], out var major) ? major : 0;
+    /// <summary>
+    /// pg_restore's own session in TimescaleDB's restoring mode: timescaledb_pre_restore() sets it for new sessions of the
+    /// database, which a server whose connections share one session (the embedded engine) never starts.
+    /// </summary>
+    internal static readonly IReadOnlyDictionary<string, string> RestoringMode = new Dictionary<string, string> { ["PGOPTIONS"] = "-c timescaledb.restoring=on" };
+
+    private const string AcrossVersionsHint =
+        "A backup of hourglass dev (the embedded engine) restores into another TimescaleDB version, into an empty database, with --across-versions (a logical copy through a scratch embedded engine).";
+
+    internal static int DumpMajor(string version) => int.TryParse(version.Split('.')[0], out var major) ? major : 0;
 
     private static void CheckVersions(BackupMetadata? metadata, DatabaseFacts target, bool forced)
     {
@@ -174,7 +209,7 @@ internal static class RestoreCommand
         {
             if (!string.Equals(backupVersion, installed, StringComparison.Ordinal))
             {
-                throw new CliException($"The backup was made with TimescaleDB {backupVersion}, but database {target.Database} has TimescaleDB {installed}. Restore into a database with TimescaleDB {backupVersion} (then ALTER EXTENSION timescaledb UPDATE), or pass --force.");
+                throw new CliException($"The backup was made with TimescaleDB {backupVersion}, but database {target.Database} has TimescaleDB {installed}. Restore into a database with TimescaleDB {backupVersion} (then ALTER EXTENSION timescaledb UPDATE), or pass --force. {AcrossVersionsHint}");
             }
 
             return;
@@ -187,11 +222,11 @@ internal static class RestoreCommand
 
         if (!target.TimescaledbInstallable.Contains(backupVersion, StringComparer.Ordinal))
         {
-            throw new CliException($"The backup was made with TimescaleDB {backupVersion}, but this server has TimescaleDB {string.Join(", ", target.TimescaledbInstallable)}. Restore into a server with TimescaleDB {backupVersion} (then ALTER EXTENSION timescaledb UPDATE), or pass --force.");
+            throw new CliException($"The backup was made with TimescaleDB {backupVersion}, but this server has TimescaleDB {string.Join(", ", target.TimescaledbInstallable)}. Restore into a server with TimescaleDB {backupVersion} (then ALTER EXTENSION timescaledb UPDATE), or pass --force. {AcrossVersionsHint}");
         }
     }
 
-    private static async Task PrepareTimescaleAsync(ResolvedConnection resolved, DatabaseFacts target, BackupMetadata? metadata, CancellationToken cancellationToken)
+    internal static async Task PrepareTimescaleAsync(ResolvedConnection resolved, DatabaseFacts target, BackupMetadata? metadata, CancellationToken cancellationToken)
     {
         if (target.TimescaledbVersion is null)
         {
@@ -232,7 +267,7 @@ internal static class RestoreCommand
         }
     }
 
-    private static async Task ExecuteAsync(ResolvedConnection resolved, string sql, CancellationToken cancellationToken)
+    internal static async Task ExecuteAsync(ResolvedConnection resolved, string sql, CancellationToken cancellationToken)
     {
         await using var connection = await resolved.OpenAsync(cancellationToken);
         await using var command = new NpgsqlCommand(sql, connection);

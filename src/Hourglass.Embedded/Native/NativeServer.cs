@@ -201,13 +201,19 @@ internal sealed class NativeServer
     private void StartWatchdog()
     {
         var stop = $"{(_asServerUser ? $"runuser -u {ServerUser} -- " : "")}{ShellQuote(Path.Combine(BinDirectory, "pg_ctl"))} -D {ShellQuote(DataDirectory)} -m immediate -w stop >/dev/null 2>&1";
-        var delete = _temporaryRoot is null ? "" : $"; rm -rf {ShellQuote(_temporaryRoot)}";
-        // Reads until the pipe from this process closes: at StopAsync, or when this process is gone however it ended.
-        var script = $"exec >/dev/null 2>&1; while read -r line; do :; done; {stop}{delete}";
-        // In a session of its own, so a Ctrl+C on the terminal (SIGINT to the foreground group) does not end it first.
+        var delete = _temporaryRoot is null ? "" : $"; rm -rf {ShellQuote(_temporaryRoot)} >/dev/null 2>&1";
+        // Reads until the pipe from this process closes: at StopAsync, or when this process is gone however it ended. Its
+        // standard output stays the pipe to this process, so StopAsync knows it has finished when that pipe closes.
+        var watchdog = $"exec 2>/dev/null; while read -r line; do :; done; {stop}{delete}";
+        // The watchdog is started by a shell that exits at once, so it is nobody's descendant: whoever ends this process
+        // together with its whole process tree (a test runner's hang timeout, an IDE's stop button) does not end the
+        // watchdog before it has stopped the server. A background job's standard input is /dev/null unless redirected,
+        // hence the pipe is handed over on descriptor 3. In a session of its own (setsid), so a Ctrl+C on the terminal
+        // (SIGINT to the foreground group) does not end it first.
         var setsid = SetsidPaths.FirstOrDefault(File.Exists);
-        var start = new ProcessStartInfo(setsid ?? "/bin/sh") { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in (setsid is null ? new[] { "-c", script } : ["/bin/sh", "-c", script]))
+        var launcher = $"exec 3<&0; {(setsid is null ? "" : ShellQuote(setsid) + " ")}/bin/sh -c \"$1\" hourglass-watchdog <&3 3<&- &";
+        var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in new[] { "-c", launcher, "hourglass-watchdog-launcher", watchdog })
         {
             start.ArgumentList.Add(argument);
         }
@@ -237,6 +243,8 @@ internal sealed class NativeServer
             {
                 watchdog.StandardInput.Close();
                 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+                // The detached watchdog holds the output pipe until it has stopped the server and deleted its folder.
+                await watchdog.StandardOutput.ReadToEndAsync(timeout.Token).ConfigureAwait(false);
                 await watchdog.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException)
