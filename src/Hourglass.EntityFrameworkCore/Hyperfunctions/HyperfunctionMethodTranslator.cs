@@ -17,6 +17,7 @@ internal sealed class HyperfunctionMethodTranslator(ISqlExpressionFactory sql, I
     : IMethodCallTranslator
 {
     private readonly PortableTimeBucket _portable = new(new PortableSql(sql, typeMappings));
+    private readonly PortableUuid _portableUuid = new(new PortableSql(sql, typeMappings), typeMappings);
 
     private const string TimestampWithTimeZone = "timestamp with time zone";
 
@@ -41,6 +42,10 @@ internal sealed class HyperfunctionMethodTranslator(ISqlExpressionFactory sql, I
             nameof(TimescaleDbFunctionsExtensions.TimeBucketGapfill) => TimeBucket("time_bucket_gapfill", call),
             nameof(TimescaleDbFunctionsExtensions.Locf) => GapValue("locf", call),
             nameof(TimescaleDbFunctionsExtensions.Interpolate) => GapValue("interpolate", call),
+            nameof(TimescaleDbFunctionsExtensions.UuidTimestamp) => UuidFunction("uuid_timestamp", call),
+            nameof(TimescaleDbFunctionsExtensions.UuidTimestampMicros) => UuidFunction("uuid_timestamp_micros", call),
+            nameof(TimescaleDbFunctionsExtensions.UuidVersion) => UuidFunction("uuid_version", call),
+            nameof(TimescaleDbFunctionsExtensions.ToUuidV7Boundary) => UuidFunction("to_uuidv7_boundary", call),
             _ => null,
         };
     }
@@ -111,6 +116,33 @@ internal sealed class HyperfunctionMethodTranslator(ISqlExpressionFactory sql, I
 
         positional.AddRange(new[] { start, finish }.OfType<SqlExpression>());
         return Function(function, positional, named, call.Method.ReturnType, resultMapping, propagatingArguments: 2);
+    }
+
+    // TimescaleDB 2.22+'s UUIDv7 functions; without TimescaleDB the same values from the UUID's bytes (PortableUuid).
+    private SqlExpression UuidFunction(string function, Call call)
+    {
+        var argument = call["uuid"] ?? call["timestamp"]!;
+        argument = function == "to_uuidv7_boundary"
+            ? sql.ApplyTypeMapping(argument, argument.TypeMapping ?? typeMappings.FindMapping(argument.Type, TimestampWithTimeZone))
+            : sql.ApplyTypeMapping(argument, argument.TypeMapping ?? typeMappings.FindMapping(typeof(Guid)));
+        var resultMapping = function switch
+        {
+            "uuid_version" => typeMappings.FindMapping(typeof(int)),
+            "to_uuidv7_boundary" => typeMappings.FindMapping(typeof(Guid)),
+            _ => typeMappings.FindMapping(typeof(DateTime), TimestampWithTimeZone),
+        };
+        if (!edition.HasTimescale)
+        {
+            return function switch
+            {
+                "uuid_timestamp" => _portableUuid.Timestamp(argument, micros: false),
+                "uuid_timestamp_micros" => _portableUuid.Timestamp(argument, micros: true),
+                "uuid_version" => _portableUuid.Version(argument),
+                _ => _portableUuid.Boundary(argument),
+            };
+        }
+
+        return sql.Function(function, [argument], nullable: true, [true], call.Method.ReturnType, resultMapping);
     }
 
     private SqlExpression GapValue(string function, Call call)

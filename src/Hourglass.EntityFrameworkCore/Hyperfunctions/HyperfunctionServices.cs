@@ -27,6 +27,9 @@ internal sealed class HyperfunctionServices : ITimescaleFeature
         services.TryAddEnumerable(ServiceDescriptor.Scoped<IAggregateMethodCallTranslatorPlugin, HyperfunctionAggregateTranslatorPlugin>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IInterceptor, MissingTimescaleInterceptor>());
 
+        // A hyperfunction whose arguments are all known in C# (e.g. ToUuidV7Boundary(since)) stays in the SQL: it has no C# body.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IEvaluatableExpressionFilterPlugin, HyperfunctionEvaluatableExpressionFilterPlugin>());
+
         // Without TimescaleDB (under Degrade) hyperfunctions become plain PostgreSQL: which server a query is for is part of its cache key.
         services.TryAddScoped<QueryEditionResolver>();
         ServiceDecoration.Decorate<ICompiledQueryCacheKeyGenerator, HyperfunctionCacheKeyGenerator>(services);
@@ -50,4 +53,15 @@ internal sealed class HyperfunctionAggregateTranslatorPlugin(ISqlExpressionFacto
 {
     // UseTimescale extends the Npgsql provider, whose factory renders aggregate FILTER clauses.
     public IEnumerable<IAggregateMethodCallTranslator> Translators { get; } = [new HyperfunctionAggregateTranslator((NpgsqlSqlExpressionFactory)sql, typeMappings, edition), new OrderedSetAggregateTranslator(sql, typeMappings)];
+}
+
+/// <summary>
+/// Keeps <c>EF.Functions</c> hyperfunction calls out of EF's client-side evaluation of parameters: they only exist in SQL,
+/// so a call whose arguments are all C# values (<c>EF.Functions.ToUuidV7Boundary(since)</c>) is translated, not run.
+/// </summary>
+internal sealed class HyperfunctionEvaluatableExpressionFilterPlugin : IEvaluatableExpressionFilterPlugin
+{
+    public bool IsEvaluatableExpression(System.Linq.Expressions.Expression expression)
+        => expression is not System.Linq.Expressions.MethodCallExpression { Method.DeclaringType: { } type }
+            || (type != typeof(Microsoft.EntityFrameworkCore.TimescaleDbFunctionsExtensions) && !type.IsDefined(typeof(HyperfunctionsAttribute), inherit: false));
 }

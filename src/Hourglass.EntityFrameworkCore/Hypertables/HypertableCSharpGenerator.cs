@@ -20,14 +20,16 @@ internal sealed class HypertableCSharpGenerator : ITimescaleOperationCSharpGener
                 ("chunkInterval", o.ChunkInterval is null ? null : code.Literal(o.ChunkInterval)),
                 ("createDefaultIndexes", o.CreateDefaultIndexes ? null : "false"),
                 ("migrateData", o.MigrateData ? "true" : null),
-                ("integerNowFunction", o.IntegerNowFunction is null ? null : code.Literal(o.IntegerNowFunction))),
+                ("integerNowFunction", o.IntegerNowFunction is null ? null : code.Literal(o.IntegerNowFunction)),
+                ("uuidV7", o.UuidV7 ? "true" : null)),
             AddHypertableDimensionOperation o => Call(
                 "AddHypertableDimension",
                 ("table", code.Literal(o.Table)),
                 ("schema", o.Schema is null ? null : code.Literal(o.Schema)),
                 ("column", code.Literal(o.Column)),
                 ("numberOfPartitions", o.NumberOfPartitions is { } n ? code.Literal(n) : null),
-                ("interval", o.Interval is null ? null : code.Literal(o.Interval))),
+                ("interval", o.Interval is null ? null : code.Literal(o.Interval)),
+                ("uuidV7", o.UuidV7 ? "true" : null)),
             SetHypertableChunkIntervalOperation o => Call(
                 "SetHypertableChunkInterval",
                 ("table", code.Literal(o.Table)),

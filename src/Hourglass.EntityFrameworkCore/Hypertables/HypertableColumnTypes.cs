@@ -5,16 +5,17 @@ using Microsoft.EntityFrameworkCore.Storage;
 namespace Hourglass.EntityFrameworkCore.Hypertables;
 
 /// <summary>
-/// Which columns can partition a hypertable by range: those stored as a timestamp, a date or an integer. The store type decides
+/// Which columns can partition a hypertable by range: those stored as a timestamp, a date, an integer or a <c>uuid</c> (a
+/// UUIDv7, partitioned by its timestamp, TimescaleDB 2.22+). The store type decides
 /// (so NodaTime, value converters and any other type plugin work without being named here); the CLR type is the fallback
 /// while the model has no type mappings yet.
 /// </summary>
 internal static class HypertableColumnTypes
 {
     public const string SupportedList =
-        "DateTime, DateTimeOffset, DateOnly, NodaTime Instant/LocalDateTime/LocalDate, short, int or long";
+        "DateTime, DateTimeOffset, DateOnly, NodaTime Instant/LocalDateTime/LocalDate, short, int, long, or Guid (UUIDv7, TimescaleDB 2.22+)";
 
-    private enum Kind { Unsupported, Time, Integer }
+    private enum Kind { Unsupported, Time, Integer, Uuid }
 
     /// <summary>
     /// The type the column stores: the provider type of a value converter (or of <c>HasConversion&lt;T&gt;()</c>), else the
@@ -32,6 +33,23 @@ internal static class HypertableColumnTypes
     /// </summary>
     public static bool IsInteger(IReadOnlyProperty property, IRelationalTypeMappingSource? typeMappings = null)
         => Classify(property, typeMappings) == Kind.Integer;
+
+    /// <summary>
+    /// Whether the column stores a <c>uuid</c>: TimescaleDB 2.22+ partitions it by the timestamp of UUIDv7 values, with time
+    /// intervals, as it does a time column.
+    /// </summary>
+    public static bool IsUuid(IReadOnlyProperty property, IRelationalTypeMappingSource? typeMappings = null)
+        => Classify(property, typeMappings) == Kind.Uuid;
+
+    /// <summary>Whether the hypertable of <paramref name="table"/> in <paramref name="model"/> (a migration's target model) is partitioned by a UUIDv7 column.</summary>
+    public static bool PartitionsByUuid(IModel? model, string? schema, string table)
+    {
+        var entityType = model?.GetRelationalModel().FindTable(table, schema)?.EntityTypeMappings
+            .Select(m => m.TypeBase).OfType<IEntityType>().FirstOrDefault(e => HypertableDefinition.Find(e) is not null);
+        return entityType is not null
+            && entityType.FindProperty(HypertableDefinition.Find(entityType)!.TimeProperty) is { } time
+            && IsUuid(time);
+    }
 
     /// <summary>Whether the column can partition a hypertable by range.</summary>
     public static bool IsSupported(IReadOnlyProperty property, IRelationalTypeMappingSource? typeMappings = null)
@@ -58,6 +76,7 @@ internal static class HypertableColumnTypes
         {
             "timestamp with time zone" or "timestamptz" or "timestamp without time zone" or "timestamp" or "date" => Kind.Time,
             "smallint" or "integer" or "int" or "bigint" or "int2" or "int4" or "int8" => Kind.Integer,
+            "uuid" => Kind.Uuid,
             _ => Kind.Unsupported,
         };
     }
@@ -65,5 +84,6 @@ internal static class HypertableColumnTypes
     private static Kind ClassifyClrType(Type type) =>
         type == typeof(int) || type == typeof(long) || type == typeof(short) ? Kind.Integer
         : type == typeof(DateTime) || type == typeof(DateTimeOffset) || type == typeof(DateOnly) ? Kind.Time
+        : type == typeof(Guid) ? Kind.Uuid
         : Kind.Unsupported;
 }

@@ -17,6 +17,7 @@ public static class HypertableMigrationBuilderExtensions
     /// <param name="createDefaultIndexes">Whether TimescaleDB creates its default indexes.</param>
     /// <param name="migrateData">Whether existing rows move into chunks.</param>
     /// <param name="integerNowFunction">The integer-now function of an integer time column.</param>
+    /// <param name="uuidV7">Whether the time column is a <c>uuid</c> of UUIDv7 keys, partitioned by their timestamp (TimescaleDB 2.22+).</param>
     public static OperationBuilder<CreateHypertableOperation> CreateHypertable(
         this MigrationBuilder migrationBuilder,
         string name,
@@ -25,7 +26,8 @@ public static class HypertableMigrationBuilderExtensions
         string? chunkInterval = null,
         bool createDefaultIndexes = true,
         bool migrateData = false,
-        string? integerNowFunction = null)
+        string? integerNowFunction = null,
+        bool uuidV7 = false)
         => Add(migrationBuilder, new CreateHypertableOperation
         {
             Table = name,
@@ -35,6 +37,7 @@ public static class HypertableMigrationBuilderExtensions
             CreateDefaultIndexes = createDefaultIndexes,
             MigrateData = migrateData,
             IntegerNowFunction = integerNowFunction,
+            UuidV7 = uuidV7,
         });
 
     /// <summary>Adds a hash dimension (give <paramref name="numberOfPartitions"/>) or a range dimension (give <paramref name="interval"/> or neither).</summary>
@@ -44,13 +47,15 @@ public static class HypertableMigrationBuilderExtensions
     /// <param name="schema">The table's schema.</param>
     /// <param name="numberOfPartitions">Hash partitions, for a hash dimension.</param>
     /// <param name="interval">The range interval, for a range dimension.</param>
+    /// <param name="uuidV7">Whether the column is a <c>uuid</c> of UUIDv7 keys, partitioned by their timestamp (TimescaleDB 2.22+).</param>
     public static OperationBuilder<AddHypertableDimensionOperation> AddHypertableDimension(
         this MigrationBuilder migrationBuilder,
         string table,
         string column,
         string? schema = null,
         int? numberOfPartitions = null,
-        string? interval = null)
+        string? interval = null,
+        bool uuidV7 = false)
         => Add(migrationBuilder, new AddHypertableDimensionOperation
         {
             Table = table,
@@ -58,6 +63,7 @@ public static class HypertableMigrationBuilderExtensions
             Column = column,
             NumberOfPartitions = numberOfPartitions,
             Interval = interval,
+            UuidV7 = uuidV7,
         });
 
     /// <summary>Changes the chunk interval of new chunks.</summary>

@@ -68,6 +68,7 @@ internal sealed class HypertableModelDiffer : ITimescaleModelDiffer
             var newDimensions = wanted.Dimensions.ToDictionary(d => d.Column);
             var rebuild = Renamed(existing.TimeColumn) != wanted.TimeColumn
                 || existing.IsIntegerTime != wanted.IsIntegerTime
+                || existing.IsUuidTime != wanted.IsUuidTime
                 || oldDimensions.Any(d => !newDimensions.TryGetValue(d.Key, out var kept) || kept.IsHash != d.Value.IsHash);
             if (rebuild)
             {
@@ -151,6 +152,7 @@ internal sealed class HypertableModelDiffer : ITimescaleModelDiffer
             CreateDefaultIndexes = hypertable.CreateDefaultIndexes,
             MigrateData = migrateData,
             IntegerNowFunction = hypertable.IntegerNowFunction,
+            UuidV7 = hypertable.IsUuidTime,
         });
         after.AddRange(hypertable.Dimensions.Select(d => Dimension(hypertable, d)));
     }
@@ -163,11 +165,12 @@ internal sealed class HypertableModelDiffer : ITimescaleModelDiffer
             Column = dimension.Column,
             NumberOfPartitions = dimension.Partitions,
             Interval = dimension.Interval?.ToString(),
+            UuidV7 = dimension.IsUuid,
         };
 }
 
 /// <summary>A dimension by column name.</summary>
-internal sealed record ResolvedDimension(string Column, int? Partitions, TimescaleInterval? Interval, bool IsInteger)
+internal sealed record ResolvedDimension(string Column, int? Partitions, TimescaleInterval? Interval, bool IsInteger, bool IsUuid = false)
 {
     public bool IsHash => Partitions is not null;
 
@@ -185,7 +188,8 @@ internal sealed record ResolvedHypertable(
     IReadOnlyList<ResolvedDimension> Dimensions,
     bool CreateDefaultIndexes,
     bool MigrateData,
-    string? IntegerNowFunction)
+    string? IntegerNowFunction,
+    bool IsUuidTime = false)
 {
     public TimescaleInterval? EffectiveInterval => ChunkInterval ?? (IsIntegerTime ? null : TimescaleInterval.DefaultChunkInterval);
 
@@ -219,7 +223,7 @@ internal sealed record ResolvedHypertable(
                     var property = entityType.FindProperty(dimension.Property);
                     if (property?.GetColumnName(storeObject) is { } column)
                     {
-                        dimensions.Add(new ResolvedDimension(column, dimension.Partitions, dimension.Interval, HypertableColumnTypes.IsInteger(property)));
+                        dimensions.Add(new ResolvedDimension(column, dimension.Partitions, dimension.Interval, HypertableColumnTypes.IsInteger(property), !dimension.IsHash && HypertableColumnTypes.IsUuid(property)));
                     }
                 }
 
@@ -232,7 +236,8 @@ internal sealed record ResolvedHypertable(
                     dimensions,
                     definition.CreateDefaultIndexes,
                     definition.MigrateData,
-                    definition.IntegerNowFunction);
+                    definition.IntegerNowFunction,
+                    HypertableColumnTypes.IsUuid(timeProperty));
                 break;
             }
         }

@@ -80,6 +80,10 @@ internal static class HypertableModelErrors
                 throw Error(entityType, name, $"the integer time column needs an integer chunk interval, not {definition.ChunkInterval?.ToString() ?? "none"}", "call WithChunkInterval(n) with the number of time units per chunk, e.g. WithChunkInterval(86_400_000) for milliseconds");
             }
         }
+        else if (definition.ChunkInterval is { IsInteger: true } && HypertableColumnTypes.IsUuid(property, typeMappings))
+        {
+            throw Error(entityType, name, $"the chunk interval {definition.ChunkInterval} is a number, but a UUIDv7 column is partitioned by the timestamp in its first 48 bits, so its chunks need a time interval", $"give a time interval, e.g. IsHypertable(x => x.{name}).WithChunkInterval(TimeSpan.FromDays(1)) or \"1 day\"");
+        }
         else if (definition.ChunkInterval is { IsInteger: true })
         {
             throw Error(entityType, name, $"the chunk interval {definition.ChunkInterval} is a number but the time column is {type.Name}", "give a time interval such as TimeSpan.FromDays(1) or \"1 day\"");
@@ -116,6 +120,11 @@ internal static class HypertableModelErrors
             if (!HypertableColumnTypes.IsSupported(property, typeMappings))
             {
                 throw Error(entityType, dimension.Property, $"a range dimension cannot use the type {type.Name}", $"use {HypertableColumnTypes.SupportedList}, or PartitionByHash");
+            }
+
+            if (dimension.Interval is { IsInteger: true } && HypertableColumnTypes.IsUuid(property, typeMappings))
+            {
+                throw Error(entityType, dimension.Property, $"the range interval {dimension.Interval} is a number, but a UUIDv7 column is partitioned by the timestamp in its first 48 bits", $"give a time interval, e.g. PartitionByRange(x => x.{dimension.Property}, TimeSpan.FromDays(1))");
             }
 
             if (dimension.Interval is { } range && HypertableColumnTypes.IsInteger(property, typeMappings) != range.IsInteger)

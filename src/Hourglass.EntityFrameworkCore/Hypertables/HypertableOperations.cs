@@ -20,6 +20,12 @@ public sealed class CreateHypertableOperation : TimescaleMigrationOperation
     /// <summary>The integer-now function of an integer time column, if any.</summary>
     public string? IntegerNowFunction { get; set; }
 
+    /// <summary>
+    /// Whether the time column is a <c>uuid</c> holding UUIDv7 keys, partitioned by their timestamp (TimescaleDB 2.22+; older
+    /// servers: an error under Strict, a plain table and a <c>FeatureSkipped</c> warning under Degrade).
+    /// </summary>
+    public bool UuidV7 { get; set; }
+
     /// <inheritdoc />
     public override string Describe() => $"hypertable {DisplayTable} (time column \"{TimeColumn}\")";
 }
@@ -35,6 +41,9 @@ public sealed class AddHypertableDimensionOperation : TimescaleMigrationOperatio
 
     /// <summary>The range interval (canonical text or digits); null for the default or for a hash dimension.</summary>
     public string? Interval { get; set; }
+
+    /// <summary>Whether the column is a <c>uuid</c> holding UUIDv7 keys, partitioned by their timestamp (TimescaleDB 2.22+).</summary>
+    public bool UuidV7 { get; set; }
 
     /// <inheritdoc />
     public override string Describe() => $"{(NumberOfPartitions is null ? "range" : "hash")} dimension \"{Column}\" of hypertable {DisplayTable}";

@@ -10,10 +10,17 @@ namespace Hourglass.EntityFrameworkCore.Hypertables;
 /// SQL for hypertable operations: the TimescaleDB 2.13+ API (<c>by_range</c>, <c>by_hash</c>,
 /// <c>set_partitioning_interval</c>), and the older positional forms only for servers older than 2.13.
 /// </summary>
-internal sealed class HypertableSqlGenerator : ITimescaleOperationSqlGenerator
+internal sealed class HypertableSqlGenerator(TimescaleServerDetector detector, TimescaleDiagnostics diagnostics) : ITimescaleOperationSqlGenerator
 {
     public bool TryGenerate(MigrationOperation operation, IModel? model, TimescaleSqlContext context, MigrationCommandListBuilder builder)
     {
+        if (operation is CreateHypertableOperation { UuidV7: true } or AddHypertableDimensionOperation { UuidV7: true }
+            && !UuidPartitioning.SupportedOn(context.Target.Version))
+        {
+            SkipUuidPartitioning((TimescaleMigrationOperation)operation, context);
+            return true;
+        }
+
         switch (operation)
         {
             case CreateHypertableOperation create:
@@ -21,6 +28,9 @@ internal sealed class HypertableSqlGenerator : ITimescaleOperationSqlGenerator
                 return true;
             case AddHypertableDimensionOperation dimension:
                 Generate(dimension, context, builder);
+                return true;
+            case SetHypertableChunkIntervalOperation interval when interval.Column is not null && context.ColumnsNotPartitioned.Contains((interval.Schema, interval.Table, interval.Column)):
+                diagnostics.FeatureSkippedForVersion(interval.Describe(), UuidPartitioning.Since.ToString(2));
                 return true;
             case SetHypertableChunkIntervalOperation interval:
                 Generate(interval, context, builder);
@@ -36,6 +46,29 @@ internal sealed class HypertableSqlGenerator : ITimescaleOperationSqlGenerator
                 return true;
             default:
                 return false;
+        }
+    }
+
+    // Before 2.22 TimescaleDB cannot partition by a uuid column. Strict refuses; Degrade leaves the table plain (and every
+    // later TimescaleDB operation on it skipped) or the hypertable without that dimension, with a warning naming 2.22.
+    private void SkipUuidPartitioning(TimescaleMigrationOperation operation, TimescaleSqlContext context)
+    {
+        var since = UuidPartitioning.Since.ToString(2);
+        if (detector.MissingBehavior == TimescaleMissingBehavior.Strict)
+        {
+            throw new InvalidOperationException(
+                $"The migration has {operation.Describe()} partitioned by a UUIDv7 column, which TimescaleDB has from {since} on; this server is {context.Target.Version}. Nothing was changed. "
+                + $"Fix: upgrade TimescaleDB to {since} or later, partition by a time column instead, or use TimescaleMissingBehavior.Degrade to keep a plain table.");
+        }
+
+        diagnostics.FeatureSkippedForVersion(operation.Describe() + " partitioned by a UUIDv7 column", since);
+        if (operation is CreateHypertableOperation)
+        {
+            context.TablesLeftPlain[(operation.Schema, operation.Table)] = UuidPartitioning.Since;
+        }
+        else if (operation is AddHypertableDimensionOperation dimension)
+        {
+            context.ColumnsNotPartitioned.Add((operation.Schema, operation.Table, dimension.Column));
         }
     }
 

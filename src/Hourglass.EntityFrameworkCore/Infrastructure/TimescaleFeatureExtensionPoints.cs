@@ -33,6 +33,16 @@ internal sealed record TimescaleSqlContext(
 
     /// <summary>A SQL string literal.</summary>
     public static string Literal(string value) => "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
+
+    /// <summary>
+    /// Tables that stay plain in this migration because their hypertable needs a newer TimescaleDB (Degrade), with the
+    /// version needed: every later TimescaleDB operation on them is skipped with the same warning instead of failing on a
+    /// table that is not a hypertable.
+    /// </summary>
+    public Dictionary<(string? Schema, string Table), Version> TablesLeftPlain { get; } = [];
+
+    /// <summary>Range dimensions left out of this migration because they need a newer TimescaleDB (Degrade).</summary>
+    public HashSet<(string? Schema, string Table, string Column)> ColumnsNotPartitioned { get; } = [];
 }
 
 /// <summary>Turns a feature's migration operations into SQL. Each TimescaleDB feature registers one.</summary>

@@ -70,6 +70,12 @@ internal sealed class TimescaleMigrationsSqlGenerator(
                 continue;   // the server does in place what this operation does on older versions
             }
 
+            if (context.TablesLeftPlain.TryGetValue((timescale.Schema, timescale.Table), out var needed))
+            {
+                diagnostics.FeatureSkippedForVersion(timescale.Describe(), needed.ToString(2));
+                continue;
+            }
+
             if (run.Count > 0)
             {
                 commands.AddRange(Inner.Generate(run, model, options));

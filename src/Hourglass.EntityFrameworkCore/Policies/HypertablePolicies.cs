@@ -98,6 +98,14 @@ internal sealed class HypertablePolicySqlGenerator(TimescaleServerDetector detec
                     return true;
                 }
 
+                // By age on a UUIDv7 key, TimescaleDB's columnstore and retention policies work from 2.25 on.
+                if (!policy.ByCreationTime && kind.Policy is JobKind.Columnstore or JobKind.Retention
+                    && Hypertables.HypertableColumnTypes.PartitionsByUuid(model, add.Schema, add.Table)
+                    && !Supported(context.Target, UuidPartitioning.PoliciesSince, add.Describe() + " on a hypertable partitioned by a UUIDv7 column", "declare it by creation time instead (WithColumnstorePolicyByCreationTime / WithRetentionPolicyByCreationTime)"))
+                {
+                    return true;
+                }
+
                 var argument = policy.ByCreationTime
                     ? $"{functions.CreatedBeforeName} => {TimescaleInterval.Parse(policy.Argument).ToSql()}"
                     : kind.ArgumentIsInterval ? TimescaleInterval.Parse(add.Argument).ToSql() : TimescaleSqlContext.Literal(add.Argument);

@@ -126,7 +126,7 @@ public sealed partial class TimescaleClient
                 p.Add(new NpgsqlParameter("schema", NpgsqlDbType.Text) { Value = (object?)only?.Schema ?? DBNull.Value });
                 p.Add(new NpgsqlParameter("name", NpgsqlDbType.Text) { Value = (object?)only?.Name ?? DBNull.Value });
             },
-            r => (Key: (r.GetString(0), r.GetString(1)), Dimension: new Dimension(
+            r => (Key: (r.GetString(0), r.GetString(1)), Dimension: UuidIntervalAsTime(new Dimension(
                 r.GetInt32(2),
                 r.GetString(3),
                 r.GetString(4),
@@ -135,7 +135,14 @@ public sealed partial class TimescaleClient
                 r.Interval(6),
                 r.Long(7),
                 r.Int(8),
-                r.Text(9))),
+                r.Text(9)))),
             cancellationToken).ConfigureAwait(false))
         .ToLookup(x => x.Key, x => x.Dimension);
+
+    // A UUIDv7 dimension's chunks are time ranges, but the dimensions view of the first releases with them (2.22, 2.23)
+    // shows the interval as integer_interval, in microseconds; later ones show time_interval. Read both as the time interval.
+    private static Dimension UuidIntervalAsTime(Dimension dimension)
+        => dimension.IsUuid() && dimension.Interval is null && dimension.IntegerInterval is { } microseconds
+            ? dimension with { Interval = TimeSpan.FromMicroseconds(microseconds), IntegerInterval = null }
+            : dimension;
 }
