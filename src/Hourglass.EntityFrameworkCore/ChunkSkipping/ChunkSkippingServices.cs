@@ -139,7 +139,7 @@ internal sealed class ChunkSkippingModelDiffer : ITimescaleModelDiffer
 /// for the migration's transaction (TimescaleDB refuses both calls while it is off). Before 2.16: refused under Strict,
 /// skipped with a warning naming 2.16 under Degrade.
 /// </summary>
-internal sealed class ChunkSkippingSqlGenerator(TimescaleServerDetector detector, TimescaleDiagnostics diagnostics) : ITimescaleOperationSqlGenerator
+internal sealed class ChunkSkippingSqlGenerator(TimescaleVersionGate gate) : ITimescaleOperationSqlGenerator
 {
     public bool TryGenerate(MigrationOperation operation, IModel? model, TimescaleSqlContext context, MigrationCommandListBuilder builder)
     {
@@ -149,16 +149,8 @@ internal sealed class ChunkSkippingSqlGenerator(TimescaleServerDetector detector
         }
 
         var timescale = (TimescaleMigrationOperation)operation;
-        if (context.Target.Version is { } version && version < ChunkSkippingColumn.Since)
+        if (!gate.Allows(context.Target.Version, ChunkSkippingColumn.Since, timescale.Describe(), "remove WithChunkSkipping(...)"))
         {
-            if (detector.MissingBehavior == TimescaleMissingBehavior.Strict)
-            {
-                throw new InvalidOperationException(
-                    $"The migration has {timescale.Describe()}, which TimescaleDB has from {ChunkSkippingColumn.Since.ToString(2)} on; this server is {version}. Nothing was changed. "
-                    + $"Fix: upgrade TimescaleDB to {ChunkSkippingColumn.Since.ToString(2)} or later, remove WithChunkSkipping(...), or use TimescaleMissingBehavior.Degrade to skip it.");
-            }
-
-            diagnostics.FeatureSkippedForVersion(timescale.Describe(), ChunkSkippingColumn.Since.ToString(2));
             return true;
         }
 

@@ -9,7 +9,7 @@ namespace Hourglass.EntityFrameworkCore.Columnstore;
 /// SQL for columnstore operations: the TimescaleDB 2.18+ names (<c>enable_columnstore</c>, <c>segmentby</c>,
 /// <c>orderby</c>, <c>add_columnstore_policy</c>, <c>convert_to_rowstore</c>), the compression names before 2.18.
 /// </summary>
-internal sealed class ColumnstoreSqlGenerator(TimescaleServerDetector detector, TimescaleDiagnostics diagnostics) : ITimescaleOperationSqlGenerator
+internal sealed class ColumnstoreSqlGenerator(TimescaleVersionGate gate) : ITimescaleOperationSqlGenerator
 {
     /// <summary>The version that renamed compression to columnstore.</summary>
     public static readonly Version ColumnstoreApi = new(2, 18);
@@ -106,8 +106,8 @@ internal sealed class ColumnstoreSqlGenerator(TimescaleServerDetector detector, 
         if (set.SparseIndexes is not null)
         {
             var indexes = SparseIndex.Parse(set.SparseIndexes, out var error) ?? throw new InvalidOperationException($"The sparse indexes of {set.Describe()} are invalid: {error}.");
-            var supported = indexes.Where(i => Supported($"the sparse index {i}", i.MinimumVersion, set, version)).ToList();
-            if (indexes.Count == 0 ? Supported("turning the automatic sparse indexes off (sparse_index = '')", SparseIndex.SparseIndexVersion, set, version) : supported.Count > 0)
+            var supported = indexes.Where(i => Supported($"sparse index {i}", i.MinimumVersion, set, version)).ToList();
+            if (indexes.Count == 0 ? Supported("option sparse_index = '' (automatic sparse indexes off)", SparseIndex.SparseIndexVersion, set, version) : supported.Count > 0)
             {
                 options.Add($"timescaledb.sparse_index = {TimescaleSqlContext.Literal(string.Join(", ", supported.Select(i => i.ToSql(c => context.Sql.DelimitIdentifier(c)))))}");
             }
@@ -132,22 +132,7 @@ internal sealed class ColumnstoreSqlGenerator(TimescaleServerDetector detector, 
     }
 
     private bool Supported(string option, Version since, SetColumnstoreOperation set, Version? version)
-    {
-        if (version is null || version >= since)
-        {
-            return true;
-        }
-
-        if (detector.MissingBehavior == TimescaleMissingBehavior.Strict)
-        {
-            throw new InvalidOperationException(
-                $"The {set.Describe()} have {option}, which TimescaleDB has from {since.ToString(2)} on; this server is {version}. Nothing was changed. "
-                + $"Fix: upgrade TimescaleDB to {since.ToString(2)} or later, remove it from WithColumnstore(...), or use TimescaleMissingBehavior.Degrade to skip it.");
-        }
-
-        diagnostics.FeatureSkippedForVersion($"{option} in the {set.Describe()}", since.ToString(2));
-        return false;
-    }
+        => gate.Allows(version, since, $"{option} in the {set.Describe()}", "remove it from WithColumnstore(...)");
 
     // Before 2.14 TimescaleDB rejects new settings while any chunk is compressed, with an error that does not say what
     // to do; stop first with one that does.

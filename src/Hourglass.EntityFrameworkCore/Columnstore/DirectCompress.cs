@@ -83,7 +83,7 @@ namespace Hourglass.EntityFrameworkCore.Columnstore
     }
 
     /// <summary>The SQL, version-gated: before 2.29 refused under Strict, skipped with a warning naming 2.29 under Degrade.</summary>
-    internal sealed class DirectCompressSqlGenerator(TimescaleServerDetector detector, TimescaleDiagnostics diagnostics) : ITimescaleOperationSqlGenerator
+    internal sealed class DirectCompressSqlGenerator(TimescaleVersionGate gate) : ITimescaleOperationSqlGenerator
     {
         public bool TryGenerate(MigrationOperation operation, IModel? model, TimescaleSqlContext context, MigrationCommandListBuilder builder)
         {
@@ -92,17 +92,9 @@ namespace Hourglass.EntityFrameworkCore.Columnstore
                 return false;
             }
 
-            if (context.Target.Version is { } version && version < DirectCompressHypertable.Since)
+            // Before 2.29 TimescaleDB has only the session settings timescaledb.enable_direct_compress_copy/_insert.
+            if (!gate.Allows(context.Target.Version, DirectCompressHypertable.Since, set.Describe(), "remove DirectCompress() from WithColumnstore(...)"))
             {
-                var needed = DirectCompressHypertable.Since.ToString(2);
-                if (detector.MissingBehavior == TimescaleMissingBehavior.Strict)
-                {
-                    throw new InvalidOperationException(
-                        $"The migration has {set.Describe()}, a table option TimescaleDB has from {needed} on; this server is {version} (which has only the session settings timescaledb.enable_direct_compress_copy/_insert). Nothing was changed. "
-                        + $"Fix: upgrade TimescaleDB to {needed} or later, remove DirectCompress() from WithColumnstore(...), or use TimescaleMissingBehavior.Degrade to skip it.");
-                }
-
-                diagnostics.FeatureSkippedForVersion(set.Describe(), needed);
                 return true;
             }
 

@@ -17,7 +17,7 @@ namespace Hourglass.EntityFrameworkCore.ContinuousAggregates;
 /// (On the Apache-licensed edition every operation here is skipped or refused before SQL is generated: they all
 /// require community features.)
 /// </summary>
-internal sealed class ContinuousAggregateSqlGenerator(PendingRefreshes pendingRefreshes, TimescaleServerDetector detector, TimescaleDiagnostics diagnostics) : ITimescaleOperationSqlGenerator
+internal sealed class ContinuousAggregateSqlGenerator(PendingRefreshes pendingRefreshes, TimescaleDiagnostics diagnostics, TimescaleVersionGate gate) : ITimescaleOperationSqlGenerator
 {
     public bool TryGenerate(MigrationOperation operation, IModel? model, TimescaleSqlContext context, MigrationCommandListBuilder builder)
     {
@@ -233,20 +233,10 @@ internal sealed class ContinuousAggregateSqlGenerator(PendingRefreshes pendingRe
     {
         foreach (var (key, value, since) in options.Settings())
         {
-            if (target.Version is not { } version || version >= since)
+            if (gate.Allows(target.Version, since, $"option {key} = {value} of the {owner}", "remove the option from WithRefreshOptions(...)"))
             {
                 yield return (key, value);
-                continue;
             }
-
-            if (detector.MissingBehavior == TimescaleMissingBehavior.Strict)
-            {
-                throw new InvalidOperationException(
-                    $"The {owner} sets {key}, which TimescaleDB has from {since.ToString(2)} on; this server is {version}. Nothing was changed. "
-                    + $"Fix: upgrade TimescaleDB to {since.ToString(2)} or later, remove the option from WithRefreshOptions(...), or use TimescaleMissingBehavior.Degrade to skip it.");
-            }
-
-            diagnostics.FeatureSkippedForVersion($"{key} = {value} of the {owner}", since.ToString(2));
         }
     }
 

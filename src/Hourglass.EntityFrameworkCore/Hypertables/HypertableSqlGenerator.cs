@@ -10,7 +10,7 @@ namespace Hourglass.EntityFrameworkCore.Hypertables;
 /// SQL for hypertable operations: the TimescaleDB 2.13+ API (<c>by_range</c>, <c>by_hash</c>,
 /// <c>set_partitioning_interval</c>), and the older positional forms only for servers older than 2.13.
 /// </summary>
-internal sealed class HypertableSqlGenerator(TimescaleServerDetector detector, TimescaleDiagnostics diagnostics) : ITimescaleOperationSqlGenerator
+internal sealed class HypertableSqlGenerator(TimescaleDiagnostics diagnostics, TimescaleVersionGate gate) : ITimescaleOperationSqlGenerator
 {
     public bool TryGenerate(MigrationOperation operation, IModel? model, TimescaleSqlContext context, MigrationCommandListBuilder builder)
     {
@@ -53,15 +53,11 @@ internal sealed class HypertableSqlGenerator(TimescaleServerDetector detector, T
     // later TimescaleDB operation on it skipped) or the hypertable without that dimension, with a warning naming 2.22.
     private void SkipUuidPartitioning(TimescaleMigrationOperation operation, TimescaleSqlContext context)
     {
-        var since = UuidPartitioning.Since.ToString(2);
-        if (detector.MissingBehavior == TimescaleMissingBehavior.Strict)
+        if (gate.Allows(context.Target.Version, UuidPartitioning.Since, operation.Describe() + " partitioned by a UUIDv7 column", "partition by a time column instead"))
         {
-            throw new InvalidOperationException(
-                $"The migration has {operation.Describe()} partitioned by a UUIDv7 column, which TimescaleDB has from {since} on; this server is {context.Target.Version}. Nothing was changed. "
-                + $"Fix: upgrade TimescaleDB to {since} or later, partition by a time column instead, or use TimescaleMissingBehavior.Degrade to keep a plain table.");
+            return;
         }
 
-        diagnostics.FeatureSkippedForVersion(operation.Describe() + " partitioned by a UUIDv7 column", since);
         if (operation is CreateHypertableOperation)
         {
             context.TablesLeftPlain[(operation.Schema, operation.Table)] = UuidPartitioning.Since;

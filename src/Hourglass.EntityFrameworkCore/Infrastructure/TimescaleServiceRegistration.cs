@@ -32,6 +32,7 @@ internal static class TimescaleServiceRegistration
         services.TryAddSingleton<TimescaleLoggingDefinitions>();
         services.TryAddScoped<TimescaleDiagnostics>();
         services.TryAddScoped<TimescaleServerDetector>();
+        services.TryAddScoped<TimescaleVersionGate>();
         services.TryAddEnumerable(ServiceDescriptor.Scoped<IConventionSetPlugin, TimescalePluginMarkConventionSetPlugin>());
         foreach (var feature in TimescaleFeatures.All)
         {

@@ -79,7 +79,7 @@ internal sealed class HypertablePolicyDiffer(IEnumerable<HypertablePolicyKind> k
 }
 
 /// <summary>SQL for hypertable policies: the kind's add/remove call, and <c>alter_job</c> for the rest of the schedule.</summary>
-internal sealed class HypertablePolicySqlGenerator(TimescaleServerDetector detector, TimescaleDiagnostics diagnostics) : ITimescaleOperationSqlGenerator
+internal sealed class HypertablePolicySqlGenerator(TimescaleVersionGate gate) : ITimescaleOperationSqlGenerator
 {
     public bool TryGenerate(MigrationOperation operation, IModel? model, TimescaleSqlContext context, MigrationCommandListBuilder builder)
     {
@@ -93,7 +93,7 @@ internal sealed class HypertablePolicySqlGenerator(TimescaleServerDetector detec
                 var policy = add.Settings;
                 // A retention policy by creation time exists from 2.13, but fails at every run before 2.26.3: refused as missing.
                 var since = kind.Policy == JobKind.Retention ? PolicyOptions.RetentionCreatedBefore : PolicyOptions.CreatedBefore;
-                if (policy.ByCreationTime && !Supported(context.Target, since, add.Describe(), "declare the policy by age instead (after/dropAfter)"))
+                if (policy.ByCreationTime && !gate.Allows(context.Target.Version, since, add.Describe(), "declare the policy by age instead (after/dropAfter)"))
                 {
                     return true;
                 }
@@ -101,7 +101,7 @@ internal sealed class HypertablePolicySqlGenerator(TimescaleServerDetector detec
                 // By age on a UUIDv7 key, TimescaleDB's columnstore and retention policies work from 2.25 on.
                 if (!policy.ByCreationTime && kind.Policy is JobKind.Columnstore or JobKind.Retention
                     && Hypertables.HypertableColumnTypes.PartitionsByUuid(model, add.Schema, add.Table)
-                    && !Supported(context.Target, UuidPartitioning.PoliciesSince, add.Describe() + " on a hypertable partitioned by a UUIDv7 column", "declare it by creation time instead (WithColumnstorePolicyByCreationTime / WithRetentionPolicyByCreationTime)"))
+                    && !gate.Allows(context.Target.Version, UuidPartitioning.PoliciesSince, add.Describe() + " on a hypertable partitioned by a UUIDv7 column", "declare it by creation time instead (WithColumnstorePolicyByCreationTime / WithRetentionPolicyByCreationTime)"))
                 {
                     return true;
                 }
@@ -131,29 +131,6 @@ internal sealed class HypertablePolicySqlGenerator(TimescaleServerDetector detec
             default:
                 return false;
         }
-    }
-
-    /// <summary>
-    /// Whether the server has what <paramref name="what"/> needs; if not, Strict refuses the migration and Degrade leaves
-    /// it out with a warning naming the version.
-    /// </summary>
-    private bool Supported(TimescaleServerTarget target, Version since, string what, string alternative)
-    {
-        if (target.Version is not { } version || version >= since)
-        {
-            return true;
-        }
-
-        var needed = since.Build > 0 ? since.ToString(3) : since.ToString(2);
-        if (detector.MissingBehavior == TimescaleMissingBehavior.Strict)
-        {
-            throw new InvalidOperationException(
-                $"The {what} needs TimescaleDB {needed} or later; this server is {version}. Nothing was changed. "
-                + $"Fix: upgrade TimescaleDB to {needed} or later, {alternative}, or use TimescaleMissingBehavior.Degrade to skip it.");
-        }
-
-        diagnostics.FeatureSkippedForVersion(what, needed);
-        return false;
     }
 }
 

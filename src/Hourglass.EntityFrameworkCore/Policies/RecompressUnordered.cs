@@ -74,7 +74,7 @@ internal sealed class RecompressUnorderedDiffer : ITimescaleModelDiffer
 }
 
 /// <summary>SQL for <see cref="SetColumnstorePolicyRecompressUnorderedOperation"/>, version-gated (2.29).</summary>
-internal sealed class RecompressUnorderedSqlGenerator(TimescaleServerDetector detector, TimescaleDiagnostics diagnostics) : ITimescaleOperationSqlGenerator
+internal sealed class RecompressUnorderedSqlGenerator(TimescaleVersionGate gate) : ITimescaleOperationSqlGenerator
 {
     public bool TryGenerate(MigrationOperation operation, IModel? model, TimescaleSqlContext context, MigrationCommandListBuilder builder)
     {
@@ -83,17 +83,9 @@ internal sealed class RecompressUnorderedSqlGenerator(TimescaleServerDetector de
             return false;
         }
 
-        if (context.Target.Version is { } version && version < PolicyOptions.RecompressUnordered)
+        // Before 2.29 the columnstore policy ignores the option.
+        if (!gate.Allows(context.Target.Version, PolicyOptions.RecompressUnordered, set.Describe(), "remove RecompressUnordered(...) from the model"))
         {
-            var needed = PolicyOptions.RecompressUnordered.ToString(2);
-            if (detector.MissingBehavior == TimescaleMissingBehavior.Strict)
-            {
-                throw new InvalidOperationException(
-                    $"The {set.Describe()} needs TimescaleDB {needed} or later; this server is {version}, whose columnstore policy ignores the option. Nothing was changed. "
-                    + $"Fix: upgrade TimescaleDB to {needed} or later, remove RecompressUnordered(...) from the model, or use TimescaleMissingBehavior.Degrade to skip it.");
-            }
-
-            diagnostics.FeatureSkippedForVersion(set.Describe(), needed);
             return true;
         }
 
