@@ -40,6 +40,7 @@ internal sealed class ContinuousAggregateModelDiffer(ContinuousAggregateQueryCom
         var drops = new List<ResolvedContinuousAggregate>();
         var creations = new List<ResolvedContinuousAggregate>();
         var columnAdditions = new List<(ResolvedContinuousAggregate Existing, ResolvedContinuousAggregate Wanted, AddContinuousAggregateColumnsOperation Add)>();
+        var recreatedBecause = new Dictionary<ResolvedContinuousAggregate, string>();
         foreach (var (key, wanted) in targetViews)
         {
             if (!sourceViews.TryGetValue(key, out var existing))
@@ -63,6 +64,12 @@ internal sealed class ContinuousAggregateModelDiffer(ContinuousAggregateQueryCom
 
                 drops.Add(existing);
                 creations.Add(wanted);
+                var changedTable = changedTables.FirstOrDefault(t => ContinuousAggregateSql.References(existing.Definition.Sql, t));
+                recreatedBecause[existing] = queryChanged
+                    ? existing.Storage.CreateGroupIndexes != wanted.Storage.CreateGroupIndexes && ContinuousAggregateSql.Normalize(existing.Definition.Sql) == ContinuousAggregateSql.Normalize(wanted.Definition.Sql)
+                        ? "its create_group_indexes setting changed (TimescaleDB takes it only when it creates the aggregate)"
+                        : "its query changed (TimescaleDB cannot alter the query of a continuous aggregate)"
+                    : $"the table {DataRewrite.Display(null, changedTable!)} it reads changes";
             }
         }
 
@@ -80,6 +87,8 @@ internal sealed class ContinuousAggregateModelDiffer(ContinuousAggregateQueryCom
                     if (targetViews.TryGetValue(key, out var wanted))
                     {
                         creations.Add(wanted);
+                        var read = drops.First(d => d != existing && ContinuousAggregateSql.References(existing.Definition.Sql, d.View));
+                        recreatedBecause[existing] = $"the continuous aggregate {DataRewrite.Display(read.Schema, read.View)} it reads is dropped";
                     }
 
                     added = true;
@@ -174,7 +183,24 @@ internal sealed class ContinuousAggregateModelDiffer(ContinuousAggregateQueryCom
         // rebuilds, fail (or cascade the view away) while a continuous aggregate still reads the table.
         var dropsFirst = DependenciesFirst(drops);
         dropsFirst.Reverse();
-        before.InsertRange(0, dropsFirst.Select(Drop));
+        before.InsertRange(0, dropsFirst.Select(view => recreatedBecause.TryGetValue(view, out var reason) ? Recreation(view, reason, target) : Drop(view)));
+    }
+
+    /// <summary>
+    /// The drop of an aggregate that the migration creates again: its buckets are computed again from the source data,
+    /// and the ones whose source rows are gone (retention keeps raw data shorter than its aggregates) are lost.
+    /// </summary>
+    private static DropContinuousAggregateOperation Recreation(ResolvedContinuousAggregate view, string reason, IRelationalModel? target)
+    {
+        var drop = Drop(view);
+        drop.DataRewrite = new DataRewrite(
+            DataRewrite.EntityOf(target, view.View, view.Schema),
+            $"drops continuous aggregate {DataRewrite.Display(view.Schema, view.View)} and creates it again because {reason}",
+            "throws its materialized buckets away and computes them again from the source data; buckets whose source rows are "
+                + "already gone (dropped by a retention policy, or deleted) are lost for good",
+            "keep the aggregate's query and the tables it reads as they are, or declare the new query as a new aggregate under "
+                + "a new name and remove the old one once the new one holds what you need");
+        return drop;
     }
 
     /// <summary>

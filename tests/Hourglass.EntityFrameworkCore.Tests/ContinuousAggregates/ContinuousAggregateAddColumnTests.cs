@@ -221,7 +221,8 @@ public class ContinuousAggregateAddColumnTests(TimescaleDatabaseFixture fixture)
         {
             Model(withMax: false)(b);
             b.Ignore<GrowingHourly>();
-            b.Entity<RenamedHourly>(e => e.HasNoKey().IsContinuousAggregate<RenamedHourly, GrowingMetric>("grow_hourly", metrics => metrics
+            // A renamed column recreates the aggregate, a data rewrite the model allows.
+            b.Entity<RenamedHourly>(e => e.HasNoKey().AllowDataRewrite().IsContinuousAggregate<RenamedHourly, GrowingMetric>("grow_hourly", metrics => metrics
                     .GroupBy(m => new { Hour = EF.Functions.TimeBucket(TimeSpan.FromHours(1), m.Time), m.DeviceId })
                     .Select(g => new RenamedHourly { Hour = g.Key.Hour, DeviceId = g.Key.DeviceId, MeanValue = g.Average(m => m.Value), SampleCount = g.Count() }))
                 .WithRefreshPolicy(TimeSpan.FromDays(3), TimeSpan.FromHours(1), TimeSpan.FromHours(1))

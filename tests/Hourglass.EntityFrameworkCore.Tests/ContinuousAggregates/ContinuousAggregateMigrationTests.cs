@@ -163,9 +163,10 @@ public class ContinuousAggregateMigrationTests(TimescaleDatabaseFixture fixture)
     [Fact]
     public async Task Changing_the_query_recreates_the_view_and_recomputes_its_rows_and_down_goes_back()
     {
-        await using var v1 = Context(CaggModels.Model("m_query_change", "m_qc_hourly", DocsPolicy));
+        // Recreating the aggregate recomputes its buckets from the source rows: a data rewrite both models allow (Up and Down).
+        await using var v1 = Context(CaggModels.Model("m_query_change", "m_qc_hourly", c => { DocsPolicy(c); c.AllowDataRewrite(); }));
         const string Changed = "SELECT time_bucket('1 hour', time) AS bucket, device_id, avg(value) AS avg_value, min(value) AS max_value FROM {0} GROUP BY 1, 2";
-        await using var v2 = Context(CaggModels.Model("m_query_change", "m_qc_hourly", DocsPolicy, sql: Changed));
+        await using var v2 = Context(CaggModels.Model("m_query_change", "m_qc_hourly", c => { DocsPolicy(c); c.AllowDataRewrite(); }, sql: Changed));
         await v1.ApplyAsync(v1.DiffFrom(null));
         var rows = CaggModels.Rows(Start, hours: 6);
         v1.Set<Metric>().AddRange(rows);
@@ -176,6 +177,7 @@ public class ContinuousAggregateMigrationTests(TimescaleDatabaseFixture fixture)
         Assert.Equal(
             [nameof(DropContinuousAggregateOperation), nameof(CreateContinuousAggregateOperation), nameof(AddContinuousAggregatePolicyOperation), nameof(RefreshContinuousAggregateOperation)],
             up.Select(o => o.GetType().Name));
+        Assert.Contains("because its query changed", ((DropContinuousAggregateOperation)up[0]).DataRewrite!.Change, StringComparison.Ordinal);
         await v2.ApplyAsync(up);
 
         Assert.Contains("min(", (await CatalogAsync("m_qc_hourly"))!.Value.Definition, StringComparison.Ordinal);
@@ -263,8 +265,8 @@ public class ContinuousAggregateMigrationTests(TimescaleDatabaseFixture fixture)
     public async Task Changing_a_source_column_or_rebuilding_the_hypertable_recreates_the_view_around_it()
     {
         await using var v1 = Context(CaggModels.Model("m_source", "m_source_hourly", c => c.WithNoData()));
-        await using var v2 = Context(CaggModels.Model("m_source", "m_source_hourly", c => c.WithNoData(), source: e => e.Property(x => x.Value).HasColumnType("real")));
-        await using var v3 = Context(CaggModels.Model("m_source", "m_source_hourly", c => c.WithNoData(), source: e =>
+        await using var v2 = Context(CaggModels.Model("m_source", "m_source_hourly", c => c.WithNoData().AllowDataRewrite(), source: e => e.Property(x => x.Value).HasColumnType("real")));
+        await using var v3 = Context(CaggModels.Model("m_source", "m_source_hourly", c => c.WithNoData().AllowDataRewrite(), source: e =>
         {
             e.Property(x => x.Value).HasColumnType("real");
             e.IsHypertable(x => x.Time).WithChunkInterval("1 day").PartitionByHash(x => x.DeviceId, 2);
@@ -273,7 +275,7 @@ public class ContinuousAggregateMigrationTests(TimescaleDatabaseFixture fixture)
 
         // PostgreSQL refuses to change the type of a column a view reads: the view goes first and comes back last.
         var alter = v2.DiffFrom(v1);
-        Assert.IsType<DropContinuousAggregateOperation>(alter[0]);
+        Assert.Contains("because the table \"m_source\" it reads changes", Assert.IsType<DropContinuousAggregateOperation>(alter[0]).DataRewrite!.Change, StringComparison.Ordinal);
         Assert.Contains(alter, o => o is AlterColumnOperation { Table: "m_source", Name: "value" });
         Assert.IsType<CreateContinuousAggregateOperation>(alter[^1]);
         await v2.ApplyAsync(alter);
@@ -287,7 +289,7 @@ public class ContinuousAggregateMigrationTests(TimescaleDatabaseFixture fixture)
         await v3.SaveChangesAsync();
 
         // Removing the dimension rebuilds the hypertable, whose DROP would cascade the view away (allowed for the entity).
-        await using var v4 = Context(CaggModels.Model("m_source", "m_source_hourly", c => c.WithNoData(), source: e => e.AllowDataRewrite().Property(x => x.Value).HasColumnType("real")));
+        await using var v4 = Context(CaggModels.Model("m_source", "m_source_hourly", c => c.WithNoData().AllowDataRewrite(), source: e => e.AllowDataRewrite().Property(x => x.Value).HasColumnType("real")));
         var rebuild = v4.DiffFrom(v3);
         Assert.IsType<DropContinuousAggregateOperation>(rebuild[0]);
         Assert.IsType<ConvertHypertableToTableOperation>(rebuild[1]);
@@ -321,8 +323,8 @@ public class ContinuousAggregateMigrationTests(TimescaleDatabaseFixture fixture)
         const string HourlyMin = "SELECT time_bucket('1 hour', time) AS bucket, device_id, avg(value) AS avg_value, min(value) AS max_value FROM {0} GROUP BY 1, 2";
         static Action<Microsoft.EntityFrameworkCore.ModelBuilder> Tiers(string hourlySql) => b =>
         {
-            CaggModels.Model("m_tier", "m_tier_hourly", sql: hourlySql)(b);
-            b.Entity<DailyMetric>(e => e.HasNoKey().IsContinuousAggregate("m_tier_daily", Daily));
+            CaggModels.Model("m_tier", "m_tier_hourly", c => c.AllowDataRewrite(), sql: hourlySql)(b);
+            b.Entity<DailyMetric>(e => e.HasNoKey().IsContinuousAggregate("m_tier_daily", Daily).AllowDataRewrite());
         };
 
         await using var v1 = Context(Tiers(CaggModels.HourlySql));
@@ -340,6 +342,7 @@ public class ContinuousAggregateMigrationTests(TimescaleDatabaseFixture fixture)
         // The hourly query changes: the daily aggregate reads it, so it goes first and comes back last, recomputed.
         var up = v2.DiffFrom(v1);
         Assert.Equal(["m_tier_daily", "m_tier_hourly"], up.OfType<DropContinuousAggregateOperation>().Select(o => o.Table));
+        Assert.Contains("because the continuous aggregate \"m_tier_hourly\" it reads is dropped", up.OfType<DropContinuousAggregateOperation>().First().DataRewrite!.Change, StringComparison.Ordinal);
         Assert.Equal(["m_tier_hourly", "m_tier_daily"], up.OfType<CreateContinuousAggregateOperation>().Select(o => o.Table));
         Assert.Equal(["m_tier_hourly", "m_tier_daily"], up.OfType<RefreshContinuousAggregateOperation>().Select(o => o.Table));
         await v2.ApplyAsync(up);

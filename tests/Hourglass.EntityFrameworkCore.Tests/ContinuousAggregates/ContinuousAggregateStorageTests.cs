@@ -199,7 +199,12 @@ public class ContinuousAggregateStorageTests(TimescaleDatabaseFixture fixture) :
         Assert.DoesNotContain("CreateGroupIndexes", standard[..standard.IndexOf(';', StringComparison.Ordinal)], StringComparison.Ordinal);
 
         // TimescaleDB takes the option only at creation: a change creates the view again.
-        await using var on = Context(CaggModels.Model("gi_metrics", "gi_hourly", c => c.WithNoData()));
+        await using var refused = Context(CaggModels.Model("gi_metrics", "gi_hourly", c => c.WithNoData()));
+        Assert.Contains(
+            "drops continuous aggregate \"gi_hourly\" and creates it again because its create_group_indexes setting changed",
+            Assert.Throws<InvalidOperationException>(() => refused.DiffFrom(context)).Message,
+            StringComparison.Ordinal);
+        await using var on = Context(CaggModels.Model("gi_metrics", "gi_hourly", c => c.WithNoData().AllowDataRewrite()));
         Assert.Equal([nameof(DropContinuousAggregateOperation), nameof(CreateContinuousAggregateOperation)], on.DiffFrom(context).Select(o => o.GetType().Name));
         await using var empty = ModelContext.Create(Db.ConnectionString, _ => { });
         await empty.ApplyAsync(empty.DiffFrom(with));

@@ -218,6 +218,42 @@ public class DataRewriteTests(TimescaleDatabaseFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public void Recreating_an_aggregate_is_refused_saying_its_buckets_are_computed_again_and_lost_where_the_source_rows_are_gone()
+    {
+        // Seed 003's plan keeps raw rows 90 days and the aggregates for years: a recreated aggregate can only recompute
+        // the buckets whose raw rows are still there.
+        const string Changed = "SELECT time_bucket('1 hour', time) AS bucket, device_id, avg(value) AS avg_value, min(value) AS max_value FROM {0} GROUP BY 1, 2";
+        using var before = CaggModels.Context(NoServer, CaggModels.Model("dr_q_metrics", "dr_q_hourly"));
+        using var after = CaggModels.Context(NoServer, CaggModels.Model("dr_q_metrics", "dr_q_hourly", sql: Changed));
+
+        var error = Assert.Throws<InvalidOperationException>(() => after.DiffFrom(before));
+
+        Assert.Equal(
+            "Data rewrite on entity 'HourlyMetric': this migration drops continuous aggregate \"dr_q_hourly\" and creates it again because its "
+            + "query changed (TimescaleDB cannot alter the query of a continuous aggregate), which throws its materialized buckets away and "
+            + "computes them again from the source data; buckets whose source rows are already gone (dropped by a retention policy, or "
+            + "deleted) are lost for good; the time it takes grows with the data. Fix: if that is intended, allow it for this entity with "
+            + "modelBuilder.Entity<HourlyMetric>().AllowDataRewrite() (or [AllowDataRewrite] on the class), or for every entity with "
+            + "UseTimescale(o => o.AllowDataRewrite()), and add the migration again; otherwise keep the aggregate's query and the tables it "
+            + "reads as they are, or declare the new query as a new aggregate under a new name and remove the old one once the new one "
+            + "holds what you need.",
+            error.Message);
+
+        // Allowed, the migration recreates it and says what that costs above the drop.
+        using var allowed = CaggModels.Context(NoServer, CaggModels.Model("dr_q_metrics", "dr_q_hourly", c => c.AllowDataRewrite(), sql: Changed));
+        var up = allowed.DiffFrom(before);
+        Assert.IsType<DropContinuousAggregateOperation>(up[0]);
+        Assert.Contains(
+            "// Data rewrite: drops continuous aggregate \"dr_q_hourly\" and creates it again because its query changed",
+            MigrationCode(allowed, up, []),
+            StringComparison.Ordinal);
+
+        // An aggregate only removed from the model is dropped like any table EF drops: nothing to refuse.
+        using var removed = CaggModels.Context(NoServer, CaggModels.Model("dr_q_metrics", "dr_q_hourly", includeAggregate: false));
+        Assert.Null(Assert.IsType<DropContinuousAggregateOperation>(Assert.Single(removed.DiffFrom(before))).DataRewrite);
+    }
+
+    [Fact]
     public async Task Allowed_on_the_aggregate_its_columnstore_goes_off()
     {
         await using var on = CaggModels.Context(Db.ConnectionString, CaggModels.Model("dr_cagg_metrics", "dr_cagg_hourly", c => c.WithColumnstore(cs => cs.SegmentBy("DeviceId"))));
