@@ -35,6 +35,10 @@ internal sealed class ContinuousAggregateCSharpGenerator : ITimescaleOperationCS
                     + "and recomputes it from the source rows (the whole hypertable is read; buckets older than the source's retention are lost).",
                 [name, ("columns", code.Literal(o.Columns)), ("columnTypes", code.Literal(o.ColumnTypes)), ("expressions", code.Literal(o.Expressions)), schema,
                     ("backfillWindow", o.BackfillWindow is null ? null : code.Literal(o.BackfillWindow))]),
+            RenameContinuousAggregateColumnOperation o => (
+                "RenameContinuousAggregateColumn",
+                "In place: the materialization hypertable and its buckets stay.",
+                [name, ("column", code.Literal(o.Name)), ("newName", code.Literal(o.NewName)), schema]),
             DropContinuousAggregateOperation => (
                 "DropContinuousAggregate",
                 "Discards the materialized rows; a view created again recomputes them from the source table.",

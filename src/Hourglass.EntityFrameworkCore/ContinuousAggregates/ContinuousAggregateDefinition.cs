@@ -255,6 +255,24 @@ internal static partial class ContinuousAggregateSql
             : null;
     }
 
+    /// <summary>
+    /// The expression and output name of a select item: <c>expression AS name</c>, or a column reference without an alias
+    /// (<c>device_id</c>, <c>m.device_id</c>), whose name is the column's; null for anything else.
+    /// </summary>
+    public static (string Expression, string Name)? OutputColumn(string item)
+    {
+        if (Aliased(item) is { } aliased)
+        {
+            return aliased;
+        }
+
+        var match = ColumnReference().Match(item.Trim());
+        return match.Success ? (item.Trim(), match.Groups["column"].Value.ToLowerInvariant()) : null;
+    }
+
+    [GeneratedRegex(@"^(?:[A-Za-z_][A-Za-z0-9_$]*\.)?(?<column>[A-Za-z_][A-Za-z0-9_$]*)$", RegexOptions.CultureInvariant)]
+    private static partial Regex ColumnReference();
+
     [GeneratedRegex(@"^(?<expression>.+)\s+AS\s+(?:""(?<quoted>(?:[^""]|"""")+)""|(?<bare>[A-Za-z_][A-Za-z0-9_$]*))$", RegexOptions.IgnoreCase | RegexOptions.Singleline | RegexOptions.CultureInvariant)]
     private static partial Regex AliasedItem();
 

@@ -95,6 +95,27 @@ public static class ContinuousAggregateMigrationBuilderExtensions
         return builder.Annotation(Hourglass.EntityFrameworkCore.Infrastructure.TimescaleMigrationOperation.OnlyBeforeTimescaleAnnotation, version);
     }
 
+    /// <summary>
+    /// Renames a column of a continuous aggregate in place: <c>ALTER MATERIALIZED VIEW name RENAME COLUMN column TO newName</c>;
+    /// its buckets stay.
+    /// </summary>
+    /// <param name="migrationBuilder">The migration builder.</param>
+    /// <param name="name">The view.</param>
+    /// <param name="column">The column's current name.</param>
+    /// <param name="newName">The column's new name.</param>
+    /// <param name="schema">The view's schema.</param>
+    public static OperationBuilder<RenameContinuousAggregateColumnOperation> RenameContinuousAggregateColumn(
+        this MigrationBuilder migrationBuilder,
+        string name,
+        string column,
+        string newName,
+        string? schema = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(column);
+        ArgumentException.ThrowIfNullOrWhiteSpace(newName);
+        return Add(migrationBuilder, new RenameContinuousAggregateColumnOperation { Table = name, Schema = schema, Name = column, NewName = newName });
+    }
+
     /// <summary>Drops a continuous aggregate and its materialized rows: <c>DROP MATERIALIZED VIEW IF EXISTS name</c>.</summary>
     /// <param name="migrationBuilder">The migration builder.</param>
     /// <param name="name">The view.</param>

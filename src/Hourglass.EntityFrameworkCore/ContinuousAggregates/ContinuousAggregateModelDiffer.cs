@@ -55,6 +55,14 @@ internal sealed class ContinuousAggregateModelDiffer(ContinuousAggregateQueryCom
             if (queryChanged || changedTables.Any(t => ContinuousAggregateSql.References(existing.Definition.Sql, t)))
             {
                 if (!changedTables.Any(t => ContinuousAggregateSql.References(existing.Definition.Sql, t))
+                    && existing.Storage.CreateGroupIndexes == wanted.Storage.CreateGroupIndexes
+                    && RenamedColumns(existing, wanted) is { } renames)
+                {
+                    after.AddRange(renames);
+                    continue;
+                }
+
+                if (!changedTables.Any(t => ContinuousAggregateSql.References(existing.Definition.Sql, t))
                     && !sourceViews.Values.Any(r => r != existing && ContinuousAggregateSql.References(r.Definition.Sql, existing.View))
                     && AddedColumns(existing, wanted) is { } add)
                 {
@@ -201,6 +209,41 @@ internal sealed class ContinuousAggregateModelDiffer(ContinuousAggregateQueryCom
             "keep the aggregate's query and the tables it reads as they are, or declare the new query as a new aggregate under "
                 + "a new name and remove the old one once the new one holds what you need");
         return drop;
+    }
+
+    /// <summary>
+    /// The in-place renames when the only change to the query is the output names of some items: the same expressions in
+    /// the same order, the same FROM/GROUP BY; else null. A name given to another item of the aggregate (a swap) is left
+    /// to the drop and create, which needs no order of renames.
+    /// </summary>
+    private static List<RenameContinuousAggregateColumnOperation>? RenamedColumns(ResolvedContinuousAggregate existing, ResolvedContinuousAggregate wanted)
+    {
+        if (ContinuousAggregateSql.SplitSelect(existing.Definition.Sql) is not { } was
+            || ContinuousAggregateSql.SplitSelect(wanted.Definition.Sql) is not { } now
+            || was.Items.Count != now.Items.Count
+            || ContinuousAggregateSql.Normalize(was.Tail) != ContinuousAggregateSql.Normalize(now.Tail))
+        {
+            return null;
+        }
+
+        var renames = new List<RenameContinuousAggregateColumnOperation>();
+        var oldNames = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < was.Items.Count; i++)
+        {
+            if (ContinuousAggregateSql.OutputColumn(was.Items[i]) is not { } before || ContinuousAggregateSql.OutputColumn(now.Items[i]) is not { } after
+                || ContinuousAggregateSql.Normalize(before.Expression) != ContinuousAggregateSql.Normalize(after.Expression))
+            {
+                return null;
+            }
+
+            oldNames.Add(before.Name);
+            if (before.Name != after.Name)
+            {
+                renames.Add(new RenameContinuousAggregateColumnOperation { Schema = wanted.Schema, Table = wanted.View, Name = before.Name, NewName = after.Name });
+            }
+        }
+
+        return renames.Count == 0 || renames.Any(r => oldNames.Contains(r.NewName)) ? null : renames;
     }
 
     /// <summary>

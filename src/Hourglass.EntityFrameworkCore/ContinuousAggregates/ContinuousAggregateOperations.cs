@@ -195,3 +195,29 @@ public sealed class AddContinuousAggregateColumnsOperation : TimescaleMigrationO
     internal override DegradedOperation? WithoutTimescale()
         => new(null, $"continuous aggregate {DisplayTable} gets its new columns {string.Join(", ", Columns)} by being created again as a plain materialized view (the operations that follow).");
 }
+
+/// <summary>
+/// Renames a column of a continuous aggregate in place: <c>ALTER MATERIALIZED VIEW name RENAME COLUMN old TO new</c>.
+/// TimescaleDB renames it in the materialization hypertable too, so every bucket stays.
+/// </summary>
+public sealed class RenameContinuousAggregateColumnOperation : TimescaleMigrationOperation
+{
+    /// <summary>The column's current name.</summary>
+    public string Name { get; set; } = "";
+
+    /// <summary>The column's new name.</summary>
+    public string NewName { get; set; } = "";
+
+    /// <inheritdoc />
+    public override bool RequiresCommunityFeatures => true;
+
+    /// <inheritdoc />
+    public override string Describe() => $"renaming of column {Name} of continuous aggregate {DisplayTable} to {NewName}";
+
+    internal override DegradedOperation? WithoutTimescale()
+        => new(
+            new SqlOperation { Sql = $"ALTER MATERIALIZED VIEW IF EXISTS {DisplayTable} RENAME COLUMN {Quoted(Name)} TO {Quoted(NewName)};" },
+            $"column {Name} of continuous aggregate {DisplayTable} is renamed to {NewName} in the plain materialized view, if it exists.");
+
+    private static string Quoted(string identifier) => "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+}

@@ -24,7 +24,7 @@ internal sealed class ContinuousAggregateSqlGenerator(PendingRefreshes pendingRe
         if (operation is not (CreateContinuousAggregateOperation or DropContinuousAggregateOperation or AddContinuousAggregatePolicyOperation
             or RemoveContinuousAggregatePolicyOperation or SetContinuousAggregateMaterializedOnlyOperation or RefreshContinuousAggregateOperation
             or SetContinuousAggregateChunkIntervalOperation or SetContinuousAggregateColumnstoreOperation or DisableContinuousAggregateColumnstoreOperation
-            or AlterContinuousAggregatePolicyOptionsOperation or AddContinuousAggregateColumnsOperation))
+            or AlterContinuousAggregatePolicyOptionsOperation or AddContinuousAggregateColumnsOperation or RenameContinuousAggregateColumnOperation))
         {
             return false;
         }
@@ -139,6 +139,11 @@ internal sealed class ContinuousAggregateSqlGenerator(PendingRefreshes pendingRe
             }
             case AddContinuousAggregateColumnsOperation add:
                 AddColumns(add, view, regclass, context, builder);
+                break;
+            case RenameContinuousAggregateColumnOperation rename:
+                builder
+                    .AppendLine($"ALTER MATERIALIZED VIEW {view} RENAME COLUMN {context.Sql.DelimitIdentifier(rename.Name)} TO {context.Sql.DelimitIdentifier(rename.NewName)};")
+                    .EndCommand();
                 break;
             case DropContinuousAggregateOperation:
                 builder.AppendLine($"DROP MATERIALIZED VIEW IF EXISTS {view};").EndCommand();

@@ -41,9 +41,25 @@ public class ContinuousAggregateDegradeTests(PostgresDatabaseFixture fixture) : 
         var expected = CaggModels.Expected(rows);
         Assert.Equal(expected.Select(e => (e.Bucket, e.DeviceId, Math.Round(e.AvgValue, 9))), hourly.Select(h => (h.Bucket.ToUniversalTime(), h.DeviceId, Math.Round(h.AvgValue, 9))));
 
+        // A renamed output column is renamed in the plain view too, its rows kept.
+        await using var renamed = CaggModels.Context(
+            fixture.Database.ConnectionString,
+            b =>
+            {
+                CaggModels.Model("dg_plain", "dg_plain_hourly", c => c.WithRefreshPolicy(TimeSpan.FromDays(3), TimeSpan.FromHours(1), TimeSpan.FromHours(1)).MaterializedOnly(false), sql: PlainSql.Replace("avg_value", "mean_value", StringComparison.Ordinal))(b);
+                b.Entity<HourlyMetric>().Property(h => h.AvgValue).HasColumnName("mean_value");
+            },
+            loggerFactory);
+        var rename = renamed.DiffFrom(context);
+        Assert.IsType<RenameContinuousAggregateColumnOperation>(Assert.Single(rename));
+        await renamed.ApplyAsync(rename);
+        Assert.Contains(logs.Messages, m => m.Message.Contains("column avg_value of continuous aggregate \"dg_plain_hourly\" is renamed to mean_value in the plain materialized view", StringComparison.Ordinal));
+        var afterRename = await renamed.Set<HourlyMetric>().OrderBy(m => m.Bucket).ThenBy(m => m.DeviceId).ToListAsync();
+        Assert.Equal(expected.Select(e => (e.Bucket, e.DeviceId, Math.Round(e.AvgValue, 9))), afterRename.Select(h => (h.Bucket.ToUniversalTime(), h.DeviceId, Math.Round(h.AvgValue, 9))));
+
         // Removing it drops the plain view.
         await using var empty = CaggModels.Context(fixture.Database.ConnectionString, CaggModels.Model("dg_plain", "dg_plain_hourly", includeAggregate: false));
-        await empty.ApplyAsync(empty.DiffFrom(context));
+        await empty.ApplyAsync(empty.DiffFrom(renamed));
         Assert.Equal(0, await fixture.Database.ScalarAsync<long>("SELECT count(*) FROM pg_matviews WHERE matviewname = 'dg_plain_hourly'"));
     }
 
@@ -92,6 +108,7 @@ public class ContinuousAggregateDegradeTests(PostgresDatabaseFixture fixture) : 
         [
             new CreateContinuousAggregateOperation(), new DropContinuousAggregateOperation(), new AddContinuousAggregatePolicyOperation(),
             new RemoveContinuousAggregatePolicyOperation(), new SetContinuousAggregateMaterializedOnlyOperation(), new RefreshContinuousAggregateOperation(),
+            new RenameContinuousAggregateColumnOperation(),
         ];
 
         Assert.All(operations, o => Assert.True(((TimescaleMigrationOperation)o).RequiresCommunityFeatures, o.GetType().Name));

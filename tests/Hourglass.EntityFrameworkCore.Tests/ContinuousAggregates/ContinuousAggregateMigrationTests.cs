@@ -192,6 +192,54 @@ public class ContinuousAggregateMigrationTests(TimescaleDatabaseFixture fixture)
     }
 
     [Fact]
+    public async Task Renaming_columns_renames_them_in_place_keeping_every_bucket_and_down_renames_them_back()
+    {
+        const string RenamedSql = "SELECT time_bucket('1 hour', time) AS bucket, device_id AS device, avg(value) AS mean_value, max(value) AS max_value FROM {0} GROUP BY 1, 2";
+        await using var v1 = Context(CaggModels.Model("m_rename", "m_rename_hourly"));
+        await using var v2 = Context(b =>
+        {
+            CaggModels.Model("m_rename", "m_rename_hourly", sql: RenamedSql)(b);
+            b.Entity<HourlyMetric>(e =>
+            {
+                e.Property(h => h.DeviceId).HasColumnName("device");
+                e.Property(h => h.AvgValue).HasColumnName("mean_value");
+            });
+        });
+        await v1.ApplyAsync(v1.DiffFrom(null));
+        var rows = CaggModels.Rows(Start, hours: 6);
+        v1.Set<Metric>().AddRange(rows);
+        await v1.SaveChangesAsync();
+        await v1.RefreshContinuousAggregateAsync<HourlyMetric>(null, null);
+        const string Materialization = "SELECT materialization_hypertable_name FROM timescaledb_information.continuous_aggregates WHERE view_schema = current_schema() AND view_name = 'm_rename_hourly'";
+        var materialization = await Db.ScalarAsync<string>(Materialization);
+
+        // Only the output names changed: renamed in place, nothing dropped, nothing to allow.
+        var up = v2.DiffFrom(v1);
+        Assert.Equal(
+            [("device_id", "device"), ("avg_value", "mean_value")],
+            up.Select(o => Assert.IsType<RenameContinuousAggregateColumnOperation>(o)).Select(o => (o.Name, o.NewName)));
+        Assert.Contains("ALTER MATERIALIZED VIEW m_rename_hourly RENAME COLUMN avg_value TO mean_value;", v2.Sql(up), StringComparison.Ordinal);
+        await v2.ApplyAsync(up);
+
+        Assert.Equal(materialization, await Db.ScalarAsync<string>(Materialization));
+        Assert.Contains("AS mean_value", (await CatalogAsync("m_rename_hourly"))!.Value.Definition, StringComparison.Ordinal);
+        AssertSameAggregate(CaggModels.Expected(rows), await QueryAsync(v2));
+
+        // Refreshes go on into the renamed columns.
+        var more = CaggModels.Rows(Start.AddHours(6), hours: 2);
+        v2.Set<Metric>().AddRange(more);
+        await v2.SaveChangesAsync();
+        await v2.RefreshContinuousAggregateAsync<HourlyMetric>(null, null);
+        AssertSameAggregate(CaggModels.Expected([.. rows, .. more]), await QueryAsync(v2));
+
+        var down = v1.DiffFrom(v2);
+        Assert.Equal([("device", "device_id"), ("mean_value", "avg_value")], down.Select(o => Assert.IsType<RenameContinuousAggregateColumnOperation>(o)).Select(o => (o.Name, o.NewName)));
+        await v1.ApplyAsync(down);
+        Assert.Equal(materialization, await Db.ScalarAsync<string>(Materialization));
+        AssertSameAggregate(CaggModels.Expected([.. rows, .. more]), await QueryAsync(v1));
+    }
+
+    [Fact]
     public async Task Changing_only_the_policy_replaces_the_policy_and_keeps_the_rows()
     {
         await using var v1 = Context(CaggModels.Model("m_policy", "m_policy_hourly", DocsPolicy));
