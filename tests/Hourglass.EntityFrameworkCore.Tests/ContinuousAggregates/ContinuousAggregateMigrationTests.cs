@@ -194,13 +194,15 @@ public class ContinuousAggregateMigrationTests(TimescaleDatabaseFixture fixture)
     [Fact]
     public async Task Renaming_columns_renames_them_in_place_keeping_every_bucket_and_down_renames_them_back()
     {
-        const string RenamedSql = "SELECT time_bucket('1 hour', time) AS bucket, device_id AS device, avg(value) AS mean_value, max(value) AS max_value FROM {0} GROUP BY 1, 2";
+        // The bucket (the materialization hypertable's time dimension), a group-by column and an aggregate column.
+        const string RenamedSql = "SELECT time_bucket('1 hour', time) AS hour, device_id AS device, avg(value) AS mean_value, max(value) AS max_value FROM {0} GROUP BY 1, 2";
         await using var v1 = Context(CaggModels.Model("m_rename", "m_rename_hourly"));
         await using var v2 = Context(b =>
         {
             CaggModels.Model("m_rename", "m_rename_hourly", sql: RenamedSql)(b);
             b.Entity<HourlyMetric>(e =>
             {
+                e.Property(h => h.Bucket).HasColumnName("hour");
                 e.Property(h => h.DeviceId).HasColumnName("device");
                 e.Property(h => h.AvgValue).HasColumnName("mean_value");
             });
@@ -216,7 +218,7 @@ public class ContinuousAggregateMigrationTests(TimescaleDatabaseFixture fixture)
         // Only the output names changed: renamed in place, nothing dropped, nothing to allow.
         var up = v2.DiffFrom(v1);
         Assert.Equal(
-            [("device_id", "device"), ("avg_value", "mean_value")],
+            [("bucket", "hour"), ("device_id", "device"), ("avg_value", "mean_value")],
             up.Select(o => Assert.IsType<RenameContinuousAggregateColumnOperation>(o)).Select(o => (o.Name, o.NewName)));
         Assert.Contains("ALTER MATERIALIZED VIEW m_rename_hourly RENAME COLUMN avg_value TO mean_value;", v2.Sql(up), StringComparison.Ordinal);
         await v2.ApplyAsync(up);
@@ -233,7 +235,7 @@ public class ContinuousAggregateMigrationTests(TimescaleDatabaseFixture fixture)
         AssertSameAggregate(CaggModels.Expected([.. rows, .. more]), await QueryAsync(v2));
 
         var down = v1.DiffFrom(v2);
-        Assert.Equal([("device", "device_id"), ("mean_value", "avg_value")], down.Select(o => Assert.IsType<RenameContinuousAggregateColumnOperation>(o)).Select(o => (o.Name, o.NewName)));
+        Assert.Equal([("hour", "bucket"), ("device", "device_id"), ("mean_value", "avg_value")], down.Select(o => Assert.IsType<RenameContinuousAggregateColumnOperation>(o)).Select(o => (o.Name, o.NewName)));
         await v1.ApplyAsync(down);
         Assert.Equal(materialization, await Db.ScalarAsync<string>(Materialization));
         AssertSameAggregate(CaggModels.Expected([.. rows, .. more]), await QueryAsync(v1));
