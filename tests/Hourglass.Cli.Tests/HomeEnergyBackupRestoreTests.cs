@@ -35,8 +35,8 @@ public sealed class HomeEnergyBackupRestoreTests : IDisposable
         Assert.Equal(6, sourceJobs.Count);
 
         // The seed's backup_database.sh: a dated backup, the newest 7 kept.
-        var (backupExit, backupOutput) = await CliProcess.RunAsync(
-            ["backup", Path.Combine(_folder, "aetherlens_{timestamp}.dump"), "--keep", "7", "--checksums", "--pg-bin", server.BinDirectory!, "--connection", source.ConnectionString]);
+        var (backupExit, backupOutput) = await WithSessionsOnTimeoutAsync(source, () => CliProcess.RunAsync(
+            ["backup", Path.Combine(_folder, "aetherlens_{timestamp}.dump"), "--keep", "7", "--checksums", "--pg-bin", server.BinDirectory!, "--connection", source.ConnectionString]));
         Assert.True(backupExit == 0, backupOutput);
         // One backup so far, so --keep 7 keeps it (the pruning itself: BackupRestoreTests.Keep_prunes_...).
         Assert.Contains($"Kept the newest 1 backup(s) of {source.DatabaseName}", backupOutput, StringComparison.Ordinal);
@@ -60,6 +60,25 @@ public sealed class HomeEnergyBackupRestoreTests : IDisposable
     }
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    /// <summary>A run that outlives its timeout fails with what the database's sessions were doing and waiting for.</summary>
+    private static async Task<T> WithSessionsOnTimeoutAsync<T>(TestDatabase database, Func<Task<T>> run)
+    {
+        try
+        {
+            return await run();
+        }
+        catch (TimeoutException timeout)
+        {
+            var sessions = await database.ScalarAsync<string>(
+                """
+                SELECT coalesce(string_agg(format('pid %s (%s, %s): %s/%s, %s, since %s: %s; blocked by %s', a.pid, a.backend_type, a.application_name,
+                    a.wait_event_type, a.wait_event, a.state, a.query_start, left(a.query, 300), pg_blocking_pids(a.pid)), E'\n'), 'none')
+                FROM pg_stat_activity a WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
+                """);
+            throw new TimeoutException($"{timeout.Message}\nSessions of {database.DatabaseName} then:\n{sessions}", timeout);
+        }
+    }
 
     private static async Task<string> RunSampleAsync(string connectionString)
     {
