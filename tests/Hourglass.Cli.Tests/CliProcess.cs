@@ -103,7 +103,9 @@ internal sealed class CliProcess : IDisposable
         }
         catch (TimeoutException)
         {
-            throw new TimeoutException($"hourglass {string.Join(' ', Process.StartInfo.ArgumentList.Skip(1))} did not exit within {timeout}. Output so far:\n{Output}");
+            // Whether the process is still running tells a hang in hourglass from a test host too busy to see its exit.
+            var state = Process.HasExited ? $"it has exited with {Process.ExitCode} since" : "it is still running";
+            throw new TimeoutException($"hourglass {string.Join(' ', Process.StartInfo.ArgumentList.Skip(1))} did not exit within {timeout} ({state}). Output so far:\n{Output}");
         }
 
         await Process.WaitForExitAsync();
