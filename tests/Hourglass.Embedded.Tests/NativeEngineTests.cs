@@ -50,8 +50,9 @@ public sealed class NativeEngineTests
         var jobs = await ColumnAsync<string>(connection, "SELECT proc_name FROM timescaledb_information.jobs WHERE hypertable_name = 'native_readings' ORDER BY proc_name");
         Assert.Equal(["policy_compression", "policy_retention"], jobs);
 
-        // The columnstore policy is paused, so that only the retention run touches the chunks.
-        await ExecuteAsync(connection, "SELECT alter_job(job_id, scheduled => false) FROM timescaledb_information.jobs WHERE hypertable_name = 'native_readings' AND proc_name = 'policy_compression'");
+        // Both policies are paused: the columnstore policy so that only the retention run touches the chunks, and the
+        // retention policy (whose first run the scheduler starts at once, whenever it gets to it) until the rows are in.
+        await ExecuteAsync(connection, "SELECT alter_job(job_id, scheduled => false) FROM timescaledb_information.jobs WHERE hypertable_name = 'native_readings'");
 
         // Sixty days of hourly rows: the retention policy (30 days) has chunks to drop.
         await ExecuteAsync(connection, """
@@ -65,7 +66,7 @@ public sealed class NativeEngineTests
         // Only its start moves to now; the server's scheduler runs it.
         var successes = $"SELECT coalesce((SELECT total_successes FROM timescaledb_information.job_stats WHERE job_id = {job}), 0)";
         var before = await ScalarAsync<long>(connection, successes);
-        await ExecuteAsync(connection, $"SELECT alter_job({job}, next_start => now())");
+        await ExecuteAsync(connection, $"SELECT alter_job({job}, scheduled => true, next_start => now())");
         await WaitForAsync(async () => await ScalarAsync<long>(connection, successes) > before, "the scheduler to run the retention policy");
 
         Assert.Equal(0, await ScalarAsync<long>(connection, oldChunks));
