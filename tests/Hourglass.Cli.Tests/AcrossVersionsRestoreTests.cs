@@ -58,6 +58,10 @@ public sealed class AcrossVersionsRestoreTests : IDisposable
                 SELECT add_job('app.note', INTERVAL '6 hours', config => '{"note": "from the job"}', scheduled => false);
                 COMMENT ON TABLE app.metrics IS 'readings every 10 minutes';
                 COMMENT ON VIEW app.metrics_hourly IS 'hourly readings';
+                -- What the aggregate's definition does not hold: its own chunk interval, columnstore order and an index made by hand.
+                ALTER MATERIALIZED VIEW app.metrics_hourly SET (timescaledb.chunk_interval = '5 days');
+                ALTER MATERIALIZED VIEW app.metrics_hourly SET (timescaledb.enable_columnstore, timescaledb.segmentby = 'device', timescaledb.orderby = 'bucket');
+                CREATE INDEX metrics_hourly_max_value_idx ON app.metrics_hourly (max_value DESC) WHERE readings > 1;
                 """);
             await ExecuteAsync(seed, $"CREATE ROLE \"{reader}\"; GRANT USAGE ON SCHEMA app TO \"{reader}\"; GRANT SELECT ON app.metrics, app.metrics_hourly TO \"{reader}\"");
         }
@@ -134,6 +138,22 @@ public sealed class AcrossVersionsRestoreTests : IDisposable
         Assert.StartsWith($"{await ScalarAsync<long>(dev.ConnectionString, "SELECT count(*) FROM app.metrics_hourly")}:", sourceAggregate, StringComparison.Ordinal);
         Assert.Equal(sourceAggregate, await target.ScalarAsync<string>(aggregate));
         Assert.True(await target.ScalarAsync<bool>("SELECT materialized_only FROM timescaledb_information.continuous_aggregates WHERE view_name = 'metrics_hourly'"));
+
+        // The aggregate's storage: chunk interval, columnstore settings, group indexes and the index made by hand.
+        var sourceStorage = await StorageAsync(dev.ConnectionString);
+        Assert.Equal("app.metrics_hourly 5.00:00:00 segmentby device orderby bucket groups True", sourceStorage);
+        Assert.Equal(sourceStorage, await StorageAsync(target.ConnectionString));
+        const string indexes = """
+            SELECT string_agg(d, '; ' ORDER BY d) FROM (
+                SELECT regexp_replace(pg_get_indexdef(i.indexrelid), '_materialized_hypertable_[0-9]+', '_materialized_hypertable_N', 'g') AS d
+                FROM _timescaledb_catalog.continuous_agg ca
+                JOIN _timescaledb_catalog.hypertable mat ON mat.id = ca.mat_hypertable_id
+                JOIN pg_index i ON i.indrelid = format('%I.%I', mat.schema_name, mat.table_name)::regclass
+                WHERE ca.user_view_name = 'metrics_hourly') x
+            """;
+        var sourceIndexes = await ScalarAsync<string>(dev.ConnectionString, indexes);
+        Assert.Contains("metrics_hourly_max_value_idx ON _timescaledb_internal._materialized_hypertable_N USING btree (max_value DESC) WHERE (readings > 1)", sourceIndexes, StringComparison.Ordinal);
+        Assert.Equal(sourceIndexes, await target.ScalarAsync<string>(indexes));
 
         // Grants and comments, on the hypertable and on the aggregate.
         var privileges = $"SELECT string_agg(format('%s %s %s', c.relname, has_table_privilege('{reader}', c.oid, 'SELECT'), obj_description(c.oid, 'pg_class')), ', ' ORDER BY c.relname) "
@@ -216,6 +236,13 @@ public sealed class AcrossVersionsRestoreTests : IDisposable
     private static string Describe(HypertableLayout layout) =>
         $"{layout.Schema}.{layout.Name} [{string.Join("; ", layout.Dimensions.Select(d => $"{d.Number} {d.Column} {d.ColumnType} {d.Kind} {d.Interval} {d.IntegerInterval} {d.Partitions} {d.IntegerNowFunction}"))}] "
         + $"segmentby {layout.Columnstore?.SegmentByText} orderby {layout.Columnstore?.OrderByText} merged {layout.Columnstore?.MergedChunkInterval}";
+
+    private static async Task<string> StorageAsync(string connectionString)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        return string.Join(", ", (await connection.Timescale().GetContinuousAggregateStorageAsync()).Select(s =>
+            $"{s.Schema}.{s.Name} {s.ChunkInterval} segmentby {s.Columnstore?.SegmentByText} orderby {s.Columnstore?.OrderByText} groups {s.HasGroupIndexes}"));
+    }
 
     private static async Task<IReadOnlyList<HypertableLayout>> LayoutsAsync(string connectionString)
     {

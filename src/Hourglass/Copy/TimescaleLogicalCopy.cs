@@ -13,7 +13,8 @@ namespace Hourglass;
 /// the source declares is read through this library's catalog reads; on the target it is created again with the
 /// target's own API: hypertables with the same dimensions and intervals, columnstore settings, rows by binary COPY
 /// (converted chunks are read decompressed), the chunks that were in the columnstore converted again, continuous
-/// aggregates from their definitions (refreshed up to the source's watermark), and policies and jobs with the same
+/// aggregates from their definitions with their own chunk interval, columnstore settings and hand-made indexes
+/// (refreshed up to the source's watermark), and policies and jobs with the same
 /// kinds, schedules and configurations.
 /// </summary>
 /// <remarks>
@@ -31,6 +32,7 @@ public sealed class TimescaleLogicalCopy
     private static readonly string[] s_idKeys = ["hypertable_id", "mat_hypertable_id"];
 
     private readonly Dictionary<(string Schema, string Name), List<string>> _columnstoreChunks;
+    private readonly IReadOnlyList<AggregateMaterialization> _materializations;
 
     private TimescaleLogicalCopy(
         string timescaleVersion,
@@ -39,7 +41,8 @@ public sealed class TimescaleLogicalCopy
         IReadOnlyList<ContinuousAggregate> aggregates,
         IReadOnlyList<AggregateStorage> storage,
         IReadOnlyList<JobSettings> jobs,
-        Dictionary<(string Schema, string Name), List<string>> columnstoreChunks)
+        Dictionary<(string Schema, string Name), List<string>> columnstoreChunks,
+        IReadOnlyList<AggregateMaterialization> materializations)
     {
         SourceTimescaleVersion = timescaleVersion;
         Tables = tables;
@@ -48,6 +51,7 @@ public sealed class TimescaleLogicalCopy
         AggregateStorage = storage;
         Jobs = jobs;
         _columnstoreChunks = columnstoreChunks;
+        _materializations = materializations;
     }
 
     /// <summary>The source's TimescaleDB version.</summary>
@@ -97,7 +101,8 @@ public sealed class TimescaleLogicalCopy
             chunks[(hypertable.Schema, hypertable.Name)] = all.Where(c => c.IsColumnstore).Select(c => slices[(c.Schema, c.Name)]).ToList();
         }
 
-        return new TimescaleLogicalCopy(catalog.TimescaleVersionText!, tables, hypertables, OrderByDependency(aggregates), storage, jobs, chunks);
+        var materializations = await ReadMaterializationsAsync(source, cancellationToken).ConfigureAwait(false);
+        return new TimescaleLogicalCopy(catalog.TimescaleVersionText!, tables, hypertables, OrderByDependency(aggregates), storage, jobs, chunks, materializations);
     }
 
     /// <summary>Makes the copied tables hypertables with the source's dimensions, intervals and columnstore settings (the tables must exist and be empty).</summary>
@@ -177,7 +182,8 @@ public sealed class TimescaleLogicalCopy
 
     /// <summary>
     /// Creates the continuous aggregates from their definitions, without data (parents first), with the source's
-    /// materialized-only setting, group indexes and columnstore switch; <see cref="RefreshContinuousAggregatesAsync"/>
+    /// materialized-only setting, group indexes, columnstore settings, chunk interval and indexes created by hand;
+    /// <see cref="RefreshContinuousAggregatesAsync"/>
     /// materializes them after the commit.
     /// </summary>
     /// <param name="target">The target connection (in the copy's transaction).</param>
@@ -205,9 +211,39 @@ public sealed class TimescaleLogicalCopy
                 cancellationToken).ConfigureAwait(false);
             if (aggregate.ColumnstoreEnabled)
             {
-                var current = catalog.TimescaleVersion is not { } version || version >= ColumnstoreNames;
-                await Db.ExecuteAsync(target, $"ALTER MATERIALIZED VIEW {view.Sql} SET ({(current ? "timescaledb.enable_columnstore" : "timescaledb.compress")} = true)", null, cancellationToken).ConfigureAwait(false);
+                var columnstore = ColumnstoreOptions(catalog, aggregate.QualifiedName, storage?.Columnstore ?? ColumnstoreSettings.None);
+                await Db.ExecuteAsync(target, $"ALTER MATERIALIZED VIEW {view.Sql} SET ({string.Join(", ", columnstore)})", null, cancellationToken).ConfigureAwait(false);
             }
+
+            if (_materializations.FirstOrDefault(m => m.Schema == aggregate.Schema && m.Name == aggregate.Name) is { } source)
+            {
+                await CopyMaterializationAsync(target, catalog, source, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// What TimescaleDB does not take from an aggregate's definition: its materialization's chunk interval and the
+    /// indexes created on it by hand (any the target's aggregate lacks, compared by their definition without names).
+    /// </summary>
+    private static async Task CopyMaterializationAsync(NpgsqlConnection target, ServerCatalog catalog, AggregateMaterialization source, CancellationToken cancellationToken)
+    {
+        var created = (await ReadMaterializationsAsync(target, cancellationToken).ConfigureAwait(false)).Single(m => m.Schema == source.Schema && m.Name == source.Name);
+        var table = new RelationName(created.MaterializationSchema, created.MaterializationName).Sql;
+        if (source.ChunkInterval is { } interval && interval != created.ChunkInterval)
+        {
+            // The catalog's length, microseconds for time columns, is what both functions take as an integer.
+            var function = catalog.HasFunction("set_partitioning_interval") ? "set_partitioning_interval" : "set_chunk_time_interval";
+            await Db.ExecuteAsync(target, $"SELECT {catalog.Fn}.{function}({Literal(table)}::regclass, {interval.ToString(CultureInfo.InvariantCulture)}::bigint)", null, cancellationToken).ConfigureAwait(false);
+        }
+
+        var existing = created.Indexes.Select(i => i.Shape).ToHashSet(StringComparer.Ordinal);
+        var names = created.Indexes.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var index in source.Indexes.Where(i => !existing.Contains(i.Shape)))
+        {
+            // Index names are per schema: TimescaleDB's own names carry the materialization's id, which the target may give another aggregate.
+            var name = names.Contains(index.Name) ? "" : RelationName.Quote(index.Name) + " ";
+            await Db.ExecuteAsync(target, $"CREATE {(index.Unique ? "UNIQUE " : "")}INDEX {name}ON {table} {index.Definition}", null, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -483,6 +519,44 @@ public sealed class TimescaleLogicalCopy
         }
 
         return ordered;
+    }
+
+    /// <summary>Each aggregate's materialization hypertable: its name, chunk interval (catalog units) and indexes.</summary>
+    private static async Task<List<AggregateMaterialization>> ReadMaterializationsAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        // pg_get_indexdef prints "CREATE [UNIQUE ]INDEX name ON schema.table USING ...": the part from USING on is the
+        // index's shape, the same on any table with these columns.
+        var rows = await Db.QueryAsync(
+            connection,
+            """
+            SELECT ca.user_view_schema::text, ca.user_view_name::text, mat.schema_name::text, mat.table_name::text,
+                   (SELECT d.interval_length FROM _timescaledb_catalog.dimension d WHERE d.hypertable_id = mat.id AND d.interval_length IS NOT NULL ORDER BY d.id LIMIT 1),
+                   k.relname::text, i.indisunique,
+                   substr(pg_catalog.pg_get_indexdef(i.indexrelid),
+                          length(format('CREATE %sINDEX %s ON %I.%I ', CASE WHEN i.indisunique THEN 'UNIQUE ' END, quote_ident(k.relname), mat.schema_name, mat.table_name)) + 1)
+            FROM _timescaledb_catalog.continuous_agg ca
+            JOIN _timescaledb_catalog.hypertable mat ON mat.id = ca.mat_hypertable_id
+            LEFT JOIN pg_catalog.pg_index i ON i.indrelid = format('%I.%I', mat.schema_name, mat.table_name)::regclass
+            LEFT JOIN pg_catalog.pg_class k ON k.oid = i.indexrelid
+            ORDER BY 1, 2, 6
+            """,
+            null,
+            r => (Schema: r.GetString(0), Name: r.GetString(1), MatSchema: r.GetString(2), MatName: r.GetString(3), Interval: r.Long(4),
+                Index: r.IsDBNull(5) ? null : new MaterializationIndex(r.GetString(5), r.GetBoolean(6), r.GetString(7))),
+            cancellationToken).ConfigureAwait(false);
+        return rows.GroupBy(r => (r.Schema, r.Name, r.MatSchema, r.MatName, r.Interval))
+            .Select(g => new AggregateMaterialization(g.Key.Schema, g.Key.Name, g.Key.MatSchema, g.Key.MatName, g.Key.Interval, g.Where(r => r.Index is not null).Select(r => r.Index!).ToList()))
+            .ToList();
+    }
+
+    private sealed record AggregateMaterialization(string Schema, string Name, string MaterializationSchema, string MaterializationName, long? ChunkInterval, IReadOnlyList<MaterializationIndex> Indexes);
+
+    /// <param name="Name">The index's name.</param>
+    /// <param name="Unique">Whether it is unique.</param>
+    /// <param name="Definition">From <c>USING</c> on: method, columns, INCLUDE, WITH and WHERE.</param>
+    private sealed record MaterializationIndex(string Name, bool Unique, string Definition)
+    {
+        public string Shape => (Unique ? "UNIQUE " : "") + Definition;
     }
 
     private static async Task<List<CopiedTable>> ReadTablesAsync(NpgsqlConnection connection, CancellationToken cancellationToken) =>
