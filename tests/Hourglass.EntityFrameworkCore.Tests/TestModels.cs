@@ -61,7 +61,18 @@ public sealed class ModelContext(DbContextOptions options, string key, Action<Mo
     public async Task ApplyAsync(IReadOnlyList<MigrationOperation> operations)
     {
         var commands = this.GetService<IMigrationsSqlGenerator>().Generate(operations, DesignModel);
-        await this.GetService<IMigrationCommandExecutor>().ExecuteNonQueryAsync(commands, this.GetService<IRelationalConnection>());
+        try
+        {
+            await this.GetService<IMigrationCommandExecutor>().ExecuteNonQueryAsync(commands, this.GetService<IRelationalConnection>());
+        }
+        catch (Npgsql.PostgresException failure) when (failure.SqlState == "XX000")
+        {
+            // An internal error (e.g. a catalog row a background job updated at the same moment) says nothing of where it
+            // happened: name the statement, and the server's routine and context.
+            throw new InvalidOperationException(
+                $"{failure.SqlState}: {failure.MessageText} (server routine {failure.Routine} in {failure.File}:{failure.Line}; context: {failure.Where}) running: {failure.BatchCommand?.CommandText}",
+                failure);
+        }
     }
 
     public string Sql(IReadOnlyList<MigrationOperation> operations, MigrationsSqlGenerationOptions options = MigrationsSqlGenerationOptions.Default)

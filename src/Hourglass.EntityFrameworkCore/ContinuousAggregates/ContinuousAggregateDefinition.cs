@@ -154,6 +154,26 @@ internal static partial class ContinuousAggregateSql
         return false;
     }
 
+    /// <summary>
+    /// The SQL's identifiers (quoted ones unquoted, bare ones lower-cased as PostgreSQL folds them) and the text between
+    /// them, so that two queries can be compared name by name.
+    /// </summary>
+    public static (int Count, List<string> Names, List<string> Separators) Identifiers(string sql)
+    {
+        var names = new List<string>();
+        var separators = new List<string>();
+        var at = 0;
+        foreach (Match match in Identifier().Matches(sql))
+        {
+            separators.Add(sql[at..match.Index]);
+            names.Add(match.Groups["quoted"].Success ? match.Groups["quoted"].Value.Replace("\"\"", "\"", StringComparison.Ordinal) : match.Groups["bare"].Value.ToLowerInvariant());
+            at = match.Index + match.Length;
+        }
+
+        separators.Add(sql[at..]);
+        return (names.Count, names, separators);
+    }
+
     /// <summary>The first TimescaleDB function the SQL calls (time_bucket, first, last, ...), or null when it is plain PostgreSQL.</summary>
     public static string? TimescaleFunction(string sql)
     {

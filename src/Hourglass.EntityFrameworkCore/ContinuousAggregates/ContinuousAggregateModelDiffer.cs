@@ -41,6 +41,31 @@ internal sealed class ContinuousAggregateModelDiffer(ContinuousAggregateQueryCom
         var creations = new List<ResolvedContinuousAggregate>();
         var columnAdditions = new List<(ResolvedContinuousAggregate Existing, ResolvedContinuousAggregate Wanted, AddContinuousAggregateColumnsOperation Add)>();
         var recreatedBecause = new Dictionary<ResolvedContinuousAggregate, string>();
+
+        // The renames an aggregate this one reads is getting in place (old name to new name), from the same checks as below.
+        Dictionary<string, string> InPlaceRenamesOfWhatItReads(ResolvedContinuousAggregate reader)
+        {
+            var renames = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var (key, parent) in sourceViews)
+            {
+                if (parent == reader || !ContinuousAggregateSql.References(reader.Definition.Sql, parent.View)
+                    || !targetViews.TryGetValue(key, out var parentWanted)
+                    || changedTables.Any(t => ContinuousAggregateSql.References(parent.Definition.Sql, t))
+                    || parent.Storage.CreateGroupIndexes != parentWanted.Storage.CreateGroupIndexes
+                    || RenamedColumns(parent, parentWanted) is not { } parentRenames)
+                {
+                    continue;
+                }
+
+                foreach (var rename in parentRenames)
+                {
+                    renames[rename.Name] = rename.NewName;
+                }
+            }
+
+            return renames;
+        }
+
         foreach (var (key, wanted) in targetViews)
         {
             if (!sourceViews.TryGetValue(key, out var existing))
@@ -52,9 +77,10 @@ internal sealed class ContinuousAggregateModelDiffer(ContinuousAggregateQueryCom
             // TimescaleDB takes create_group_indexes only when it creates the view.
             var queryChanged = ContinuousAggregateSql.Normalize(existing.Definition.Sql) != ContinuousAggregateSql.Normalize(wanted.Definition.Sql)
                 || existing.Storage.CreateGroupIndexes != wanted.Storage.CreateGroupIndexes;
-            if (queryChanged || changedTables.Any(t => ContinuousAggregateSql.References(existing.Definition.Sql, t)))
+            var changedTable = changedTables.FirstOrDefault(t => ContinuousAggregateSql.References(existing.Definition.Sql, t));
+            if (queryChanged || changedTable is not null)
             {
-                if (!changedTables.Any(t => ContinuousAggregateSql.References(existing.Definition.Sql, t))
+                if (changedTable is null
                     && existing.Storage.CreateGroupIndexes == wanted.Storage.CreateGroupIndexes
                     && RenamedColumns(existing, wanted) is { } renames)
                 {
@@ -62,7 +88,15 @@ internal sealed class ContinuousAggregateModelDiffer(ContinuousAggregateQueryCom
                     continue;
                 }
 
-                if (!changedTables.Any(t => ContinuousAggregateSql.References(existing.Definition.Sql, t))
+                if (changedTable is null
+                    && existing.Storage.CreateGroupIndexes == wanted.Storage.CreateGroupIndexes
+                    && ReadsOnlyRenamedColumns(existing, wanted, InPlaceRenamesOfWhatItReads(existing)))
+                {
+                    // PostgreSQL rewrote this aggregate's stored query when the columns it reads were renamed.
+                    continue;
+                }
+
+                if (changedTable is null
                     && !sourceViews.Values.Any(r => r != existing && ContinuousAggregateSql.References(r.Definition.Sql, existing.View))
                     && AddedColumns(existing, wanted) is { } add)
                 {
@@ -72,7 +106,6 @@ internal sealed class ContinuousAggregateModelDiffer(ContinuousAggregateQueryCom
 
                 drops.Add(existing);
                 creations.Add(wanted);
-                var changedTable = changedTables.FirstOrDefault(t => ContinuousAggregateSql.References(existing.Definition.Sql, t));
                 recreatedBecause[existing] = queryChanged
                     ? existing.Storage.CreateGroupIndexes != wanted.Storage.CreateGroupIndexes && ContinuousAggregateSql.Normalize(existing.Definition.Sql) == ContinuousAggregateSql.Normalize(wanted.Definition.Sql)
                         ? "its create_group_indexes setting changed (TimescaleDB takes it only when it creates the aggregate)"
@@ -244,6 +277,48 @@ internal sealed class ContinuousAggregateModelDiffer(ContinuousAggregateQueryCom
         }
 
         return renames.Count == 0 || renames.Any(r => oldNames.Contains(r.NewName)) ? null : renames;
+    }
+
+    /// <summary>
+    /// Whether the only change to an aggregate's query is the columns it reads from a renamed aggregate, renamed the same
+    /// way (token by token, nothing else different, its own output names unchanged): PostgreSQL has then rewritten its
+    /// stored query already, and it needs no operation (recreating it would lose its buckets for nothing).
+    /// </summary>
+    private static bool ReadsOnlyRenamedColumns(ResolvedContinuousAggregate existing, ResolvedContinuousAggregate wanted, Dictionary<string, string> renames)
+    {
+        if (renames.Count == 0
+            || ContinuousAggregateSql.SplitSelect(existing.Definition.Sql) is not { } was
+            || ContinuousAggregateSql.SplitSelect(wanted.Definition.Sql) is not { } now
+            || was.Items.Count != now.Items.Count
+            || was.Items.Zip(now.Items).Any(p => ContinuousAggregateSql.OutputColumn(p.First) is not { } before || ContinuousAggregateSql.OutputColumn(p.Second) is not { } after || before.Name != after.Name))
+        {
+            return false;
+        }
+
+        var old = ContinuousAggregateSql.Identifiers(ContinuousAggregateSql.Normalize(existing.Definition.Sql));
+        var @new = ContinuousAggregateSql.Identifiers(ContinuousAggregateSql.Normalize(wanted.Definition.Sql));
+        var renamed = false;
+        if (old.Count != @new.Count || old.Separators.Zip(@new.Separators).Any(p => p.First != p.Second))
+        {
+            return false;
+        }
+
+        foreach (var (before, after) in old.Names.Zip(@new.Names))
+        {
+            if (before == after)
+            {
+                continue;
+            }
+
+            if (renames.GetValueOrDefault(before) != after)
+            {
+                return false;
+            }
+
+            renamed = true;
+        }
+
+        return renamed;
     }
 
     /// <summary>

@@ -216,8 +216,7 @@ public sealed class RenameContinuousAggregateColumnOperation : TimescaleMigratio
 
     internal override DegradedOperation? WithoutTimescale()
         => new(
-            new SqlOperation { Sql = $"ALTER MATERIALIZED VIEW IF EXISTS {DisplayTable} RENAME COLUMN {Quoted(Name)} TO {Quoted(NewName)};" },
+            new SqlOperation { Sql = $"ALTER MATERIALIZED VIEW IF EXISTS {DisplayTable} RENAME COLUMN {Delimit(Name)} TO {Delimit(NewName)};" },
             $"column {Name} of continuous aggregate {DisplayTable} is renamed to {NewName} in the plain materialized view, if it exists.");
 
-    private static string Quoted(string identifier) => "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 }

@@ -51,8 +51,11 @@ public abstract class TimescaleMigrationOperation : MigrationOperation
     /// </summary>
     internal virtual DegradedOperation? WithoutTimescale() => null;
 
-    /// <summary>The table name as written in messages, schema-qualified when a schema is set.</summary>
-    protected string DisplayTable => Schema is null ? $"\"{Table}\"" : $"\"{Schema}\".\"{Table}\"";
+    /// <summary>The table name as written in messages and in Degrade's plain SQL, schema-qualified when a schema is set.</summary>
+    protected string DisplayTable => Schema is null ? Delimit(Table) : $"{Delimit(Schema)}.{Delimit(Table)}";
+
+    /// <summary>An identifier quoted for SQL text, for Degrade's plain statements (which have no SQL generator to ask).</summary>
+    private protected static string Delimit(string identifier) => "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 }
 
 /// <summary>A plain PostgreSQL replacement for a TimescaleDB operation (null: nothing runs), and the warning that says what was done instead.</summary>

@@ -411,6 +411,65 @@ public class ContinuousAggregateMigrationTests(TimescaleDatabaseFixture fixture)
     }
 
     [Fact]
+    public async Task Renaming_a_column_an_aggregate_on_it_reads_renames_in_place_and_keeps_both_aggregates_buckets()
+    {
+        const string Daily = "SELECT time_bucket('1 day', bucket) AS bucket, device_id, avg(avg_value) AS avg_value, max(max_value) AS max_value FROM m_read_hourly GROUP BY 1, 2";
+        const string DailyOfRenamed = "SELECT time_bucket('1 day', bucket) AS bucket, device_id, avg(mean_value) AS avg_value, max(max_value) AS max_value FROM m_read_hourly GROUP BY 1, 2";
+        const string HourlyRenamed = "SELECT time_bucket('1 hour', time) AS bucket, device_id, avg(value) AS mean_value, max(value) AS max_value FROM {0} GROUP BY 1, 2";
+        // No AllowDataRewrite: nothing here may be recreated.
+        await using var v1 = Context(b =>
+        {
+            CaggModels.Model("m_read", "m_read_hourly")(b);
+            b.Entity<DailyMetric>(e => e.HasNoKey().IsContinuousAggregate("m_read_daily", Daily));
+        });
+        await using var v2 = Context(b =>
+        {
+            CaggModels.Model("m_read", "m_read_hourly", sql: HourlyRenamed)(b);
+            b.Entity<HourlyMetric>(e => e.Property(h => h.AvgValue).HasColumnName("mean_value"));
+            b.Entity<DailyMetric>(e => e.HasNoKey().IsContinuousAggregate("m_read_daily", DailyOfRenamed));
+        });
+        await v1.ApplyAsync(v1.DiffFrom(null));
+        var rows = CaggModels.Rows(Start, hours: 48);
+        v1.Set<Metric>().AddRange(rows);
+        await v1.SaveChangesAsync();
+        await v1.RefreshContinuousAggregateAsync<HourlyMetric>(null, null);
+        await v1.RefreshContinuousAggregateAsync<DailyMetric>(null, null);
+        const string Materializations = "SELECT string_agg(view_name || ' ' || materialization_hypertable_name, ', ' ORDER BY view_name) FROM timescaledb_information.continuous_aggregates WHERE view_schema = current_schema() AND view_name LIKE 'm_read_%'";
+        var materializations = await Db.ScalarAsync<string>(Materializations);
+        const string DailyRows = "SELECT count(*) || ':' || string_agg(format('%s %s %s %s', bucket, device_id, round(avg_value::numeric, 9), max_value), ', ' ORDER BY bucket, device_id) FROM m_read_daily";
+        var daily = await Db.ScalarAsync<string>(DailyRows);
+        Assert.StartsWith("6:", daily, StringComparison.Ordinal);
+
+        // The daily aggregate's query changed only by the column it reads: the hourly one's rename is the only operation.
+        var up = v2.DiffFrom(v1);
+        var rename = Assert.IsType<RenameContinuousAggregateColumnOperation>(Assert.Single(up));
+        Assert.Equal(("m_read_hourly", "avg_value", "mean_value"), (rename.Table, rename.Name, rename.NewName));
+        await v2.ApplyAsync(up);
+
+        Assert.Equal(materializations, await Db.ScalarAsync<string>(Materializations));
+        Assert.Equal(daily, await Db.ScalarAsync<string>(DailyRows));
+        Assert.Contains("mean_value", (await CatalogAsync("m_read_daily"))!.Value.Definition, StringComparison.Ordinal);
+
+        // Both go on refreshing through the renamed column: the new day's averages are those of the hourly averages.
+        var more = CaggModels.Rows(Start.AddHours(48), hours: 24);
+        v2.Set<Metric>().AddRange(more);
+        await v2.SaveChangesAsync();
+        await v2.RefreshContinuousAggregateAsync<HourlyMetric>(null, null);
+        await v2.RefreshContinuousAggregateAsync<DailyMetric>(null, null);
+        var third = Start.AddDays(2);
+        var expected = more.Where(r => r.DeviceId == 1).GroupBy(r => r.Time.Hour).Select(g => g.Average(r => r.Value)).Average();
+        Assert.Equal(expected, await Db.ScalarAsync<double>($"SELECT avg_value FROM m_read_daily WHERE device_id = 1 AND bucket = '{third:yyyy-MM-dd}'"), 9);
+
+        // And back.
+        var down = v1.DiffFrom(v2);
+        var back = Assert.IsType<RenameContinuousAggregateColumnOperation>(Assert.Single(down));
+        Assert.Equal(("mean_value", "avg_value"), (back.Name, back.NewName));
+        await v1.ApplyAsync(down);
+        Assert.Equal(materializations, await Db.ScalarAsync<string>(Materializations));
+        Assert.DoesNotContain("mean_value", (await CatalogAsync("m_read_daily"))!.Value.Definition, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_aggregate_in_its_own_schema_is_created_refreshed_and_queried_there()
     {
         var schema = Db.Schema + "_cagg";
