@@ -381,12 +381,7 @@ public class ContinuousAggregateMigrationTests(TimescaleDatabaseFixture fixture)
         await using var v2 = Context(Tiers(HourlyMin));
         var create = v1.DiffFrom(null).OfType<CreateContinuousAggregateOperation>().Select(o => o.Table).ToList();
         Assert.Equal(["m_tier_hourly", "m_tier_daily"], create);
-        await v1.ApplyAsync(v1.DiffFrom(null));
-        var rows = CaggModels.Rows(Start, hours: 48);
-        v1.Set<Metric>().AddRange(rows);
-        await v1.SaveChangesAsync();
-        await v1.RefreshContinuousAggregateAsync<HourlyMetric>(null, null);
-        await v1.RefreshContinuousAggregateAsync<DailyMetric>(null, null);
+        var rows = await CreateTwoDaysOfHourlyAndDailyAsync(v1);
         Assert.Equal(6, await Db.ScalarAsync<long>("SELECT count(*) FROM m_tier_daily"));
 
         // The hourly query changes: the daily aggregate reads it, so it goes first and comes back last, recomputed.
@@ -428,12 +423,7 @@ public class ContinuousAggregateMigrationTests(TimescaleDatabaseFixture fixture)
             b.Entity<HourlyMetric>(e => e.Property(h => h.AvgValue).HasColumnName("mean_value"));
             b.Entity<DailyMetric>(e => e.HasNoKey().IsContinuousAggregate("m_read_daily", DailyOfRenamed));
         });
-        await v1.ApplyAsync(v1.DiffFrom(null));
-        var rows = CaggModels.Rows(Start, hours: 48);
-        v1.Set<Metric>().AddRange(rows);
-        await v1.SaveChangesAsync();
-        await v1.RefreshContinuousAggregateAsync<HourlyMetric>(null, null);
-        await v1.RefreshContinuousAggregateAsync<DailyMetric>(null, null);
+        var rows = await CreateTwoDaysOfHourlyAndDailyAsync(v1);
         const string Materializations = "SELECT string_agg(view_name || ' ' || materialization_hypertable_name, ', ' ORDER BY view_name) FROM timescaledb_information.continuous_aggregates WHERE view_schema = current_schema() AND view_name LIKE 'm_read_%'";
         var materializations = await Db.ScalarAsync<string>(Materializations);
         const string DailyRows = "SELECT count(*) || ':' || string_agg(format('%s %s %s %s', bucket, device_id, round(avg_value::numeric, 9), max_value), ', ' ORDER BY bucket, device_id) FROM m_read_daily";
@@ -467,6 +457,18 @@ public class ContinuousAggregateMigrationTests(TimescaleDatabaseFixture fixture)
         await v1.ApplyAsync(down);
         Assert.Equal(materializations, await Db.ScalarAsync<string>(Materializations));
         Assert.DoesNotContain("mean_value", (await CatalogAsync("m_read_daily"))!.Value.Definition, StringComparison.Ordinal);
+    }
+
+    /// <summary>Creates the model's tables and aggregates, inserts two days of rows and materializes both aggregates.</summary>
+    private static async Task<List<Metric>> CreateTwoDaysOfHourlyAndDailyAsync(ModelContext context)
+    {
+        await context.ApplyAsync(context.DiffFrom(null));
+        var rows = CaggModels.Rows(Start, hours: 48);
+        context.Set<Metric>().AddRange(rows);
+        await context.SaveChangesAsync();
+        await context.RefreshContinuousAggregateAsync<HourlyMetric>(null, null);
+        await context.RefreshContinuousAggregateAsync<DailyMetric>(null, null);
+        return rows;
     }
 
     [Fact]
