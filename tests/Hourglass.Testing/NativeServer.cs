@@ -60,7 +60,30 @@ public abstract class NativeServer : TestServer
             WithoutTimescale = !withTimescale,
             StartTimeout = TimeSpan.FromSeconds(120),
         });
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => server.Dispose();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            KeepLogIfCrashed(server);
+            server.Dispose();
+        };
         return server;
+    }
+
+    // The data folder, log included, goes with the server. A backend that crashed (PostgreSQL restarts every session
+    // then, and many tests fail at once) is explained only by that log, so it is kept where the failures can be read.
+    private static void KeepLogIfCrashed(EmbeddedTimescale server)
+    {
+        try
+        {
+            if (server.LogFile is { } log && File.Exists(log) && File.ReadAllText(log).Contains("terminated by signal", StringComparison.Ordinal))
+            {
+                var kept = Path.Combine(Path.GetTempPath(), $"hourglass-crashed-server-{Environment.ProcessId}-{server.Port}.log");
+                File.Copy(log, kept, overwrite: true);
+                Console.Error.WriteLine($"The native test server crashed: its log is kept at {kept}");
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Best effort at process exit: the tests' own failures already say that the server went away.
+        }
     }
 }

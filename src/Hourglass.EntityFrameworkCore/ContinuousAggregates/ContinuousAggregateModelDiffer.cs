@@ -42,7 +42,17 @@ internal sealed class ContinuousAggregateModelDiffer(ContinuousAggregateQueryCom
         var columnAdditions = new List<(ResolvedContinuousAggregate Existing, ResolvedContinuousAggregate Wanted, AddContinuousAggregateColumnsOperation Add)>();
         var recreatedBecause = new Dictionary<ResolvedContinuousAggregate, string>();
 
-        // The renames an aggregate this one reads is getting in place (old name to new name), from the same checks as below.
+        // Whether an aggregate can change without being created again: TimescaleDB takes create_group_indexes only
+        // when it creates the view, and a changed table it reads recreates it.
+        bool CanChangeInPlace(ResolvedContinuousAggregate existing, ResolvedContinuousAggregate wanted) =>
+            existing.Storage.CreateGroupIndexes == wanted.Storage.CreateGroupIndexes
+            && !changedTables.Any(t => ContinuousAggregateSql.References(existing.Definition.Sql, t));
+
+        // The columns an aggregate renames in place, when that is all that changes in it.
+        List<RenameContinuousAggregateColumnOperation>? InPlaceRenames(ResolvedContinuousAggregate existing, ResolvedContinuousAggregate wanted) =>
+            CanChangeInPlace(existing, wanted) ? RenamedColumns(existing, wanted) : null;
+
+        // The renames an aggregate this one reads is getting in place (old name to new name).
         Dictionary<string, string> InPlaceRenamesOfWhatItReads(ResolvedContinuousAggregate reader)
         {
             var renames = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -50,9 +60,7 @@ internal sealed class ContinuousAggregateModelDiffer(ContinuousAggregateQueryCom
             {
                 if (parent == reader || !ContinuousAggregateSql.References(reader.Definition.Sql, parent.View)
                     || !targetViews.TryGetValue(key, out var parentWanted)
-                    || changedTables.Any(t => ContinuousAggregateSql.References(parent.Definition.Sql, t))
-                    || parent.Storage.CreateGroupIndexes != parentWanted.Storage.CreateGroupIndexes
-                    || RenamedColumns(parent, parentWanted) is not { } parentRenames)
+                    || InPlaceRenames(parent, parentWanted) is not { } parentRenames)
                 {
                     continue;
                 }
@@ -80,17 +88,13 @@ internal sealed class ContinuousAggregateModelDiffer(ContinuousAggregateQueryCom
             var changedTable = changedTables.FirstOrDefault(t => ContinuousAggregateSql.References(existing.Definition.Sql, t));
             if (queryChanged || changedTable is not null)
             {
-                if (changedTable is null
-                    && existing.Storage.CreateGroupIndexes == wanted.Storage.CreateGroupIndexes
-                    && RenamedColumns(existing, wanted) is { } renames)
+                if (InPlaceRenames(existing, wanted) is { } renames)
                 {
                     after.AddRange(renames);
                     continue;
                 }
 
-                if (changedTable is null
-                    && existing.Storage.CreateGroupIndexes == wanted.Storage.CreateGroupIndexes
-                    && ReadsOnlyRenamedColumns(existing, wanted, InPlaceRenamesOfWhatItReads(existing)))
+                if (CanChangeInPlace(existing, wanted) && ReadsOnlyRenamedColumns(existing, wanted, InPlaceRenamesOfWhatItReads(existing)))
                 {
                     // PostgreSQL rewrote this aggregate's stored query when the columns it reads were renamed.
                     continue;

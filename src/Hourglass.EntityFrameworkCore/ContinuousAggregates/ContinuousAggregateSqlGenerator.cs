@@ -224,7 +224,7 @@ internal sealed class ContinuousAggregateSqlGenerator(PendingRefreshes pendingRe
     // Before 2.20 (and for integer time columns) the chunk interval is set on the materialization hypertable itself.
     private static void SetChunkIntervalOfMaterialization(TimescaleSqlContext context, MigrationCommandListBuilder builder, string regclass, string interval)
         => builder
-            .AppendLine($"{context.SelectOrPerform} set_chunk_time_interval(format('%I.%I', mat.schema_name, mat.table_name)::regclass, {interval})")
+            .AppendLine($"{context.SelectOrPerform} {(context.Target.SupportsDimensionBuilders ? "set_partitioning_interval" : "set_chunk_time_interval")}(format('%I.%I', mat.schema_name, mat.table_name)::regclass, {interval})")
             .AppendLine("FROM _timescaledb_catalog.continuous_agg ca")
             .AppendLine("JOIN _timescaledb_catalog.hypertable mat ON mat.id = ca.mat_hypertable_id")
             .AppendLine($"WHERE format('%I.%I', ca.user_view_schema, ca.user_view_name)::regclass = {regclass}::regclass;")

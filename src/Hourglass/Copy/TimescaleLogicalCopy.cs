@@ -39,7 +39,6 @@ public sealed class TimescaleLogicalCopy
         IReadOnlyList<CopiedTable> tables,
         IReadOnlyList<HypertableLayout> hypertables,
         IReadOnlyList<ContinuousAggregate> aggregates,
-        IReadOnlyList<AggregateStorage> storage,
         IReadOnlyList<JobSettings> jobs,
         Dictionary<(string Schema, string Name), List<string>> columnstoreChunks,
         IReadOnlyList<AggregateMaterialization> materializations)
@@ -48,7 +47,7 @@ public sealed class TimescaleLogicalCopy
         Tables = tables;
         Hypertables = hypertables;
         ContinuousAggregates = aggregates;
-        AggregateStorage = storage;
+        AggregateStorage = materializations.Select(m => m.Storage).ToList();
         Jobs = jobs;
         _columnstoreChunks = columnstoreChunks;
         _materializations = materializations;
@@ -89,7 +88,7 @@ public sealed class TimescaleLogicalCopy
         var layouts = await TimescaleClient.ReadLayoutsAsync(source, catalog, cancellationToken).ConfigureAwait(false);
         var hypertables = layouts.Where(h => !ServerCatalog.OwnSchemas.Contains(h.Schema)).ToList();
         var aggregates = await TimescaleClient.ReadAggregatesAsync(source, catalog, null, null, cancellationToken).ConfigureAwait(false);
-        var storage = await TimescaleClient.ReadAggregateStorageAsync(source, catalog, cancellationToken).ConfigureAwait(false);
+        var materializations = await TimescaleClient.ReadAggregateMaterializationsAsync(source, catalog, cancellationToken).ConfigureAwait(false);
         var jobs = (await TimescaleClient.ReadJobSettingsAsync(source, catalog, cancellationToken).ConfigureAwait(false))
             .Where(j => j.Kind is JobKind.Columnstore or JobKind.Retention or JobKind.Reorder or JobKind.ContinuousAggregateRefresh or JobKind.Custom)
             .ToList();
@@ -101,8 +100,7 @@ public sealed class TimescaleLogicalCopy
             chunks[(hypertable.Schema, hypertable.Name)] = all.Where(c => c.IsColumnstore).Select(c => slices[(c.Schema, c.Name)]).ToList();
         }
 
-        var materializations = await ReadMaterializationsAsync(source, cancellationToken).ConfigureAwait(false);
-        return new TimescaleLogicalCopy(catalog.TimescaleVersionText!, tables, hypertables, OrderByDependency(aggregates), storage, jobs, chunks, materializations);
+        return new TimescaleLogicalCopy(catalog.TimescaleVersionText!, tables, hypertables, OrderByDependency(aggregates), jobs, chunks, materializations);
     }
 
     /// <summary>Makes the copied tables hypertables with the source's dimensions, intervals and columnstore settings (the tables must exist and be empty).</summary>
@@ -214,11 +212,14 @@ public sealed class TimescaleLogicalCopy
                 var columnstore = ColumnstoreOptions(catalog, aggregate.QualifiedName, storage?.Columnstore ?? ColumnstoreSettings.None);
                 await Db.ExecuteAsync(target, $"ALTER MATERIALIZED VIEW {view.Sql} SET ({string.Join(", ", columnstore)})", null, cancellationToken).ConfigureAwait(false);
             }
+        }
 
-            if (_materializations.FirstOrDefault(m => m.Schema == aggregate.Schema && m.Name == aggregate.Name) is { } source)
-            {
-                await CopyMaterializationAsync(target, catalog, source, cancellationToken).ConfigureAwait(false);
-            }
+        var created = await TimescaleClient.ReadAggregateMaterializationsAsync(target, catalog, cancellationToken).ConfigureAwait(false);
+        var indexNames = created.SelectMany(m => m.Indexes.Select(i => (m.MaterializationSchema, i.Name))).ToHashSet();
+        foreach (var source in _materializations)
+        {
+            var copy = created.Single(m => m.Schema == source.Schema && m.Name == source.Name);
+            await CopyMaterializationAsync(target, catalog, source, copy, indexNames, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -226,9 +227,14 @@ public sealed class TimescaleLogicalCopy
     /// What TimescaleDB does not take from an aggregate's definition: its materialization's chunk interval and the
     /// indexes created on it by hand (any the target's aggregate lacks, compared by their definition without names).
     /// </summary>
-    private static async Task CopyMaterializationAsync(NpgsqlConnection target, ServerCatalog catalog, AggregateMaterialization source, CancellationToken cancellationToken)
+    private static async Task CopyMaterializationAsync(
+        NpgsqlConnection target,
+        ServerCatalog catalog,
+        AggregateMaterialization source,
+        AggregateMaterialization created,
+        HashSet<(string Schema, string Name)> indexNames,
+        CancellationToken cancellationToken)
     {
-        var created = (await ReadMaterializationsAsync(target, cancellationToken).ConfigureAwait(false)).Single(m => m.Schema == source.Schema && m.Name == source.Name);
         var table = new RelationName(created.MaterializationSchema, created.MaterializationName).Sql;
         if (source.ChunkInterval is { } interval && interval != created.ChunkInterval)
         {
@@ -238,11 +244,10 @@ public sealed class TimescaleLogicalCopy
         }
 
         var existing = created.Indexes.Select(i => i.Shape).ToHashSet(StringComparer.Ordinal);
-        var names = created.Indexes.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
         foreach (var index in source.Indexes.Where(i => !existing.Contains(i.Shape)))
         {
             // Index names are per schema: TimescaleDB's own names carry the materialization's id, which the target may give another aggregate.
-            var name = names.Contains(index.Name) ? "" : RelationName.Quote(index.Name) + " ";
+            var name = indexNames.Add((created.MaterializationSchema, index.Name)) ? RelationName.Quote(index.Name) + " " : "";
             await Db.ExecuteAsync(target, $"CREATE {(index.Unique ? "UNIQUE " : "")}INDEX {name}ON {table} {index.Definition}", null, cancellationToken).ConfigureAwait(false);
         }
     }
@@ -519,44 +524,6 @@ public sealed class TimescaleLogicalCopy
         }
 
         return ordered;
-    }
-
-    /// <summary>Each aggregate's materialization hypertable: its name, chunk interval (catalog units) and indexes.</summary>
-    private static async Task<List<AggregateMaterialization>> ReadMaterializationsAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
-    {
-        // pg_get_indexdef prints "CREATE [UNIQUE ]INDEX name ON schema.table USING ...": the part from USING on is the
-        // index's shape, the same on any table with these columns.
-        var rows = await Db.QueryAsync(
-            connection,
-            """
-            SELECT ca.user_view_schema::text, ca.user_view_name::text, mat.schema_name::text, mat.table_name::text,
-                   (SELECT d.interval_length FROM _timescaledb_catalog.dimension d WHERE d.hypertable_id = mat.id AND d.interval_length IS NOT NULL ORDER BY d.id LIMIT 1),
-                   k.relname::text, i.indisunique,
-                   substr(pg_catalog.pg_get_indexdef(i.indexrelid),
-                          length(format('CREATE %sINDEX %s ON %I.%I ', CASE WHEN i.indisunique THEN 'UNIQUE ' END, quote_ident(k.relname), mat.schema_name, mat.table_name)) + 1)
-            FROM _timescaledb_catalog.continuous_agg ca
-            JOIN _timescaledb_catalog.hypertable mat ON mat.id = ca.mat_hypertable_id
-            LEFT JOIN pg_catalog.pg_index i ON i.indrelid = format('%I.%I', mat.schema_name, mat.table_name)::regclass
-            LEFT JOIN pg_catalog.pg_class k ON k.oid = i.indexrelid
-            ORDER BY 1, 2, 6
-            """,
-            null,
-            r => (Schema: r.GetString(0), Name: r.GetString(1), MatSchema: r.GetString(2), MatName: r.GetString(3), Interval: r.Long(4),
-                Index: r.IsDBNull(5) ? null : new MaterializationIndex(r.GetString(5), r.GetBoolean(6), r.GetString(7))),
-            cancellationToken).ConfigureAwait(false);
-        return rows.GroupBy(r => (r.Schema, r.Name, r.MatSchema, r.MatName, r.Interval))
-            .Select(g => new AggregateMaterialization(g.Key.Schema, g.Key.Name, g.Key.MatSchema, g.Key.MatName, g.Key.Interval, g.Where(r => r.Index is not null).Select(r => r.Index!).ToList()))
-            .ToList();
-    }
-
-    private sealed record AggregateMaterialization(string Schema, string Name, string MaterializationSchema, string MaterializationName, long? ChunkInterval, IReadOnlyList<MaterializationIndex> Indexes);
-
-    /// <param name="Name">The index's name.</param>
-    /// <param name="Unique">Whether it is unique.</param>
-    /// <param name="Definition">From <c>USING</c> on: method, columns, INCLUDE, WITH and WHERE.</param>
-    private sealed record MaterializationIndex(string Name, bool Unique, string Definition)
-    {
-        public string Shape => (Unique ? "UNIQUE " : "") + Definition;
     }
 
     private static async Task<List<CopiedTable>> ReadTablesAsync(NpgsqlConnection connection, CancellationToken cancellationToken) =>

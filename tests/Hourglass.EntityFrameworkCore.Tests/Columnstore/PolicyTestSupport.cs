@@ -72,11 +72,20 @@ internal static class PolicyTestSupport
         => await PauseUntilIdleAsync(db, (await JobIdAsync(db, table, procName)).ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     /// <summary>Pauses the jobs (a comma-separated id list) and waits, at most a minute, until none of them is running.</summary>
+    /// <remarks>
+    /// A run counts from the moment the scheduler records its start, before the worker shows in pg_stat_activity
+    /// (where job_stats' 'Running' comes from): a worker still starting up would otherwise run after the wait.
+    /// </remarks>
     private static async Task PauseUntilIdleAsync(TestDatabase db, string jobs)
     {
         await db.ExecuteAsync($"SELECT alter_job(j, scheduled => false) FROM unnest(ARRAY[{jobs}]) j");
         var deadline = DateTime.UtcNow.AddMinutes(1);
-        while (await db.ScalarAsync<bool>($"SELECT EXISTS (SELECT FROM timescaledb_information.job_stats WHERE job_id IN ({jobs}) AND job_status = 'Running')") && DateTime.UtcNow < deadline)
+        while (await db.ScalarAsync<bool>(
+                   $"""
+                   SELECT EXISTS (SELECT FROM timescaledb_information.job_stats WHERE job_id IN ({jobs}) AND job_status = 'Running')
+                       OR EXISTS (SELECT FROM _timescaledb_internal.bgw_job_stat WHERE job_id IN ({jobs}) AND last_start > last_finish)
+                   """)
+               && DateTime.UtcNow < deadline)
         {
             await Task.Delay(100);
         }

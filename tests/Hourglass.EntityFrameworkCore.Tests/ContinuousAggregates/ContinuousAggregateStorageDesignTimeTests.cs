@@ -180,7 +180,7 @@ public class ContinuousAggregateStorageDesignTimeTests
         Assert.Contains("timescaledb.chunk_interval = '20 days'", current, StringComparison.Ordinal);
         Assert.Contains("buckets_per_batch => 5, max_batches_per_execution => 3, refresh_newest_first => false", current, StringComparison.Ordinal);
 
-        // 2.19: set_chunk_time_interval on the materialization hypertable; refresh_newest_first does not exist yet.
+        // 2.19: set_partitioning_interval on the materialization hypertable; refresh_newest_first does not exist yet.
         var error = Assert.Throws<InvalidOperationException>(() => Sql(new Version(2, 19), TimescaleMissingBehavior.Strict));
         Assert.Contains("refresh_newest_first", error.Message, StringComparison.Ordinal);
         Assert.Contains("2.20", error.Message, StringComparison.Ordinal);
@@ -189,7 +189,7 @@ public class ContinuousAggregateStorageDesignTimeTests
         var logs = new CollectingLoggerProvider();
         var degraded = Sql(new Version(2, 19), TimescaleMissingBehavior.Degrade, logs);
         Assert.DoesNotContain("timescaledb.chunk_interval", degraded, StringComparison.Ordinal);
-        Assert.Contains("set_chunk_time_interval(format('%I.%I', mat.schema_name, mat.table_name)::regclass, INTERVAL '20 days')", degraded, StringComparison.Ordinal);
+        Assert.Contains("set_partitioning_interval(format('%I.%I', mat.schema_name, mat.table_name)::regclass, INTERVAL '20 days')", degraded, StringComparison.Ordinal);
         Assert.Contains("buckets_per_batch => 5, max_batches_per_execution => 3);", degraded, StringComparison.Ordinal);
         var warning = Assert.Single(logs.Events, e => e.Id == TimescaleEventId.FeatureSkipped);
         Assert.Contains("refresh_newest_first", warning.Message, StringComparison.Ordinal);
@@ -201,6 +201,11 @@ public class ContinuousAggregateStorageDesignTimeTests
         Assert.Contains("ALTER MATERIALIZED VIEW hourly_metrics SET (timescaledb.compress = true, timescaledb.compress_segmentby = 'device_id', timescaledb.compress_orderby = 'bucket DESC');", old, StringComparison.Ordinal);
         Assert.DoesNotContain("include_tiered_data", old, StringComparison.Ordinal);
         Assert.Equal(4, oldLogs.Events.Count(e => e.Id == TimescaleEventId.FeatureSkipped));
+
+        // Before 2.13 there is no set_partitioning_interval: the older name sets the materialization's interval.
+        var oldest = Sql(new Version(2, 12), TimescaleMissingBehavior.Degrade, new CollectingLoggerProvider());
+        Assert.Contains("set_chunk_time_interval(format('%I.%I', mat.schema_name, mat.table_name)::regclass, INTERVAL '20 days')", oldest, StringComparison.Ordinal);
+        Assert.DoesNotContain("set_partitioning_interval", oldest, StringComparison.Ordinal);
     }
 
     private static System.Reflection.Assembly Compile(params string[] code)
