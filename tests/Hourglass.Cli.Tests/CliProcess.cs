@@ -104,11 +104,65 @@ internal sealed class CliProcess : IDisposable
         catch (TimeoutException)
         {
             // Whether the process is still running tells a hang in hourglass from a test host too busy to see its exit.
-            var state = Process.HasExited ? $"it has exited with {Process.ExitCode} since" : "it is still running";
+            var state = Process.HasExited ? $"it has exited with {Process.ExitCode} since" : $"it is still running; its processes:\n{DescribeProcessTree(Process.Id)}";
             throw new TimeoutException($"hourglass {string.Join(' ', Process.StartInfo.ArgumentList.Skip(1))} did not exit within {timeout} ({state}). Output so far:\n{Output}");
         }
 
         await Process.WaitForExitAsync();
+    }
+
+    /// <summary>
+    /// The process and its descendants with their state and what the kernel says each waits in (Linux /proc), so that a
+    /// hang tells a child tool (pg_dump) blocked on a pipe or a socket from one that exited unnoticed.
+    /// </summary>
+    private static string DescribeProcessTree(int root)
+    {
+        if (!Directory.Exists("/proc"))
+        {
+            return "  (no /proc here)";
+        }
+
+        var parents = new Dictionary<int, int>();
+        foreach (var folder in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(folder), out var pid) && ReadProc(pid, "stat") is { } stat
+                && stat[(stat.LastIndexOf(')') + 2)..].Split(' ') is [_, var ppid, ..] && int.TryParse(ppid, out var parent))
+            {
+                parents[pid] = parent;
+            }
+        }
+
+        var lines = new StringBuilder();
+        var pending = new Queue<(int Pid, int Depth)>([(root, 0)]);
+        while (pending.TryDequeue(out var next))
+        {
+            var stat = ReadProc(next.Pid, "stat") ?? "";
+            var state = stat.LastIndexOf(')') is var close and > 0 && close + 2 < stat.Length ? stat[close + 2].ToString() : "?";
+            var command = (ReadProc(next.Pid, "cmdline") ?? "").Replace('\0', ' ').Trim();
+            lines.AppendLine($"  {new string(' ', 2 * next.Depth)}pid {next.Pid} [{state}, waiting in {ReadProc(next.Pid, "wchan") ?? "?"}]: {(command.Length > 160 ? command[..160] : command)}");
+            foreach (var child in parents.Where(p => p.Value == next.Pid).Select(p => p.Key).Order())
+            {
+                pending.Enqueue((child, next.Depth + 1));
+            }
+        }
+
+        return lines.ToString();
+    }
+
+    private static string? ReadProc(int pid, string file)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/{file}");
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     private void Append(string? line)

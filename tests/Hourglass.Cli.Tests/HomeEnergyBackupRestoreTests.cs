@@ -35,7 +35,7 @@ public sealed class HomeEnergyBackupRestoreTests : IDisposable
         Assert.Equal(6, sourceJobs.Count);
 
         // The seed's backup_database.sh: a dated backup, the newest 7 kept.
-        var (backupExit, backupOutput) = await WithSessionsOnTimeoutAsync(source, () => CliProcess.RunAsync(
+        var (backupExit, backupOutput) = await WithSessionsOnTimeoutAsync(source, _folder, () => CliProcess.RunAsync(
             ["backup", Path.Combine(_folder, "aetherlens_{timestamp}.dump"), "--keep", "7", "--checksums", "--pg-bin", server.BinDirectory!, "--connection", source.ConnectionString]));
         Assert.True(backupExit == 0, backupOutput);
         // One backup so far, so --keep 7 keeps it (the pruning itself: BackupRestoreTests.Keep_prunes_...).
@@ -61,8 +61,8 @@ public sealed class HomeEnergyBackupRestoreTests : IDisposable
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
-    /// <summary>A run that outlives its timeout fails with what the database's sessions were doing and waiting for.</summary>
-    private static async Task<T> WithSessionsOnTimeoutAsync<T>(TestDatabase database, Func<Task<T>> run)
+    /// <summary>A run that outlives its timeout fails with what the database's sessions were doing and waiting for, and how far the dump got.</summary>
+    private static async Task<T> WithSessionsOnTimeoutAsync<T>(TestDatabase database, string folder, Func<Task<T>> run)
     {
         try
         {
@@ -76,7 +76,8 @@ public sealed class HomeEnergyBackupRestoreTests : IDisposable
                     a.wait_event_type, a.wait_event, a.state, a.query_start, left(a.query, 300), pg_blocking_pids(a.pid)), E'\n'), 'none')
                 FROM pg_stat_activity a WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
                 """);
-            throw new TimeoutException($"{timeout.Message}\nSessions of {database.DatabaseName} then:\n{sessions}", timeout);
+            var files = string.Join('\n', new DirectoryInfo(folder).GetFiles().Select(f => $"  {f.Name}: {f.Length} bytes, written {f.LastWriteTimeUtc:HH:mm:ss.fff}"));
+            throw new TimeoutException($"{timeout.Message}\nSessions of {database.DatabaseName} then:\n{sessions}\nFiles in {folder} at {DateTime.UtcNow:HH:mm:ss.fff}:\n{files}", timeout);
         }
     }
 
