@@ -17,6 +17,9 @@ public abstract class NativeServer : TestServer
         ["synchronous_commit"] = "off",
         ["full_page_writes"] = "off",
         ["max_connections"] = "200",
+        // A test that hangs on a lock is explained by the server log: who waited for whom (the log is printed by such tests and kept after a crash).
+        ["log_lock_waits"] = "on",
+        ["log_line_prefix"] = "%m [%p] %d %a: ",
     };
 
     private protected NativeServer(EmbeddedTimescale server)

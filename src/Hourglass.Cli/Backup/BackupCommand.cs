@@ -64,57 +64,35 @@ internal static class BackupCommand
             // open: there the checksums are read before and after pg_dump, and must agree.
             var withChecksums = result.GetValue(checksums);
             var turns = withChecksums && await SessionsTakeTurnsAsync(resolved, cancellationToken);
-            await using var snapshotConnection = withChecksums ? await resolved.OpenAsync(cancellationToken) : null;
-            await using var snapshot = snapshotConnection is null ? null : await snapshotConnection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
-            SortedDictionary<string, TableChecksum>? tableChecksums = null;
-            if (snapshotConnection is not null && snapshot is not null)
-            {
-                if (!turns)
-                {
-                    await using var export = new NpgsqlCommand("SELECT pg_export_snapshot()", snapshotConnection, snapshot);
-                    arguments.Add("--snapshot=" + (string)(await export.ExecuteScalarAsync(cancellationToken))!);
-                }
-
-                tableChecksums = await WithProgressAsync($"Checksumming {source.Database}", 0, "", progress =>
-                    TableChecksums.ComputeAsync(snapshotConnection, snapshot, progress, cancellationToken));
-                if (turns)
-                {
-                    await snapshot.CommitAsync(cancellationToken);
-                }
-            }
-
-            int exitCode;
-            IReadOnlyList<string> tail;
+            DumpOutcome outcome;
             try
             {
-                (exitCode, tail) = await WithProgressAsync($"Backing up {source.Database}", source.Tables, "dumping contents of table", progress =>
-                    pgDump.RunAsync(arguments, resolved, progress, cancellationToken));
+                for (var attempt = 1; ; attempt++)
+                {
+                    outcome = await DumpAsync(resolved, source.Database, source.Tables, pgDump, arguments, withChecksums, turns, attempt, cancellationToken);
+                    if (outcome.LockCycle is null)
+                    {
+                        break;
+                    }
+
+                    File.Delete(partial);
+                    if (attempt == MaxDumpAttempts)
+                    {
+                        throw new CliException(
+                            $"pg_dump waited for a table lock behind {outcome.LockCycle}, which itself waited for a lock held by the snapshot the checksums were read in; "
+                            + $"the backup was tried {MaxDumpAttempts} times. Run it again when that session is done (a TimescaleDB job: pause it with 'hourglass jobs pause'), or back up without --checksums.");
+                    }
+
+                    AnsiConsole.WriteLine($"pg_dump waited for a table lock behind {outcome.LockCycle}, which waited for the checksum snapshot's locks: starting over (attempt {attempt + 1} of {MaxDumpAttempts}).");
+                }
             }
-            catch (OperationCanceledException)
+            catch (Exception e) when (e is OperationCanceledException or CliException)
             {
                 File.Delete(partial);
                 throw;
             }
 
-            if (snapshot is not null && !turns)
-            {
-                await snapshot.CommitAsync(cancellationToken);
-            }
-
-            if (exitCode == 0 && turns && snapshotConnection is not null && tableChecksums is not null)
-            {
-                await using var after = await snapshotConnection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
-                var again = await WithProgressAsync($"Checksumming {source.Database} again", 0, "", progress =>
-                    TableChecksums.ComputeAsync(snapshotConnection, after, progress, cancellationToken));
-                await after.CommitAsync(cancellationToken);
-                var changed = tableChecksums.Keys.Union(again.Keys).Where(t => !tableChecksums.TryGetValue(t, out var a) || !again.TryGetValue(t, out var b) || a != b).ToList();
-                if (changed.Count > 0)
-                {
-                    File.Delete(partial);
-                    throw new CliException($"The data changed while pg_dump ran ({string.Join(", ", changed.Take(5))}{(changed.Count > 5 ? ", ..." : "")}): on this server clients take turns on one session, so the checksums could not be read in pg_dump's own snapshot. Run the backup again while nothing writes, or without --checksums.");
-                }
-            }
-
+            var (exitCode, tail, tableChecksums) = (outcome.ExitCode, outcome.Tail, outcome.Checksums);
             if (exitCode != 0)
             {
                 File.Delete(partial);
@@ -140,6 +118,138 @@ internal static class BackupCommand
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>How often a backup is started over after its pg_dump and its checksum snapshot waited for each other.</summary>
+    private const int MaxDumpAttempts = 3;
+
+    /// <summary>One pg_dump run; with checksums, also the checksums, read in the snapshot pg_dump dumps.</summary>
+    /// <param name="ExitCode">pg_dump's exit code.</param>
+    /// <param name="Tail">pg_dump's last stderr lines.</param>
+    /// <param name="Checksums">The checksums, with --checksums.</param>
+    /// <param name="LockCycle">Set when the run was stopped because pg_dump waited behind this session, which waited for the snapshot's locks.</param>
+    private sealed record DumpOutcome(int ExitCode, IReadOnlyList<string> Tail, SortedDictionary<string, TableChecksum>? Checksums, string? LockCycle);
+
+    private static async Task<DumpOutcome> DumpAsync(ResolvedConnection resolved, string database, int tables, PgTool pgDump, IReadOnlyList<string> dumpArguments,
+        bool withChecksums, bool turns, int attempt, CancellationToken cancellationToken)
+    {
+        var arguments = dumpArguments.ToList();
+        await using var snapshotConnection = withChecksums ? await resolved.OpenAsync(cancellationToken) : null;
+        await using var snapshot = snapshotConnection is null ? null : await snapshotConnection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+        SortedDictionary<string, TableChecksum>? tableChecksums = null;
+        if (snapshotConnection is not null && snapshot is not null)
+        {
+            if (!turns)
+            {
+                await using var export = new NpgsqlCommand("SELECT pg_export_snapshot()", snapshotConnection, snapshot);
+                arguments.Add("--snapshot=" + (string)(await export.ExecuteScalarAsync(cancellationToken))!);
+            }
+
+            tableChecksums = await WithProgressAsync($"Checksumming {database}", 0, "", progress =>
+                TableChecksums.ComputeAsync(snapshotConnection, snapshot, progress, cancellationToken));
+            if (turns)
+            {
+                await snapshot.CommitAsync(cancellationToken);
+            }
+        }
+
+        // The snapshot's transaction holds a share lock on every table it checksummed until pg_dump is done. A session
+        // that asks for an exclusive lock on one of them meanwhile (a retention or columnstore job, a migration) waits
+        // for it, and pg_dump's own share lock on that table then queues behind that session: each waits for the other,
+        // and only through this process, so PostgreSQL's deadlock detector cannot see it. The watch sees it and
+        // stops pg_dump; the caller rolls back and starts over, after the other session got its lock.
+        var watchSnapshot = snapshotConnection is not null && !turns;
+        // An attempt of its own: the session of a stopped attempt's pg_dump may linger until it notices.
+        var applicationName = $"hourglass backup {Environment.ProcessId}.{attempt}";
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var watch = watchSnapshot ? WatchForLockCycleAsync(resolved, applicationName, snapshotConnection!.ProcessID, stop.Token) : Task.FromResult<string?>(null);
+        int exitCode;
+        IReadOnlyList<string> tail;
+        try
+        {
+            var dump = WithProgressAsync($"Backing up {database}", tables, "dumping contents of table", progress =>
+                pgDump.RunAsync(arguments, resolved, progress, stop.Token, new Dictionary<string, string> { ["PGAPPNAME"] = applicationName }));
+            if (await Task.WhenAny(dump, watch) == watch && watch.IsCompletedSuccessfully && watch.Result is { } cycle)
+            {
+                await stop.CancelAsync();
+                await SwallowCancellationAsync(dump);
+                return new DumpOutcome(-1, [], null, cycle);
+            }
+
+            (exitCode, tail) = await dump;
+        }
+        finally
+        {
+            // The watch is a guard: its own failure (it polls on a connection of its own) does not fail the backup.
+            await stop.CancelAsync();
+            await watch.ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+
+        if (snapshot is not null && !turns)
+        {
+            await snapshot.CommitAsync(cancellationToken);
+        }
+
+        if (exitCode == 0 && turns && snapshotConnection is not null && tableChecksums is not null)
+        {
+            await using var after = await snapshotConnection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+            var again = await WithProgressAsync($"Checksumming {database} again", 0, "", progress =>
+                TableChecksums.ComputeAsync(snapshotConnection, after, progress, cancellationToken));
+            await after.CommitAsync(cancellationToken);
+            var changed = tableChecksums.Keys.Union(again.Keys).Where(t => !tableChecksums.TryGetValue(t, out var a) || !again.TryGetValue(t, out var b) || a != b).ToList();
+            if (changed.Count > 0)
+            {
+                throw new CliException($"The data changed while pg_dump ran ({string.Join(", ", changed.Take(5))}{(changed.Count > 5 ? ", ..." : "")}): on this server clients take turns on one session, so the checksums could not be read in pg_dump's own snapshot. Run the backup again while nothing writes, or without --checksums.");
+            }
+        }
+
+        return new DumpOutcome(exitCode, tail, tableChecksums, null);
+    }
+
+    /// <summary>
+    /// Polls until pg_dump's session (by its application name) waits, directly or through a queue of waiters, for a
+    /// session that waits for <paramref name="snapshotPid"/>; returns that session, described. Never ends otherwise.
+    /// </summary>
+    private static async Task<string?> WatchForLockCycleAsync(ResolvedConnection resolved, string applicationName, int snapshotPid, CancellationToken cancellationToken)
+    {
+        await using var connection = await resolved.OpenAsync(cancellationToken);
+        // pg_blocking_pids names the holders of conflicting locks and the waiters queued ahead with conflicting requests.
+        await using var command = new NpgsqlCommand(
+            """
+            WITH RECURSIVE waits(blocker, waiter) AS (
+                SELECT b.pid, a.pid FROM pg_stat_activity a CROSS JOIN LATERAL unnest(pg_blocking_pids(a.pid)) AS b(pid)
+                WHERE a.datname = current_database() AND a.application_name = @application
+                UNION
+                SELECT b.pid, w.blocker FROM waits w CROSS JOIN LATERAL unnest(pg_blocking_pids(w.blocker)) AS b(pid)
+            )
+            SELECT format('%s (pid %s%s)', coalesce(nullif(a.application_name, ''), a.backend_type), a.pid,
+                          CASE WHEN a.query <> '' THEN ': ' || left(a.query, 120) ELSE '' END)
+            FROM waits w JOIN pg_stat_activity a ON a.pid = w.waiter
+            WHERE w.blocker = @snapshot
+            LIMIT 1
+            """, connection);
+        command.Parameters.AddWithValue("application", applicationName);
+        command.Parameters.AddWithValue("snapshot", snapshotPid);
+        while (true)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
+            if (await command.ExecuteScalarAsync(cancellationToken) is string cycle)
+            {
+                return cycle;
+            }
+        }
+    }
+
+    private static async Task SwallowCancellationAsync(Task task)
+    {
+        try
+        {
+            await task;
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped on purpose.
+        }
     }
 
     /// <summary>
