@@ -146,6 +146,7 @@ internal sealed class ContinuousAggregateSqlGenerator(PendingRefreshes pendingRe
                     .EndCommand();
                 break;
             case DropContinuousAggregateOperation:
+                StopRunningJobs(builder, regclass);
                 builder.AppendLine($"DROP MATERIALIZED VIEW IF EXISTS {view};").EndCommand();
                 break;
             case AddContinuousAggregatePolicyOperation add:
@@ -177,6 +178,50 @@ internal sealed class ContinuousAggregateSqlGenerator(PendingRefreshes pendingRe
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Cancels the aggregate's running jobs and waits (10 s at most) until their workers have gone, in a statement of its
+    /// own before the DROP. TimescaleDB's DROP cancels them itself, but a cancelled refresh then deletes its registration
+    /// row (2.26.3+) in a transaction of its own while the DROP deletes the same row: the DROP fails with "tuple
+    /// concurrently deleted". Waiting here lets the DROP start after the worker has cleaned up. The wait is bounded
+    /// because a worker may wait for a lock this migration's earlier statements hold; by then its cleanup is done.
+    /// pg_stat_activity is read once per transaction unless its snapshot is cleared, here and for the DROP's own lookup.
+    /// </summary>
+    private static void StopRunningJobs(MigrationCommandListBuilder builder, string regclass)
+    {
+        var workers = $"""
+            pg_stat_activity a
+                    JOIN timescaledb_information.jobs j ON j.application_name = a.application_name
+                    JOIN timescaledb_information.continuous_aggregates c
+                      ON (j.hypertable_schema, j.hypertable_name) IN ((c.view_schema, c.view_name), (c.materialization_hypertable_schema, c.materialization_hypertable_name))
+                    WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
+                      AND format('%I.%I', c.view_schema, c.view_name)::regclass = to_regclass({regclass})
+            """;
+        builder.AppendLine(
+            $$"""
+            DO $hourglass$
+            DECLARE
+                deadline timestamptz := clock_timestamp() + interval '10 seconds';
+                worker int;
+            BEGIN
+                FOR worker IN SELECT a.pid FROM {{workers}}
+                LOOP
+                    BEGIN
+                        PERFORM pg_cancel_backend(worker);
+                    EXCEPTION WHEN insufficient_privilege THEN
+                        NULL;
+                    END;
+                END LOOP;
+                WHILE clock_timestamp() < deadline AND EXISTS (SELECT FROM {{workers}})
+                LOOP
+                    PERFORM pg_sleep(0.05);
+                    PERFORM pg_stat_clear_snapshot();
+                END LOOP;
+                PERFORM pg_stat_clear_snapshot();
+            END
+            $hourglass$;
+            """).EndCommand();
     }
 
     /// <summary>

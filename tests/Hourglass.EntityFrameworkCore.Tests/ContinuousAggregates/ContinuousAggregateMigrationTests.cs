@@ -186,6 +186,46 @@ public class ContinuousAggregateMigrationTests(TimescaleDatabaseFixture fixture)
         AssertSameAggregate(CaggModels.Expected(rows), await QueryAsync(v1));
     }
 
+    [NativeTimescaleFact("TimescaleDB's scheduler, whose refresh job the drop has to stop, and a second session")]
+    public async Task Dropping_an_aggregate_while_its_refresh_job_runs_stops_the_job_before_dropping()
+    {
+        await TestServers.RequireNativeTimescaleAsync(NativeNeeds.Scheduler | NativeNeeds.ConcurrentSessions);
+        await using var v1 = Context(CaggModels.Model("m_drop_running", "m_dr_hourly", DocsPolicy));
+        await using var v0 = Context(CaggModels.Model("m_drop_running", "m_dr_hourly", includeAggregate: false));
+        await v1.ApplyAsync(v1.DiffFrom(null));
+        var job = (await PolicyAsync("m_dr_hourly"))!.Value.JobId;
+        var worker = $"SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'Refresh Continuous Aggregate Policy [{job}]'";
+
+        // The scheduler starts the new policy at once; its refresh then waits for the source table this session holds.
+        await using var holder = await Db.OpenAsync();
+        await using var hold = await holder.BeginTransactionAsync();
+        await using (var command = new Npgsql.NpgsqlCommand("LOCK TABLE m_drop_running IN ACCESS EXCLUSIVE MODE", holder, hold))
+        {
+            await command.ExecuteNonQueryAsync();
+        }
+
+        await WaitUntilAsync(() => Db.ScalarAsync<bool>($"SELECT EXISTS ({worker} AND wait_event_type = 'Lock')"), "the policy's refresh to start and wait for the source table");
+
+        var drop = v0.ApplyAsync(v0.DiffFrom(v1));
+        await WaitUntilAsync(async () => !await Db.ScalarAsync<bool>($"SELECT EXISTS ({worker})"), "the drop to stop the refresh job's worker");
+        Assert.False(drop.IsCompleted, "The DROP itself waits for the source table, which the other session still holds.");
+
+        await hold.CommitAsync();
+        await drop.WaitAsync(TimeSpan.FromMinutes(1));
+        Assert.Null(await CatalogAsync("m_dr_hourly"));
+        Assert.Equal(0L, await Db.ScalarAsync<long>($"SELECT count(*) FROM timescaledb_information.jobs WHERE job_id = {job}"));
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"Waited 60 s for {what}.");
+            await Task.Delay(50);
+        }
+    }
+
     [Fact]
     public async Task Renaming_columns_renames_them_in_place_keeping_every_bucket_and_down_renames_them_back()
     {
