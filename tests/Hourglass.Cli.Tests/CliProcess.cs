@@ -66,10 +66,27 @@ internal sealed class CliProcess : IDisposable
         return cli;
     }
 
-    public static async Task<(int ExitCode, string Output)> RunAsync(IEnumerable<string> arguments, IDictionary<string, string?>? environment = null, string? workingDirectory = null, TimeSpan? timeout = null)
+    /// <summary>
+    /// Runs hourglass to its end. When it outlives <paramref name="timeout"/>, <paramref name="describeHang"/> (if given)
+    /// adds to the failure what it sees while the process still runs, before it is killed.
+    /// </summary>
+    public static async Task<(int ExitCode, string Output)> RunAsync(
+        IEnumerable<string> arguments,
+        IDictionary<string, string?>? environment = null,
+        string? workingDirectory = null,
+        TimeSpan? timeout = null,
+        Func<Task<string>>? describeHang = null)
     {
         using var cli = Start(arguments, environment, workingDirectory);
-        await cli.WaitForExitAsync(timeout ?? TimeSpan.FromMinutes(3));
+        try
+        {
+            await cli.WaitForExitAsync(timeout ?? TimeSpan.FromMinutes(3));
+        }
+        catch (TimeoutException hang) when (describeHang is not null)
+        {
+            throw new TimeoutException($"{hang.Message}\n{await describeHang()}", hang);
+        }
+
         return (cli.Process.ExitCode, cli.Output);
     }
 

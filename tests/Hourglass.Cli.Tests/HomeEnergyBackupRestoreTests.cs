@@ -35,8 +35,9 @@ public sealed class HomeEnergyBackupRestoreTests : IDisposable
         Assert.Equal(6, sourceJobs.Count);
 
         // The seed's backup_database.sh: a dated backup, the newest 7 kept.
-        var (backupExit, backupOutput) = await WithSessionsOnTimeoutAsync(server, source, _folder, () => CliProcess.RunAsync(
-            ["backup", Path.Combine(_folder, "aetherlens_{timestamp}.dump"), "--keep", "7", "--checksums", "--pg-bin", server.BinDirectory!, "--connection", source.ConnectionString]));
+        var (backupExit, backupOutput) = await CliProcess.RunAsync(
+            ["backup", Path.Combine(_folder, "aetherlens_{timestamp}.dump"), "--keep", "7", "--checksums", "--pg-bin", server.BinDirectory!, "--connection", source.ConnectionString],
+            describeHang: () => DescribeSessionsAsync(server, source, _folder));
         Assert.True(backupExit == 0, backupOutput);
         // One backup so far, so --keep 7 keeps it (the pruning itself: BackupRestoreTests.Keep_prunes_...).
         Assert.Contains($"Kept the newest 1 backup(s) of {source.DatabaseName}", backupOutput, StringComparison.Ordinal);
@@ -61,32 +62,25 @@ public sealed class HomeEnergyBackupRestoreTests : IDisposable
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
-    /// <summary>A run that outlives its timeout fails with what the database's sessions were doing and waiting for, and how far the dump got.</summary>
-    private static async Task<T> WithSessionsOnTimeoutAsync<T>(TestServer server, TestDatabase database, string folder, Func<Task<T>> run)
+    /// <summary>What the database's sessions are doing and waiting for, the server log's end and how far the dump got.</summary>
+    private static async Task<string> DescribeSessionsAsync(TestServer server, TestDatabase database, string folder)
     {
-        try
-        {
-            return await run();
-        }
-        catch (TimeoutException timeout)
-        {
-            var sessions = await database.ScalarAsync<string>(
-                """
-                SELECT coalesce(string_agg(format('pid %s (%s, %s, %s, started %s): %s/%s, %s, since %s: %s; blocked by %s', a.pid, a.datname, a.backend_type, a.application_name, a.backend_start,
-                    a.wait_event_type, a.wait_event, a.state, a.query_start, left(a.query, 300), pg_blocking_pids(a.pid)), E'\n'), 'none')
-                FROM pg_stat_activity a WHERE a.pid <> pg_backend_pid()
-                """);
-            var waits = await database.ScalarAsync<string>(
-                """
-                SELECT coalesce(string_agg(format('pid %s waits for %s %s (db %s, rel %s, obj %s)', l.pid, l.mode, l.locktype, l.database, l.relation, l.objid), E'\n'), 'none')
-                FROM pg_locks l WHERE NOT l.granted
-                """);
-            var log = server is NativeServer native && File.Exists(native.LogFile)
-                ? string.Join('\n', File.ReadLines(native.LogFile).TakeLast(80))
-                : "(no server log here)";
-            var files = string.Join('\n', new DirectoryInfo(folder).GetFiles().Select(f => $"  {f.Name}: {f.Length} bytes, written {f.LastWriteTimeUtc:HH:mm:ss.fff}"));
-            throw new TimeoutException($"{timeout.Message}\nSessions of the server then ({database.DatabaseName} is the source):\n{sessions}\nLock waits:\n{waits}\nServer log, last lines:\n{log}\nFiles in {folder} at {DateTime.UtcNow:HH:mm:ss.fff}:\n{files}", timeout);
-        }
+        var sessions = await database.ScalarAsync<string>(
+            """
+            SELECT coalesce(string_agg(format('pid %s (%s, %s, %s, started %s): %s/%s, %s, since %s: %s; blocked by %s', a.pid, a.datname, a.backend_type, a.application_name, a.backend_start,
+                a.wait_event_type, a.wait_event, a.state, a.query_start, left(a.query, 300), pg_blocking_pids(a.pid)), E'\n'), 'none')
+            FROM pg_stat_activity a WHERE a.pid <> pg_backend_pid()
+            """);
+        var waits = await database.ScalarAsync<string>(
+            """
+            SELECT coalesce(string_agg(format('pid %s waits for %s %s (db %s, rel %s, obj %s)', l.pid, l.mode, l.locktype, l.database, l.relation, l.objid), E'\n'), 'none')
+            FROM pg_locks l WHERE NOT l.granted
+            """);
+        var log = server is NativeServer native && File.Exists(native.LogFile)
+            ? string.Join('\n', File.ReadLines(native.LogFile).TakeLast(80))
+            : "(no server log here)";
+        var files = string.Join('\n', new DirectoryInfo(folder).GetFiles().Select(f => $"  {f.Name}: {f.Length} bytes, written {f.LastWriteTimeUtc:HH:mm:ss.fff}"));
+        return $"Sessions of the server while it still ran ({database.DatabaseName} is the source):\n{sessions}\nLock waits:\n{waits}\nServer log, last lines:\n{log}\nFiles in {folder} at {DateTime.UtcNow:HH:mm:ss.fff}:\n{files}";
     }
 
     private static async Task<string> RunSampleAsync(string connectionString)

@@ -23,7 +23,7 @@ public class Reading<T>
 }
 
 /// <summary>A context whose model is given per instance; each distinct key gets its own cached model.</summary>
-public sealed class ModelContext(DbContextOptions options, string key, Action<ModelBuilder> build) : DbContext(options)
+public sealed class ModelContext(DbContextOptions options, string key, Action<ModelBuilder> build, ModelContext.FailedCommandRecorder failures) : DbContext(options)
 {
     public string Key { get; } = key;
 
@@ -38,9 +38,11 @@ public sealed class ModelContext(DbContextOptions options, string key, Action<Mo
         bool snakeCase = false,
         ILoggerFactory? loggerFactory = null)
     {
+        var failures = new FailedCommandRecorder();
         var builder = new DbContextOptionsBuilder<ModelContext>()
             .UseNpgsql(connectionString, o => o.UseNodaTime().UseTimescale(timescale))
-            .ReplaceService<IModelCacheKeyFactory, KeyFactory>();
+            .ReplaceService<IModelCacheKeyFactory, KeyFactory>()
+            .AddInterceptors(failures);
         if (snakeCase)
         {
             builder.UseSnakeCaseNamingConvention();
@@ -51,7 +53,7 @@ public sealed class ModelContext(DbContextOptions options, string key, Action<Mo
             builder.UseLoggerFactory(loggerFactory);
         }
 
-        return new ModelContext(builder.Options, Guid.NewGuid().ToString("N"), build);
+        return new ModelContext(builder.Options, Guid.NewGuid().ToString("N"), build, failures);
     }
 
     /// <summary>What a migration from <paramref name="from"/> (null: empty database) to this model does.</summary>
@@ -70,13 +72,28 @@ public sealed class ModelContext(DbContextOptions options, string key, Action<Mo
             // An internal error (e.g. a catalog row a background job updated at the same moment) says nothing of where it
             // happened: name the statement, and the server's routine and context.
             throw new InvalidOperationException(
-                $"{failure.SqlState}: {failure.MessageText} (server routine {failure.Routine} in {failure.File}:{failure.Line}; context: {failure.Where}) running: {failure.BatchCommand?.CommandText}",
+                $"{failure.SqlState}: {failure.MessageText} (server routine {failure.Routine} in {failure.File}:{failure.Line}; context: {failure.Where}) running: {failures.LastFailed}",
                 failure);
         }
     }
 
     public string Sql(IReadOnlyList<MigrationOperation> operations, MigrationsSqlGenerationOptions options = MigrationsSqlGenerationOptions.Default)
         => string.Join("\n", this.GetService<IMigrationsSqlGenerator>().Generate(operations, DesignModel, options).Select(c => c.CommandText));
+
+    /// <summary>The text of the last command that failed: a migration runs many, and the server's error names none.</summary>
+    public sealed class FailedCommandRecorder : Microsoft.EntityFrameworkCore.Diagnostics.DbCommandInterceptor
+    {
+        public string? LastFailed { get; private set; }
+
+        public override void CommandFailed(System.Data.Common.DbCommand command, Microsoft.EntityFrameworkCore.Diagnostics.CommandErrorEventData eventData)
+            => LastFailed = command.CommandText;
+
+        public override Task CommandFailedAsync(System.Data.Common.DbCommand command, Microsoft.EntityFrameworkCore.Diagnostics.CommandErrorEventData eventData, CancellationToken cancellationToken = default)
+        {
+            LastFailed = command.CommandText;
+            return Task.CompletedTask;
+        }
+    }
 
     private sealed class KeyFactory : IModelCacheKeyFactory
     {

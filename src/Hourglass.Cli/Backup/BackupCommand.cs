@@ -172,7 +172,7 @@ internal static class BackupCommand
             if (await Task.WhenAny(dump, watch) == watch && watch.IsCompletedSuccessfully && watch.Result is { } cycle)
             {
                 await stop.CancelAsync();
-                await SwallowCancellationAsync(dump);
+                await WaitOutAsync(dump);
                 return new DumpOutcome(-1, [], null, cycle);
             }
 
@@ -182,7 +182,7 @@ internal static class BackupCommand
         {
             // The watch is a guard: its own failure (it polls on a connection of its own) does not fail the backup.
             await stop.CancelAsync();
-            await watch.ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            await WaitOutAsync(watch);
         }
 
         if (snapshot is not null && !turns)
@@ -240,17 +240,9 @@ internal static class BackupCommand
         }
     }
 
-    private static async Task SwallowCancellationAsync(Task task)
-    {
-        try
-        {
-            await task;
-        }
-        catch (OperationCanceledException)
-        {
-            // Stopped on purpose.
-        }
-    }
+    /// <summary>Waits for a task that was told to stop; how it ends (cancelled, failed) no longer matters to the caller.</summary>
+    private static async Task WaitOutAsync(Task task)
+        => await task.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
 
     /// <summary>
     /// Whether the server serves its clients in turns on one backend (the embedded engine): two connections open at once
