@@ -159,9 +159,15 @@ public class ContinuousAggregateMigrationTests(TimescaleDatabaseFixture fixture)
     public async Task Changing_the_query_recreates_the_view_and_recomputes_its_rows_and_down_goes_back()
     {
         // Recreating the aggregate recomputes its buckets from the source rows: a data rewrite both models allow (Up and Down).
-        await using var v1 = Context(CaggModels.Model("m_query_change", "m_qc_hourly", c => { DocsPolicy(c); c.AllowDataRewrite(); }));
+        // The policy starts in the far future: a native scheduler's first run of the policy each migration creates would
+        // otherwise overlap the migration's own refresh (55P03; Dropping_an_aggregate_while_its_refresh_job_runs_... covers the drop).
+        Action<ContinuousAggregateBuilder> policy = c => c
+            .WithRefreshPolicy(TimeSpan.FromDays(3), TimeSpan.FromHours(1), TimeSpan.FromHours(1), s => s.StartingAt(new DateTimeOffset(2100, 1, 1, 0, 0, 0, TimeSpan.Zero)))
+            .MaterializedOnly(false)
+            .AllowDataRewrite();
+        await using var v1 = Context(CaggModels.Model("m_query_change", "m_qc_hourly", policy));
         const string Changed = "SELECT time_bucket('1 hour', time) AS bucket, device_id, avg(value) AS avg_value, min(value) AS max_value FROM {0} GROUP BY 1, 2";
-        await using var v2 = Context(CaggModels.Model("m_query_change", "m_qc_hourly", c => { DocsPolicy(c); c.AllowDataRewrite(); }, sql: Changed));
+        await using var v2 = Context(CaggModels.Model("m_query_change", "m_qc_hourly", policy, sql: Changed));
         await v1.ApplyAsync(v1.DiffFrom(null));
         var rows = CaggModels.Rows(Start, hours: 6);
         v1.Set<Metric>().AddRange(rows);
