@@ -196,13 +196,19 @@ public class ContinuousAggregateMigrationTests(TimescaleDatabaseFixture fixture)
     public async Task Dropping_an_aggregate_while_its_refresh_job_runs_stops_the_job_before_dropping()
     {
         await TestServers.RequireNativeTimescaleAsync(NativeNeeds.Scheduler | NativeNeeds.ConcurrentSessions);
-        await using var v1 = Context(CaggModels.Model("m_drop_running", "m_dr_hourly", DocsPolicy));
+        // The policy's first run starts 10 s after the migration: time enough to insert rows it must read and to take the
+        // source table in a second session, so that the run then waits for that table (a run at once found nothing to read).
+        var firstRun = DateTimeOffset.UtcNow.AddSeconds(10);
+        await using var v1 = Context(CaggModels.Model("m_drop_running", "m_dr_hourly", c => c
+            .WithRefreshPolicy(TimeSpan.FromDays(3), TimeSpan.FromHours(1), TimeSpan.FromHours(1), s => s.StartingAt(firstRun))));
         await using var v0 = Context(CaggModels.Model("m_drop_running", "m_dr_hourly", includeAggregate: false));
         await v1.ApplyAsync(v1.DiffFrom(null));
+        var now = DateTime.UtcNow;
+        v1.Set<Metric>().AddRange(CaggModels.Rows(new DateTime(now.Year, now.Month, now.Day, now.Hour, 0, 0, DateTimeKind.Utc).AddDays(-2), hours: 5));
+        await v1.SaveChangesAsync();
         var job = (await PolicyAsync("m_dr_hourly"))!.Value.JobId;
         var worker = $"SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'Refresh Continuous Aggregate Policy [{job}]'";
 
-        // The scheduler starts the new policy at once; its refresh then waits for the source table this session holds.
         await using var holder = await Db.OpenAsync();
         await using var hold = await holder.BeginTransactionAsync();
         await using (var command = new Npgsql.NpgsqlCommand("LOCK TABLE m_drop_running IN ACCESS EXCLUSIVE MODE", holder, hold))
@@ -210,6 +216,7 @@ public class ContinuousAggregateMigrationTests(TimescaleDatabaseFixture fixture)
             await command.ExecuteNonQueryAsync();
         }
 
+        Assert.True(DateTimeOffset.UtcNow < firstRun, "The rows and the lock took longer than the 10 s before the policy's first run.");
         await WaitUntilAsync(() => Db.ScalarAsync<bool>($"SELECT EXISTS ({worker} AND wait_event_type = 'Lock')"), "the policy's refresh to start and wait for the source table");
 
         var drop = v0.ApplyAsync(v0.DiffFrom(v1));
