@@ -432,6 +432,13 @@ internal sealed class ContinuousAggregateModelDiffer(ContinuousAggregateQueryCom
             after.Add(SetColumnstore(view, columnstore));
         }
 
+        // Filled before any of its jobs exists: in a SQL script the refresh is a plain CALL, and a refresh policy created
+        // first could start its first run at that moment (TimescaleDB 2.27+ then refuses the script's refresh, 55P03).
+        if (!view.Definition.WithNoData)
+        {
+            after.Add(new RefreshContinuousAggregateOperation { Schema = view.Schema, Table = view.View });
+        }
+
         if (view.Definition.Policy is { } policy)
         {
             after.Add(Policy(view, policy));
@@ -443,11 +450,6 @@ internal sealed class ContinuousAggregateModelDiffer(ContinuousAggregateQueryCom
             {
                 after.Add(AddPolicy(kind, view, added));
             }
-        }
-
-        if (!view.Definition.WithNoData)
-        {
-            after.Add(new RefreshContinuousAggregateOperation { Schema = view.Schema, Table = view.View });
         }
     }
 
