@@ -63,30 +63,54 @@ public abstract class NativeServer : TestServer
             WithoutTimescale = !withTimescale,
             StartTimeout = TimeSpan.FromSeconds(120),
         });
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-        {
-            KeepLogIfCrashed(server);
-            server.Dispose();
-        };
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => server.Dispose();
+        KeepLog(server);
         return server;
     }
 
-    // The data folder, log included, goes with the server. A backend that crashed (PostgreSQL restarts every session
-    // then, and many tests fail at once) is explained only by that log, so it is kept where the failures can be read.
-    private static void KeepLogIfCrashed(EmbeddedTimescale server)
+    /// <summary>Where the logs of this machine's native test servers are kept; <c>.ci/run</c> prints those of crashed servers.</summary>
+    public static string KeptLogs { get; } = Path.Combine(Path.GetTempPath(), "hourglass-test-server-logs");
+
+
+    // The data folder, log included, is deleted with the server, whichever way the test process ends (a watchdog does it
+    // when the process is gone, and a test host may be ended without running exit handlers). A backend that crashed
+    // (PostgreSQL then restarts every session, and many tests fail at once) is explained only by that log, so the log gets
+    // a second name outside the folder: a hard link, which keeps what the server writes after the folder is gone.
+    private static void KeepLog(EmbeddedTimescale server)
     {
         try
         {
-            if (server.LogFile is { } log && File.Exists(log) && File.ReadAllText(log).Contains("terminated by signal", StringComparison.Ordinal))
+            Directory.CreateDirectory(KeptLogs);
+            ForgetFinishedLogsWithoutCrash();
+            if (server.LogFile is { } log && Link(log, Path.Combine(KeptLogs, $"{Environment.ProcessId}-{server.Port}.log")) != 0)
             {
-                var kept = Path.Combine(Path.GetTempPath(), $"hourglass-crashed-server-{Environment.ProcessId}-{server.Port}.log");
-                File.Copy(log, kept, overwrite: true);
-                Console.Error.WriteLine($"The native test server crashed: its log is kept at {kept}");
+                Console.Error.WriteLine($"Could not keep the native test server's log {log} in {KeptLogs} (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}).");
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // Best effort at process exit: the tests' own failures already say that the server went away.
+            Console.Error.WriteLine($"Could not keep the native test server's log in {KeptLogs}: {e.Message}");
         }
     }
+
+    /// <summary>Whether a server log records a crashed server process: PostgreSQL then restarts every session.</summary>
+    public static bool RecordsCrash(string logFile)
+        => File.ReadLines(logFile).Any(line => line.Contains("all server processes terminated; reinitializing", StringComparison.Ordinal));
+
+    // Logs of test processes that have ended and whose server never crashed have served their purpose.
+    private static void ForgetFinishedLogsWithoutCrash()
+    {
+        foreach (var kept in Directory.EnumerateFiles(KeptLogs, "*.log"))
+        {
+            var owner = Path.GetFileName(kept).Split('-')[0];
+            if (int.TryParse(owner, System.Globalization.CultureInfo.InvariantCulture, out var pid) && pid != Environment.ProcessId && !Directory.Exists($"/proc/{pid}") && !RecordsCrash(kept))
+            {
+                File.Delete(kept);
+            }
+        }
+    }
+
+    // CharSet.Ansi is UTF-8 on Linux, where native servers run.
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "link", SetLastError = true, CharSet = System.Runtime.InteropServices.CharSet.Ansi, BestFitMapping = false, ThrowOnUnmappableChar = true)]
+    private static extern int Link(string existing, string newName);
 }

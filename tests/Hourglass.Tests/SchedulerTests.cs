@@ -88,6 +88,35 @@ public sealed class SchedulerTests(TimescaleDatabaseFixture fixture) : IClassFix
     }
 
     [NativeTimescaleFact("background workers that run jobs by themselves")]
+    public async Task Pausing_a_job_cancels_its_run_in_progress()
+    {
+        await RequireSchedulerAsync();
+
+        // Each run records its start, then takes 30 s before it records its end.
+        await ExecuteAsync($"""
+            CREATE TABLE {_schema}.runs (started timestamptz NOT NULL, ended timestamptz);
+            CREATE PROCEDURE {_schema}.slow(job_id int, config jsonb) LANGUAGE plpgsql AS $$
+            BEGIN
+                INSERT INTO {_schema}.runs (started) VALUES (clock_timestamp());
+                COMMIT;
+                PERFORM pg_sleep(30);
+                UPDATE {_schema}.runs SET ended = clock_timestamp() WHERE ended IS NULL;
+            END $$;
+            SELECT add_job('{_schema}.slow', interval '1 hour');
+            """);
+        var client = _dataSource.Timescale();
+        var job = JobSelector.Named($"{_schema}.slow");
+        Assert.True(await EventuallyAsync(async () => await CountAsync($"SELECT count(*) FROM {_schema}.runs") == 1, TimeSpan.FromSeconds(60)), "the scheduler never started the job");
+        Assert.True(await EventuallyAsync(async () => (await client.GetJobAsync(job)).JobStatus == "Running", TimeSpan.FromSeconds(10)), "the run never showed as running");
+
+        var paused = await client.PauseJobAsync(job);
+
+        Assert.False(paused.Scheduled);
+        Assert.True(await EventuallyAsync(async () => (await client.GetJobAsync(job)).JobStatus != "Running", TimeSpan.FromSeconds(15)), "the run went on after the pause");
+        Assert.Equal(0L, await CountAsync($"SELECT count(*) FROM {_schema}.runs WHERE ended IS NOT NULL"));
+    }
+
+    [NativeTimescaleFact("background workers that run jobs by themselves")]
     public async Task The_errors_of_a_job_failing_under_the_scheduler_are_read_back()
     {
         await RequireSchedulerAsync();

@@ -21,7 +21,7 @@ internal static class JobsCommand
         AddList(list);
         jobs.Subcommands.Add(list);
         jobs.Subcommands.Add(Action("run", "Run the job now, in this session (CALL run_job), and wait for it. A scheduled job that never ran then starts next one schedule interval from now, as after a scheduler run.", RunAsync, destructive: false));
-        jobs.Subcommands.Add(Action("pause", "Pause the job: the scheduler no longer starts it (alter_job scheduled => false).", (c, j, ct) => c.PauseJobAsync(j, ct), destructive: false));
+        jobs.Subcommands.Add(Action("pause", "Pause the job: the scheduler no longer starts it, and cancels a run in progress (alter_job scheduled => false).", (c, j, ct) => c.PauseJobAsync(j, ct), destructive: false));
         jobs.Subcommands.Add(Action("resume", "Resume a paused job (alter_job scheduled => true).", (c, j, ct) => c.ResumeJobAsync(j, ct), destructive: false));
         jobs.Subcommands.Add(Action("delete", "Delete the job (delete_job); for a policy, the policy is gone. Asks first (--yes for scripts).", (c, j, ct) => c.DeleteJobAsync(j, ct), destructive: true));
         jobs.Subcommands.Add(Alter());

@@ -101,7 +101,10 @@ public sealed partial class TimescaleClient
             },
             cancellationToken);
 
-    /// <summary>Pauses a job: the scheduler no longer starts it (alter_job(scheduled => false)). Running it by hand still works.</summary>
+    /// <summary>
+    /// Pauses a job: the scheduler no longer starts it, and cancels a run of it in progress (alter_job(scheduled => false)).
+    /// Running it by hand still works.
+    /// </summary>
     /// <param name="job">By id, name/procedure, or relation and kind.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The job as it is now.</returns>
