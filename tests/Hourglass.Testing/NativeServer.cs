@@ -68,9 +68,8 @@ public abstract class NativeServer : TestServer
         return server;
     }
 
-    /// <summary>Where the logs of this machine's native test servers are kept; <c>.ci/run</c> prints those of crashed servers.</summary>
-    public static string KeptLogs { get; } = Path.Combine(Path.GetTempPath(), "hourglass-test-server-logs");
-
+    // Where the logs of this machine's native test servers are kept; .ci/run prints those of crashed servers.
+    private static readonly string KeptLogs = Path.Combine(Path.GetTempPath(), "hourglass-test-server-logs");
 
     // The data folder, log included, is deleted with the server, whichever way the test process ends (a watchdog does it
     // when the process is gone, and a test host may be ended without running exit handlers). A backend that crashed
@@ -93,8 +92,8 @@ public abstract class NativeServer : TestServer
         }
     }
 
-    /// <summary>Whether a server log records a crashed server process: PostgreSQL then restarts every session.</summary>
-    public static bool RecordsCrash(string logFile)
+    // Whether a server log records a crashed server process: PostgreSQL then restarts every session.
+    private static bool RecordsCrash(string logFile)
         => File.ReadLines(logFile).Any(line => line.Contains("all server processes terminated; reinitializing", StringComparison.Ordinal));
 
     // Logs of test processes that have ended and whose server never crashed have served their purpose.
