@@ -166,10 +166,7 @@ public class ContinuousAggregateMigrationTests(TimescaleDatabaseFixture fixture)
         // The commands run as a SQL script runs them (the refresh a plain CALL) and the policy starts at once: on a native
         // server its first run follows the migration's own refresh, which comes before the policy is created, so the two
         // never overlap (an overlap is 55P03 on TimescaleDB 2.27+).
-        Action<ContinuousAggregateBuilder> policy = c => c
-            .WithRefreshPolicy(TimeSpan.FromDays(3), TimeSpan.FromHours(1), TimeSpan.FromHours(1))
-            .MaterializedOnly(false)
-            .AllowDataRewrite();
+        Action<ContinuousAggregateBuilder> policy = c => { DocsPolicy(c); c.AllowDataRewrite(); };
         await using var v1 = Context(CaggModels.Model("m_query_change", "m_qc_hourly", policy));
         const string Changed = "SELECT time_bucket('1 hour', time) AS bucket, device_id, avg(value) AS avg_value, min(value) AS max_value FROM {0} GROUP BY 1, 2";
         await using var v2 = Context(CaggModels.Model("m_query_change", "m_qc_hourly", policy, sql: Changed));
